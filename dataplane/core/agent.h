@@ -1,0 +1,30 @@
+/* The agent: mmdp's only table writer. Requests are the JSON lines of
+ * docs/agent-protocol.md; this module turns one request line into one reply
+ * line. No DPDK and no I/O here (agent_server.c owns the socket), so tests
+ * call it directly, also under sanitizers. */
+#ifndef MM_AGENT_H
+#define MM_AGENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dataplane/core/tables.h"
+
+#define MM_AGENT_PROTOCOL_VERSION 1
+#define MM_AGENT_LINE_MAX (1u << 20)
+
+struct mm_agent {
+	struct mm_tables *t;
+	uint32_t worker_lcore[MM_WORKERS_MAX]; /* for stats: lcore of each worker */
+};
+
+/* Handle one request (without its newline). Returns the reply line
+ * (malloc'd, no newline) or NULL when out of memory. Must run on the agent
+ * thread, registered as a QSBR reader; replies to changes are returned
+ * after a grace period. */
+char *mm_agent_handle(struct mm_agent *a, const char *line, size_t len);
+
+/* The reply for a line that exceeded MM_AGENT_LINE_MAX. */
+char *mm_agent_error_reply(const char *code, const char *message);
+
+#endif

@@ -1,0 +1,109 @@
+/* mmdp's configuration file (JSON). */
+#include "dataplane/core/config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+static int cfg_fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int cfg_fail(char *err, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, n, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+void mm_config_defaults(struct mm_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->agent_socket, sizeof(c->agent_socket), "%s", "/run/mmdp/agent.sock");
+	c->mbufs = 32768;
+	c->rx_desc = 1024;
+	c->tx_desc = 1024;
+}
+
+static int parse_ports(json_t *ports, struct mm_config *c, char *err, size_t n)
+{
+	if (!json_is_array(ports) || json_array_size(ports) == 0 ||
+	    json_array_size(ports) > MM_PORTS_MAX)
+		return cfg_fail(err, n, "ports must be an array of 1..%d port objects", MM_PORTS_MAX);
+	size_t i;
+	json_t *p;
+	json_array_foreach(ports, i, p) {
+		struct mm_port_conf *pc = &c->dp.ports[i];
+		json_t *addrs = json_object_get(p, "addresses");
+		if (!json_is_array(addrs) || json_array_size(addrs) == 0 ||
+		    json_array_size(addrs) > MM_PORT_ADDRS_MAX)
+			return cfg_fail(err, n, "ports[%zu].addresses must list 1..%d addresses", i,
+					MM_PORT_ADDRS_MAX);
+		size_t j;
+		json_t *a;
+		json_array_foreach(addrs, j, a) {
+			if (!json_is_string(a) ||
+			    net_addr_parse(json_string_value(a), &pc->addrs[j], &pc->addr_family[j]) != 0)
+				return cfg_fail(err, n, "ports[%zu].addresses[%zu] is not an IP address", i, j);
+		}
+		pc->n_addrs = (uint32_t)json_array_size(addrs);
+		json_t *gw = json_object_get(p, "gateway_mac");
+		if (gw && (!json_is_string(gw) || net_mac_parse(json_string_value(gw), pc->gateway_mac) != 0))
+			return cfg_fail(err, n, "ports[%zu].gateway_mac is not a MAC address", i);
+		if (!gw)
+			memset(pc->gateway_mac, 0xff, 6); /* broadcast until learned */
+	}
+	c->dp.n_ports = (uint32_t)json_array_size(ports);
+	return 0;
+}
+
+int mm_config_load(const char *path, struct mm_config *c, char *err, size_t n)
+{
+	json_error_t je;
+	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if (!root)
+		return cfg_fail(err, n, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+	int rc = 0;
+	if (!json_is_object(root)) {
+		rc = cfg_fail(err, n, "%s: the configuration must be a JSON object", path);
+		goto out;
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach(root, key, v) {
+		if (strcmp(key, "agent_socket") == 0) {
+			if (!json_is_string(v) || strlen(json_string_value(v)) >= sizeof(c->agent_socket)) {
+				rc = cfg_fail(err, n, "agent_socket must be a path of at most 107 bytes");
+				goto out;
+			}
+			snprintf(c->agent_socket, sizeof(c->agent_socket), "%s", json_string_value(v));
+		} else if (strcmp(key, "ports") == 0) {
+			if ((rc = parse_ports(v, c, err, n)))
+				goto out;
+		} else if (strcmp(key, "mbufs") == 0 || strcmp(key, "rx_desc") == 0 ||
+			   strcmp(key, "tx_desc") == 0) {
+			if (!json_is_integer(v) || json_integer_value(v) < 64 ||
+			    json_integer_value(v) > (1 << 22)) {
+				rc = cfg_fail(err, n, "%s must be an integer in 64..4194304", key);
+				goto out;
+			}
+			uint32_t x = (uint32_t)json_integer_value(v);
+			if (key[0] == 'm')
+				c->mbufs = x;
+			else if (key[0] == 'r')
+				c->rx_desc = x;
+			else
+				c->tx_desc = x;
+		} else {
+			rc = cfg_fail(err, n, "unknown configuration key \"%s\"", key);
+			goto out;
+		}
+	}
+	if (c->dp.n_ports == 0)
+		rc = cfg_fail(err, n, "%s: ports is required", path);
+out:
+	json_decref(root);
+	return rc;
+}

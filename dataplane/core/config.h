@@ -1,0 +1,25 @@
+#ifndef MM_CONFIG_H
+#define MM_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dataplane/core/tables.h"
+
+/* mmdp.json:
+ * {"agent_socket": "/run/mmdp/agent.sock",
+ *  "ports": [{"addresses": ["198.18.0.1", "2001:2::1"],
+ *             "gateway_mac": "02:00:00:00:00:01"}],
+ *  "mbufs": 32768, "rx_desc": 1024, "tx_desc": 1024}
+ * ports[i] describes DPDK port i. */
+struct mm_config {
+	char agent_socket[108];
+	uint32_t mbufs, rx_desc, tx_desc;
+	struct mm_dp_conf dp; /* ports' addresses and gateways; MACs filled at start */
+};
+
+void mm_config_defaults(struct mm_config *c);
+/* Returns 0 or -EINVAL with a message in err. */
+int mm_config_load(const char *path, struct mm_config *c, char *err, size_t errlen);
+
+#endif

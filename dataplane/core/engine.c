@@ -1,0 +1,215 @@
+/* Per-packet forwarding: parse, demultiplex, look up, account, fan out. */
+#include "dataplane/core/engine.h"
+
+#include <string.h>
+
+#include "dataplane/proto/demux.h"
+#include "dataplane/proto/rtcp.h"
+#include "dataplane/proto/rtp.h"
+
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+static inline int drop(struct mm_worker_ctx *w, enum mm_drop_reason reason)
+{
+	MM_CNT_ADD(w->st->drops[reason], 1);
+	return MM_ENGINE_DONE;
+}
+
+static inline const uint8_t *next_hop_mac(const struct mm_tables *t, const struct mm_endpoint *sub,
+					  const struct mm_ep_conf *sc)
+{
+	if (sc->mac_set)
+		return sc->mac;
+	if (sub->mac_learned)
+		return sub->learned_mac;
+	return t->conf.ports[sub->port_id].gateway_mac;
+}
+
+/* Map a publisher's RTP header into the subscriber's view. */
+static inline void rewrite_rtp(uint8_t *rtp, struct mm_rewrite *rw, const struct mm_stream_conf *sc,
+			       const struct mm_stream_state *ss, uint16_t seq, uint32_t ts)
+{
+	if (rw->src_uid != sc->uid) {
+		rw->src_uid = sc->uid;
+		rw->out_ssrc = sc->ssrc;
+		rw->ts_off = 0;
+		rw->seq_off = 0;
+		rw->pause_gen = ss->pause_gen;
+		rw->last_seq_out = (uint16_t)(seq - 1);
+	} else if (rw->pause_gen != ss->pause_gen) {
+		/* The source paused (mute): continue right after the last
+		 * sequence number this subscriber saw, so it sees no loss. */
+		rw->seq_off = (uint16_t)(rw->last_seq_out + 1 - seq);
+		rw->pause_gen = ss->pause_gen;
+	}
+	uint16_t out = (uint16_t)(seq + rw->seq_off);
+	if ((int16_t)(out - rw->last_seq_out) > 0)
+		rw->last_seq_out = out;
+	rtp_set_seq(rtp, out);
+	rtp_set_ts(rtp, ts + rw->ts_off);
+	rtp_set_ssrc(rtp, rw->out_ssrc);
+}
+
+/* Copy the UDP payload to every subscriber of pub. sc/ss are the RTP
+ * stream (NULL for RTCP, which is forwarded unchanged). */
+static void fan_out(struct mm_worker_ctx *w, struct mm_endpoint *pub, const struct mm_route *rt,
+		    const uint8_t *pl, size_t plen, const struct mm_stream_conf *sc,
+		    const struct mm_stream_state *ss)
+{
+	struct mm_tables *t = w->t;
+	const struct mm_route_pub *rp = &rt->pub[pub->slot];
+	uint16_t seq = 0;
+	uint32_t ts = 0;
+	if (sc) {
+		seq = rtp_get_seq(pl);
+		ts = rtp_get_ts(pl);
+	}
+	for (uint32_t i = 0; i < rp->n; i++) {
+		struct mm_endpoint *sub = rt->subs[rp->off + i];
+		const struct mm_ep_conf *subc = rcu_dereference(sub->conf);
+		size_t hl = net_udp_hdr_len(sub->family);
+		size_t flen = hl + plen;
+		if (unlikely(flen - NET_ETH_HLEN > MM_MTU)) {
+			drop(w, MM_DROP_TOO_LARGE);
+			continue;
+		}
+		void *h;
+		uint8_t *buf = w->tx.alloc(w->tx.ctx, flen, &h);
+		if (unlikely(!buf)) {
+			drop(w, MM_DROP_NO_BUFFER);
+			continue;
+		}
+		memcpy(buf + hl, pl, plen);
+		if (sc)
+			rewrite_rtp(buf + hl, &sub->rw[pub->slot * MM_STREAMS_MAX + sc->state_idx], sc,
+				    ss, seq, ts);
+
+		const struct mm_port_conf *port = &t->conf.ports[sub->port_id];
+		struct net_udp_tx hdr;
+		memcpy(hdr.dst_mac, next_hop_mac(t, sub, subc), 6);
+		memcpy(hdr.src_mac, port->mac, 6);
+		hdr.family = sub->family;
+		hdr.src = sub->laddr;
+		hdr.dst = sub->key.raddr;
+		hdr.sport = sub->key.lport;
+		hdr.dport = sub->key.rport;
+		net_write_udp(buf, &hdr, plen);
+		w->tx.send(w->tx.ctx, sub->port_id, h, flen);
+
+		MM_CNT_ADD(sub->tx_packets, 1);
+		MM_CNT_ADD(sub->tx_bytes, plen);
+		MM_CNT_ADD(pub->room->tx_packets, 1);
+		MM_CNT_ADD(pub->room->tx_bytes, plen);
+		MM_CNT_ADD(w->st->tx_packets, 1);
+		MM_CNT_ADD(w->st->tx_bytes, flen);
+	}
+}
+
+static int rx_rtp(struct mm_worker_ctx *w, struct mm_endpoint *ep, const struct mm_route *rt,
+		  const uint8_t *pl, size_t plen, uint64_t now_ns)
+{
+	struct rtp_header h;
+	if (unlikely(rtp_parse(pl, plen, &h) != 0))
+		return drop(w, MM_DROP_RTP_MALFORMED);
+
+	const struct mm_ep_conf *c = rcu_dereference(ep->conf);
+	const struct mm_stream_conf *sc = NULL;
+	for (uint32_t i = 0; i < c->n_streams; i++) {
+		if (c->streams[i].ssrc == h.ssrc) {
+			sc = &c->streams[i];
+			break;
+		}
+	}
+	if (unlikely(!sc))
+		return drop(w, MM_DROP_UNKNOWN_SSRC);
+
+	struct mm_stream_state *ss = &ep->streams[sc->state_idx];
+	if (ss->uid != sc->uid) {
+		memset(ss, 0, sizeof(*ss));
+		ss->uid = sc->uid;
+	}
+	uint32_t arrival = (uint32_t)(uint64_t)((double)now_ns * (sc->clock_rate * 1e-9));
+	rtp_stats_update(&ss->rtp, h.seq, h.timestamp, arrival);
+	MM_CNT_ADD(ss->packets, 1);
+	MM_CNT_ADD(ss->bytes, plen);
+
+	if (sc->muted) {
+		if (!ss->paused) {
+			ss->paused = 1;
+			ss->pause_gen++;
+		}
+		MM_CNT_ADD(ep->muted_packets, 1);
+		return drop(w, MM_DROP_MUTED);
+	}
+	ss->paused = 0;
+	if (!rt || ep->slot >= rt->n_slots || rt->pub[ep->slot].n == 0)
+		return drop(w, MM_DROP_NO_SUBSCRIBER);
+	fan_out(w, ep, rt, pl, plen, sc, ss);
+	return MM_ENGINE_DONE;
+}
+
+static int rx_rtcp(struct mm_worker_ctx *w, struct mm_endpoint *ep, const struct mm_route *rt,
+		   const uint8_t *pl, size_t plen)
+{
+	struct rtcp_compound c;
+	if (unlikely(rtcp_parse_compound(pl, plen, 0, &c) != 0))
+		return drop(w, MM_DROP_RTCP_MALFORMED);
+	if (!rt || ep->slot >= rt->n_slots || rt->pub[ep->slot].n == 0)
+		return drop(w, MM_DROP_NO_SUBSCRIBER);
+	fan_out(w, ep, rt, pl, plen, NULL, NULL);
+	return MM_ENGINE_DONE;
+}
+
+int mm_engine_rx(struct mm_worker_ctx *w, const uint8_t *frame, size_t len, uint16_t in_port,
+		 uint64_t now_ns)
+{
+	struct mm_tables *t = w->t;
+	struct net_udp u;
+	int r = net_parse_udp(frame, len, &u);
+	if (unlikely(r))
+		return drop(w, (enum mm_drop_reason)r);
+	if (unlikely(in_port >= t->conf.n_ports || !mm_port_is_local(&t->conf.ports[in_port], &u.dst)))
+		return drop(w, MM_DROP_NOT_LOCAL);
+
+	const uint8_t *pl = frame + u.payload_off;
+	size_t plen = u.payload_len;
+	enum mm_demux kind = mm_demux_classify(pl, plen);
+	switch (kind) {
+	case MM_DEMUX_RTP:
+	case MM_DEMUX_RTCP:
+		break;
+	case MM_DEMUX_STUN:
+		return drop(w, MM_DROP_STUN_UNSUPPORTED);
+	case MM_DEMUX_DTLS:
+		return drop(w, MM_DROP_DTLS_UNSUPPORTED);
+	default:
+		return drop(w, MM_DROP_DEMUX_UNKNOWN);
+	}
+
+	struct mm_key key;
+	key.raddr = u.src;
+	key.lport = u.dport;
+	key.rport = u.sport;
+	struct mm_endpoint *ep = mm_tables_lookup(t, &key);
+	if (unlikely(!ep))
+		return drop(w, MM_DROP_UNKNOWN_ENDPOINT);
+	struct mm_room *room = ep->room;
+	if (room->worker != w->id) {
+		MM_CNT_ADD(w->st->handoff_out, 1);
+		return (int)room->worker;
+	}
+
+	if (unlikely(!ep->mac_learned || memcmp(ep->learned_mac, u.src_mac, 6) != 0)) {
+		memcpy(ep->learned_mac, u.src_mac, 6);
+		ep->mac_learned = 1;
+	}
+	MM_CNT_ADD(ep->rx_packets, 1);
+	MM_CNT_ADD(ep->rx_bytes, plen);
+	MM_CNT_ADD(room->rx_packets, 1);
+	MM_CNT_ADD(room->rx_bytes, plen);
+
+	const struct mm_route *rt = rcu_dereference(room->route);
+	if (kind == MM_DEMUX_RTP)
+		return rx_rtp(w, ep, rt, pl, plen, now_ns);
+	return rx_rtcp(w, ep, rt, pl, plen);
+}

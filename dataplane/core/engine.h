@@ -1,0 +1,42 @@
+/* The forwarding engine: what a worker does with one received frame
+ * (DESIGN.md packet path steps 2-4 and 6). No DPDK: the worker hands in the
+ * frame's bytes and a TX interface, so tests and sanitizers drive the very
+ * same code without EAL. */
+#ifndef MM_ENGINE_H
+#define MM_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dataplane/core/tables.h"
+
+/* Largest IP packet mmdp sends (the ports' MTU). */
+#define MM_MTU 1500
+
+/* How the engine emits frames. alloc returns a buffer of len bytes (and an
+ * opaque handle) or NULL when no buffer is left; send queues the frame for
+ * TX on a port. Both are called only from the worker's own thread. */
+struct mm_tx {
+	uint8_t *(*alloc)(void *ctx, size_t len, void **handle);
+	void (*send)(void *ctx, uint16_t port, void *handle, size_t len);
+	void *ctx;
+};
+
+struct mm_worker_ctx {
+	struct mm_tables *t;
+	uint32_t id;
+	struct mm_worker_stats *st;
+	struct mm_tx tx;
+};
+
+#define MM_ENGINE_DONE (-1)
+
+/* Process one received frame on port in_port at time now_ns (CLOCK_MONOTONIC
+ * nanoseconds). The caller is an online QSBR reader. Returns MM_ENGINE_DONE
+ * when the frame was forwarded or dropped (and counted), or the index of the
+ * worker that owns the sender's room: the caller hands the frame to that
+ * worker, which calls mm_engine_rx again with it. */
+int mm_engine_rx(struct mm_worker_ctx *w, const uint8_t *frame, size_t len, uint16_t in_port,
+		 uint64_t now_ns);
+
+#endif

@@ -1,0 +1,390 @@
+/* Writer side of mmdp's tables (agent thread only) and the 5-tuple hash. */
+#include "dataplane/core/tables.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+enum { GT_ENDPOINT = 1, GT_CONF, GT_ROUTE, GT_ROOM };
+
+static inline uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+uint64_t mm_key_hash(const struct mm_key *k)
+{
+	uint64_t a, b;
+	memcpy(&a, k->raddr.b, 8);
+	memcpy(&b, k->raddr.b + 8, 8);
+	uint64_t p = (uint64_t)k->lport << 16 | k->rport;
+	return mix64(a ^ mix64(b ^ mix64(p)));
+}
+
+int mm_key_match_(struct cds_lfht_node *node, const void *key)
+{
+	const struct mm_endpoint *ep = caa_container_of(node, struct mm_endpoint, key_node);
+	return memcmp(&ep->key, key, sizeof(ep->key)) == 0;
+}
+
+static unsigned long name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (unsigned long)mix64(h);
+}
+
+static int room_name_match(struct cds_lfht_node *node, const void *key)
+{
+	return strcmp(caa_container_of(node, struct mm_room, name_node)->name, key) == 0;
+}
+
+static int ep_name_match(struct cds_lfht_node *node, const void *key)
+{
+	return strcmp(caa_container_of(node, struct mm_endpoint, name_node)->name, key) == 0;
+}
+
+int mm_tables_init(struct mm_tables *t, const struct mm_dp_conf *conf)
+{
+	memset(t, 0, sizeof(*t));
+	t->conf = *conf;
+	t->next_uid = 1;
+	int flags = CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING;
+	t->by_key = cds_lfht_new_flavor(1024, 1024, 0, flags, &urcu_qsbr_flavor, NULL);
+	t->rooms_by_name = cds_lfht_new_flavor(256, 256, 0, flags, &urcu_qsbr_flavor, NULL);
+	t->eps_by_name = cds_lfht_new_flavor(1024, 1024, 0, flags, &urcu_qsbr_flavor, NULL);
+	if (!t->by_key || !t->rooms_by_name || !t->eps_by_name) {
+		mm_tables_fini(t);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void free_route(struct mm_route *r)
+{
+	if (!r)
+		return;
+	free(r->pub);
+	free(r->subs);
+	free(r);
+}
+
+static void free_endpoint(struct mm_endpoint *ep)
+{
+	free(ep->conf);
+	free(ep->rw);
+	free(ep);
+}
+
+static void free_room(struct mm_room *r)
+{
+	free_route(r->route);
+	json_decref(r->explicit_subs);
+	free(r);
+}
+
+void mm_tables_fini(struct mm_tables *t)
+{
+	struct cds_lfht_iter it;
+	struct mm_endpoint *ep;
+	struct mm_room *r;
+
+	if (t->eps_by_name) {
+		cds_lfht_for_each_entry(t->eps_by_name, &it, ep, name_node) {
+			cds_lfht_del(t->eps_by_name, &ep->name_node);
+			cds_lfht_del(t->by_key, &ep->key_node);
+			free_endpoint(ep);
+		}
+	}
+	if (t->rooms_by_name) {
+		cds_lfht_for_each_entry(t->rooms_by_name, &it, r, name_node) {
+			cds_lfht_del(t->rooms_by_name, &r->name_node);
+			free_room(r);
+		}
+	}
+	if (t->by_key)
+		cds_lfht_destroy(t->by_key, NULL);
+	if (t->rooms_by_name)
+		cds_lfht_destroy(t->rooms_by_name, NULL);
+	if (t->eps_by_name)
+		cds_lfht_destroy(t->eps_by_name, NULL);
+	t->by_key = t->rooms_by_name = t->eps_by_name = NULL;
+}
+
+struct mm_room *mm_tables_room(struct mm_tables *t, const char *name)
+{
+	struct cds_lfht_iter it;
+	cds_lfht_lookup(t->rooms_by_name, name_hash(name), room_name_match, name, &it);
+	struct cds_lfht_node *n = cds_lfht_iter_get_node(&it);
+	return n ? caa_container_of(n, struct mm_room, name_node) : NULL;
+}
+
+struct mm_endpoint *mm_tables_endpoint(struct mm_tables *t, const char *name)
+{
+	struct cds_lfht_iter it;
+	cds_lfht_lookup(t->eps_by_name, name_hash(name), ep_name_match, name, &it);
+	struct cds_lfht_node *n = cds_lfht_iter_get_node(&it);
+	return n ? caa_container_of(n, struct mm_endpoint, name_node) : NULL;
+}
+
+static void free_item(int type, void *p)
+{
+	switch (type) {
+	case GT_ENDPOINT: free_endpoint(p); break;
+	case GT_CONF: free(p); break;
+	case GT_ROUTE: free_route(p); break;
+	case GT_ROOM: free_room(p); break;
+	}
+}
+
+void mm_garbage_add(struct mm_garbage *g, int type, void *p)
+{
+	if (!p)
+		return;
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 16;
+		struct mm_gitem *items = realloc(g->items, cap * sizeof(*items));
+		if (!items) {
+			/* Cannot defer the free: wait for the readers now. */
+			urcu_qsbr_synchronize_rcu();
+			free_item(type, p);
+			return;
+		}
+		g->items = items;
+		g->cap = cap;
+	}
+	g->items[g->n++] = (struct mm_gitem){type, p};
+}
+
+void mm_garbage_collect(struct mm_garbage *g, bool synced)
+{
+	if (g->n && !synced)
+		urcu_qsbr_synchronize_rcu();
+	for (size_t i = 0; i < g->n; i++)
+		free_item(g->items[i].type, g->items[i].p);
+	free(g->items);
+	g->items = NULL;
+	g->n = g->cap = 0;
+}
+
+struct mm_room *mm_room_create(struct mm_tables *t, const char *name, uint32_t capacity)
+{
+	struct mm_room *r;
+	if (posix_memalign((void **)&r, 64, sizeof(*r)))
+		return NULL;
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->capacity = capacity;
+	r->mode = MM_ROUTE_ALL;
+	r->route_dirty = true;
+	/* The worker with the fewest rooms owns the new one. */
+	uint32_t best = 0;
+	for (uint32_t w = 1; w < t->conf.n_workers; w++)
+		if (t->rooms_per_worker[w] < t->rooms_per_worker[best])
+			best = w;
+	r->worker = best;
+	t->rooms_per_worker[best]++;
+	t->n_rooms++;
+	cds_lfht_node_init(&r->name_node);
+	cds_lfht_add(t->rooms_by_name, name_hash(r->name), &r->name_node);
+	return r;
+}
+
+void mm_room_remove(struct mm_tables *t, struct mm_room *r, struct mm_garbage *g)
+{
+	for (uint32_t s = 0; s < MM_ROOM_CAPACITY_MAX; s++)
+		if (r->members[s])
+			mm_endpoint_remove(t, r->members[s], g);
+	cds_lfht_del(t->rooms_by_name, &r->name_node);
+	t->rooms_per_worker[r->worker]--;
+	t->n_rooms--;
+	/* Readers reach a room only through its endpoints, all unlinked above;
+	 * the room and its route go after the same grace period. */
+	mm_garbage_add(g, GT_ROOM, r);
+}
+
+struct mm_endpoint *mm_endpoint_create(struct mm_tables *t, struct mm_room *r, const char *name,
+				       const struct mm_key *key, const struct net_addr *laddr,
+				       uint8_t family, uint16_t port_id, struct mm_ep_conf *conf)
+{
+	uint32_t slot = 0;
+	while (slot < MM_ROOM_CAPACITY_MAX && r->members[slot])
+		slot++;
+	if (slot == MM_ROOM_CAPACITY_MAX)
+		return NULL;
+
+	struct mm_endpoint *ep;
+	if (posix_memalign((void **)&ep, 64, sizeof(*ep)))
+		return NULL;
+	memset(ep, 0, sizeof(*ep));
+	ep->rw = calloc((size_t)MM_ROOM_CAPACITY_MAX * MM_STREAMS_MAX, sizeof(*ep->rw));
+	if (!ep->rw) {
+		free(ep);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < conf->n_streams; i++) {
+		conf->streams[i].state_idx = (uint8_t)i;
+		conf->streams[i].uid = t->next_uid++;
+	}
+	ep->room = r;
+	ep->key = *key;
+	ep->laddr = *laddr;
+	ep->family = family;
+	ep->port_id = port_id;
+	ep->slot = slot;
+	ep->conf = conf;
+	snprintf(ep->name, sizeof(ep->name), "%s", name);
+
+	r->members[slot] = ep;
+	r->n_members++;
+	r->route_dirty = true;
+	t->n_endpoints++;
+	cds_lfht_node_init(&ep->name_node);
+	cds_lfht_add(t->eps_by_name, name_hash(ep->name), &ep->name_node);
+	cds_lfht_node_init(&ep->key_node);
+	/* Publishes ep (the add has release semantics): readers see it whole. */
+	struct cds_lfht_node *old = cds_lfht_add_unique(t->by_key, (unsigned long)mm_key_hash(key),
+						       mm_key_match_, &ep->key, &ep->key_node);
+	if (old != &ep->key_node) {
+		/* The agent checks uniqueness first; this is a bug guard. */
+		cds_lfht_del(t->eps_by_name, &ep->name_node);
+		r->members[slot] = NULL;
+		r->n_members--;
+		t->n_endpoints--;
+		ep->conf = NULL;
+		free(ep->rw);
+		free(ep);
+		return NULL;
+	}
+	return ep;
+}
+
+void mm_endpoint_remove(struct mm_tables *t, struct mm_endpoint *ep, struct mm_garbage *g)
+{
+	struct mm_room *r = ep->room;
+	cds_lfht_del(t->by_key, &ep->key_node);
+	cds_lfht_del(t->eps_by_name, &ep->name_node);
+	r->members[ep->slot] = NULL;
+	r->n_members--;
+	r->route_dirty = true;
+	t->n_endpoints--;
+	mm_garbage_add(g, GT_ENDPOINT, ep);
+}
+
+void mm_endpoint_set_conf(struct mm_tables *t, struct mm_endpoint *ep, struct mm_ep_conf *conf,
+			  struct mm_garbage *g)
+{
+	const struct mm_ep_conf *old = ep->conf;
+	bool used[MM_STREAMS_MAX] = {false};
+	bool placed[MM_STREAMS_MAX] = {false};
+
+	/* Streams that stay keep their state slot and uid, so counters and
+	 * the subscribers' rewrite state carry on. */
+	for (uint32_t i = 0; i < conf->n_streams; i++) {
+		for (uint32_t j = 0; j < old->n_streams; j++) {
+			if (old->streams[j].ssrc == conf->streams[i].ssrc) {
+				conf->streams[i].state_idx = old->streams[j].state_idx;
+				conf->streams[i].uid = old->streams[j].uid;
+				used[old->streams[j].state_idx] = true;
+				placed[i] = true;
+				break;
+			}
+		}
+	}
+	for (uint32_t i = 0; i < conf->n_streams; i++) {
+		if (placed[i])
+			continue;
+		uint8_t idx = 0;
+		while (used[idx])
+			idx++;
+		used[idx] = true;
+		conf->streams[i].state_idx = idx;
+		conf->streams[i].uid = t->next_uid++;
+	}
+	rcu_assign_pointer(ep->conf, conf);
+	mm_garbage_add(g, GT_CONF, (void *)old);
+}
+
+/* Does subscriber sub receive publisher pub in room r? */
+static bool route_wants(const struct mm_room *r, const struct mm_endpoint *sub,
+			const struct mm_endpoint *pub)
+{
+	if (sub == pub)
+		return false;
+	if (r->mode == MM_ROUTE_ALL)
+		return true;
+	json_t *list = json_object_get(r->explicit_subs, sub->name);
+	size_t i;
+	json_t *v;
+	json_array_foreach(list, i, v)
+		if (strcmp(json_string_value(v), pub->name) == 0)
+			return true;
+	return false;
+}
+
+static int build_route(struct mm_room *r, struct mm_route **out)
+{
+	uint32_t n_slots = 0;
+	for (uint32_t s = 0; s < MM_ROOM_CAPACITY_MAX; s++)
+		if (r->members[s])
+			n_slots = s + 1;
+	struct mm_route *rt = calloc(1, sizeof(*rt));
+	if (!rt)
+		return -ENOMEM;
+	rt->n_slots = n_slots;
+	rt->pub = calloc(n_slots ? n_slots : 1, sizeof(*rt->pub));
+	size_t max_subs = (size_t)r->n_members * (r->n_members ? r->n_members - 1 : 0);
+	rt->subs = calloc(max_subs ? max_subs : 1, sizeof(*rt->subs));
+	if (!rt->pub || !rt->subs) {
+		free_route(rt);
+		return -ENOMEM;
+	}
+	uint32_t k = 0;
+	for (uint32_t p = 0; p < n_slots; p++) {
+		struct mm_endpoint *pub = r->members[p];
+		rt->pub[p].off = k;
+		if (!pub)
+			continue;
+		for (uint32_t s = 0; s < n_slots; s++) {
+			struct mm_endpoint *sub = r->members[s];
+			if (sub && route_wants(r, sub, pub))
+				rt->subs[k++] = sub;
+		}
+		rt->pub[p].n = k - rt->pub[p].off;
+	}
+	rt->n_subs = k;
+	*out = rt;
+	return 0;
+}
+
+int mm_tables_publish_routes(struct mm_tables *t, struct mm_garbage *g)
+{
+	struct cds_lfht_iter it;
+	struct mm_room *r;
+	int rc = 0;
+
+	cds_lfht_for_each_entry(t->rooms_by_name, &it, r, name_node) {
+		if (!r->route_dirty)
+			continue;
+		struct mm_route *rt;
+		int e = build_route(r, &rt);
+		if (e) {
+			rc = e;
+			continue;
+		}
+		struct mm_route *old = r->route;
+		rcu_assign_pointer(r->route, rt);
+		mm_garbage_add(g, GT_ROUTE, old);
+		r->route_dirty = false;
+	}
+	return rc;
+}

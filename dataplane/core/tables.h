@@ -1,0 +1,253 @@
+/* mmdp's lookup tables: rooms, endpoints and routes, read by worker lcores
+ * under liburcu QSBR and written only by the agent thread.
+ *
+ * Ownership rules (DESIGN.md, "Tables and RCU"):
+ *  - Readers (workers) find an endpoint by its 5-tuple in `by_key`, follow
+ *    ep->room, and read rcu pointers ep->conf and room->route. These three
+ *    objects are immutable once published: a change builds a new one, swaps
+ *    the pointer and frees the old one after a grace period.
+ *  - Mutable per-packet state (counters, RTP statistics, rewrite state,
+ *    learned MAC) lives in the endpoint and room objects and is written only
+ *    by the worker that owns the room (room->worker). The agent reads the
+ *    counters with relaxed atomic loads.
+ *  - Every agent-only field is marked "agent". */
+#ifndef MM_TABLES_H
+#define MM_TABLES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <urcu/urcu-qsbr.h>
+#include <urcu/rculfhash.h>
+
+#include "dataplane/proto/drop_reason.h"
+#include "dataplane/proto/net.h"
+#include "dataplane/proto/rtp_stats.h"
+
+#define MM_NAME_MAX 64
+#define MM_ROOM_CAPACITY_MAX 100
+#define MM_STREAMS_MAX 8
+#define MM_WORKERS_MAX 32
+#define MM_PORTS_MAX 8
+#define MM_PORT_ADDRS_MAX 8
+#define MM_ROOMS_MAX 65536
+#define MM_ENDPOINTS_MAX (1u << 20)
+
+#define MM_CACHE_ALIGNED __attribute__((aligned(64)))
+
+/* Counters: one writer, readers on other threads. Relaxed atomics compile to
+ * plain loads and stores on x86 but keep the accesses well-defined. */
+#define MM_CNT_ADD(c, v) \
+	__atomic_store_n(&(c), __atomic_load_n(&(c), __ATOMIC_RELAXED) + (v), __ATOMIC_RELAXED)
+#define MM_CNT_GET(c) __atomic_load_n(&(c), __ATOMIC_RELAXED)
+
+enum mm_kind { MM_KIND_AUDIO = 0, MM_KIND_VIDEO = 1, MM_KIND_SCREEN = 2 };
+
+/* The on-the-wire identity of an endpoint: what mmdp sees in a packet from
+ * it. memcmp-able (no padding holes: 16 + 2 + 2). */
+struct mm_key {
+	struct net_addr raddr;
+	uint16_t lport;
+	uint16_t rport;
+};
+
+/* One port of mmdp (a DPDK ethdev), immutable after start. */
+struct mm_port_conf {
+	uint8_t mac[6];
+	uint8_t gateway_mac[6];
+	uint32_t n_addrs;
+	struct net_addr addrs[MM_PORT_ADDRS_MAX];
+	uint8_t addr_family[MM_PORT_ADDRS_MAX];
+};
+
+struct mm_dp_conf {
+	uint32_t n_workers;
+	uint32_t n_ports;
+	struct mm_port_conf ports[MM_PORTS_MAX];
+};
+
+/* Published stream description: immutable, part of struct mm_ep_conf. */
+struct mm_stream_conf {
+	uint32_t ssrc;
+	uint32_t clock_rate;
+	uint64_t uid;   /* unique for the stream's life; tags rewrite state */
+	uint8_t kind;   /* enum mm_kind */
+	uint8_t muted;  /* derived from the endpoint's mute flags */
+	uint8_t state_idx; /* index into ep->streams (stable across conf swaps) */
+};
+
+/* Immutable endpoint configuration, swapped by pointer. */
+struct mm_ep_conf {
+	struct rcu_head rcu;
+	bool audio_muted, video_muted;
+	bool mac_set;
+	uint8_t mac[6];
+	uint32_t n_streams;
+	struct mm_stream_conf streams[MM_STREAMS_MAX];
+};
+
+/* Mutable per-stream state, owned by the room's worker. */
+struct mm_stream_state {
+	uint64_t uid; /* which stream_conf this state belongs to */
+	uint64_t packets, bytes;
+	uint32_t pause_gen; /* bumped when forwarding pauses (mute) */
+	uint8_t paused;
+	struct rtp_stats rtp;
+};
+
+/* What a subscriber sees of one publisher stream. Generic: SSRC, sequence
+ * and timestamp are mapped through offsets, so that a later change of the
+ * source (simulcast layer switch, mute) keeps the subscriber's view
+ * continuous. */
+struct mm_rewrite {
+	uint64_t src_uid;   /* 0: unused */
+	uint32_t out_ssrc;
+	uint32_t ts_off;
+	uint16_t seq_off;
+	uint16_t last_seq_out;
+	uint32_t pause_gen; /* publisher pause_gen this mapping was synced to */
+};
+
+struct mm_room;
+
+struct mm_endpoint {
+	struct cds_lfht_node key_node;  /* in tables->by_key (workers read) */
+	struct cds_lfht_node name_node; /* agent: tables->eps_by_name */
+	struct rcu_head rcu;
+
+	/* Immutable while published. */
+	struct mm_room *room;
+	struct mm_key key;
+	struct net_addr laddr;
+	uint8_t family;
+	uint16_t port_id;     /* egress port */
+	uint32_t slot;        /* member slot in the room, < capacity */
+	struct mm_ep_conf *conf; /* rcu */
+	char name[MM_NAME_MAX + 1];
+
+	/* Owned by the room's worker. */
+	MM_CACHE_ALIGNED uint64_t rx_packets, rx_bytes;
+	uint64_t tx_packets, tx_bytes;
+	uint64_t muted_packets;
+	uint8_t learned_mac[6];
+	uint8_t mac_learned;
+	struct mm_stream_state streams[MM_STREAMS_MAX];
+	struct mm_rewrite *rw; /* [MM_ROOM_CAPACITY_MAX * MM_STREAMS_MAX] */
+};
+
+/* Immutable fan-out plan of a room, swapped by pointer. For the member in
+ * slot s, subs[pub[s].off .. pub[s].off + pub[s].n) are its subscribers. */
+struct mm_route_pub {
+	uint32_t off, n;
+};
+struct mm_route {
+	struct rcu_head rcu;
+	uint32_t n_slots;
+	uint32_t n_subs;
+	struct mm_route_pub *pub;     /* [n_slots] */
+	struct mm_endpoint **subs;    /* [n_subs] */
+};
+
+enum mm_route_mode { MM_ROUTE_ALL = 0, MM_ROUTE_EXPLICIT = 1 };
+
+struct mm_room {
+	struct cds_lfht_node name_node; /* agent: tables->rooms_by_name */
+	struct rcu_head rcu;
+	struct mm_route *route; /* rcu */
+	uint32_t worker;        /* owner worker index, immutable */
+	uint32_t capacity;      /* agent */
+	uint32_t n_members;     /* agent */
+	bool route_dirty;       /* agent */
+	enum mm_route_mode mode; /* agent */
+	/* agent: explicit subscriptions, subscriber name -> publisher names,
+	 * kept as a jansson object (json_t *) to rebuild routes. */
+	void *explicit_subs;
+	struct mm_endpoint *members[MM_ROOM_CAPACITY_MAX]; /* agent */
+	char name[MM_NAME_MAX + 1];
+
+	/* Owned by the room's worker. */
+	MM_CACHE_ALIGNED uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+};
+
+/* Per-worker counters, written by that worker only. */
+struct mm_worker_stats {
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+	uint64_t handoff_out, handoff_in;
+	uint64_t drops[MM_DROP__COUNT];
+} MM_CACHE_ALIGNED;
+
+struct mm_tables {
+	struct cds_lfht *by_key;        /* workers read */
+	struct mm_dp_conf conf;         /* immutable after start */
+	struct mm_worker_stats wstats[MM_WORKERS_MAX];
+
+	/* agent */
+	struct cds_lfht *rooms_by_name;
+	struct cds_lfht *eps_by_name;
+	uint64_t generation;
+	uint64_t next_uid;
+	uint32_t n_rooms, n_endpoints;
+	uint32_t rooms_per_worker[MM_WORKERS_MAX];
+};
+
+/* --- reader side (workers) --- */
+
+uint64_t mm_key_hash(const struct mm_key *k);
+int mm_key_match_(struct cds_lfht_node *node, const void *key);
+
+/* Find the endpoint of a 5-tuple. Call from a registered, online QSBR
+ * reader; the pointer is valid until the caller's next quiescent state. */
+static inline struct mm_endpoint *mm_tables_lookup(struct mm_tables *t, const struct mm_key *k)
+{
+	struct cds_lfht_iter it;
+	cds_lfht_lookup(t->by_key, (unsigned long)mm_key_hash(k), mm_key_match_, k, &it);
+	struct cds_lfht_node *n = cds_lfht_iter_get_node(&it);
+	return n ? caa_container_of(n, struct mm_endpoint, key_node) : NULL;
+}
+
+/* Is addr one of port p's addresses? */
+static inline bool mm_port_is_local(const struct mm_port_conf *p, const struct net_addr *a)
+{
+	for (uint32_t i = 0; i < p->n_addrs; i++)
+		if (__builtin_memcmp(&p->addrs[i], a, sizeof(*a)) == 0)
+			return true;
+	return false;
+}
+
+/* --- writer side (agent thread only) --- */
+
+int mm_tables_init(struct mm_tables *t, const struct mm_dp_conf *conf);
+/* Free everything. No reader may be running. */
+void mm_tables_fini(struct mm_tables *t);
+
+struct mm_room *mm_tables_room(struct mm_tables *t, const char *name);
+struct mm_endpoint *mm_tables_endpoint(struct mm_tables *t, const char *name);
+
+/* Objects unlinked by a change, freed after the next grace period. */
+struct mm_garbage {
+	size_t n, cap;
+	struct mm_gitem {
+		int type;
+		void *p;
+	} *items;
+};
+void mm_garbage_add(struct mm_garbage *g, int type, void *p);
+/* synchronize_rcu() (if anything was unlinked) and free it all. */
+void mm_garbage_collect(struct mm_garbage *g, bool synced);
+
+struct mm_room *mm_room_create(struct mm_tables *t, const char *name, uint32_t capacity);
+void mm_room_remove(struct mm_tables *t, struct mm_room *r, struct mm_garbage *g);
+
+/* Create and publish an endpoint (conf is taken over). */
+struct mm_endpoint *mm_endpoint_create(struct mm_tables *t, struct mm_room *r, const char *name,
+				       const struct mm_key *key, const struct net_addr *laddr,
+				       uint8_t family, uint16_t port_id, struct mm_ep_conf *conf);
+void mm_endpoint_remove(struct mm_tables *t, struct mm_endpoint *ep, struct mm_garbage *g);
+/* Swap in a new conf (taken over); stream state follows SSRCs. */
+void mm_endpoint_set_conf(struct mm_tables *t, struct mm_endpoint *ep, struct mm_ep_conf *conf,
+			  struct mm_garbage *g);
+
+/* Rebuild and publish the route of every room marked route_dirty. */
+int mm_tables_publish_routes(struct mm_tables *t, struct mm_garbage *g);
+
+#endif
