@@ -736,7 +736,7 @@ static json_t *stats_get(struct mm_agent *a, json_t *req, struct aerr *e)
 	} else {
 		struct cds_lfht_iter it;
 		struct mm_room *r;
-		cds_lfht_for_each_entry(t->rooms_by_name, &it, r, name_node)
+		MM_LFHT_FOREACH(t->rooms_by_name, &it, r, name_node)
 			json_array_append_new(rooms, room_stats(r));
 	}
 	return json_pack("{sbsIsososo}", "ok", 1, "generation", (json_int_t)t->generation, "drops",
@@ -815,14 +815,14 @@ static int sync_to_ops(struct mm_tables *t, json_t *req, struct op **opsp, size_
 	/* Deletions first, so that freed names and 5-tuples can be reused. */
 	struct cds_lfht_iter it;
 	struct mm_endpoint *ep;
-	cds_lfht_for_each_entry(t->eps_by_name, &it, ep, name_node) {
+	MM_LFHT_FOREACH(t->eps_by_name, &it, ep, name_node) {
 		if (!json_object_get(want_eps, ep->name)) {
 			ops[n].type = OP_EP_DEL;
 			ops[n++].endpoint = ep->name;
 		}
 	}
 	struct mm_room *r;
-	cds_lfht_for_each_entry(t->rooms_by_name, &it, r, name_node) {
+	MM_LFHT_FOREACH(t->rooms_by_name, &it, r, name_node) {
 		if (!json_object_get(want_rooms, r->name)) {
 			ops[n].type = OP_ROOM_DEL;
 			ops[n++].room = r->name;
@@ -925,7 +925,7 @@ static json_t *handle_read(struct mm_agent *a, json_t *req, const char *op, stru
 		json_t *rooms = json_array();
 		struct cds_lfht_iter it;
 		struct mm_room *r;
-		cds_lfht_for_each_entry(t->rooms_by_name, &it, r, name_node)
+		MM_LFHT_FOREACH(t->rooms_by_name, &it, r, name_node)
 			json_array_append_new(rooms, room_info(r));
 		return json_pack("{sbso}", "ok", 1, "rooms", rooms);
 	}

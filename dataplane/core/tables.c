@@ -98,15 +98,23 @@ void mm_tables_fini(struct mm_tables *t)
 	struct mm_endpoint *ep;
 	struct mm_room *r;
 
+	struct cds_lfht_node *n;
+	/* Step past each node before unlinking and freeing it. */
 	if (t->eps_by_name) {
-		cds_lfht_for_each_entry(t->eps_by_name, &it, ep, name_node) {
+		cds_lfht_first(t->eps_by_name, &it);
+		while ((n = cds_lfht_iter_get_node(&it))) {
+			ep = caa_container_of(n, struct mm_endpoint, name_node);
+			cds_lfht_next(t->eps_by_name, &it);
 			cds_lfht_del(t->eps_by_name, &ep->name_node);
 			cds_lfht_del(t->by_key, &ep->key_node);
 			free_endpoint(ep);
 		}
 	}
 	if (t->rooms_by_name) {
-		cds_lfht_for_each_entry(t->rooms_by_name, &it, r, name_node) {
+		cds_lfht_first(t->rooms_by_name, &it);
+		while ((n = cds_lfht_iter_get_node(&it))) {
+			r = caa_container_of(n, struct mm_room, name_node);
+			cds_lfht_next(t->rooms_by_name, &it);
 			cds_lfht_del(t->rooms_by_name, &r->name_node);
 			free_room(r);
 		}
@@ -372,7 +380,7 @@ int mm_tables_publish_routes(struct mm_tables *t, struct mm_garbage *g)
 	struct mm_room *r;
 	int rc = 0;
 
-	cds_lfht_for_each_entry(t->rooms_by_name, &it, r, name_node) {
+	MM_LFHT_FOREACH(t->rooms_by_name, &it, r, name_node) {
 		if (!r->route_dirty)
 			continue;
 		struct mm_route *rt;

@@ -190,6 +190,15 @@ struct mm_tables {
 	uint32_t rooms_per_worker[MM_WORKERS_MAX];
 };
 
+/* Iterate a cds_lfht. (cds_lfht_for_each_entry forms container_of(NULL)
+ * after the last node, which is undefined behaviour that UBSan reports;
+ * this converts only real nodes.) Do not free pos inside the loop. */
+#define MM_LFHT_FOREACH(ht, it, pos, member)                                                      \
+	for (cds_lfht_first((ht), (it));                                                          \
+	     cds_lfht_iter_get_node(it) &&                                                        \
+	     ((pos) = caa_container_of(cds_lfht_iter_get_node(it), __typeof__(*(pos)), member), 1); \
+	     cds_lfht_next((ht), (it)))
+
 /* --- reader side (workers) --- */
 
 uint64_t mm_key_hash(const struct mm_key *k);
