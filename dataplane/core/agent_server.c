@@ -18,7 +18,6 @@ struct client {
 	int fd;
 	char *buf;
 	size_t len, cap;
-	bool discarding; /* inside an over-long line */
 };
 
 int mm_agent_listen(const char *path)
@@ -77,17 +76,13 @@ static int drain_lines(struct mm_agent *a, struct client *c)
 		if (!nl)
 			break;
 		size_t n = (size_t)(nl - (c->buf + start));
-		if (c->discarding) {
-			c->discarding = false;
-		} else if (n > 0 && !(n == 1 && c->buf[start] == '\r')) {
-			char *out = mm_agent_handle(a, c->buf + start, n);
-			if (out) {
-				/* reply() appends '\n' in place of the NUL */
-				if (reply(c->fd, out) < 0)
-					return -EIO;
-			} else if (reply(c->fd, NULL) < 0) {
+		if (n > MM_AGENT_LINE_MAX) {
+			reply(c->fd, mm_agent_error_reply("line_too_long", "a request line exceeds 1 MiB"));
+			return -E2BIG;
+		}
+		if (n > 0 && !(n == 1 && c->buf[start] == '\r')) {
+			if (reply(c->fd, mm_agent_handle(a, c->buf + start, n)) < 0)
 				return -EIO;
-			}
 		}
 		start += n + 1;
 	}
