@@ -714,8 +714,9 @@ static json_t *stats_get(struct mm_agent *a, json_t *req, struct aerr *e)
 		}
 		json_array_append_new(
 			workers,
-			json_pack("{sIsIsIsIsIsIsIso}", "worker", (json_int_t)w, "lcore",
-				  (json_int_t)a->worker_lcore[w], "rx_packets",
+			json_pack("{sIsIsIsIsIsIsIsIso}", "worker", (json_int_t)w, "lcore",
+				  (json_int_t)a->worker_lcore[w], "neigh_replies",
+				  (json_int_t)MM_CNT_GET(ws->neigh_replies), "rx_packets",
 				  (json_int_t)MM_CNT_GET(ws->rx_packets), "tx_packets",
 				  (json_int_t)MM_CNT_GET(ws->tx_packets), "tx_bytes",
 				  (json_int_t)MM_CNT_GET(ws->tx_bytes), "handoff_out",

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dataplane/proto/demux.h"
+#include "dataplane/proto/neigh.h"
 #include "dataplane/proto/rtcp.h"
 #include "dataplane/proto/rtp.h"
 
@@ -160,15 +161,59 @@ static int rx_rtcp(struct mm_worker_ctx *w, struct mm_endpoint *ep, const struct
 	return MM_ENGINE_DONE;
 }
 
+/* Answer ARP requests and IPv6 neighbour solicitations for the port's own
+ * addresses: a kernel-bypass port has no kernel to do it. Returns false
+ * when the frame is not one of those, for the normal path to handle. */
+static bool rx_neigh(struct mm_worker_ctx *w, const uint8_t *frame, size_t len, uint16_t in_port)
+{
+	const struct mm_port_conf *port = &w->t->conf.ports[in_port];
+	uint8_t reply[NET_NA_FRAME_LEN];
+	size_t n = 0;
+	uint16_t type = (uint16_t)(frame[12] << 8 | frame[13]);
+
+	if (type == NET_ETHERTYPE_ARP) {
+		struct net_arp arp;
+		if (net_arp_parse(frame, len, &arp) != 0 || arp.op != 1 ||
+		    !mm_port_is_local(port, &arp.tpa))
+			return false;
+		n = net_arp_reply(reply, port->mac, &arp.tpa, &arp);
+	} else if (type == NET_ETHERTYPE_IPV6) {
+		struct net_ns ns;
+		if (net_ns_parse(frame, len, &ns) != 0 || !mm_port_is_local(port, &ns.target))
+			return false;
+		n = net_na_build(reply, port->mac, &ns);
+		if (!n)
+			return false; /* a DAD probe: nothing to answer */
+	} else {
+		return false;
+	}
+	size_t flen = n < 60 ? 60 : n; /* Ethernet minimum, for NICs that do not pad */
+	void *h;
+	uint8_t *buf = w->tx.alloc(w->tx.ctx, flen, &h);
+	if (unlikely(!buf)) {
+		drop(w, MM_DROP_NO_BUFFER);
+		return true;
+	}
+	memcpy(buf, reply, n);
+	memset(buf + n, 0, flen - n);
+	w->tx.send(w->tx.ctx, in_port, h, flen);
+	MM_CNT_ADD(w->st->neigh_replies, 1);
+	return true;
+}
+
 int mm_engine_rx(struct mm_worker_ctx *w, const uint8_t *frame, size_t len, uint16_t in_port,
 		 uint64_t now_ns)
 {
 	struct mm_tables *t = w->t;
+	if (unlikely(in_port >= t->conf.n_ports))
+		return drop(w, MM_DROP_NOT_LOCAL);
 	struct net_udp u;
 	int r = net_parse_udp(frame, len, &u);
+	if (unlikely(r) && r != MM_DROP_L2_MALFORMED && rx_neigh(w, frame, len, in_port))
+		return MM_ENGINE_DONE;
 	if (unlikely(r))
 		return drop(w, (enum mm_drop_reason)r);
-	if (unlikely(in_port >= t->conf.n_ports || !mm_port_is_local(&t->conf.ports[in_port], &u.dst)))
+	if (unlikely(!mm_port_is_local(&t->conf.ports[in_port], &u.dst)))
 		return drop(w, MM_DROP_NOT_LOCAL);
 
 	const uint8_t *pl = frame + u.payload_off;

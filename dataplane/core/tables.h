@@ -173,6 +173,7 @@ struct mm_room {
 struct mm_worker_stats {
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
 	uint64_t handoff_out, handoff_in;
+	uint64_t neigh_replies; /* ARP replies and IPv6 neighbour advertisements sent */
 	uint64_t drops[MM_DROP__COUNT];
 } MM_CACHE_ALIGNED;
 

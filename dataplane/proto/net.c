@@ -16,6 +16,8 @@
 #define TX_TTL 64u
 #define MAC_TEXT_LEN 17u /* "aa:bb:cc:dd:ee:ff" */
 
+#define IP6_NH_FRAGMENT 44
+
 static uint16_t rd16(const uint8_t *p)
 {
 	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
@@ -80,6 +82,30 @@ static void csum_store(uint8_t *p, uint16_t folded)
 	memcpy(p, &folded, 2);
 }
 
+uint16_t net_l4_checksum(const struct net_addr *src, const struct net_addr *dst, uint8_t proto,
+			 const uint8_t *l4, size_t len)
+{
+	uint64_t sum;
+	if (net_addr_is_v4(src)) {
+		/* Pseudo-header: addresses, zero, protocol, length. */
+		const uint8_t ph[4] = {0, proto, (uint8_t)(len >> 8), (uint8_t)len};
+		sum = csum_add(0, src->b + 12, 4);
+		sum = csum_add(sum, dst->b + 12, 4);
+		sum = csum_add(sum, ph, sizeof(ph));
+	} else {
+		/* Pseudo-header: addresses, 32-bit length, zeros, next header. */
+		const uint8_t ph[8] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
+				       (uint8_t)len, 0, 0, 0, proto};
+		sum = csum_add(0, src->b, 16);
+		sum = csum_add(sum, dst->b, 16);
+		sum = csum_add(sum, ph, sizeof(ph));
+	}
+	uint16_t c = (uint16_t)~csum_fold(csum_add(sum, l4, len));
+	uint8_t b[2];
+	memcpy(b, &c, 2); /* folded in load order: its bytes are network order */
+	return rd16(b);
+}
+
 /* ---- Parsing ------------------------------------------------------------ */
 
 static void addr_from_v4(struct net_addr *a, const uint8_t *v4)
@@ -139,8 +165,10 @@ static int parse_ip6(const uint8_t *frame, const uint8_t *ip, size_t rem, struct
 	size_t plen = rd16(ip + 4);
 	if (plen > rem - NET_IP6_HLEN)
 		return MM_DROP_L3_MALFORMED;
-	/* Only UDP right after the fixed header: extension headers (and so
-	 * fragments) are not supported. */
+	/* Only UDP right after the fixed header: extension headers are not
+	 * supported; fragments are counted as such, as for IPv4. */
+	if (ip[6] == IP6_NH_FRAGMENT)
+		return MM_DROP_L3_FRAGMENT;
 	if (ip[6] != IP_PROTO_UDP)
 		return MM_DROP_L4_UNSUPPORTED;
 	out->family = 6;
@@ -197,7 +225,6 @@ size_t net_write_udp(uint8_t *frame, const struct net_udp_tx *tx, size_t payload
 
 	uint8_t *ip = frame + NET_ETH_HLEN;
 	uint8_t *udp = ip + ip_hlen;
-	uint64_t sum;
 	if (tx->family == 4) {
 		ip[0] = 0x45;
 		ip[1] = 0;
@@ -210,10 +237,6 @@ size_t net_write_udp(uint8_t *frame, const struct net_udp_tx *tx, size_t payload
 		memcpy(ip + 12, tx->src.b + 12, 4);
 		memcpy(ip + 16, tx->dst.b + 12, 4);
 		csum_store(ip + 10, (uint16_t)~csum_fold(csum_add(0, ip, NET_IP4_HLEN)));
-		/* Pseudo-header: addresses, zero, protocol, UDP length. */
-		const uint8_t ph[4] = {0, IP_PROTO_UDP, (uint8_t)(udp_len >> 8), (uint8_t)udp_len};
-		sum = csum_add(0, ip + 12, 8);
-		sum = csum_add(sum, ph, sizeof(ph));
 	} else {
 		ip[0] = 0x60;
 		ip[1] = ip[2] = ip[3] = 0;
@@ -222,21 +245,14 @@ size_t net_write_udp(uint8_t *frame, const struct net_udp_tx *tx, size_t payload
 		ip[7] = TX_TTL;
 		memcpy(ip + 8, tx->src.b, 16);
 		memcpy(ip + 24, tx->dst.b, 16);
-		/* Pseudo-header: addresses, 32-bit length, zeros, next header. */
-		const uint8_t ph[8] = {0, 0, (uint8_t)(udp_len >> 8), (uint8_t)udp_len,
-				       0, 0, 0, IP_PROTO_UDP};
-		sum = csum_add(0, ip + 8, 32);
-		sum = csum_add(sum, ph, sizeof(ph));
 	}
 
 	wr16(udp, tx->sport);
 	wr16(udp + 2, tx->dport);
 	wr16(udp + 4, (uint16_t)udp_len);
 	udp[6] = udp[7] = 0;
-	uint16_t c = (uint16_t)~csum_fold(csum_add(sum, udp, udp_len));
-	if (c == 0)
-		c = 0xFFFF; /* 0 means "no checksum" (RFC 768) */
-	csum_store(udp + 6, c);
+	uint16_t c = net_l4_checksum(&tx->src, &tx->dst, IP_PROTO_UDP, udp, udp_len);
+	wr16(udp + 6, c ? c : 0xFFFF); /* 0 means "no checksum" (RFC 768) */
 	return NET_ETH_HLEN + ip_hlen + udp_len;
 }
 

@@ -56,6 +56,14 @@ static inline size_t net_udp_hdr_len(uint8_t family)
  * IPv6, also filled for IPv4). Returns the whole frame length. */
 size_t net_write_udp(uint8_t *frame, const struct net_udp_tx *tx, size_t payload_len);
 
+/* Internet checksum of an L4 segment (UDP, ICMPv6, ...) with its pseudo
+ * header; the family follows src (IPv4-mapped: IPv4). Over a segment whose
+ * checksum field is zero it is the value to store (network order, as a
+ * host integer); over a segment with its checksum in place it is 0 when
+ * that checksum is right. */
+uint16_t net_l4_checksum(const struct net_addr *src, const struct net_addr *dst, uint8_t proto,
+			 const uint8_t *l4, size_t len);
+
 /* Address helpers. */
 int net_addr_parse(const char *s, struct net_addr *out, uint8_t *family);
 const char *net_addr_format(const struct net_addr *a, char *buf, size_t cap);

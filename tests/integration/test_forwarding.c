@@ -508,6 +508,11 @@ Test(forwarding, three_rooms)
 	}
 	check(sim_stats_drop(st, "unknown_endpoint") == 0, "unknown_endpoint drops: %lld",
 	      sim_stats_drop(st, "unknown_endpoint"));
+	/* The hosts found mmdp's MAC by asking: it answered ARP (IPv4) and
+	 * neighbour solicitations (IPv6) on its own. */
+	long long neigh = sim_json_int(json_array_get(json_object_get(st, "workers"), 0),
+				       "neigh_replies");
+	check(neigh >= 2, "mmdp answered %lld ARP/ND requests, expected at least 2", neigh);
 	json_decref(st);
 	finish();
 }

@@ -2,6 +2,7 @@
  * through the real agent protocol. */
 #include "harness.h"
 
+#include "dataplane/proto/neigh.h"
 #include "dataplane/proto/rtcp.h"
 
 static struct mm_tables T;
@@ -330,4 +331,29 @@ Test(engine_handoff, packets_for_another_workers_room_are_handed_over, .init = s
 	W.st = &T.wstats[1];
 	cr_assert_eq(send_rtp("198.18.1.1", 5001, 40001, 1001, 1, MAC1), MM_ENGINE_DONE);
 	cr_assert_eq(CAP->n, 1);
+}
+
+Test(engine, arp_and_neighbour_solicitations_for_own_addresses_are_answered)
+{
+	uint8_t f[128];
+	memset(f, 0, sizeof(f));
+	memset(f, 0xff, 6);
+	memcpy(f + 6, MAC1, 6);
+	f[12] = 0x08, f[13] = 0x06;
+	const uint8_t req[28] = {0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 1, 1, 198, 18, 1, 1,
+				 0, 0, 0, 0, 0, 0, 198, 18, 0, 1};
+	memcpy(f + 14, req, sizeof(req));
+	cr_assert_eq(mm_engine_rx(&W, f, 60, 0, 0), MM_ENGINE_DONE);
+	cr_assert_eq(CAP->n, 1, "ARP for 198.18.0.1 is answered");
+	struct net_arp rep;
+	cr_assert_eq(net_arp_parse(CAP->f[0].data, CAP->f[0].len, &rep), 0);
+	cr_assert_eq(rep.op, 2);
+	cr_assert_eq(memcmp(rep.sha, H_DP_MAC, 6), 0);
+	cr_assert_geq(CAP->f[0].len, 60, "padded to the Ethernet minimum");
+
+	f[14 + 27] = 9; /* 198.18.0.9 is not ours */
+	cr_assert_eq(mm_engine_rx(&W, f, 60, 0, 0), MM_ENGINE_DONE);
+	cr_assert_eq(CAP->n, 1);
+	cr_assert_eq(drops(MM_DROP_L3_UNSUPPORTED), 1);
+	cr_assert_eq(T.wstats[0].neigh_replies, 1);
 }
