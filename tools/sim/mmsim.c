@@ -521,6 +521,11 @@ int main(int argc, char **argv)
 	       S.o.participants, S.o.family == 4 ? "IPv4" : S.o.family == 6 ? "IPv6" : "IPv4+IPv6",
 	       S.o.pps, S.o.video ? " + video" : "", S.o.rtcp_ms, S.o.duration);
 	json_decref(hello);
+	if ((rc = sim_site_resolve(&S.site)) != 0) {
+		fprintf(stderr, "mmsim: hosts could not resolve mmdp: %s\n", strerror(-rc));
+		sim_agent_close(&S.agent);
+		return 2;
+	}
 
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGINT, &sa, NULL);

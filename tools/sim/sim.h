@@ -239,6 +239,10 @@ struct sim_site {
  * message in err when the environment lacks them. */
 int sim_site_from_env(struct sim_site *s, char *err, size_t errlen);
 
+/* Have every host resolve mmdp's IPv4 and IPv6 addresses (ARP, ND) now,
+ * before media flows; call once mmdp is up. */
+int sim_site_resolve(const struct sim_site *s);
+
 /* Monotonic clock. */
 uint64_t sim_now_ns(void);
 void sim_sleep_ms(int ms);

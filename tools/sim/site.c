@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 static int get(const char *name, char *out, size_t cap, char *err, size_t errlen)
 {
@@ -54,5 +56,33 @@ int sim_site_from_env(struct sim_site *s, char *err, size_t errlen)
 		if ((rc = get(name, h->mac, sizeof(h->mac), err, errlen)))
 			return rc;
 	}
+	return 0;
+}
+
+/* Send an empty datagram from every host to each of mmdp's addresses, so
+ * that the hosts resolve mmdp's MAC (ARP, ND) before media starts: packets
+ * a kernel queues while it resolves a neighbour can be overtaken by the
+ * next ones when the answer comes, which would show as reordering. mmdp
+ * drops the probes (demux_unknown). */
+int sim_site_resolve(const struct sim_site *s)
+{
+	for (int i = 1; i <= s->hosts; i++) {
+		const char *src[2] = {s->host[i].ip4, s->host[i].ip6};
+		const char *dst[2] = {s->dp_ip4, s->dp_ip6};
+		for (int f = 0; f < 2; f++) {
+			struct sockaddr_storage ss;
+			socklen_t sl;
+			int fd, rc = sim_udp_open(s->host[i].ns, src[f], 0, 0, &fd);
+			if (rc)
+				return rc;
+			rc = sim_sockaddr_parse(dst[f], 9, &ss, &sl);
+			if (rc == 0 && sendto(fd, "", 0, 0, (struct sockaddr *)&ss, sl) < 0)
+				rc = -errno;
+			close(fd);
+			if (rc)
+				return rc;
+		}
+	}
+	sim_sleep_ms(200);
 	return 0;
 }
