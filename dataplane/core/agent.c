@@ -746,6 +746,30 @@ static json_t *stats_get(struct mm_agent *a, json_t *req, struct aerr *e)
 
 /* ------------------------------------------------------------ request --- */
 
+/* Parse the objects of a state.sync list as `opname` ops appended to
+ * ops[*n]; each name may appear once (recorded in seen). */
+static int sync_parse_list(struct mm_tables *t, json_t *arr, const char *list, const char *opname,
+			   struct op *ops, size_t *n, json_t *seen, json_t *keep, struct aerr *e)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach(arr, i, o) {
+		struct op *op = &ops[(*n)++];
+		snprintf(op->path, sizeof(op->path), "%s[%zu].", list, i);
+		json_t *c = json_deep_copy(o);
+		json_array_append_new(keep, c);
+		if (json_is_object(c))
+			json_object_set_new(c, "op", json_string(opname));
+		if (parse_op(t, c, op, e))
+			return -EINVAL;
+		const char *name = op->type == OP_ROOM_PUT ? op->room : op->endpoint;
+		if (json_object_get(seen, name))
+			return fail(e, "invalid_field", op->path, "%s listed twice", name);
+		json_object_set_new(seen, name, json_true());
+	}
+	return 0;
+}
+
 static int sync_to_ops(struct mm_tables *t, json_t *req, struct op **opsp, size_t *np, json_t *keep,
 		       struct aerr *e)
 {
@@ -769,36 +793,10 @@ static int sync_to_ops(struct mm_tables *t, json_t *req, struct op **opsp, size_
 	/* Desired rooms and endpoints, syntax first. */
 	struct op *puts = ops + t->n_endpoints + t->n_rooms;
 	size_t np_ = 0;
-	size_t i;
-	json_t *o;
-	json_array_foreach(rooms, i, o) {
-		struct op *op = &puts[np_++];
-		snprintf(op->path, sizeof(op->path), "rooms[%zu].", i);
-		json_t *c = json_deep_copy(o);
-		json_array_append_new(keep, c);
-		if (json_is_object(c))
-			json_object_set_new(c, "op", json_string("room.put"));
-		if (parse_op(t, c, op, e))
-			return -EINVAL;
-		if (json_object_get(want_rooms, op->room))
-			return fail(e, "invalid_field", op->path, "room %s listed twice", op->room);
-		json_object_set_new(want_rooms, op->room, json_true());
-	}
-	size_t room_puts = np_;
-	json_array_foreach(eps, i, o) {
-		struct op *op = &puts[np_++];
-		snprintf(op->path, sizeof(op->path), "endpoints[%zu].", i);
-		json_t *c = json_deep_copy(o);
-		json_array_append_new(keep, c);
-		if (json_is_object(c))
-			json_object_set_new(c, "op", json_string("endpoint.put"));
-		if (parse_op(t, c, op, e))
-			return -EINVAL;
-		if (json_object_get(want_eps, op->endpoint))
-			return fail(e, "invalid_field", op->path, "endpoint %s listed twice", op->endpoint);
-		json_object_set_new(want_eps, op->endpoint, json_true());
-	}
-	for (size_t k = 0; k < room_puts; k++) {
+	if (sync_parse_list(t, rooms, "rooms", "room.put", puts, &np_, want_rooms, keep, e) ||
+	    sync_parse_list(t, eps, "endpoints", "endpoint.put", puts, &np_, want_eps, keep, e))
+		return -EINVAL;
+	for (size_t k = 0; k < nr; k++) {
 		json_t *c = json_array_get(rooms, k);
 		json_t *route = json_object_get(c, "route");
 		struct op *op = &puts[np_++];
