@@ -88,6 +88,7 @@ static struct result run(unsigned n, size_t payload, double seconds)
 	net_addr_parse("198.18.0.1", &c.ports[0].addrs[0], &fam);
 	c.ports[0].addr_family[0] = fam;
 	c.ports[0].n_addrs = 1;
+	c.ports[0].worker_mask = 1;
 	static struct mm_tables t;
 	if (mm_tables_init(&t, &c) != 0)
 		exit(1);

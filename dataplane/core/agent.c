@@ -53,7 +53,6 @@ struct op {
 	struct mm_key key;
 	struct net_addr laddr;
 	uint8_t family;
-	uint16_t port_id;
 	struct mm_ep_conf conf;
 	/* route.put */
 	enum mm_route_mode mode;
@@ -199,14 +198,12 @@ static int parse_streams(json_t *o, const char *path, struct mm_ep_conf *c, stru
 	return 0;
 }
 
-static int find_local_port(const struct mm_tables *t, const struct net_addr *a, uint16_t *port)
+static bool is_local(const struct mm_tables *t, const struct net_addr *a)
 {
 	for (uint32_t p = 0; p < t->conf.n_ports; p++)
-		if (mm_port_is_local(&t->conf.ports[p], a)) {
-			*port = (uint16_t)p;
-			return 0;
-		}
-	return -ENOENT;
+		if (mm_port_is_local(&t->conf.ports[p], a))
+			return true;
+	return false;
 }
 
 static int parse_endpoint_put(struct mm_tables *t, json_t *o, struct op *op, struct aerr *e)
@@ -224,7 +221,7 @@ static int parse_endpoint_put(struct mm_tables *t, json_t *o, struct op *op, str
 		snprintf(f, sizeof(f), "%sremote.addr", p);
 		return fail(e, "invalid_field", f, "local and remote must be the same address family");
 	}
-	if (find_local_port(t, &op->laddr, &op->port_id) != 0) {
+	if (!is_local(t, &op->laddr)) {
 		snprintf(f, sizeof(f), "%slocal.addr", p);
 		return fail(e, "not_local", f, "local.addr is not an address of any mmdp port");
 	}
@@ -562,14 +559,16 @@ static int apply_op(struct mm_tables *t, const struct op *op, struct mm_garbage 
 		*c = op->conf;
 		if (ep && ep->room == r && memcmp(&ep->key, &op->key, sizeof(op->key)) == 0 &&
 		    memcmp(&ep->laddr, &op->laddr, sizeof(op->laddr)) == 0) {
-			mm_endpoint_set_conf(t, ep, c, g);
-			ep->room->route_dirty = true; /* keeps the route's view of it fresh */
+			mm_endpoint_set_conf(t, ep, c, g); /* routes hold the endpoint, not its conf */
 			return 0;
 		}
 		if (ep)
 			mm_endpoint_remove(t, ep, g);
-		if (!mm_endpoint_create(t, r, op->endpoint, &op->key, &op->laddr, op->family,
-					op->port_id, c)) {
+		/* Send from a port of the room's worker (the configuration
+		 * guarantees every address has one). */
+		int port = mm_dp_egress_port(&t->conf, &op->laddr, r->worker);
+		if (port < 0 || !mm_endpoint_create(t, r, op->endpoint, &op->key, &op->laddr,
+						    op->family, (uint16_t)port, c)) {
 			free(c);
 			return -ENOMEM;
 		}

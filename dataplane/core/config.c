@@ -54,6 +54,22 @@ static int parse_ports(json_t *ports, struct mm_config *c, char *err, size_t n)
 			return cfg_fail(err, n, "ports[%zu].gateway_mac is not a MAC address", i);
 		if (!gw)
 			memset(pc->gateway_mac, 0xff, 6); /* broadcast until learned */
+		json_t *ws = json_object_get(p, "workers");
+		if (ws) {
+			size_t k;
+			json_t *w;
+			if (!json_is_array(ws) || json_array_size(ws) == 0)
+				return cfg_fail(err, n, "ports[%zu].workers must list worker indexes", i);
+			pc->worker_mask = 0;
+			json_array_foreach(ws, k, w) {
+				if (!json_is_integer(w) || json_integer_value(w) < 0 ||
+				    json_integer_value(w) >= MM_WORKERS_MAX)
+					return cfg_fail(err, n, "ports[%zu].workers[%zu] must be 0..%d", i, k,
+							MM_WORKERS_MAX - 1);
+				pc->worker_mask |= 1u << json_integer_value(w);
+			}
+			c->workers_set[i] = true;
+		}
 	}
 	c->dp.n_ports = (uint32_t)json_array_size(ports);
 	return 0;

@@ -53,6 +53,45 @@ static int ep_name_match(struct cds_lfht_node *node, const void *key)
 	return strcmp(caa_container_of(node, struct mm_endpoint, name_node)->name, key) == 0;
 }
 
+int mm_dp_egress_port(const struct mm_dp_conf *c, const struct net_addr *laddr, uint32_t w)
+{
+	for (uint32_t p = 0; p < c->n_ports; p++)
+		if ((c->ports[p].worker_mask >> w & 1) && mm_port_is_local(&c->ports[p], laddr))
+			return (int)p;
+	return -ENOENT;
+}
+
+int mm_dp_conf_assign_workers(struct mm_dp_conf *c, const bool *mask_set, char *err, size_t errlen)
+{
+	uint32_t all = c->n_workers >= 32 ? UINT32_MAX : (1u << c->n_workers) - 1;
+	for (uint32_t p = 0; p < c->n_ports; p++) {
+		struct mm_port_conf *pc = &c->ports[p];
+		if (!mask_set[p])
+			pc->worker_mask = all;
+		if (pc->worker_mask == 0 || (pc->worker_mask & ~all)) {
+			snprintf(err, errlen, "ports[%u].workers must name workers 0..%u", p,
+				 c->n_workers - 1);
+			return -EINVAL;
+		}
+		uint8_t rank = 0;
+		for (uint32_t w = 0; w < c->n_workers; w++)
+			if (pc->worker_mask >> w & 1)
+				pc->worker_queue[w] = rank++;
+	}
+	for (uint32_t p = 0; p < c->n_ports; p++)
+		for (uint32_t a = 0; a < c->ports[p].n_addrs; a++)
+			for (uint32_t w = 0; w < c->n_workers; w++)
+				if (mm_dp_egress_port(c, &c->ports[p].addrs[a], w) < 0) {
+					char ip[64];
+					snprintf(err, errlen,
+						 "address %s is on no port of worker %u: every address "
+						 "must be reachable from every worker",
+						 net_addr_format(&c->ports[p].addrs[a], ip, sizeof(ip)), w);
+					return -EINVAL;
+				}
+	return 0;
+}
+
 int mm_tables_init(struct mm_tables *t, const struct mm_dp_conf *conf)
 {
 	memset(t, 0, sizeof(*t));

@@ -55,6 +55,10 @@ struct mm_key {
 struct mm_port_conf {
 	uint8_t mac[6];
 	uint8_t gateway_mac[6];
+	/* Workers that own a queue pair on this port (bit w: worker w), and
+	 * which queue: worker_queue[w] is w's rank among them. */
+	uint32_t worker_mask;
+	uint8_t worker_queue[MM_WORKERS_MAX];
 	uint32_t n_addrs;
 	struct net_addr addrs[MM_PORT_ADDRS_MAX];
 	uint8_t addr_family[MM_PORT_ADDRS_MAX];
@@ -223,6 +227,17 @@ static inline bool mm_port_is_local(const struct mm_port_conf *p, const struct n
 			return true;
 	return false;
 }
+
+/* The port an endpoint with local address laddr sends from when its room
+ * belongs to worker w: one that carries laddr and on which w owns a queue.
+ * Returns the port id or -ENOENT. */
+int mm_dp_egress_port(const struct mm_dp_conf *c, const struct net_addr *laddr, uint32_t w);
+
+/* Fill worker_mask (all workers where mask_set is false) and worker_queue,
+ * and check that every port address is served by all workers (through one
+ * port or another), so any room can send from any address. Returns 0 or
+ * -EINVAL with a message in err. */
+int mm_dp_conf_assign_workers(struct mm_dp_conf *c, const bool *mask_set, char *err, size_t errlen);
 
 /* --- writer side (agent thread only) --- */
 

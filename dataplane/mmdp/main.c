@@ -44,9 +44,11 @@ static int port_setup(uint16_t port, uint16_t n_queues, const struct mm_config *
 	if (rc)
 		return rc;
 	if (n_queues > info.max_rx_queues || n_queues > info.max_tx_queues) {
-		fprintf(stderr, "mmdp: port %u (%s) has %u RX / %u TX queues, %u workers need %u\n",
-			port, info.driver_name, info.max_rx_queues, info.max_tx_queues, n_queues,
-			n_queues);
+		fprintf(stderr,
+			"mmdp: port %u (%s) has %u RX / %u TX queues but %u workers use it; give it\n"
+			"  fewer workers (\"workers\" in its port entry) or more queues (with AF_XDP,\n"
+			"  one vdev per queue: see README)\n",
+			port, info.driver_name, info.max_rx_queues, info.max_tx_queues, n_queues);
 		return -EINVAL;
 	}
 	memset(&conf, 0, sizeof(conf));
@@ -80,8 +82,8 @@ static int port_setup(uint16_t port, uint16_t n_queues, const struct mm_config *
 	if (rc)
 		return rc;
 	memcpy(pc->mac, mac.addr_bytes, 6);
-	fprintf(stderr, "mmdp: port %u: %s, MAC " RTE_ETHER_ADDR_PRT_FMT ", %u queue(s)\n", port,
-		info.driver_name, RTE_ETHER_ADDR_BYTES(&mac), n_queues);
+	fprintf(stderr, "mmdp: port %u: %s, MAC " RTE_ETHER_ADDR_PRT_FMT ", %u queue(s), workers 0x%x\n",
+		port, info.driver_name, RTE_ETHER_ADDR_BYTES(&mac), n_queues, pc->worker_mask);
 	return 0;
 }
 
@@ -151,6 +153,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	cfg.dp.n_workers = n_workers;
+	if (mm_dp_conf_assign_workers(&cfg.dp, cfg.workers_set, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mmdp: %s\n", err);
+		return 1;
+	}
 
 	struct rte_mempool *pool = rte_pktmbuf_pool_create("mmdp_mbufs", cfg.mbufs, 256, 0,
 							   RTE_MBUF_DEFAULT_BUF_SIZE,
@@ -160,7 +166,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (uint16_t p = 0; p < n_ports; p++) {
-		int rc = port_setup(p, (uint16_t)n_workers, &cfg, pool, &cfg.dp.ports[p]);
+		uint16_t nq = (uint16_t)__builtin_popcount(cfg.dp.ports[p].worker_mask);
+		int rc = port_setup(p, nq, &cfg, pool, &cfg.dp.ports[p]);
 		if (rc) {
 			fprintf(stderr, "mmdp: port %u setup failed: %s\n", p, rte_strerror(-rc));
 			return 1;

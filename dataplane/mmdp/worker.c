@@ -29,7 +29,13 @@ static void tx_send(void *ctx, uint16_t port, void *handle, size_t len)
 {
 	struct mmdp_worker *w = ctx;
 	(void)len;
-	rte_eth_tx_buffer(port, w->queue, w->txb[port], handle);
+	if (unlikely(w->queue[port] < 0)) {
+		/* The agent picks egress ports of the room's worker: a bug. */
+		rte_pktmbuf_free(handle);
+		MM_CNT_ADD(w->ctx.st->drops[MM_DROP_TX_FULL], 1);
+		return;
+	}
+	rte_eth_tx_buffer(port, (uint16_t)w->queue[port], w->txb[port], handle);
 }
 
 /* TX queue full: the frames are lost; count them. */
@@ -53,7 +59,10 @@ int mmdp_worker_init(struct mmdp_worker *w, uint32_t id, unsigned lcore, struct 
 	w->ctx.tx = (struct mm_tx){.alloc = tx_alloc, .send = tx_send, .ctx = w};
 	w->lcore = lcore;
 	w->n_ports = n_ports;
-	w->queue = (uint16_t)id;
+	for (uint16_t p = 0; p < n_ports; p++)
+		w->queue[p] = (t->conf.ports[p].worker_mask >> id & 1)
+				      ? (int16_t)t->conf.ports[p].worker_queue[id]
+				      : -1;
 	w->pool = pool;
 	w->all = all;
 	w->stop = stop;
@@ -115,7 +124,9 @@ int mmdp_worker_main(void *arg)
 	while (!__atomic_load_n(w->stop, __ATOMIC_RELAXED)) {
 		uint64_t now_ns = (uint64_t)((double)rte_get_tsc_cycles() * ns_per_cycle);
 		for (uint16_t p = 0; p < w->n_ports; p++) {
-			uint16_t n = rte_eth_rx_burst(p, w->queue, pkts, MMDP_BURST);
+			if (w->queue[p] < 0)
+				continue;
+			uint16_t n = rte_eth_rx_burst(p, (uint16_t)w->queue[p], pkts, MMDP_BURST);
 			if (!n)
 				continue;
 			uint64_t bytes = 0;
@@ -139,7 +150,8 @@ int mmdp_worker_main(void *arg)
 		 * (well under 100 us), and no frame decided under old tables is
 		 * still queued here once this worker is quiescent. */
 		for (uint16_t p = 0; p < w->n_ports; p++)
-			rte_eth_tx_buffer_flush(p, w->queue, w->txb[p]);
+			if (w->queue[p] >= 0)
+				rte_eth_tx_buffer_flush(p, (uint16_t)w->queue[p], w->txb[p]);
 		urcu_qsbr_quiescent_state();
 	}
 	urcu_qsbr_unregister_thread();

@@ -16,7 +16,7 @@ struct mmdp_worker {
 	struct mm_worker_ctx ctx;
 	unsigned lcore;
 	uint16_t n_ports;
-	uint16_t queue; /* this worker's RX and TX queue on every port */
+	int16_t queue[MM_PORTS_MAX]; /* this worker's RX/TX queue on each port, -1: none */
 	struct rte_mempool *pool;
 	struct rte_ring *handoff;         /* frames handed to this worker */
 	struct mmdp_worker *all;          /* every worker, for hand-offs */

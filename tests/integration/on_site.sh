@@ -16,4 +16,4 @@ fi
 for t in ip ethtool nsenter; do
 	command -v "$t" >/dev/null || { echo "SKIP: $t is not installed"; exit 77; }
 done
-exec "$mmsite" run --prefix "$prefix" --hosts 3 -- "$@"
+exec "$mmsite" run --prefix "$prefix" --hosts 3 --queues "${MMSITE_QUEUES:-1}" -- "$@"

@@ -22,8 +22,17 @@
 
 #include "tools/sim/sim.h"
 
-#define EAL_DEFAULT \
+/* MMDP_WORKERS=1 (default): one worker, one AF_XDP port on dp0's queue 0.
+ * MMDP_WORKERS=2: two workers sharing the second CPU, each owning an AF_XDP
+ * port on its own queue of dp0 (one vdev per queue, as veth needs), so
+ * rooms belong to different workers and packets that land on the other
+ * worker's queue are handed over through its ring. */
+#define EAL_1WORKER \
 	"-l 0,1 --in-memory --no-pci --vdev net_af_xdp0,iface=dp0,start_queue=0,queue_count=1"
+#define EAL_2WORKERS                                                                         \
+	"--lcores 0@0,1@1,2@1 --in-memory --no-pci "                                         \
+	"--vdev net_af_xdp0,iface=dp0,start_queue=0,queue_count=1 "                          \
+	"--vdev net_af_xdp1,iface=dp0,start_queue=1,queue_count=1"
 #define MAX_PARTS 16
 #define CLIENT_PORT 31000
 #define SERVER_PORT 41000
@@ -45,6 +54,7 @@ static struct {
 	struct part parts[MAX_PARTS];
 	int n_parts;
 	int failures;
+	int workers; /* mmdp's worker lcores (MMDP_WORKERS) */
 } T;
 
 /* ---- Diagnostics -------------------------------------------------------- */
@@ -249,16 +259,21 @@ static void mmdp_start(void)
 	snprintf(conf, sizeof(conf), "%s/mmdp.json", T.dir);
 	FILE *f = fopen(conf, "w");
 	cr_assert_not_null(f);
-	fprintf(f,
-		"{\"agent_socket\":\"%s\",\n \"ports\":[{\"addresses\":[\"%s\",\"%s\"],"
-		"\"gateway_mac\":\"%s\"}]}\n",
-		T.sock, T.site.dp_ip4, T.site.dp_ip6, T.site.gw_mac);
+	const char *nw = getenv("MMDP_WORKERS");
+	T.workers = nw && *nw ? atoi(nw) : 1;
+	cr_assert(T.workers == 1 || T.workers == 2, "MMDP_WORKERS must be 1 or 2");
+	fprintf(f, "{\"agent_socket\":\"%s\",\n \"ports\":[", T.sock);
+	for (int w = 0; w < T.workers; w++)
+		fprintf(f, "%s{\"addresses\":[\"%s\",\"%s\"],\"gateway_mac\":\"%s\",\"workers\":[%d]}",
+			w ? "," : "", T.site.dp_ip4, T.site.dp_ip6, T.site.gw_mac, w);
+	fprintf(f, "]}\n");
 	fclose(f);
 
 	/* argv: mmdp <EAL words> -- --config conf */
 	const char *eal = getenv("MMDP_EAL");
 	static char ealbuf[1024];
-	snprintf(ealbuf, sizeof(ealbuf), "%s", eal && *eal ? eal : EAL_DEFAULT);
+	snprintf(ealbuf, sizeof(ealbuf), "%s",
+		 eal && *eal ? eal : T.workers == 2 ? EAL_2WORKERS : EAL_1WORKER);
 	char *argv[64];
 	int argc = 0;
 	argv[argc++] = (char *)bin;
@@ -510,6 +525,20 @@ Test(forwarding, three_rooms)
 	}
 	check(sim_stats_drop(st, "unknown_endpoint") == 0, "unknown_endpoint drops: %lld",
 	      sim_stats_drop(st, "unknown_endpoint"));
+	if (T.workers == 2) {
+		/* Rooms went to both workers, and packets that arrived on the
+		 * other worker's queue were handed over, none lost on the way. */
+		long long owners = 0, handoffs = 0;
+		for (int r = 0; r < 3; r++)
+			owners |= 1LL << sim_json_int(sim_stats_room(st, rooms[r]), "worker");
+		for (int w = 0; w < 2; w++)
+			handoffs += sim_json_int(json_array_get(json_object_get(st, "workers"), (size_t)w),
+						 "handoff_in");
+		check(owners == 3, "rooms are owned by workers 0x%llx, expected both", owners);
+		check(handoffs > 0, "no packet was handed between workers");
+		check(sim_stats_drop(st, "handoff_full") == 0, "hand-off ring overflowed");
+		fprintf(stderr, "three_rooms: %lld packets handed between the 2 workers\n", handoffs);
+	}
 	json_decref(st);
 	finish();
 }
@@ -794,8 +823,10 @@ Test(forwarding, hosts_resolve_mmdp_with_arp_and_nd)
 		      line);
 	}
 	json_t *st = stats();
-	long long neigh = sim_json_int(json_array_get(json_object_get(st, "workers"), 0),
-				       "neigh_replies");
+	long long neigh = 0;
+	for (int w = 0; w < T.workers; w++)
+		neigh += sim_json_int(json_array_get(json_object_get(st, "workers"), (size_t)w),
+				      "neigh_replies");
 	check(neigh >= 2 * T.site.hosts, "mmdp answered %lld ARP/ND requests, expected at least %d",
 	      neigh, 2 * T.site.hosts);
 	json_decref(st);

@@ -38,6 +38,9 @@ static inline void h_conf(struct mm_dp_conf *c, uint32_t workers)
 	net_addr_parse("198.18.0.1", &c->ports[0].addrs[0], &c->ports[0].addr_family[0]);
 	net_addr_parse("2001:2::1", &c->ports[0].addrs[1], &c->ports[0].addr_family[1]);
 	c->ports[0].n_addrs = 2;
+	bool all[MM_PORTS_MAX] = {false};
+	char err[128];
+	cr_assert_eq(mm_dp_conf_assign_workers(c, all, err, sizeof(err)), 0, "%s", err);
 }
 
 /* Build an Ethernet/IP/UDP frame around payload. Returns its length. */
