@@ -794,7 +794,9 @@ Test(forwarding, line_over_1mib_is_refused)
 static void host_neigh(int h, const char *addr, char *out, size_t cap)
 {
 	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "ip -n %s neigh show to %s", T.site.host[h].ns, addr);
+	/* nsenter rather than "ip -n", which needs / to be a mount point */
+	snprintf(cmd, sizeof(cmd), "nsenter --net=/run/netns/%s ip neigh show to %s",
+		 T.site.host[h].ns, addr);
 	out[0] = 0;
 	FILE *p = popen(cmd, "r");
 	cr_assert_not_null(p);
@@ -807,8 +809,9 @@ Test(forwarding, hosts_resolve_mmdp_with_arp_and_nd)
 {
 	char cmd[256], line[512];
 	for (int h = 1; h <= T.site.hosts; h++) {
-		snprintf(cmd, sizeof(cmd), "ip -n %s neigh flush to %s && ip -n %s -6 neigh flush to %s",
-			 T.site.host[h].ns, T.site.dp_ip4, T.site.host[h].ns, T.site.dp_ip6);
+		snprintf(cmd, sizeof(cmd),
+			 "nsenter --net=/run/netns/%s sh -c 'ip neigh flush to %s && ip -6 neigh flush to %s'",
+			 T.site.host[h].ns, T.site.dp_ip4, T.site.dp_ip6);
 		cr_assert_eq(system(cmd), 0, "%s", cmd);
 		host_neigh(h, T.site.dp_ip4, line, sizeof(line));
 		cr_assert(strstr(line, T.site.dp_mac) == NULL, "flush left %s", line);
