@@ -54,6 +54,10 @@ struct op {
 	struct net_addr laddr;
 	uint8_t family;
 	struct mm_ep_conf conf;
+	bool srtp; /* SRTP wanted (else plain RTP) */
+	enum mm_srtp_profile profile;
+	bool has_in, has_out;
+	uint8_t in_key[MM_SRTP_MASTER_MAX], out_key[MM_SRTP_MASTER_MAX];
 	/* route.put */
 	enum mm_route_mode mode;
 	json_t *subs; /* borrowed from the request */
@@ -198,6 +202,73 @@ static int parse_streams(json_t *o, const char *path, struct mm_ep_conf *c, stru
 	return 0;
 }
 
+/* Standard base64 (RFC 4648), padding optional. Returns the length or -1. */
+static int b64_decode(const char *s, uint8_t *out, size_t cap)
+{
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t n = 0;
+	for (; *s && *s != '='; s++) {
+		const char *abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+		const char *p = strchr(abc, *s);
+		if (!p)
+			return -1;
+		acc = acc << 6 | (uint32_t)(p - abc);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n == cap)
+				return -1;
+			out[n++] = (uint8_t)(acc >> bits);
+		}
+	}
+	while (*s == '=')
+		s++;
+	return *s ? -1 : (int)n;
+}
+
+static int parse_srtp(json_t *o, struct op *op, struct aerr *e)
+{
+	char f[192];
+	const char *p = op->path;
+	json_t *sr = json_object_get(o, "srtp");
+	op->srtp = sr != NULL;
+	if (!sr)
+		return 0;
+	snprintf(f, sizeof(f), "%ssrtp", p);
+	if (!json_is_object(sr))
+		return fail(e, "invalid_field", f, "srtp must be {\"profile\":...,\"in_key\":...,\"out_key\":...}");
+	json_t *pr = json_object_get(sr, "profile");
+	snprintf(f, sizeof(f), "%ssrtp.profile", p);
+	if (!pr)
+		return fail(e, "missing_field", f, "srtp.profile is required");
+	if (!json_is_string(pr) || mm_srtp_profile_parse(json_string_value(pr), &op->profile) != 0 ||
+	    op->profile == MM_SRTP_NONE)
+		return fail(e, "invalid_field", f,
+			    "srtp.profile must be AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32, "
+			    "AEAD_AES_128_GCM or AEAD_AES_256_GCM");
+	size_t want = mm_srtp_master_len(op->profile);
+	const char *names[2] = {"in_key", "out_key"};
+	uint8_t *keys[2] = {op->in_key, op->out_key};
+	bool *has[2] = {&op->has_in, &op->has_out};
+	for (int i = 0; i < 2; i++) {
+		json_t *k = json_object_get(sr, names[i]);
+		*has[i] = k != NULL;
+		if (!k)
+			continue;
+		snprintf(f, sizeof(f), "%ssrtp.%s", p, names[i]);
+		uint8_t buf[64];
+		int n = json_is_string(k) ? b64_decode(json_string_value(k), buf, sizeof(buf)) : -1;
+		if (n != (int)want)
+			return fail(e, "invalid_field", f,
+				    "%s must be the base64 of the %zu-byte master key and salt of %s",
+				    names[i], want, mm_srtp_profile_name(op->profile));
+		memcpy(keys[i], buf, want);
+		memset(buf, 0, sizeof(buf));
+	}
+	return 0;
+}
+
 static bool is_local(const struct mm_tables *t, const struct net_addr *a)
 {
 	for (uint32_t p = 0; p < t->conf.n_ports; p++)
@@ -238,7 +309,7 @@ static int parse_endpoint_put(struct mm_tables *t, json_t *o, struct op *op, str
 		op->conf.mac_set = true;
 	}
 	if (get_bool(o, "audio_muted", p, &op->conf.audio_muted, e) ||
-	    get_bool(o, "video_muted", p, &op->conf.video_muted, e))
+	    get_bool(o, "video_muted", p, &op->conf.video_muted, e) || parse_srtp(o, op, e))
 		return -EINVAL;
 	return parse_streams(o, p, &op->conf, e);
 }
@@ -532,6 +603,15 @@ static int check_op(struct view *v, const struct op *op, struct aerr *e)
 
 /* -------------------------------------------------------------- apply --- */
 
+/* Does the op name the very keys of keyset k? */
+static bool same_keys(const struct mm_keyset *k, const struct op *op)
+{
+	size_t n = mm_srtp_master_len(op->profile);
+	return k && k->profile == op->profile && k->has_in == op->has_in && k->has_out == op->has_out &&
+	       (!op->has_in || memcmp(k->in_key, op->in_key, n) == 0) &&
+	       (!op->has_out || memcmp(k->out_key, op->out_key, n) == 0);
+}
+
 static int apply_op(struct mm_tables *t, const struct op *op, struct mm_garbage *g, json_t **result)
 {
 	struct mm_room *r;
@@ -557,8 +637,23 @@ static int apply_op(struct mm_tables *t, const struct op *op, struct mm_garbage 
 		if (!c)
 			return -ENOMEM;
 		*c = op->conf;
-		if (ep && ep->room == r && memcmp(&ep->key, &op->key, sizeof(op->key)) == 0 &&
-		    memcmp(&ep->laddr, &op->laddr, sizeof(op->laddr)) == 0) {
+		bool in_place = ep && ep->room == r && memcmp(&ep->key, &op->key, sizeof(op->key)) == 0 &&
+				memcmp(&ep->laddr, &op->laddr, sizeof(op->laddr)) == 0;
+		const struct mm_ep_conf *old = in_place ? ep->conf : NULL;
+		c->keys = c->prev_keys = NULL;
+		if (op->srtp && old && same_keys(old->keys, op)) {
+			c->keys = old->keys; /* not a rekey: sessions go on */
+			c->prev_keys = old->prev_keys;
+		} else if (op->srtp) {
+			c->keys = mm_keyset_create(t, op->profile, op->has_in ? op->in_key : NULL,
+						   op->has_out ? op->out_key : NULL);
+			if (!c->keys) {
+				free(c);
+				return -ENOMEM;
+			}
+			c->prev_keys = old ? old->keys : NULL; /* rekey: keep the last keys for media in flight */
+		}
+		if (in_place) {
 			mm_endpoint_set_conf(t, ep, c, g); /* routes hold the endpoint, not its conf */
 			return 0;
 		}
@@ -569,6 +664,7 @@ static int apply_op(struct mm_tables *t, const struct op *op, struct mm_garbage 
 		int port = mm_dp_egress_port(&t->conf, &op->laddr, r->worker);
 		if (port < 0 || !mm_endpoint_create(t, r, op->endpoint, &op->key, &op->laddr,
 						    op->family, (uint16_t)port, c)) {
+			mm_keyset_destroy(c->keys);
 			free(c);
 			return -ENOMEM;
 		}
@@ -661,7 +757,13 @@ static json_t *endpoint_stats(const struct mm_endpoint *ep)
 					   "jitter", (json_int_t)rtp_stats_jitter(&st), "ext_max_seq",
 					   (json_int_t)rtp_stats_ext_max(&st)));
 	}
-	return json_pack("{sssIsIsIsIsIsbsbsbso}", "endpoint", ep->name, "rx_packets",
+	json_t *srtp = json_null();
+	if (c->keys)
+		srtp = json_pack("{sssbsbsb}", "profile", mm_srtp_profile_name(c->keys->profile), "in_key",
+				 c->keys->has_in, "out_key", c->keys->has_out, "previous_keys",
+				 c->prev_keys != NULL);
+	return json_pack("{sssIsosIsIsIsIsIsbsbsbso}", "endpoint", ep->name, "memory_bytes",
+			 (json_int_t)mm_endpoint_memory(ep), "srtp", srtp, "rx_packets",
 			 (json_int_t)MM_CNT_GET(ep->rx_packets), "rx_bytes",
 			 (json_int_t)MM_CNT_GET(ep->rx_bytes), "tx_packets",
 			 (json_int_t)MM_CNT_GET(ep->tx_packets), "tx_bytes",

@@ -8,6 +8,7 @@
 #include "dataplane/proto/rtcp.h"
 #include "dataplane/proto/rtp.h"
 
+#define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
 static inline int drop(struct mm_worker_ctx *w, enum mm_drop_reason reason)
@@ -51,39 +52,63 @@ static inline void rewrite_rtp(uint8_t *rtp, struct mm_rewrite *rw, const struct
 	rtp_set_ssrc(rtp, rw->out_ssrc);
 }
 
-/* Copy the UDP payload to every subscriber of pub. sc/ss are the RTP
- * stream (NULL for RTCP, which is forwarded unchanged). */
+/* Copy the (plain) UDP payload to every subscriber of pub, rewriting RTP
+ * for the subscriber's view and protecting it with the subscriber's
+ * outbound SRTP session: one copy and one encryption per receiver. sc/ss
+ * are the RTP stream (NULL for RTCP, which is forwarded as it came). */
 static void fan_out(struct mm_worker_ctx *w, struct mm_endpoint *pub, const struct mm_route *rt,
 		    const uint8_t *pl, size_t plen, const struct mm_stream_conf *sc,
 		    const struct mm_stream_state *ss)
 {
 	struct mm_tables *t = w->t;
 	const struct mm_route_pub *rp = &rt->pub[pub->slot];
+	bool rtcp = sc == NULL;
 	uint16_t seq = 0;
 	uint32_t ts = 0;
-	if (sc) {
+	if (!rtcp) {
 		seq = rtp_get_seq(pl);
 		ts = rtp_get_ts(pl);
 	}
 	for (uint32_t i = 0; i < rp->n; i++) {
 		struct mm_endpoint *sub = rt->subs[rp->off + i];
 		const struct mm_ep_conf *subc = rcu_dereference(sub->conf);
+		struct mm_srtp *out = NULL;
+		size_t trailer = 0;
+		if (subc->keys) {
+			out = subc->keys->out;
+			if (unlikely(!out)) {
+				drop(w, MM_DROP_SRTP_NO_KEY);
+				continue;
+			}
+			trailer = rtcp ? mm_srtcp_trailer(subc->keys->profile)
+				       : mm_srtp_rtp_trailer(subc->keys->profile);
+		}
 		size_t hl = net_udp_hdr_len(sub->family);
-		size_t flen = hl + plen;
-		if (unlikely(flen - NET_ETH_HLEN > MM_MTU)) {
+		size_t cap = hl + plen + trailer;
+		if (unlikely(cap - NET_ETH_HLEN > MM_MTU)) {
 			drop(w, MM_DROP_TOO_LARGE);
 			continue;
 		}
 		void *h;
-		uint8_t *buf = w->tx.alloc(w->tx.ctx, flen, &h);
+		uint8_t *buf = w->tx.alloc(w->tx.ctx, cap, &h);
 		if (unlikely(!buf)) {
 			drop(w, MM_DROP_NO_BUFFER);
 			continue;
 		}
 		memcpy(buf + hl, pl, plen);
-		if (sc)
+		if (!rtcp)
 			rewrite_rtp(buf + hl, &sub->rw[pub->slot * MM_STREAMS_MAX + sc->state_idx], sc,
 				    ss, seq, ts);
+		size_t olen = plen;
+		if (out) {
+			int r = rtcp ? mm_srtcp_protect(out, buf + hl, &olen, plen + trailer)
+				     : mm_srtp_protect(out, buf + hl, &olen, plen + trailer);
+			if (unlikely(r != 0)) {
+				w->tx.discard(w->tx.ctx, h);
+				drop(w, MM_DROP_SRTP_PROTECT);
+				continue;
+			}
+		}
 
 		const struct mm_port_conf *port = &t->conf.ports[sub->port_id];
 		struct net_udp_tx hdr;
@@ -94,35 +119,81 @@ static void fan_out(struct mm_worker_ctx *w, struct mm_endpoint *pub, const stru
 		hdr.dst = sub->key.raddr;
 		hdr.sport = sub->key.lport;
 		hdr.dport = sub->key.rport;
-		net_write_udp(buf, &hdr, plen);
+		size_t flen = net_write_udp(buf, &hdr, olen);
 		w->tx.send(w->tx.ctx, sub->port_id, h, flen);
 
 		MM_CNT_ADD(sub->tx_packets, 1);
-		MM_CNT_ADD(sub->tx_bytes, plen);
+		MM_CNT_ADD(sub->tx_bytes, olen);
 		MM_CNT_ADD(pub->room->tx_packets, 1);
-		MM_CNT_ADD(pub->room->tx_bytes, plen);
+		MM_CNT_ADD(pub->room->tx_bytes, olen);
 		MM_CNT_ADD(w->st->tx_packets, 1);
 		MM_CNT_ADD(w->st->tx_bytes, flen);
 	}
 }
 
-static int rx_rtp(struct mm_worker_ctx *w, struct mm_endpoint *ep, const struct mm_route *rt,
-		  const uint8_t *pl, size_t plen, uint64_t now_ns)
+/* SRTP/SRTCP unprotect in place with the endpoint's inbound session. Right
+ * after a rekey, a packet that fails with the new keys is tried with the
+ * previous ones (media in flight), until one authenticates with the new.
+ * Returns 0 or a drop reason. */
+static int unprotect(struct mm_endpoint *ep, const struct mm_ep_conf *c, uint8_t *pl, size_t *plen,
+		     bool rtcp)
 {
-	struct rtp_header h;
-	if (unlikely(rtp_parse(pl, plen, &h) != 0))
-		return drop(w, MM_DROP_RTP_MALFORMED);
+	const struct mm_keyset *k = c->keys;
+	if (unlikely(!k->in))
+		return MM_DROP_SRTP_NO_KEY;
+	uint64_t *ok = rtcp ? &ep->rtcp_keys_ok : &ep->rtp_keys_ok;
+	bool try_prev = c->prev_keys && c->prev_keys->in && *ok != k->uid;
+	uint8_t saved[MM_MTU];
+	size_t saved_len = *plen;
+	if (unlikely(try_prev))
+		memcpy(saved, pl, saved_len); /* AEAD decrypts in place even when it fails */
+	int r = rtcp ? mm_srtcp_unprotect(k->in, pl, plen) : mm_srtp_unprotect(k->in, pl, plen);
+	if (likely(r == 0)) {
+		if (unlikely(try_prev))
+			*ok = k->uid;
+		return 0;
+	}
+	if (try_prev && r == MM_SRTP_ERR_AUTH) {
+		memcpy(pl, saved, saved_len);
+		*plen = saved_len;
+		r = rtcp ? mm_srtcp_unprotect(c->prev_keys->in, pl, plen)
+			 : mm_srtp_unprotect(c->prev_keys->in, pl, plen);
+		if (r == 0)
+			return 0;
+	}
+	if (r == MM_SRTP_ERR_REPLAY)
+		return MM_DROP_SRTP_REPLAY;
+	if (r == MM_SRTP_ERR_PARSE)
+		return rtcp ? MM_DROP_RTCP_MALFORMED : MM_DROP_RTP_MALFORMED;
+	return MM_DROP_SRTP_AUTH;
+}
 
+static int rx_rtp(struct mm_worker_ctx *w, struct mm_endpoint *ep, const struct mm_route *rt,
+		  uint8_t *pl, size_t plen, uint64_t now_ns)
+{
+	/* The SSRC is in clear in SRTP: drop unknown streams before spending
+	 * a decryption (or a libsrtp2 stream) on them. */
+	if (unlikely(plen < RTP_HEADER_MIN))
+		return drop(w, MM_DROP_RTP_MALFORMED);
+	uint32_t ssrc = rtp_get_ssrc(pl);
 	const struct mm_ep_conf *c = rcu_dereference(ep->conf);
 	const struct mm_stream_conf *sc = NULL;
 	for (uint32_t i = 0; i < c->n_streams; i++) {
-		if (c->streams[i].ssrc == h.ssrc) {
+		if (c->streams[i].ssrc == ssrc) {
 			sc = &c->streams[i];
 			break;
 		}
 	}
 	if (unlikely(!sc))
 		return drop(w, MM_DROP_UNKNOWN_SSRC);
+	if (c->keys) {
+		int r = unprotect(ep, c, pl, &plen, false);
+		if (unlikely(r))
+			return drop(w, (enum mm_drop_reason)r);
+	}
+	struct rtp_header h;
+	if (unlikely(rtp_parse(pl, plen, &h) != 0))
+		return drop(w, MM_DROP_RTP_MALFORMED);
 
 	struct mm_stream_state *ss = &ep->streams[sc->state_idx];
 	if (ss->uid != sc->uid) {
@@ -150,10 +221,16 @@ static int rx_rtp(struct mm_worker_ctx *w, struct mm_endpoint *ep, const struct 
 }
 
 static int rx_rtcp(struct mm_worker_ctx *w, struct mm_endpoint *ep, const struct mm_route *rt,
-		   const uint8_t *pl, size_t plen)
+		   uint8_t *pl, size_t plen)
 {
-	struct rtcp_compound c;
-	if (unlikely(rtcp_parse_compound(pl, plen, 0, &c) != 0))
+	const struct mm_ep_conf *c = rcu_dereference(ep->conf);
+	if (c->keys) {
+		int r = unprotect(ep, c, pl, &plen, true);
+		if (unlikely(r))
+			return drop(w, (enum mm_drop_reason)r);
+	}
+	struct rtcp_compound cp;
+	if (unlikely(rtcp_parse_compound(pl, plen, 0, &cp) != 0))
 		return drop(w, MM_DROP_RTCP_MALFORMED);
 	if (!rt || ep->slot >= rt->n_slots || rt->pub[ep->slot].n == 0)
 		return drop(w, MM_DROP_NO_SUBSCRIBER);
@@ -201,7 +278,7 @@ static bool rx_neigh(struct mm_worker_ctx *w, const uint8_t *frame, size_t len, 
 	return true;
 }
 
-int mm_engine_rx(struct mm_worker_ctx *w, const uint8_t *frame, size_t len, uint16_t in_port,
+int mm_engine_rx(struct mm_worker_ctx *w, uint8_t *frame, size_t len, uint16_t in_port,
 		 uint64_t now_ns)
 {
 	struct mm_tables *t = w->t;
@@ -216,7 +293,7 @@ int mm_engine_rx(struct mm_worker_ctx *w, const uint8_t *frame, size_t len, uint
 	if (unlikely(!mm_port_is_local(&t->conf.ports[in_port], &u.dst)))
 		return drop(w, MM_DROP_NOT_LOCAL);
 
-	const uint8_t *pl = frame + u.payload_off;
+	uint8_t *pl = frame + u.payload_off;
 	size_t plen = u.payload_len;
 	enum mm_demux kind = mm_demux_classify(pl, plen);
 	switch (kind) {

@@ -13,12 +13,18 @@
 /* Largest IP packet mmdp sends (the ports' MTU). */
 #define MM_MTU 1500
 
-/* How the engine emits frames. alloc returns a buffer of len bytes (and an
- * opaque handle) or NULL when no buffer is left; send queues the frame for
- * TX on a port. Both are called only from the worker's own thread. */
+/* How the engine emits frames. alloc returns a buffer of at least len
+ * bytes (and an opaque handle) or NULL when no buffer is left; send queues
+ * the frame, len bytes (<= the len allocated), for TX on a port; discard
+ * gives back a buffer that will not be sent. All are called only from the
+ * worker's own thread. alloc should return an address that is 2 modulo 4:
+ * the UDP payload (after 14 + 20 + 8 or 14 + 40 + 8 bytes of headers) is
+ * then 32-bit aligned, as libsrtp2 wants it to protect in place; other
+ * buffers work through an aligned copy. */
 struct mm_tx {
 	uint8_t *(*alloc)(void *ctx, size_t len, void **handle);
 	void (*send)(void *ctx, uint16_t port, void *handle, size_t len);
+	void (*discard)(void *ctx, void *handle);
 	void *ctx;
 };
 
@@ -35,8 +41,10 @@ struct mm_worker_ctx {
  * nanoseconds). The caller is an online QSBR reader. Returns MM_ENGINE_DONE
  * when the frame was forwarded or dropped (and counted), or the index of the
  * worker that owns the sender's room: the caller hands the frame to that
- * worker, which calls mm_engine_rx again with it. */
-int mm_engine_rx(struct mm_worker_ctx *w, const uint8_t *frame, size_t len, uint16_t in_port,
+ * worker, which calls mm_engine_rx again with it. The frame is writable:
+ * SRTP is unprotected in place (only by the owner), so a frame handed over
+ * is still as received. */
+int mm_engine_rx(struct mm_worker_ctx *w, uint8_t *frame, size_t len, uint16_t in_port,
 		 uint64_t now_ns);
 
 #endif

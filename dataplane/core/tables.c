@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-enum { GT_ENDPOINT = 1, GT_CONF, GT_ROUTE, GT_ROOM };
+enum { GT_ENDPOINT = 1, GT_CONF, GT_ROUTE, GT_ROOM, GT_KEYSET };
 
 static inline uint64_t mix64(uint64_t x)
 {
@@ -94,6 +94,12 @@ int mm_dp_conf_assign_workers(struct mm_dp_conf *c, const bool *mask_set, char *
 
 int mm_tables_init(struct mm_tables *t, const struct mm_dp_conf *conf)
 {
+	static bool srtp_ready;
+	if (!srtp_ready) {
+		if (mm_srtp_global_init() != 0)
+			return -EIO;
+		srtp_ready = true;
+	}
 	memset(t, 0, sizeof(*t));
 	t->conf = *conf;
 	t->next_uid = 1;
@@ -117,8 +123,57 @@ static void free_route(struct mm_route *r)
 	free(r);
 }
 
+struct mm_keyset *mm_keyset_create(struct mm_tables *t, enum mm_srtp_profile profile,
+				   const uint8_t *in_key, const uint8_t *out_key)
+{
+	struct mm_keyset *k = calloc(1, sizeof(*k));
+	if (!k)
+		return NULL;
+	k->uid = t->next_uid++;
+	k->profile = profile;
+	size_t n = mm_srtp_master_len(profile);
+	struct mm_srtp_keys keys = {.profile = profile, .master_len = n};
+	if (in_key) {
+		k->has_in = true;
+		memcpy(k->in_key, in_key, n);
+		memcpy(keys.master, in_key, n);
+		if (mm_srtp_create(&k->in, &keys, true) != 0)
+			goto fail;
+	}
+	if (out_key) {
+		k->has_out = true;
+		memcpy(k->out_key, out_key, n);
+		memcpy(keys.master, out_key, n);
+		if (mm_srtp_create(&k->out, &keys, false) != 0)
+			goto fail;
+	}
+	memset(&keys, 0, sizeof(keys));
+	return k;
+fail:
+	memset(&keys, 0, sizeof(keys));
+	mm_keyset_destroy(k);
+	return NULL;
+}
+
+void mm_keyset_destroy(struct mm_keyset *k)
+{
+	if (!k)
+		return;
+	if (k->in)
+		mm_srtp_destroy(k->in);
+	if (k->out)
+		mm_srtp_destroy(k->out);
+	/* Do not leave master keys in freed memory. */
+	memset(k, 0, sizeof(*k));
+	free(k);
+}
+
 static void free_endpoint(struct mm_endpoint *ep)
 {
+	if (ep->conf) {
+		mm_keyset_destroy(ep->conf->keys);
+		mm_keyset_destroy(ep->conf->prev_keys);
+	}
 	free(ep->conf);
 	free(ep->rw);
 	free(ep);
@@ -190,6 +245,7 @@ static void free_item(int type, void *p)
 	case GT_CONF: free(p); break;
 	case GT_ROUTE: free_route(p); break;
 	case GT_ROOM: free_room(p); break;
+	case GT_KEYSET: mm_keyset_destroy(p); break;
 	}
 }
 
@@ -358,7 +414,40 @@ void mm_endpoint_set_conf(struct mm_tables *t, struct mm_endpoint *ep, struct mm
 		conf->streams[i].uid = t->next_uid++;
 	}
 	rcu_assign_pointer(ep->conf, conf);
+	/* Keysets the new conf no longer names go with the old conf. */
+	struct mm_keyset *gone[2] = {old->keys, old->prev_keys};
+	for (int i = 0; i < 2; i++)
+		if (gone[i] && gone[i] != conf->keys && gone[i] != conf->prev_keys)
+			mm_garbage_add(g, GT_KEYSET, gone[i]);
 	mm_garbage_add(g, GT_CONF, (void *)old);
+}
+
+static size_t keyset_memory(const struct mm_keyset *k, size_t in_streams, size_t out_streams)
+{
+	if (!k)
+		return 0;
+	size_t n = sizeof(*k);
+	if (k->in)
+		n += mm_srtp_session_bytes(k->profile) + in_streams * mm_srtp_stream_bytes(k->profile);
+	if (k->out)
+		n += mm_srtp_session_bytes(k->profile) + out_streams * mm_srtp_stream_bytes(k->profile);
+	return n;
+}
+
+size_t mm_endpoint_memory(const struct mm_endpoint *ep)
+{
+	const struct mm_ep_conf *c = ep->conf;
+	/* Streams libsrtp2 holds: inbound, one per SSRC the endpoint sent
+	 * (at most its declared streams); outbound, one per source stream
+	 * forwarded to it (rewrite slots in use). */
+	size_t out_streams = 0;
+	for (size_t i = 0; i < (size_t)MM_ROOM_CAPACITY_MAX * MM_STREAMS_MAX; i++)
+		out_streams += MM_CNT_GET(ep->rw[i].src_uid) != 0;
+	size_t n = sizeof(*ep) + (size_t)MM_ROOM_CAPACITY_MAX * MM_STREAMS_MAX * sizeof(*ep->rw) +
+		   sizeof(*c);
+	n += keyset_memory(c->keys, c->n_streams, out_streams);
+	n += keyset_memory(c->prev_keys, c->n_streams, out_streams);
+	return n;
 }
 
 /* Does subscriber sub receive publisher pub in room r? */

@@ -20,6 +20,7 @@
 #include <urcu/urcu-qsbr.h>
 #include <urcu/rculfhash.h>
 
+#include "dataplane/core/srtp.h"
 #include "dataplane/proto/drop_reason.h"
 #include "dataplane/proto/net.h"
 #include "dataplane/proto/rtp_stats.h"
@@ -80,6 +81,19 @@ struct mm_stream_conf {
 	uint8_t state_idx; /* index into ep->streams (stable across conf swaps) */
 };
 
+/* One key generation of an endpoint's SRTP: the inbound session (what the
+ * endpoint sends, unprotected by mmdp) and the outbound one (what mmdp
+ * sends it). The pointers are immutable; the sessions' state (rollover
+ * counters, replay windows, SRTCP index) belongs to the room's worker.
+ * The agent frees a keyset once no published conf refers to it. */
+struct mm_keyset {
+	uint64_t uid; /* distinguishes generations */
+	enum mm_srtp_profile profile;
+	struct mm_srtp *in, *out; /* NULL: no key in that direction yet */
+	bool has_in, has_out;
+	uint8_t in_key[MM_SRTP_MASTER_MAX], out_key[MM_SRTP_MASTER_MAX];
+};
+
 /* Immutable endpoint configuration, swapped by pointer. */
 struct mm_ep_conf {
 	struct rcu_head rcu;
@@ -88,6 +102,9 @@ struct mm_ep_conf {
 	uint8_t mac[6];
 	uint32_t n_streams;
 	struct mm_stream_conf streams[MM_STREAMS_MAX];
+	/* SRTP: NULL for plain RTP. After a rekey, prev_keys is the previous
+	 * generation, still tried for packets in flight. */
+	struct mm_keyset *keys, *prev_keys;
 };
 
 /* Mutable per-stream state, owned by the room's worker. */
@@ -135,6 +152,9 @@ struct mm_endpoint {
 	uint64_t muted_packets;
 	uint8_t learned_mac[6];
 	uint8_t mac_learned;
+	/* Key generation that authenticated a packet since the last rekey:
+	 * from then on the previous generation is not tried (RTP, RTCP). */
+	uint64_t rtp_keys_ok, rtcp_keys_ok;
 	struct mm_stream_state streams[MM_STREAMS_MAX];
 	struct mm_rewrite *rw; /* [MM_ROOM_CAPACITY_MAX * MM_STREAMS_MAX] */
 };
@@ -268,9 +288,20 @@ struct mm_endpoint *mm_endpoint_create(struct mm_tables *t, struct mm_room *r, c
 				       const struct mm_key *key, const struct net_addr *laddr,
 				       uint8_t family, uint16_t port_id, struct mm_ep_conf *conf);
 void mm_endpoint_remove(struct mm_tables *t, struct mm_endpoint *ep, struct mm_garbage *g);
-/* Swap in a new conf (taken over); stream state follows SSRCs. */
+/* Swap in a new conf (taken over); stream state follows SSRCs, and
+ * keysets the new conf no longer names are freed after the grace period. */
 void mm_endpoint_set_conf(struct mm_tables *t, struct mm_endpoint *ep, struct mm_ep_conf *conf,
 			  struct mm_garbage *g);
+
+/* Create a keyset (sessions for the directions that have keys). Returns
+ * NULL when libsrtp2 cannot (out of memory). */
+struct mm_keyset *mm_keyset_create(struct mm_tables *t, enum mm_srtp_profile profile,
+				   const uint8_t *in_key, const uint8_t *out_key);
+void mm_keyset_destroy(struct mm_keyset *k);
+
+/* Heap bytes an endpoint holds now: the object, its rewrite table, its
+ * conf and its SRTP sessions with their per-SSRC streams. */
+size_t mm_endpoint_memory(const struct mm_endpoint *ep);
 
 /* Rebuild and publish the route of every room marked route_dirty. */
 int mm_tables_publish_routes(struct mm_tables *t, struct mm_garbage *g);

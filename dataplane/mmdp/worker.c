@@ -16,6 +16,9 @@ static uint8_t *tx_alloc(void *ctx, size_t len, void **handle)
 	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
 	if (unlikely(!m))
 		return NULL;
+	/* Start the frame 2 bytes in, so that its UDP payload is 32-bit
+	 * aligned (see struct mm_tx). */
+	m->data_off = RTE_PKTMBUF_HEADROOM + 2;
 	char *p = rte_pktmbuf_append(m, (uint16_t)len);
 	if (unlikely(!p)) {
 		rte_pktmbuf_free(m);
@@ -25,10 +28,18 @@ static uint8_t *tx_alloc(void *ctx, size_t len, void **handle)
 	return (uint8_t *)p;
 }
 
+static void tx_discard(void *ctx, void *handle)
+{
+	(void)ctx;
+	rte_pktmbuf_free(handle);
+}
+
 static void tx_send(void *ctx, uint16_t port, void *handle, size_t len)
 {
 	struct mmdp_worker *w = ctx;
-	(void)len;
+	struct rte_mbuf *m = handle;
+	if (len < m->data_len)
+		rte_pktmbuf_trim(m, (uint16_t)(m->data_len - len)); /* SRTP used less than allowed */
 	if (unlikely(w->queue[port] < 0)) {
 		/* The agent picks egress ports of the room's worker: a bug. */
 		rte_pktmbuf_free(handle);
@@ -56,7 +67,7 @@ int mmdp_worker_init(struct mmdp_worker *w, uint32_t id, unsigned lcore, struct 
 	w->ctx.t = t;
 	w->ctx.id = id;
 	w->ctx.st = &t->wstats[id];
-	w->ctx.tx = (struct mm_tx){.alloc = tx_alloc, .send = tx_send, .ctx = w};
+	w->ctx.tx = (struct mm_tx){.alloc = tx_alloc, .send = tx_send, .discard = tx_discard, .ctx = w};
 	w->lcore = lcore;
 	w->n_ports = n_ports;
 	for (uint16_t p = 0; p < n_ports; p++)
@@ -101,8 +112,7 @@ static inline void process(struct mmdp_worker *w, struct rte_mbuf *m, uint16_t p
 		rte_pktmbuf_free(m);
 		return;
 	}
-	int owner = mm_engine_rx(&w->ctx, rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, port,
-				 now_ns);
+	int owner = mm_engine_rx(&w->ctx, rte_pktmbuf_mtod(m, uint8_t *), m->data_len, port, now_ns);
 	if (likely(owner == MM_ENGINE_DONE)) {
 		rte_pktmbuf_free(m);
 		return;

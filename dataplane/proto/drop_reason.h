@@ -31,7 +31,8 @@
 	X(SRTP_REPLAY, 22, "srtp_replay")                                    \
 	X(SRTP_NO_KEY, 23, "srtp_no_key")                                    \
 	X(RATE_LIMITED, 24, "rate_limited")      /* reserved: XDP guard    */ \
-	X(BLOCKED, 25, "blocked")
+	X(BLOCKED, 25, "blocked")                                            \
+	X(SRTP_PROTECT, 26, "srtp_protect")      /* protect failed (bug)   */
 
 enum mm_drop_reason {
 #define MM_DROP_ENUM_(n, v, s) MM_DROP_##n = v,

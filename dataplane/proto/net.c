@@ -37,14 +37,22 @@ static void wr16(uint8_t *p, uint16_t v)
  * of a zero-padded word. */
 static uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t len)
 {
-	uint32_t w[4];
+	uint32_t w[8];
 
+	/* Four independent accumulators: the adds do not wait for each other
+	 * (this runs over every forwarded copy). 32-bit words summed in 64
+	 * bits cannot overflow before 2^32 words. */
+	uint64_t a = 0, b = 0, c = 0, d = 0;
 	while (len >= sizeof(w)) {
 		memcpy(w, p, sizeof(w));
-		sum += (uint64_t)w[0] + w[1] + w[2] + w[3];
+		a += (uint64_t)w[0] + w[4];
+		b += (uint64_t)w[1] + w[5];
+		c += (uint64_t)w[2] + w[6];
+		d += (uint64_t)w[3] + w[7];
 		p += sizeof(w);
 		len -= sizeof(w);
 	}
+	sum += a + b + c + d;
 	while (len >= 4) {
 		memcpy(w, p, 4);
 		sum += w[0];

@@ -85,7 +85,8 @@ static inline size_t h_rtp(uint8_t *buf, size_t cap, uint32_t ssrc, uint16_t seq
 struct h_frame_cap {
 	uint16_t port;
 	size_t len;
-	uint8_t data[1600];
+	uint8_t pad_[2];
+	uint8_t data[1600]; /* 2 mod 4: UDP payload aligned (struct mm_tx) */
 };
 struct h_capture {
 	size_t n;
@@ -110,6 +111,12 @@ static inline void h_cap_send(void *ctx, uint16_t port, void *handle, size_t len
 	f->port = port;
 	f->len = len;
 	c->n++;
+}
+
+static inline void h_cap_discard(void *ctx, void *handle)
+{
+	(void)ctx;
+	(void)handle; /* the slot is reused by the next alloc */
 }
 
 /* Send one request line through the agent; returns the parsed reply. */

@@ -22,7 +22,8 @@ static void setup_n(uint32_t workers)
 	A.t = &T;
 	CAP = calloc(1, sizeof(*CAP));
 	W = (struct mm_worker_ctx){.t = &T, .id = 0, .st = &T.wstats[0],
-				   .tx = {.alloc = h_cap_alloc, .send = h_cap_send, .ctx = CAP}};
+				   .tx = {.alloc = h_cap_alloc, .send = h_cap_send, .discard = h_cap_discard,
+					  .ctx = CAP}};
 }
 
 static void setup(void)
@@ -356,4 +357,282 @@ Test(engine, arp_and_neighbour_solicitations_for_own_addresses_are_answered)
 	cr_assert_eq(CAP->n, 1);
 	cr_assert_eq(drops(MM_DROP_L3_UNSUPPORTED), 1);
 	cr_assert_eq(T.wstats[0].neigh_replies, 1);
+}
+
+/* ------------------------------------------------------------------ SRTP */
+
+#include "dataplane/core/srtp.h"
+
+static void b64(const uint8_t *in, size_t n, char *out)
+{
+	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o = 0;
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0) |
+			     (i + 2 < n ? in[i + 2] : 0);
+		out[o++] = abc[v >> 18 & 63];
+		out[o++] = abc[v >> 12 & 63];
+		out[o++] = i + 1 < n ? abc[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? abc[v & 63] : '=';
+	}
+	out[o] = 0;
+}
+
+/* Distinct master key+salt per (endpoint, direction, generation). */
+static void key_of(char who, char dir, int gen, enum mm_srtp_profile p, uint8_t *k)
+{
+	for (size_t i = 0; i < mm_srtp_master_len(p); i++)
+		k[i] = (uint8_t)(who * 31 + dir * 7 + gen * 101 + i);
+}
+
+static const char *srtp_json(char who, enum mm_srtp_profile p, int gen, bool in, bool out)
+{
+	static char buf[512];
+	uint8_t k[MM_SRTP_MASTER_MAX];
+	char ki[80], ko[80];
+	key_of(who, 'i', gen, p, k);
+	b64(k, mm_srtp_master_len(p), ki);
+	key_of(who, 'o', gen, p, k);
+	b64(k, mm_srtp_master_len(p), ko);
+	size_t o = (size_t)snprintf(buf, sizeof(buf), ",\"srtp\":{\"profile\":\"%s\"", mm_srtp_profile_name(p));
+	if (in)
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, ",\"in_key\":\"%s\"", ki);
+	if (out)
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, ",\"out_key\":\"%s\"", ko);
+	snprintf(buf + o, sizeof(buf) - o, "}");
+	return buf;
+}
+
+/* The participant's side of a session: protects with what mmdp unprotects
+ * (its in_key) or unprotects with what mmdp protects (its out_key). */
+static struct mm_srtp *peer_session(char who, char dir, int gen, enum mm_srtp_profile p, bool inbound)
+{
+	struct mm_srtp_keys k = {.profile = p, .master_len = mm_srtp_master_len(p)};
+	key_of(who, dir, gen, p, k.master);
+	struct mm_srtp *s;
+	cr_assert_eq(mm_srtp_create(&s, &k, inbound), 0);
+	return s;
+}
+
+#define GCM MM_SRTP_AEAD_AES_128_GCM
+#define CM80 MM_SRTP_AES_CM_128_HMAC_SHA1_80
+
+static void setup_srtp(void)
+{
+	setup_n(1);
+	H_OK(&A, "{\"op\":\"room.put\",\"room\":\"r1\"}");
+	H_OK(&A, H_EP_FMT, "a", "r1", 40001, "198.18.1.1", 5001, 1001, 1002, srtp_json('a', GCM, 0, true, true));
+	H_OK(&A, H_EP_FMT, "b", "r1", 40002, "198.18.1.2", 5002, 2001, 2002, srtp_json('b', CM80, 0, true, true));
+	H_OK(&A, H_EP_FMT, "c", "r1", 40003, "198.18.1.3", 5003, 3001, 3002, "");
+}
+
+/* a's participant protects an RTP packet with generation gen. */
+static size_t a_srtp(struct mm_srtp *a_tx, uint8_t *frame, uint16_t seq, uint8_t *plain, size_t *plain_len)
+{
+	uint8_t pkt[1500];
+	size_t n = h_rtp(pkt, sizeof(pkt), 1001, seq, 960u * seq, 111, 160);
+	memcpy(plain, pkt, n);
+	*plain_len = n;
+	cr_assert_eq(mm_srtp_protect(a_tx, pkt, &n, sizeof(pkt)), 0);
+	return h_frame(frame, "198.18.1.1", 5001, "198.18.0.1", 40001, MAC1, pkt, n);
+}
+
+/* Find the copy sent to UDP port dport; returns its payload (copied). */
+static size_t copy_to(uint16_t dport, uint8_t *out)
+{
+	for (size_t i = 0; i < CAP->n; i++) {
+		struct net_udp u;
+		const uint8_t *pl;
+		parse_out(i, &u, &pl);
+		if (u.dport == dport) {
+			memcpy(out, pl, u.payload_len);
+			return u.payload_len;
+		}
+	}
+	cr_assert_fail("no copy to port %u", dport);
+	return 0;
+}
+
+Test(engine_srtp, decrypted_once_and_encrypted_for_each_receiver, .init = setup_srtp, .fini = teardown)
+{
+	struct mm_srtp *a_tx = peer_session('a', 'i', 0, GCM, false);
+	struct mm_srtp *b_rx = peer_session('b', 'o', 0, CM80, true);
+	uint8_t frame[1600], plain[1500], got[1600];
+	size_t plen;
+	for (uint16_t seq = 65530; seq != 10; seq++) { /* across the wrap: ROC 0 -> 1 */
+		CAP->n = 0;
+		size_t fl = a_srtp(a_tx, frame, seq, plain, &plen);
+		cr_assert_eq(mm_engine_rx(&W, frame, fl, 0, 0), MM_ENGINE_DONE);
+		cr_assert_eq(CAP->n, 2, "seq %u: copies %zu", seq, CAP->n);
+		size_t n = copy_to(5002, got);
+		cr_assert_eq(n, plen + mm_srtp_rtp_trailer(CM80), "b gets SRTP with its profile's tag");
+		cr_assert_eq(mm_srtp_unprotect(b_rx, got, &n), 0, "b decrypts seq %u with its key", seq);
+		cr_assert_eq(n, plen);
+		cr_assert_eq(memcmp(got, plain, plen), 0, "byte-identical after the hop");
+		n = copy_to(5003, got);
+		cr_assert_eq(n, plen, "c is plain RTP");
+		cr_assert_eq(memcmp(got, plain, plen), 0);
+	}
+	mm_srtp_destroy(a_tx);
+	mm_srtp_destroy(b_rx);
+	cr_assert_eq(T.wstats[0].drops[MM_DROP_SRTP_AUTH], 0);
+}
+
+Test(engine_srtp, tampered_replayed_wrong_key_and_truncated_are_dropped, .init = setup_srtp,
+     .fini = teardown)
+{
+	struct mm_srtp *a_tx = peer_session('a', 'i', 0, GCM, false);
+	struct mm_srtp *wrong = peer_session('z', 'i', 0, GCM, false);
+	uint8_t frame[1600], copy[1600], plain[1500];
+	size_t plen;
+	size_t fl = a_srtp(a_tx, frame, 1, plain, &plen);
+	memcpy(copy, frame, fl);
+	mm_engine_rx(&W, frame, fl, 0, 0);
+	cr_assert_eq(CAP->n, 2);
+
+	mm_engine_rx(&W, copy, fl, 0, 0); /* the same packet again */
+	cr_assert_eq(drops(MM_DROP_SRTP_REPLAY), 1);
+
+	fl = a_srtp(a_tx, frame, 2, plain, &plen);
+	frame[fl - 20] ^= 0x01; /* one bit of the ciphertext */
+	mm_engine_rx(&W, frame, fl, 0, 0);
+	cr_assert_eq(drops(MM_DROP_SRTP_AUTH), 1);
+
+	fl = a_srtp(wrong, frame, 3, plain, &plen);
+	mm_engine_rx(&W, frame, fl, 0, 0);
+	cr_assert_eq(drops(MM_DROP_SRTP_AUTH), 2, "wrong key");
+
+	fl = a_srtp(a_tx, frame, 4, plain, &plen);
+	/* cut to the RTP header + 5 bytes: shorter than the GCM tag */
+	size_t hl = net_udp_hdr_len(4), cut = 12 + 5;
+	fl = h_frame(copy, "198.18.1.1", 5001, "198.18.0.1", 40001, MAC1, frame + hl, cut);
+	mm_engine_rx(&W, copy, fl, 0, 0);
+	cr_assert_eq(drops(MM_DROP_SRTP_AUTH) + drops(MM_DROP_RTP_MALFORMED), 3, "truncated");
+
+	cr_assert_eq(CAP->n, 2, "no bad packet reached anyone");
+	mm_srtp_destroy(a_tx);
+	mm_srtp_destroy(wrong);
+}
+
+Test(engine_srtp, srtcp_is_decrypted_and_reencrypted, .init = setup_srtp, .fini = teardown)
+{
+	struct mm_srtp *a_tx = peer_session('a', 'i', 0, GCM, false);
+	struct mm_srtp *b_rx = peer_session('b', 'o', 0, CM80, true);
+	uint8_t rtcp[256], pkt[300], frame[400], got[400];
+	struct rtcp_writer wr = {.buf = rtcp, .cap = sizeof(rtcp)};
+	struct rtcp_rr rr;
+	memset(&rr, 0, sizeof(rr));
+	rr.ssrc = 1001;
+	rtcp_writer_add(&wr, rtcp_rr_build(rtcp_writer_ptr(&wr), rtcp_writer_room(&wr), &rr));
+	rtcp_writer_add(&wr, rtcp_pli_build(rtcp_writer_ptr(&wr), rtcp_writer_room(&wr), 1001, 2001));
+	size_t len = (size_t)rtcp_writer_finish(&wr);
+	for (int i = 0; i < 3; i++) {
+		CAP->n = 0;
+		memcpy(pkt, rtcp, len);
+		size_t n = len;
+		cr_assert_eq(mm_srtcp_protect(a_tx, pkt, &n, sizeof(pkt)), 0);
+		size_t fl = h_frame(frame, "198.18.1.1", 5001, "198.18.0.1", 40001, MAC1, pkt, n);
+		mm_engine_rx(&W, frame, fl, 0, 0);
+		cr_assert_eq(CAP->n, 2);
+		n = copy_to(5002, got);
+		cr_assert_eq(mm_srtcp_unprotect(b_rx, got, &n), 0, "b decrypts SRTCP %d", i);
+		cr_assert_eq(n, len);
+		cr_assert_eq(memcmp(got, rtcp, len), 0);
+		n = copy_to(5003, got);
+		cr_assert_eq(n, len);
+		cr_assert_eq(memcmp(got, rtcp, len), 0, "c gets plain RTCP");
+	}
+	mm_srtp_destroy(a_tx);
+	mm_srtp_destroy(b_rx);
+}
+
+Test(engine_srtp, missing_keys_are_dropped_as_no_key, .init = setup_srtp, .fini = teardown)
+{
+	/* b has a profile but no keys yet (as while DTLS runs) */
+	H_OK(&A, H_EP_FMT, "b", "r1", 40002, "198.18.1.2", 5002, 2001, 2002, srtp_json('b', CM80, 0, false, false));
+	struct mm_srtp *a_tx = peer_session('a', 'i', 0, GCM, false);
+	uint8_t frame[1600], plain[1500];
+	size_t plen;
+	size_t fl = a_srtp(a_tx, frame, 1, plain, &plen);
+	mm_engine_rx(&W, frame, fl, 0, 0);
+	cr_assert_eq(CAP->n, 1, "only c; b has no out key");
+	cr_assert_eq(drops(MM_DROP_SRTP_NO_KEY), 1);
+	uint8_t rtp[200];
+	size_t n = h_rtp(rtp, sizeof(rtp), 2001, 1, 0, 111, 40);
+	fl = h_frame(frame, "198.18.1.2", 5002, "198.18.0.1", 40002, MAC1, rtp, n);
+	mm_engine_rx(&W, frame, fl, 0, 0);
+	cr_assert_eq(drops(MM_DROP_SRTP_NO_KEY), 2, "b's packets cannot be decrypted");
+	cr_assert_eq(CAP->n, 1);
+	mm_srtp_destroy(a_tx);
+}
+
+Test(engine_srtp, rekey_keeps_media_in_flight, .init = setup_srtp, .fini = teardown)
+{
+	struct mm_srtp *old_tx = peer_session('a', 'i', 0, GCM, false);
+	struct mm_srtp *new_tx = peer_session('a', 'i', 1, GCM, false);
+	uint8_t frame[1600], plain[1500];
+	size_t plen, fl;
+	fl = a_srtp(old_tx, frame, 1, plain, &plen);
+	mm_engine_rx(&W, frame, fl, 0, 0);
+	cr_assert_eq(CAP->n, 2);
+
+	H_OK(&A, H_EP_FMT, "a", "r1", 40001, "198.18.1.1", 5001, 1001, 1002, srtp_json('a', GCM, 1, true, true));
+	json_t *r = h_agent(&A, "{\"op\":\"endpoint.get\",\"endpoint\":\"a\"}");
+	cr_assert(json_is_true(json_object_get(json_object_get(r, "srtp"), "previous_keys")));
+	json_decref(r);
+
+	fl = a_srtp(old_tx, frame, 2, plain, &plen); /* sent before the client switched */
+	mm_engine_rx(&W, frame, fl, 0, 0);
+	cr_assert_eq(CAP->n, 4, "in-flight packet under the old key is forwarded");
+	fl = a_srtp(new_tx, frame, 3, plain, &plen);
+	mm_engine_rx(&W, frame, fl, 0, 0);
+	cr_assert_eq(CAP->n, 6, "new key works");
+	fl = a_srtp(old_tx, frame, 4, plain, &plen);
+	mm_engine_rx(&W, frame, fl, 0, 0);
+	cr_assert_eq(CAP->n, 6, "once the new key is in use the old one is refused");
+	cr_assert_eq(drops(MM_DROP_SRTP_AUTH), 1);
+
+	/* the same keys again is no rekey: sessions (and replay state) go on */
+	H_OK(&A, H_EP_FMT, "a", "r1", 40001, "198.18.1.1", 5001, 1001, 1002, srtp_json('a', GCM, 1, true, true));
+	fl = a_srtp(new_tx, frame, 5, plain, &plen);
+	uint8_t again[1600];
+	memcpy(again, frame, fl);
+	mm_engine_rx(&W, frame, fl, 0, 0);
+	cr_assert_eq(CAP->n, 8);
+	mm_engine_rx(&W, again, fl, 0, 0);
+	cr_assert_eq(drops(MM_DROP_SRTP_REPLAY), 1, "replay window survived the put");
+	mm_srtp_destroy(old_tx);
+	mm_srtp_destroy(new_tx);
+}
+
+Test(engine_srtp, memory_is_reported_and_grows_with_streams, .init = setup_srtp, .fini = teardown)
+{
+	json_t *r = h_agent(&A, "{\"op\":\"endpoint.get\",\"endpoint\":\"b\"}");
+	json_int_t before = json_integer_value(json_object_get(r, "memory_bytes"));
+	json_decref(r);
+	cr_assert_gt(before, (json_int_t)sizeof(struct mm_endpoint));
+	struct mm_srtp *a_tx = peer_session('a', 'i', 0, GCM, false);
+	uint8_t frame[1600], plain[1500];
+	size_t plen;
+	size_t fl = a_srtp(a_tx, frame, 1, plain, &plen);
+	mm_engine_rx(&W, frame, fl, 0, 0);
+	r = h_agent(&A, "{\"op\":\"endpoint.get\",\"endpoint\":\"b\"}");
+	json_int_t after = json_integer_value(json_object_get(r, "memory_bytes"));
+	json_decref(r);
+	cr_assert_eq(after - before, (json_int_t)mm_srtp_stream_bytes(CM80),
+		     "one forwarded stream adds one outbound SRTP stream");
+	mm_srtp_destroy(a_tx);
+}
+
+Test(engine_srtp, bad_keys_are_refused, .init = setup_srtp, .fini = teardown)
+{
+	H_ERR(&A, "invalid_field", H_EP_FMT, "d", "r1", 40004, "198.18.1.4", 5004, 1, 2,
+	      ",\"srtp\":{\"profile\":\"AES_CM_128_NULL\"}");
+	H_ERR(&A, "missing_field", H_EP_FMT, "d", "r1", 40004, "198.18.1.4", 5004, 1, 2,
+	      ",\"srtp\":{\"in_key\":\"AAAA\"}");
+	H_ERR(&A, "invalid_field", H_EP_FMT, "d", "r1", 40004, "198.18.1.4", 5004, 1, 2,
+	      ",\"srtp\":{\"profile\":\"AEAD_AES_128_GCM\",\"in_key\":\"AAAA\"}");
+	H_ERR(&A, "invalid_field", H_EP_FMT, "d", "r1", 40004, "198.18.1.4", 5004, 1, 2,
+	      ",\"srtp\":{\"profile\":\"AEAD_AES_128_GCM\",\"out_key\":\"not base64!\"}");
+	H_ERR(&A, "not_found", "{\"op\":\"endpoint.get\",\"endpoint\":\"d\"}");
 }
