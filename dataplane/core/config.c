@@ -54,6 +54,10 @@ static int parse_ports(json_t *ports, struct mm_config *c, char *err, size_t n)
 			return cfg_fail(err, n, "ports[%zu].gateway_mac is not a MAC address", i);
 		if (!gw)
 			memset(pc->gateway_mac, 0xff, 6); /* broadcast until learned */
+		json_t *ck = json_object_get(p, "srtp_ipv4_udp_checksum");
+		if (ck && !json_is_boolean(ck))
+			return cfg_fail(err, n, "ports[%zu].srtp_ipv4_udp_checksum must be true or false", i);
+		pc->srtp_udp_csum4 = json_is_true(ck);
 		json_t *ws = json_object_get(p, "workers");
 		if (ws) {
 			size_t k;

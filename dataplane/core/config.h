@@ -9,7 +9,8 @@
 /* mmdp.json:
  * {"agent_socket": "/run/mmdp/agent.sock",
  *  "ports": [{"addresses": ["198.18.0.1", "2001:2::1"],
- *             "gateway_mac": "02:00:00:00:00:01", "workers": [0, 1]}],
+ *             "gateway_mac": "02:00:00:00:00:01", "workers": [0, 1],
+ *             "srtp_ipv4_udp_checksum": false}],
  *  "mbufs": 32768, "rx_desc": 1024, "tx_desc": 1024}
  * ports[i] describes DPDK port i; "workers" (default: all) are the workers
  * that own one RX/TX queue pair each on it, in that order. */

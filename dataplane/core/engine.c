@@ -115,6 +115,7 @@ static void fan_out(struct mm_worker_ctx *w, struct mm_endpoint *pub, const stru
 		memcpy(hdr.dst_mac, next_hop_mac(t, sub, subc), 6);
 		memcpy(hdr.src_mac, port->mac, 6);
 		hdr.family = sub->family;
+		hdr.no_udp_csum4 = out && !port->srtp_udp_csum4;
 		hdr.src = sub->laddr;
 		hdr.dst = sub->key.raddr;
 		hdr.sport = sub->key.lport;

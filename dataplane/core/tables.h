@@ -60,6 +60,11 @@ struct mm_port_conf {
 	 * which queue: worker_queue[w] is w's rank among them. */
 	uint32_t worker_mask;
 	uint8_t worker_queue[MM_WORKERS_MAX];
+	/* Compute UDP checksums of SRTP/SRTCP copies sent over IPv4 (default:
+	 * no, as Linux's VXLAN does for IPv4: the SRTP tag authenticates every
+	 * byte of the payload, and the checksum would cost a second pass over
+	 * it per copy). IPv6 and plain RTP always get one. */
+	bool srtp_udp_csum4;
 	uint32_t n_addrs;
 	struct net_addr addrs[MM_PORT_ADDRS_MAX];
 	uint8_t addr_family[MM_PORT_ADDRS_MAX];

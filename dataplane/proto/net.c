@@ -259,6 +259,8 @@ size_t net_write_udp(uint8_t *frame, const struct net_udp_tx *tx, size_t payload
 	wr16(udp + 2, tx->dport);
 	wr16(udp + 4, (uint16_t)udp_len);
 	udp[6] = udp[7] = 0;
+	if (tx->family == 4 && tx->no_udp_csum4)
+		return NET_ETH_HLEN + ip_hlen + udp_len; /* zero: no checksum */
 	uint16_t c = net_l4_checksum(&tx->src, &tx->dst, IP_PROTO_UDP, udp, udp_len);
 	wr16(udp + 6, c ? c : 0xFFFF); /* 0 means "no checksum" (RFC 768) */
 	return NET_ETH_HLEN + ip_hlen + udp_len;

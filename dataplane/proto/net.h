@@ -40,6 +40,9 @@ int net_parse_udp(const uint8_t *frame, size_t len, struct net_udp *out);
 struct net_udp_tx {
 	uint8_t dst_mac[6], src_mac[6];
 	uint8_t family; /* 4 or 6 */
+	/* IPv4 only: send a zero UDP checksum ("none", RFC 768), for payloads
+	 * that carry their own integrity (SRTP). IPv6 always has one. */
+	uint8_t no_udp_csum4;
 	struct net_addr src, dst;
 	uint16_t sport, dport;
 };
@@ -53,7 +56,7 @@ static inline size_t net_udp_hdr_len(uint8_t family)
 /* Write Ethernet, IP and UDP headers into frame, whose payload of
  * payload_len bytes already sits at frame + net_udp_hdr_len(family).
  * Computes the IPv4 header checksum and the UDP checksum (mandatory for
- * IPv6, also filled for IPv4). Returns the whole frame length. */
+ * IPv6; for IPv4 unless no_udp_csum4). Returns the whole frame length. */
 size_t net_write_udp(uint8_t *frame, const struct net_udp_tx *tx, size_t payload_len);
 
 /* Internet checksum of an L4 segment (UDP, ICMPv6, ...) with its pseudo

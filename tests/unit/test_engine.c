@@ -636,3 +636,43 @@ Test(engine_srtp, bad_keys_are_refused, .init = setup_srtp, .fini = teardown)
 	      ",\"srtp\":{\"profile\":\"AEAD_AES_128_GCM\",\"out_key\":\"not base64!\"}");
 	H_ERR(&A, "not_found", "{\"op\":\"endpoint.get\",\"endpoint\":\"d\"}");
 }
+
+/* UDP checksum of the copy sent to dport (0: none). */
+static uint16_t udp_csum_to(uint16_t dport)
+{
+	for (size_t i = 0; i < CAP->n; i++) {
+		struct net_udp u;
+		const uint8_t *pl;
+		parse_out(i, &u, &pl);
+		if (u.dport == dport)
+			return (uint16_t)(pl[-2] << 8 | pl[-1]);
+	}
+	cr_assert_fail("no copy to port %u", dport);
+	return 0;
+}
+
+Test(engine_srtp, srtp_over_ipv4_skips_the_udp_checksum_unless_configured, .init = setup_srtp,
+     .fini = teardown)
+{
+	struct mm_srtp *a_tx = peer_session('a', 'i', 0, GCM, false);
+	uint8_t frame[1600], plain[1500];
+	size_t plen;
+	size_t fl = a_srtp(a_tx, frame, 1, plain, &plen);
+	mm_engine_rx(&W, frame, fl, 0, 0);
+	cr_assert_eq(udp_csum_to(5002), 0, "SRTP to b over IPv4: the tag protects it, no checksum");
+	uint16_t c = udp_csum_to(5003);
+	cr_assert_neq(c, 0, "plain RTP to c keeps its checksum");
+	for (size_t i = 0; i < CAP->n; i++) { /* and it is right */
+		struct net_udp u;
+		const uint8_t *pl;
+		parse_out(i, &u, &pl);
+		if (u.dport == 5003)
+			cr_assert_eq(net_l4_checksum(&u.src, &u.dst, 17, pl - 8, u.payload_len + 8), 0);
+	}
+	T.conf.ports[0].srtp_udp_csum4 = true; /* "srtp_ipv4_udp_checksum": true */
+	CAP->n = 0;
+	fl = a_srtp(a_tx, frame, 2, plain, &plen);
+	mm_engine_rx(&W, frame, fl, 0, 0);
+	cr_assert_neq(udp_csum_to(5002), 0, "configured: SRTP copies are summed too");
+	mm_srtp_destroy(a_tx);
+}

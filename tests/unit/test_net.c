@@ -611,3 +611,23 @@ Test(net_mac, parse)
 	cr_assert_eq(net_mac_parse(NULL, m), -EINVAL);
 	cr_assert_eq(memcmp(m, "\x11\x11\x11\x11\x11\x11", 6), 0, "output untouched on error");
 }
+
+Test(net_write, no_udp_csum4_sends_zero_on_ipv4_only)
+{
+	for (int family = 4; family <= 6; family += 2) {
+		uint8_t f[256];
+		struct net_udp_tx tx = family == 4 ? tx_v4() : tx_v6();
+		tx.no_udp_csum4 = 1;
+		size_t hl = net_udp_hdr_len((uint8_t)family);
+		memset(f + hl, 0x5a, 100);
+		size_t n = net_write_udp(f, &tx, 100);
+		cr_assert_eq(n, hl + 100);
+		uint16_t c = rd16(f + hl - 2);
+		if (family == 4) {
+			cr_assert_eq(c, 0, "IPv4: zero means no checksum");
+			cr_assert_eq(ref_ip4_csum(f + 14, 20), rd16(f + 14 + 10), "IP header still summed");
+		} else {
+			cr_assert_neq(c, 0, "IPv6 UDP always has a checksum");
+		}
+	}
+}
