@@ -21,8 +21,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "dataplane/core/agent.h"
 #include "dataplane/core/engine.h"
@@ -177,6 +177,8 @@ static void make_frames(uint8_t (*frames)[1600], size_t *flen, size_t n, size_t 
 struct floor_ctx {
 	enum mm_srtp_profile p;
 	EVP_CIPHER_CTX *ctx;
+	EVP_MAC *mac;
+	EVP_MAC_CTX *mac_ctx; /* HMAC-SHA1 keyed once, as a session keeps it */
 	uint8_t key[32], auth_key[20], iv[16];
 	uint8_t out[1600];
 	struct net_udp_tx hdr;
@@ -200,8 +202,17 @@ static void floor_init(struct floor_ctx *f, enum mm_srtp_profile p)
 							      : EVP_aes_128_ctr();
 	if (!EVP_EncryptInit_ex(f->ctx, c, NULL, f->key, NULL))
 		die("EVP init");
-	if (p == MM_SRTP_AEAD_AES_128_GCM || p == MM_SRTP_AEAD_AES_256_GCM)
+	if (p == MM_SRTP_AEAD_AES_128_GCM || p == MM_SRTP_AEAD_AES_256_GCM) {
 		EVP_CIPHER_CTX_ctrl(f->ctx, EVP_CTRL_GCM_SET_IVLEN, 12, NULL);
+		return;
+	}
+	char digest[] = "SHA1";
+	OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+			       OSSL_PARAM_construct_end()};
+	f->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	f->mac_ctx = f->mac ? EVP_MAC_CTX_new(f->mac) : NULL;
+	if (!f->mac_ctx || !EVP_MAC_init(f->mac_ctx, f->auth_key, sizeof(f->auth_key), params))
+		die("HMAC init");
 }
 
 /* One forwarded packet's worth: copy the RTP packet, encrypt its payload
@@ -227,9 +238,11 @@ static void floor_one(struct floor_ctx *f, const uint8_t *pkt, size_t len, uint3
 	} else {
 		EVP_EncryptInit_ex(f->ctx, NULL, NULL, NULL, f->iv);
 		EVP_EncryptUpdate(f->ctx, f->out + 12, &n, f->out + 12, (int)len - 12);
-		unsigned int ml = 20;
+		size_t ml;
 		uint8_t mac[20];
-		HMAC(EVP_sha1(), f->auth_key, sizeof(f->auth_key), f->out, len, mac, &ml);
+		EVP_MAC_init(f->mac_ctx, NULL, 0, NULL); /* same key, new message */
+		EVP_MAC_update(f->mac_ctx, f->out, len);
+		EVP_MAC_final(f->mac_ctx, mac, &ml, sizeof(mac));
 		memcpy(f->out + len, mac, f->p == MM_SRTP_AES_CM_128_HMAC_SHA1_80 ? 10 : 4);
 	}
 }
@@ -243,7 +256,6 @@ static struct result run(unsigned fanout, size_t payload, enum mm_srtp_profile p
 {
 	static uint8_t frames[MAX_FRAMES][1600];
 	static size_t flen[MAX_FRAMES];
-	size_t hl = net_udp_hdr_len(4);
 	struct result best = {1e30, 1e30, 0};
 	struct floor_ctx fl;
 	floor_init(&fl, p);
@@ -298,9 +310,10 @@ static struct result run(unsigned fanout, size_t payload, enum mm_srtp_profile p
 			best.floor_ns = b;
 		best.forwarded += fwd;
 	}
-	(void)hl;
 	if (fl.ctx)
 		EVP_CIPHER_CTX_free(fl.ctx);
+	EVP_MAC_CTX_free(fl.mac_ctx);
+	EVP_MAC_free(fl.mac);
 	return best;
 }
 
