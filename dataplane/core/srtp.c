@@ -13,11 +13,18 @@
 
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
-/* Replay window of each stream, in packets (RFC 3711 section 3.3.2 asks
- * for at least 64; libsrtp2's default is 128). 1024 tolerates the
+/* Replay window of each inbound stream, in packets (RFC 3711 section 3.3.2
+ * asks for at least 64; libsrtp2's default is 128). 1024 tolerates the
  * reordering of video bursts and of hand-offs between workers, for 128
  * bytes per stream. */
 #define MM_SRTP_REPLAY_WINDOW 1024
+/* Outbound streams keep a window only so that libsrtp2 refuses to protect
+ * the same index twice (keystream reuse); mmdp sends in sequence, so the
+ * smallest window libsrtp2 takes does, and saves shifting 1024 bits on
+ * every protect (about 25 ns per copy). */
+#define MM_SRTP_TX_WINDOW 64
+/* heap bytes an outbound stream saves with it (glibc chunks: 144 - 32) */
+#define MM_SRTP_TX_SAVED 112
 
 /* A packet that is not 32-bit aligned goes through an aligned copy:
  * libsrtp2 reads the RTP/RTCP header through uint32_t fields (its srtp.h:
@@ -105,14 +112,20 @@ size_t mm_srtcp_trailer(enum mm_srtp_profile p)
 	return profile_valid(p) ? PROFILES[p].rtcp_tag + 4 : 0;
 }
 
-size_t mm_srtp_session_bytes(enum mm_srtp_profile p)
+size_t mm_srtp_session_bytes(enum mm_srtp_profile p, bool inbound)
 {
-	return profile_valid(p) ? PROFILES[p].session_bytes : 0;
+	if (!profile_valid(p))
+		return 0;
+	/* the template stream's window, as for streams */
+	return inbound ? PROFILES[p].session_bytes : PROFILES[p].session_bytes - MM_SRTP_TX_SAVED;
 }
 
-size_t mm_srtp_stream_bytes(enum mm_srtp_profile p)
+size_t mm_srtp_stream_bytes(enum mm_srtp_profile p, bool inbound)
 {
-	return profile_valid(p) ? PROFILES[p].stream_bytes : 0;
+	if (!profile_valid(p))
+		return 0;
+	/* an outbound stream's 64-bit window instead of 1024 bits */
+	return inbound ? PROFILES[p].stream_bytes : PROFILES[p].stream_bytes - MM_SRTP_TX_SAVED;
 }
 
 /* MM_SRTP_OPENSSL comes with srtp_dep when it is the subproject. */
@@ -199,7 +212,7 @@ int mm_srtp_create(struct mm_srtp **out, const struct mm_srtp_keys *keys, bool i
 	pol.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
 	pol.ssrc.value = 0;
 	pol.key = master;
-	pol.window_size = MM_SRTP_REPLAY_WINDOW;
+	pol.window_size = inbound ? MM_SRTP_REPLAY_WINDOW : MM_SRTP_TX_WINDOW;
 	pol.allow_repeat_tx = 0;
 	pol.next = NULL;
 	srtp_err_status_t st = srtp_create(&s->ctx, &pol);

@@ -95,12 +95,12 @@ int mm_srtp_protect(struct mm_srtp *s, uint8_t *pkt, size_t *len, size_t cap);
 int mm_srtcp_unprotect(struct mm_srtp *s, uint8_t *pkt, size_t *len);
 int mm_srtcp_protect(struct mm_srtp *s, uint8_t *pkt, size_t *len, size_t cap);
 
-/* Heap bytes a session of this profile holds, and what each per-SSRC
- * stream it creates adds (libsrtp2 clones its template stream on the first
+/* Heap bytes a session of this profile and direction holds, and what each
+ * per-SSRC stream it creates adds (libsrtp2 clones its template stream on the first
  * packet of a new SSRC: on protect, or on the first unprotect that
  * authenticates). Measured constants (glibc malloc chunks, libsrtp2 2.5.0
  * on OpenSSL 3.0), checked by tests/unit/test_srtp.c. */
-size_t mm_srtp_session_bytes(enum mm_srtp_profile p);
-size_t mm_srtp_stream_bytes(enum mm_srtp_profile p);
+size_t mm_srtp_session_bytes(enum mm_srtp_profile p, bool inbound);
+size_t mm_srtp_stream_bytes(enum mm_srtp_profile p, bool inbound);
 
 #endif

@@ -428,9 +428,9 @@ static size_t keyset_memory(const struct mm_keyset *k, size_t in_streams, size_t
 		return 0;
 	size_t n = sizeof(*k);
 	if (k->in)
-		n += mm_srtp_session_bytes(k->profile) + in_streams * mm_srtp_stream_bytes(k->profile);
+		n += mm_srtp_session_bytes(k->profile, true) + in_streams * mm_srtp_stream_bytes(k->profile, true);
 	if (k->out)
-		n += mm_srtp_session_bytes(k->profile) + out_streams * mm_srtp_stream_bytes(k->profile);
+		n += mm_srtp_session_bytes(k->profile, false) + out_streams * mm_srtp_stream_bytes(k->profile, false);
 	return n;
 }
 
