@@ -2,12 +2,17 @@
  *
  *   mmsim --socket PATH [--rooms 3] [--participants 4] [--ipv6 | --mixed]
  *         [--pps 50] [--duration 20] [--video] [--video-pps 30] [--mac]
+ *         [--srtp none | PROFILE | mixed]
  *
  * Creates the rooms and endpoints through mmdp's agent socket, runs the
  * participants (UDP sockets in the site's host namespaces, see
  * tools/mmsite env), prints once a second a line per room with mmdp's
  * forwarding counters (stats.get) and what the participants received,
- * and exits 0 only when every room lost nothing. */
+ * and exits 0 only when every room lost nothing. With --srtp every SRTP
+ * participant gets its own random in/out master keys (endpoint.put's
+ * srtp), protects what it sends and unprotects what it receives (mmdp
+ * forwards hop by hop); the checks run on the decrypted packets, and a
+ * packet that fails to unprotect ("srtp-fail") fails the run. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -19,6 +24,8 @@
 #include "tools/sim/sim.h"
 
 #define SSRC_BASE 0x51000000u
+/* The SRTP half of --srtp mixed. */
+#define MIXED_PROFILE MM_SRTP_AEAD_AES_128_GCM
 
 struct opts {
 	const char *socket;
@@ -27,6 +34,8 @@ struct opts {
 	int family; /* 4, 6, or 0 for mixed */
 	bool video, mac, keep;
 	uint16_t client_port, server_port;
+	enum mm_srtp_profile srtp; /* every participant's, unless srtp_mixed */
+	bool srtp_mixed;           /* alternate plain and MIXED_PROFILE */
 };
 
 /* Per sender stream: packets sent at the previous report; copies of
@@ -81,12 +90,62 @@ static void usage(FILE *f)
 		"usage: mmsim --socket PATH [--rooms N] [--participants N] [--ipv6 | --mixed]\n"
 		"             [--pps N] [--duration S] [--video] [--video-pps N] [--mac]\n"
 		"             [--rtcp-interval MS] [--prefix NAME] [--keep]\n"
+		"             [--srtp none | PROFILE | mixed]\n"
 		"  Run it under \"tools/mmsite run -- ...\" (it reads the MMSITE_* variables).\n"
 		"  --mixed  alternate IPv4 and IPv6 participants (default IPv4, --ipv6 all v6)\n"
 		"  --mac    give mmdp each participant's MAC (else mmdp sends to the site's\n"
 		"           gateway until it learns the MAC from the participant's packets)\n"
 		"  --keep   leave the rooms in mmdp at the end\n"
-		"  Exit status: 0 when no room lost anything, 1 otherwise, 2 on setup errors.\n");
+		"  --srtp   none (default: plain RTP/RTCP), or SRTP/SRTCP with random keys per\n"
+		"           participant and direction: AES_CM_128_HMAC_SHA1_80,\n"
+		"           AES_CM_128_HMAC_SHA1_32, AEAD_AES_128_GCM or AEAD_AES_256_GCM;\n"
+		"           mixed: alternate plain and AEAD_AES_128_GCM participants in each\n"
+		"           room (every other room starts with SRTP)\n"
+		"  Exit status: 0 when no room lost anything and every SRTP packet\n"
+		"  authenticated, 1 otherwise, 2 on setup errors.\n");
+}
+
+/* --srtp: none, mixed or a profile name. */
+static int parse_srtp(const char *arg, struct opts *o)
+{
+	o->srtp_mixed = false;
+	o->srtp = MM_SRTP_NONE;
+	if (strcmp(arg, "none") == 0)
+		return 0;
+	if (strcmp(arg, "mixed") == 0) {
+		o->srtp_mixed = true;
+		return 0;
+	}
+	if (mm_srtp_profile_parse(arg, &o->srtp) == 0)
+		return 0;
+	fprintf(stderr,
+		"mmsim: --srtp %s: want none, mixed, AES_CM_128_HMAC_SHA1_80, "
+		"AES_CM_128_HMAC_SHA1_32, AEAD_AES_128_GCM or AEAD_AES_256_GCM\n",
+		arg);
+	return -EINVAL;
+}
+
+/* What --srtp asked for, for the header line. */
+static const char *srtp_label(const struct opts *o, char *buf, size_t cap)
+{
+	if (o->srtp_mixed)
+		snprintf(buf, cap, "SRTP mixed (plain / %s)", mm_srtp_profile_name(MIXED_PROFILE));
+	else if (o->srtp == MM_SRTP_NONE)
+		snprintf(buf, cap, "plain RTP");
+	else
+		snprintf(buf, cap, "SRTP %s", mm_srtp_profile_name(o->srtp));
+	return buf;
+}
+
+/* The profile of participant i (0-based) of room r. */
+static enum mm_srtp_profile profile_of(const struct opts *o, int r, int i)
+{
+	if (!o->srtp_mixed)
+		return o->srtp;
+	/* Alternate within the room, starting with SRTP in every other room:
+	 * with --mixed (IPv4/IPv6 alternating by participant) both families
+	 * then get both. */
+	return (i + r) % 2 ? MIXED_PROFILE : MM_SRTP_NONE;
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -99,6 +158,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"video-pps", required_argument, NULL, 'V'}, {"mac", no_argument, NULL, 'm'},
 		{"rtcp-interval", required_argument, NULL, 'R'},
 		{"prefix", required_argument, NULL, 'n'}, {"keep", no_argument, NULL, 'k'},
+		{"srtp", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	*o = (struct opts){.socket = getenv("MMDP_AGENT_SOCKET"), .prefix = "sim", .rooms = 3,
 			   .participants = 4, .pps = 50, .video_pps = 30, .duration = 20,
@@ -120,6 +180,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'R': o->rtcp_ms = atoi(optarg); break;
 		case 'n': o->prefix = optarg; break;
 		case 'k': o->keep = true; break;
+		case 'S':
+			if (parse_srtp(optarg, o) != 0)
+				return -EINVAL;
+			break;
 		case 'h': usage(stdout); exit(0);
 		default: return -EINVAL;
 		}
@@ -222,8 +286,9 @@ static int setup(struct sim *S)
 		int host = g % S->site.hosts + 1;
 		int fam = o->family ? o->family : (g % 2 ? 6 : 4);
 		const struct sim_site_host *h = &S->site.host[host];
+		int i = g - S->rooms[r].first;
 		char name[2 * SIM_NAME_MAX];
-		snprintf(name, sizeof(name), "%s-p%d", S->rooms[r].name, g - S->rooms[r].first + 1);
+		snprintf(name, sizeof(name), "%s-p%d", S->rooms[r].name, i + 1);
 		struct sim_participant_conf pc = {
 			.name = name,
 			.netns = h->ns,
@@ -234,6 +299,7 @@ static int setup(struct sim *S)
 			.mac = o->mac ? h->mac : NULL,
 			.audio_ssrc = ssrc_of(g, 0),
 			.video_ssrc = o->video ? ssrc_of(g, 1) : 0,
+			.srtp = profile_of(o, r, i), /* random keys */
 		};
 		int rc = sim_participant_open(&S->ps[g], &pc);
 		if (rc) {
@@ -314,6 +380,39 @@ static void snapshot_senders(struct sim *S)
 	}
 }
 
+/* The room's SRTP profiles: "AEAD_AES_128_GCM", "plain", or
+ * "2 plain + 2 AEAD_AES_128_GCM" for a mixed room. */
+static const char *room_srtp(const struct sim *S, const struct room *rm, char *buf, size_t cap)
+{
+	int count[MM_SRTP__COUNT] = {0};
+	int kinds = 0;
+	for (int i = 0; i < rm->n; i++)
+		if (count[S->ps[rm->first + i].srtp]++ == 0)
+			kinds++;
+	size_t len = 0;
+	buf[0] = '\0';
+	for (int p = 0; p < MM_SRTP__COUNT; p++) {
+		if (!count[p])
+			continue;
+		const char *name = p == MM_SRTP_NONE ? "plain" : mm_srtp_profile_name(p);
+		int n = kinds == 1 ? snprintf(buf + len, cap - len, "%s", name)
+				   : snprintf(buf + len, cap - len, "%s%d %s", len ? " + " : "",
+					      count[p], name);
+		if (n < 0 || (size_t)n >= cap - len)
+			break;
+		len += (size_t)n;
+	}
+	return buf;
+}
+
+static uint64_t room_srtp_fail(const struct sim *S, const struct room *rm)
+{
+	uint64_t fail = 0;
+	for (int i = 0; i < rm->n; i++)
+		fail += S->ps[rm->first + i].rx_srtp_fail;
+	return fail;
+}
+
 static void room_sums(const struct sim *S, const struct room *rm, uint64_t *sent, uint64_t *recv)
 {
 	*sent = *recv = 0;
@@ -344,16 +443,21 @@ static void report(struct sim *S, double dt, bool final)
 		long long tx = st ? sim_json_int(st, "tx_packets") : -1;
 		uint64_t sent, recv;
 		room_sums(S, rm, &sent, &recv);
-		if (!final)
+		uint64_t srtp_fail = room_srtp_fail(S, rm);
+		if (!final) {
 			printf("[%5.1fs] %-12s w%lld  mmdp rx %6.0f/s tx %7.0f/s (total rx %lld tx %lld)"
 			       "  |  sim sent %6.0f/s recv %7.0f/s  copies expected %" PRIu64
-			       " received %" PRIu64 " lost %" PRIu64 "\n",
+			       " received %" PRIu64 " lost %" PRIu64,
 			       t, rm->name, rm->worker, (double)(rx - rm->prev_rx) / dt,
 			       (double)(tx - rm->prev_tx) / dt, rx, tx,
 			       (double)(sent - rm->prev_sent) / dt, (double)(recv - rm->prev_recv) / dt,
 			       rm->checked + rm->rtcp_checked,
 			       rm->checked + rm->rtcp_checked - rm->lost - rm->rtcp_lost,
 			       rm->lost + rm->rtcp_lost);
+			if (srtp_fail)
+				printf(" srtp-fail %" PRIu64, srtp_fail);
+			printf("\n");
+		}
 		rm->prev_rx = rx;
 		rm->prev_tx = tx;
 		rm->prev_sent = sent;
@@ -385,8 +489,12 @@ static int summary(struct sim *S)
 		struct room *rm = &S->rooms[r];
 		uint64_t rtp_sent = 0, rtcp_sent = 0, dups = 0, gaps = 0, damaged = 0, leaked = 0;
 		uint64_t rtcp_mod = 0, foreign = 0, send_err = 0, recv = 0;
+		uint64_t srtp_fail = 0, srtp_replay = 0;
+		char profiles[160];
 		for (int i = 0; i < rm->n; i++) {
 			const struct sim_participant *p = &S->ps[rm->first + i];
+			srtp_fail += p->rx_srtp_fail;
+			srtp_replay += p->rx_srtp_replay;
 			for (size_t k = 0; k < p->n_streams; k++)
 				rtp_sent += p->stream[k].sent;
 			rtcp_sent += p->rtcp_sent;
@@ -404,20 +512,23 @@ static int summary(struct sim *S)
 			}
 		}
 		bool ok = rm->lost == 0 && rm->rtcp_lost == 0 && dups == 0 && damaged == 0 &&
-			  leaked == 0 && foreign == 0 && rm->checked > 0;
+			  leaked == 0 && foreign == 0 && srtp_fail == 0 && rm->checked > 0;
 		bad_rooms += !ok;
-		printf("  %-12s %3d participants  RTP sent %" PRIu64 ", copies expected %" PRIu64
+		printf("  %-12s %3d participants (%s)  RTP sent %" PRIu64 ", copies expected %" PRIu64
 		       " received %" PRIu64 " lost %" PRIu64 " (%.3f%%)  RTCP sent %" PRIu64
 		       ", copies expected %" PRIu64 " lost %" PRIu64 "\n"
 		       "  %-12s     dups %" PRIu64 " seq-gaps %" PRIu64 " damaged %" PRIu64
 		       " from-other-rooms %" PRIu64 " foreign %" PRIu64 " rtcp-modified %" PRIu64
-		       " send-errors %" PRIu64 "  => %s\n",
-		       rm->name, rm->n, rtp_sent, rm->checked, recv, rm->lost,
+		       " srtp-fail %" PRIu64 " (replay %" PRIu64 ") send-errors %" PRIu64
+		       "  => %s\n",
+		       rm->name, rm->n, room_srtp(S, rm, profiles, sizeof(profiles)), rtp_sent,
+		       rm->checked, recv, rm->lost,
 		       rm->checked ? 100.0 * (double)rm->lost / (double)rm->checked : 0.0,
 		       rtcp_sent, rm->rtcp_checked, rm->rtcp_lost, "", dups, gaps, damaged, leaked,
-		       foreign, rtcp_mod, send_err, ok ? "OK" : "LOSS");
+		       foreign, rtcp_mod, srtp_fail, srtp_replay, send_err,
+		       ok ? "OK" : srtp_fail ? "SRTP-FAIL" : "LOSS");
 	}
-	printf("%d of %d rooms without loss\n", S->n_rooms - bad_rooms, S->n_rooms);
+	printf("%d of %d rooms without loss or SRTP failure\n", S->n_rooms - bad_rooms, S->n_rooms);
 	return bad_rooms ? 1 : 0;
 }
 
@@ -515,11 +626,13 @@ int main(int argc, char **argv)
 		sim_agent_close(&S.agent);
 		return 2;
 	}
-	printf("mmsim: mmdp protocol %lld, %lld worker(s); %d rooms x %d participants, %s, "
+	char srtp[96];
+	printf("mmsim: mmdp protocol %lld, %lld worker(s); %d rooms x %d participants, %s, %s, "
 	       "%d pps audio%s, RTCP every %d ms, %d s\n",
 	       sim_json_int(hello, "version"), sim_json_int(hello, "workers"), S.o.rooms,
 	       S.o.participants, S.o.family == 4 ? "IPv4" : S.o.family == 6 ? "IPv6" : "IPv4+IPv6",
-	       S.o.pps, S.o.video ? " + video" : "", S.o.rtcp_ms, S.o.duration);
+	       srtp_label(&S.o, srtp, sizeof(srtp)), S.o.pps, S.o.video ? " + video" : "",
+	       S.o.rtcp_ms, S.o.duration);
 	json_decref(hello);
 	if ((rc = sim_site_resolve(&S.site)) != 0) {
 		fprintf(stderr, "mmsim: hosts could not resolve mmdp: %s\n", strerror(-rc));

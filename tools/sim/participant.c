@@ -1,5 +1,6 @@
 /* A simulated participant: one UDP socket in a host namespace, up to two
- * RTP streams, and a record of what arrived from whom. */
+ * RTP streams, optionally SRTP/SRTCP (one outbound and one inbound
+ * mm_srtp session), and a record of what arrived from whom. */
 #include "tools/sim/sim.h"
 
 #include <errno.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "dataplane/proto/demux.h"
@@ -15,6 +17,8 @@
 
 #define RX_BATCH 32
 #define RX_BUF 2048
+/* libsrtp2 wants 32-bit aligned packets (else mm_srtp bounces them). */
+#define PKT_ALIGN __attribute__((aligned(16)))
 #define MAX_INDEX (1u << 26) /* bitmap bits; larger indexes are not ours */
 
 static void stream_init(struct sim_stream *s, uint32_t ssrc, enum sim_kind kind, size_t payload)
@@ -36,6 +40,67 @@ static void stream_init(struct sim_stream *s, uint32_t ssrc, enum sim_kind kind,
 	/* Start close to the wrap so that short runs cross it too. */
 	s->seq = (uint16_t)(65516u + (ssrc % 8u));
 	s->ts = ssrc * 13u;
+}
+
+static int random_bytes(uint8_t *buf, size_t len)
+{
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = getrandom(buf + got, len - got, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+/* keys (copied, or random when NULL) for profile into *k. */
+static int keys_init(struct mm_srtp_keys *k, enum mm_srtp_profile profile, const uint8_t *keys)
+{
+	memset(k, 0, sizeof(*k));
+	k->profile = profile;
+	k->master_len = mm_srtp_master_len(profile);
+	if (keys) {
+		memcpy(k->master, keys, k->master_len);
+		return 0;
+	}
+	return random_bytes(k->master, k->master_len);
+}
+
+static void srtp_free(struct sim_participant *p)
+{
+	mm_srtp_destroy(p->srtp_tx);
+	mm_srtp_destroy(p->srtp_rx);
+	p->srtp_tx = p->srtp_rx = NULL;
+	p->srtp = MM_SRTP_NONE;
+	explicit_bzero(&p->srtp_in_key, sizeof(p->srtp_in_key));
+	explicit_bzero(&p->srtp_out_key, sizeof(p->srtp_out_key));
+}
+
+/* The participant protects with in_key (mmdp's inbound key for it) and
+ * unprotects with out_key (what mmdp protects its copies with). */
+static int srtp_open(struct sim_participant *p, const struct sim_participant_conf *c)
+{
+	if (c->srtp == MM_SRTP_NONE)
+		return 0;
+	if (mm_srtp_master_len(c->srtp) == 0)
+		return -EINVAL;
+	int rc = keys_init(&p->srtp_in_key, c->srtp, c->srtp_in_key);
+	if (!rc)
+		rc = keys_init(&p->srtp_out_key, c->srtp, c->srtp_out_key);
+	if (!rc)
+		rc = mm_srtp_create(&p->srtp_tx, &p->srtp_in_key, false);
+	if (!rc)
+		rc = mm_srtp_create(&p->srtp_rx, &p->srtp_out_key, true);
+	if (rc) {
+		srtp_free(p);
+		return rc;
+	}
+	p->srtp = c->srtp;
+	return 0;
 }
 
 int sim_participant_open(struct sim_participant *p, const struct sim_participant_conf *c)
@@ -63,7 +128,13 @@ int sim_participant_open(struct sim_participant *p, const struct sim_participant
 		stream_init(&p->stream[p->n_streams++], c->audio_ssrc, SIM_AUDIO, c->audio_payload);
 	if (c->video_ssrc)
 		stream_init(&p->stream[p->n_streams++], c->video_ssrc, SIM_VIDEO, c->video_payload);
-	return sim_udp_open(p->netns, c->addr, c->port, c->rcvbuf ? c->rcvbuf : 4 << 20, &p->fd);
+	rc = srtp_open(p, c);
+	if (rc)
+		return rc;
+	rc = sim_udp_open(p->netns, c->addr, c->port, c->rcvbuf ? c->rcvbuf : 4 << 20, &p->fd);
+	if (rc)
+		srtp_free(p);
+	return rc;
 }
 
 static void flows_free(struct sim_participant *p)
@@ -83,6 +154,7 @@ void sim_participant_close(struct sim_participant *p)
 		close(p->fd);
 	p->fd = -1;
 	flows_free(p);
+	srtp_free(p);
 }
 
 void sim_participant_reset_rx(struct sim_participant *p)
@@ -90,6 +162,7 @@ void sim_participant_reset_rx(struct sim_participant *p)
 	flows_free(p);
 	p->rx_datagrams = p->rx_bytes = p->rx_foreign = 0;
 	p->rx_bad_payload = p->rx_wrong_source = 0;
+	p->rx_srtp_fail = p->rx_srtp_replay = 0;
 }
 
 static int send_to_server(struct sim_participant *p, const void *buf, size_t len)
@@ -107,19 +180,29 @@ int sim_send_rtp(struct sim_participant *p, size_t s)
 	if (s >= p->n_streams)
 		return -EINVAL;
 	struct sim_stream *st = &p->stream[s];
-	uint8_t pkt[RTP_MAX_PACKET];
+	uint8_t pkt[RTP_MAX_PACKET + MM_SRTP_MAX_TRAILER] PKT_ALIGN;
 	bool marker = st->kind == SIM_AUDIO ? st->sent == 0 : true;
-	int len = sim_rtp_build(pkt, sizeof(pkt), st->ssrc, st->pt, st->seq, st->ts, marker,
-				st->sent, st->payload_len);
-	if (len < 0)
-		return len;
-	int rc = send_to_server(p, pkt, (size_t)len);
-	if (rc)
-		return rc; /* not counted: seq and index stay for the next try */
+	int n = sim_rtp_build(pkt, RTP_MAX_PACKET, st->ssrc, st->pt, st->seq, st->ts, marker,
+			      st->sent, st->payload_len);
+	if (n < 0)
+		return n;
+	size_t len = (size_t)n;
+	if (p->srtp_tx && mm_srtp_protect(p->srtp_tx, pkt, &len, sizeof(pkt)) != 0) {
+		p->send_errors++;
+		return -EIO;
+	}
+	int rc = send_to_server(p, pkt, len);
+	if (rc) {
+		/* Not counted: the index stays for the next try, and so does
+		 * seq for plain RTP; SRTP has used this seq up (see sim.h). */
+		if (p->srtp_tx)
+			st->seq++;
+		return rc;
+	}
 	st->seq++;
 	st->ts += st->ts_step;
 	st->sent++;
-	st->sent_bytes += (size_t)len;
+	st->sent_bytes += len;
 	return 0;
 }
 
@@ -127,13 +210,18 @@ int sim_send_rtcp(struct sim_participant *p)
 {
 	if (p->n_streams == 0)
 		return -EINVAL;
-	uint8_t pkt[512];
-	int len = sim_rtcp_build(pkt, sizeof(pkt), p->stream[0].ssrc, p->rtcp_sent);
-	if (len < 0)
-		return len;
-	int rc = send_to_server(p, pkt, (size_t)len);
+	uint8_t pkt[512 + MM_SRTCP_MAX_TRAILER] PKT_ALIGN;
+	int n = sim_rtcp_build(pkt, 512, p->stream[0].ssrc, p->rtcp_sent);
+	if (n < 0)
+		return n;
+	size_t len = (size_t)n;
+	if (p->srtp_tx && mm_srtcp_protect(p->srtp_tx, pkt, &len, sizeof(pkt)) != 0) {
+		p->send_errors++;
+		return -EIO;
+	}
+	int rc = send_to_server(p, pkt, len);
 	if (rc)
-		return rc;
+		return rc; /* SRTCP: the next try gets the next SRTCP index */
 	p->rtcp_sent++;
 	return 0;
 }
@@ -257,9 +345,26 @@ static bool from_server(const struct sim_participant *p, const struct sockaddr_s
 	       memcmp(&a->sin6_addr, &b->sin6_addr, sizeof(a->sin6_addr)) == 0;
 }
 
+/* With SRTP, unprotect an RTP or RTCP datagram in place: 0 when it
+ * authenticated (*len is then the plain length), -EBADMSG when it did not
+ * (counted). */
+static int rx_unprotect(struct sim_participant *p, enum mm_demux kind, uint8_t *buf, size_t *len)
+{
+	if (!p->srtp_rx)
+		return 0;
+	int rc = kind == MM_DEMUX_RTP ? mm_srtp_unprotect(p->srtp_rx, buf, len)
+				      : mm_srtcp_unprotect(p->srtp_rx, buf, len);
+	if (rc == 0)
+		return 0;
+	p->rx_srtp_fail++;
+	if (rc == MM_SRTP_ERR_REPLAY)
+		p->rx_srtp_replay++;
+	return -EBADMSG;
+}
+
 int sim_receive(struct sim_participant *p)
 {
-	static uint8_t bufs[RX_BATCH][RX_BUF];
+	static uint8_t bufs[RX_BATCH][RX_BUF] PKT_ALIGN;
 	struct mmsghdr msgs[RX_BATCH];
 	struct iovec iov[RX_BATCH];
 	struct sockaddr_storage from[RX_BATCH];
@@ -284,16 +389,22 @@ int sim_receive(struct sim_participant *p)
 		}
 		for (int i = 0; i < n; i++) {
 			size_t len = msgs[i].msg_len;
-			const uint8_t *b = bufs[i];
+			uint8_t *b = bufs[i];
 			p->rx_datagrams++;
 			p->rx_bytes += len;
 			if (!from_server(p, &from[i]))
 				p->rx_wrong_source++;
-			switch (mm_demux_classify(b, len)) {
-			case MM_DEMUX_RTP: rx_rtp(p, b, len); break;
-			case MM_DEMUX_RTCP: rx_rtcp(p, b, len); break;
-			default: p->rx_foreign++; break;
+			enum mm_demux kind = mm_demux_classify(b, len);
+			if (kind != MM_DEMUX_RTP && kind != MM_DEMUX_RTCP) {
+				p->rx_foreign++;
+				continue;
 			}
+			if (rx_unprotect(p, kind, b, &len) != 0)
+				continue;
+			if (kind == MM_DEMUX_RTP)
+				rx_rtp(p, b, len);
+			else
+				rx_rtcp(p, b, len);
 		}
 		total += n;
 		if (n < RX_BATCH)
@@ -359,6 +470,41 @@ uint32_t sim_flow_count_missing(const struct sim_flow *f, uint32_t from, uint32_
 	return missing;
 }
 
+/* Standard base64 (RFC 4648) with padding; out must hold 4 * ((len + 2) /
+ * 3) + 1 bytes. */
+static void b64_encode(const uint8_t *in, size_t len, char *out)
+{
+	static const char abc[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o = 0;
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16;
+		if (i + 1 < len)
+			v |= (uint32_t)in[i + 1] << 8;
+		if (i + 2 < len)
+			v |= in[i + 2];
+		out[o++] = abc[v >> 18 & 63];
+		out[o++] = abc[v >> 12 & 63];
+		out[o++] = i + 1 < len ? abc[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < len ? abc[v & 63] : '=';
+	}
+	out[o] = '\0';
+}
+
+/* endpoint.put's "srtp": {"profile":..,"in_key":..,"out_key":..}. */
+static json_t *srtp_json(const struct sim_participant *p)
+{
+	char in[4 * ((MM_SRTP_MASTER_MAX + 2) / 3) + 1];
+	char out[sizeof(in)];
+	b64_encode(p->srtp_in_key.master, p->srtp_in_key.master_len, in);
+	b64_encode(p->srtp_out_key.master, p->srtp_out_key.master_len, out);
+	json_t *o = json_pack("{ssssss}", "profile", mm_srtp_profile_name(p->srtp), "in_key", in,
+			      "out_key", out);
+	explicit_bzero(in, sizeof(in));
+	explicit_bzero(out, sizeof(out));
+	return o;
+}
+
 json_t *sim_endpoint_json(const struct sim_participant *p, const char *room, bool audio_muted,
 			  bool video_muted, bool bare)
 {
@@ -378,6 +524,10 @@ json_t *sim_endpoint_json(const struct sim_participant *p, const char *room, boo
 		return NULL;
 	if (p->mac[0])
 		json_object_set_new(o, "mac", json_string(p->mac));
+	if (p->srtp != MM_SRTP_NONE && json_object_set_new(o, "srtp", srtp_json(p)) != 0) {
+		json_decref(o);
+		return NULL;
+	}
 	if (!bare)
 		json_object_set_new(o, "op", json_string("endpoint.put"));
 	return o;

@@ -1,7 +1,7 @@
 /* Simulated participants for the test site (tools/mmsite): UDP sockets
  * opened inside the site's network namespaces, RTP and RTCP whose bytes
- * encode who sent them, receive-side bookkeeping per (receiver, sender
- * SSRC), and a client for mmdp's agent socket. Used by mmsim and by the
+ * encode who sent them (optionally SRTP/SRTCP), receive-side bookkeeping
+ * per (receiver, sender SSRC), and a client for mmdp's agent socket. Used by mmsim and by the
  * integration tests. Functions return 0 or a negative errno unless said
  * otherwise. Nothing here is thread-safe: one thread drives a set of
  * participants. */
@@ -15,6 +15,8 @@
 #include <sys/types.h>
 
 #include <jansson.h>
+
+#include "dataplane/core/srtp.h"
 
 /* ---- Network namespaces ----------------------------------------------- */
 
@@ -119,6 +121,15 @@ struct sim_participant_conf {
 	size_t audio_payload;  /* bytes, >= SIM_PAYLOAD_TAG_LEN; 0: 160 */
 	size_t video_payload;  /* 0: 1100 */
 	int rcvbuf;            /* 0: 4 MiB */
+	/* SRTP (hop by hop, as mmdp does it): MM_SRTP_NONE (the default) is
+	 * plain RTP/RTCP. Otherwise the participant protects what it sends
+	 * with in_key (what mmdp unprotects with: endpoint.put's srtp.in_key)
+	 * and unprotects what it receives with out_key. Each key is the master
+	 * key || salt, mm_srtp_master_len(srtp) bytes; NULL: random
+	 * (getrandom). */
+	enum mm_srtp_profile srtp;
+	const uint8_t *srtp_in_key;
+	const uint8_t *srtp_out_key;
 };
 
 struct sim_participant {
@@ -136,13 +147,23 @@ struct sim_participant {
 	size_t n_streams;
 	struct sim_stream stream[SIM_MAX_STREAMS];
 	uint32_t rtcp_sent;
-	uint64_t send_errors;
+	uint64_t send_errors;     /* sendto failed, or SRTP protect did */
+	/* SRTP: profile NONE, or keys and sessions. srtp_tx (outbound, in_key)
+	 * protects what is sent, srtp_rx (inbound, out_key, replay protection
+	 * on) unprotects what arrives. */
+	enum mm_srtp_profile srtp;
+	struct mm_srtp_keys srtp_in_key;
+	struct mm_srtp_keys srtp_out_key;
+	struct mm_srtp *srtp_tx;
+	struct mm_srtp *srtp_rx;
 	/* receive side */
 	uint64_t rx_datagrams;
 	uint64_t rx_bytes;
 	uint64_t rx_foreign;      /* not recognisably from the simulator */
 	uint64_t rx_bad_payload;  /* RTP whose payload was damaged */
 	uint64_t rx_wrong_source; /* not from server_addr:server_port */
+	uint64_t rx_srtp_fail;    /* SRTP/SRTCP that failed to unprotect (dropped) */
+	uint64_t rx_srtp_replay;  /* of which refused as replayed or too old */
 	size_t n_flows;
 	size_t cap_flows;
 	struct sim_flow *flows;
@@ -151,15 +172,22 @@ struct sim_participant {
 int sim_participant_open(struct sim_participant *p, const struct sim_participant_conf *c);
 void sim_participant_close(struct sim_participant *p);
 
-/* Send the next RTP packet of stream s (index into p->stream). */
+/* Send the next RTP packet of stream s (index into p->stream), SRTP
+ * when the participant has a profile. With SRTP a failed send still uses
+ * up the sequence number (SRTP never protects a packet index twice under
+ * one key): the retry goes with the next one, so a receiver sees a
+ * sequence gap but no loss. */
 int sim_send_rtp(struct sim_participant *p, size_t s);
-/* Send an RTCP compound for the first stream. */
+/* Send an RTCP compound for the first stream (SRTCP with a profile). */
 int sim_send_rtcp(struct sim_participant *p);
-/* Send an arbitrary datagram to the server (for bad-traffic tests). */
+/* Send an arbitrary datagram to the server as is, never protected (for
+ * bad-traffic tests). */
 int sim_send_raw(struct sim_participant *p, const void *buf, size_t len);
 
-/* Read everything queued on the socket (non-blocking). Returns the number
- * of datagrams read or a negative error. */
+/* Read everything queued on the socket (non-blocking). With SRTP, RTP and
+ * RTCP are unprotected first and only what authenticates is checked;
+ * the rest counts in rx_srtp_fail. Returns the number of datagrams read
+ * or a negative error. */
 int sim_receive(struct sim_participant *p);
 /* Wait up to timeout_ms for any of the participants' sockets to become
  * readable, then drain all of them. Returns datagrams read. */
@@ -174,7 +202,8 @@ uint32_t sim_flow_count_missing(const struct sim_flow *f, uint32_t from, uint32_
 /* Reset a participant's receive-side records (counters and flows). */
 void sim_participant_reset_rx(struct sim_participant *p);
 
-/* The endpoint.put request for p in room (without "op" when bare). */
+/* The endpoint.put request for p in room (without "op" when bare), with
+ * its "srtp" object (profile and both keys, base64) when it has one. */
 json_t *sim_endpoint_json(const struct sim_participant *p, const char *room, bool audio_muted,
 			  bool video_muted, bool bare);
 
