@@ -27,6 +27,7 @@
 #include "dataplane/core/agent.h"
 #include "dataplane/core/engine.h"
 #include "dataplane/core/srtp.h"
+#include "dataplane/proto/base64.h"
 #include "dataplane/proto/rtp.h"
 
 #define ROUNDS 5
@@ -80,21 +81,6 @@ static void agent(struct mm_agent *a, const char *line)
 	free(r);
 }
 
-static void b64(const uint8_t *in, size_t n, char *out)
-{
-	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t o = 0;
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0) |
-			     (i + 2 < n ? in[i + 2] : 0);
-		out[o++] = abc[v >> 18 & 63];
-		out[o++] = abc[v >> 12 & 63];
-		out[o++] = i + 1 < n ? abc[v >> 6 & 63] : '=';
-		out[o++] = i + 2 < n ? abc[v & 63] : '=';
-	}
-	out[o] = 0;
-}
-
 static void master_key(uint8_t *k, size_t n, unsigned who)
 {
 	for (size_t i = 0; i < n; i++)
@@ -123,9 +109,9 @@ static void make_room(struct mm_tables *t, unsigned fanout, enum mm_srtp_profile
 			uint8_t k[MM_SRTP_MASTER_MAX];
 			char in[80], out[80];
 			master_key(k, mm_srtp_master_len(p), 2 * i);
-			b64(k, mm_srtp_master_len(p), in);
+			mm_b64_encode(k, mm_srtp_master_len(p), in);
 			master_key(k, mm_srtp_master_len(p), 2 * i + 1);
-			b64(k, mm_srtp_master_len(p), out);
+			mm_b64_encode(k, mm_srtp_master_len(p), out);
 			snprintf(srtp, sizeof(srtp),
 				 ",\"srtp\":{\"profile\":\"%s\",\"in_key\":\"%s\",\"out_key\":\"%s\"}",
 				 mm_srtp_profile_name(p), in, out);

@@ -18,6 +18,8 @@
 
 #include <jansson.h>
 
+#include "dataplane/proto/base64.h"
+
 struct aerr {
 	const char *code; /* NULL: no error */
 	char message[256];
@@ -202,31 +204,6 @@ static int parse_streams(json_t *o, const char *path, struct mm_ep_conf *c, stru
 	return 0;
 }
 
-/* Standard base64 (RFC 4648), padding optional. Returns the length or -1. */
-static int b64_decode(const char *s, uint8_t *out, size_t cap)
-{
-	uint32_t acc = 0;
-	int bits = 0;
-	size_t n = 0;
-	for (; *s && *s != '='; s++) {
-		const char *abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-		const char *p = strchr(abc, *s);
-		if (!p)
-			return -1;
-		acc = acc << 6 | (uint32_t)(p - abc);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n == cap)
-				return -1;
-			out[n++] = (uint8_t)(acc >> bits);
-		}
-	}
-	while (*s == '=')
-		s++;
-	return *s ? -1 : (int)n;
-}
-
 static int parse_srtp(json_t *o, struct op *op, struct aerr *e)
 {
 	char f[192];
@@ -258,7 +235,7 @@ static int parse_srtp(json_t *o, struct op *op, struct aerr *e)
 			continue;
 		snprintf(f, sizeof(f), "%ssrtp.%s", p, names[i]);
 		uint8_t buf[64];
-		int n = json_is_string(k) ? b64_decode(json_string_value(k), buf, sizeof(buf)) : -1;
+		int n = json_is_string(k) ? mm_b64_decode(json_string_value(k), buf, sizeof(buf)) : -1;
 		if (n != (int)want)
 			return fail(e, "invalid_field", f,
 				    "%s must be the base64 of the %zu-byte master key and salt of %s",

@@ -362,21 +362,7 @@ Test(engine, arp_and_neighbour_solicitations_for_own_addresses_are_answered)
 /* ------------------------------------------------------------------ SRTP */
 
 #include "dataplane/core/srtp.h"
-
-static void b64(const uint8_t *in, size_t n, char *out)
-{
-	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t o = 0;
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0) |
-			     (i + 2 < n ? in[i + 2] : 0);
-		out[o++] = abc[v >> 18 & 63];
-		out[o++] = abc[v >> 12 & 63];
-		out[o++] = i + 1 < n ? abc[v >> 6 & 63] : '=';
-		out[o++] = i + 2 < n ? abc[v & 63] : '=';
-	}
-	out[o] = 0;
-}
+#include "dataplane/proto/base64.h"
 
 /* Distinct master key+salt per (endpoint, direction, generation). */
 static void key_of(char who, char dir, int gen, enum mm_srtp_profile p, uint8_t *k)
@@ -391,9 +377,9 @@ static const char *srtp_json(char who, enum mm_srtp_profile p, int gen, bool in,
 	uint8_t k[MM_SRTP_MASTER_MAX];
 	char ki[80], ko[80];
 	key_of(who, 'i', gen, p, k);
-	b64(k, mm_srtp_master_len(p), ki);
+	mm_b64_encode(k, mm_srtp_master_len(p), ki);
 	key_of(who, 'o', gen, p, k);
-	b64(k, mm_srtp_master_len(p), ko);
+	mm_b64_encode(k, mm_srtp_master_len(p), ko);
 	size_t o = (size_t)snprintf(buf, sizeof(buf), ",\"srtp\":{\"profile\":\"%s\"", mm_srtp_profile_name(p));
 	if (in)
 		o += (size_t)snprintf(buf + o, sizeof(buf) - o, ",\"in_key\":\"%s\"", ki);

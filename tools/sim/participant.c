@@ -12,6 +12,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "dataplane/proto/base64.h"
 #include "dataplane/proto/demux.h"
 #include "dataplane/proto/rtp.h"
 
@@ -470,34 +471,13 @@ uint32_t sim_flow_count_missing(const struct sim_flow *f, uint32_t from, uint32_
 	return missing;
 }
 
-/* Standard base64 (RFC 4648) with padding; out must hold 4 * ((len + 2) /
- * 3) + 1 bytes. */
-static void b64_encode(const uint8_t *in, size_t len, char *out)
-{
-	static const char abc[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t o = 0;
-	for (size_t i = 0; i < len; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16;
-		if (i + 1 < len)
-			v |= (uint32_t)in[i + 1] << 8;
-		if (i + 2 < len)
-			v |= in[i + 2];
-		out[o++] = abc[v >> 18 & 63];
-		out[o++] = abc[v >> 12 & 63];
-		out[o++] = i + 1 < len ? abc[v >> 6 & 63] : '=';
-		out[o++] = i + 2 < len ? abc[v & 63] : '=';
-	}
-	out[o] = '\0';
-}
-
 /* endpoint.put's "srtp": {"profile":..,"in_key":..,"out_key":..}. */
 static json_t *srtp_json(const struct sim_participant *p)
 {
-	char in[4 * ((MM_SRTP_MASTER_MAX + 2) / 3) + 1];
+	char in[4 * ((MM_SRTP_MASTER_MAX + 2) / 3) + 1]; /* mm_b64_encoded_len + 1 */
 	char out[sizeof(in)];
-	b64_encode(p->srtp_in_key.master, p->srtp_in_key.master_len, in);
-	b64_encode(p->srtp_out_key.master, p->srtp_out_key.master_len, out);
+	mm_b64_encode(p->srtp_in_key.master, p->srtp_in_key.master_len, in);
+	mm_b64_encode(p->srtp_out_key.master, p->srtp_out_key.master_len, out);
 	json_t *o = json_pack("{ssssss}", "profile", mm_srtp_profile_name(p->srtp), "in_key", in,
 			      "out_key", out);
 	explicit_bzero(in, sizeof(in));
