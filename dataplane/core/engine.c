@@ -69,6 +69,7 @@ static void fan_out(struct mm_worker_ctx *w, struct mm_endpoint *pub, const stru
 		seq = rtp_get_seq(pl);
 		ts = rtp_get_ts(pl);
 	}
+	uint64_t sent = 0, sent_bytes = 0, sent_frame_bytes = 0;
 	for (uint32_t i = 0; i < rp->n; i++) {
 		struct mm_endpoint *sub = rt->subs[rp->off + i];
 		const struct mm_ep_conf *subc = rcu_dereference(sub->conf);
@@ -125,11 +126,15 @@ static void fan_out(struct mm_worker_ctx *w, struct mm_endpoint *pub, const stru
 
 		MM_CNT_ADD(sub->tx_packets, 1);
 		MM_CNT_ADD(sub->tx_bytes, olen);
-		MM_CNT_ADD(pub->room->tx_packets, 1);
-		MM_CNT_ADD(pub->room->tx_bytes, olen);
-		MM_CNT_ADD(w->st->tx_packets, 1);
-		MM_CNT_ADD(w->st->tx_bytes, flen);
+		sent++;
+		sent_bytes += olen;
+		sent_frame_bytes += flen;
 	}
+	/* room and worker totals once per packet, not once per copy */
+	MM_CNT_ADD(pub->room->tx_packets, sent);
+	MM_CNT_ADD(pub->room->tx_bytes, sent_bytes);
+	MM_CNT_ADD(w->st->tx_packets, sent);
+	MM_CNT_ADD(w->st->tx_bytes, sent_frame_bytes);
 }
 
 /* SRTP/SRTCP unprotect in place with the endpoint's inbound session. Right

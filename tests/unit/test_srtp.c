@@ -967,3 +967,31 @@ Test(srtp, no_leaks)
 	}
 	ASSERT_NO_LEAKS();
 }
+
+#if defined(MM_SRTP_OPENSSL)
+#include <openssl/evp.h>
+
+/* The link wraps EVP_CIPHER_CTX_ctrl to skip libsrtp2's redundant
+ * "IV length 12" per packet (srtp.c). Any other IV length must still be
+ * set, and 12 must be set again on a context that is not at 12. */
+Test(srtp, ctrl_wrapper_only_skips_a_redundant_iv_length)
+{
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	uint8_t key[16] = {1};
+	cr_assert(EVP_CipherInit_ex(c, EVP_aes_128_gcm(), NULL, key, NULL, 1));
+	cr_assert_eq(EVP_CIPHER_CTX_get_iv_length(c), 12);
+	cr_assert_eq(EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, 12, NULL), 1);
+	cr_assert_eq(EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, 16, NULL), 1);
+	cr_assert_eq(EVP_CIPHER_CTX_get_iv_length(c), 16, "other lengths go through");
+	cr_assert_eq(EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, 12, NULL), 1);
+	cr_assert_eq(EVP_CIPHER_CTX_get_iv_length(c), 12, "12 is set when the context is not at 12");
+	uint8_t tag[16];
+	int n;
+	uint8_t iv[12] = {2}, buf[32] = {3};
+	cr_assert(EVP_CipherInit_ex(c, NULL, NULL, NULL, iv, 1));
+	cr_assert(EVP_EncryptUpdate(c, buf, &n, buf, sizeof(buf)));
+	cr_assert(EVP_EncryptFinal_ex(c, buf, &n));
+	cr_assert_eq(EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, tag), 1, "other controls go through");
+	EVP_CIPHER_CTX_free(c);
+}
+#endif
