@@ -1,0 +1,67 @@
+/* Internals of the agent shared by its files: the parsed form of a change
+ * (struct op), the error being built (struct aerr), and the steps
+ * agent.c chains: parse (agent_parse.c), check and apply (agent_apply.c),
+ * stats (agent_stats.c). Not for other modules. */
+#ifndef MM_AGENT_INTERNAL_H
+#define MM_AGENT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "dataplane/core/agent.h"
+
+struct aerr {
+	const char *code; /* NULL: no error */
+	char message[256];
+	char field[160];
+	long index; /* batch index, -1 if none */
+};
+
+
+/* Fill e (code, field path, message) and return -EINVAL. */
+int mm_agent_fail(struct aerr *e, const char *code, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+enum op_type { OP_ROOM_PUT, OP_ROOM_DEL, OP_EP_PUT, OP_EP_DEL, OP_ROUTE_PUT };
+
+struct op {
+	enum op_type type;
+	char path[48]; /* "" or "ops[3]." for error fields */
+	const char *room;
+	const char *endpoint;
+	uint32_t capacity;
+	/* endpoint.put */
+	struct mm_key key;
+	struct net_addr laddr;
+	uint8_t family;
+	struct mm_ep_conf conf;
+	bool srtp; /* SRTP wanted (else plain RTP) */
+	enum mm_srtp_profile profile;
+	bool has_in, has_out;
+	uint8_t in_key[MM_SRTP_MASTER_MAX], out_key[MM_SRTP_MASTER_MAX];
+	/* route.put */
+	enum mm_route_mode mode;
+	json_t *subs; /* borrowed from the request */
+};
+
+/* Field readers: 0 read, 1 absent (when not required), negative on error. */
+int mm_agent_get_name(json_t *o, const char *key, const char *path, const char **out, struct aerr *e);
+int mm_agent_get_uint(json_t *o, const char *key, const char *path, uint64_t lo, uint64_t hi,
+		      bool required, uint64_t *out, struct aerr *e);
+
+/* Syntax of one changing op (room.put, room.del, endpoint.put,
+ * endpoint.del, route.put) into op; op->path prefixes error fields. */
+int mm_agent_parse_op(struct mm_tables *t, json_t *o, struct op *op, struct aerr *e);
+
+/* Check every op against the state as the earlier ones leave it; if all
+ * pass, apply them, publish the touched routes and wait for a grace
+ * period. results (may be NULL) gets one object per op. */
+int mm_agent_run_ops(struct mm_tables *t, struct op *ops, size_t n, json_t *results, struct aerr *e);
+
+json_t *mm_agent_stats(struct mm_agent *a, json_t *req, struct aerr *e);
+json_t *mm_agent_room_info(const struct mm_room *r);
+json_t *mm_agent_endpoint_stats(const struct mm_endpoint *ep);
+
+#endif

@@ -1,0 +1,315 @@
+/* Agent protocol: the syntax of changing ops, into struct op. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataplane/core/agent_internal.h"
+#include "dataplane/proto/base64.h"
+
+static bool name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > MM_NAME_MAX)
+		return false;
+	for (; *s; s++) {
+		char c = *s;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == ':' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+int mm_agent_get_name(json_t *o, const char *key, const char *path, const char **out, struct aerr *e)
+{
+	char f[192];
+	snprintf(f, sizeof(f), "%s%s", path, key);
+	json_t *v = json_object_get(o, key);
+	if (!v)
+		return mm_agent_fail(e, "missing_field", f, "%s is required", key);
+	if (!json_is_string(v) || !name_ok(json_string_value(v)))
+		return mm_agent_fail(e, "invalid_field", f,
+			    "%s must be a string of 1-64 characters from [A-Za-z0-9._:-]", key);
+	*out = json_string_value(v);
+	return 0;
+}
+
+int mm_agent_get_uint(json_t *o, const char *key, const char *path, uint64_t lo, uint64_t hi,
+		    bool required, uint64_t *out, struct aerr *e)
+{
+	char f[192];
+	snprintf(f, sizeof(f), "%s%s", path, key);
+	json_t *v = json_object_get(o, key);
+	if (!v) {
+		if (required)
+			return mm_agent_fail(e, "missing_field", f, "%s is required", key);
+		return 1;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    (uint64_t)json_integer_value(v) < lo || (uint64_t)json_integer_value(v) > hi)
+		return mm_agent_fail(e, "invalid_field", f, "%s must be an integer in %" PRIu64 "..%" PRIu64,
+			    key, lo, hi);
+	*out = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+static int get_bool(json_t *o, const char *key, const char *path, bool *out, struct aerr *e)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v) {
+		*out = false;
+		return 0;
+	}
+	if (!json_is_boolean(v)) {
+		char f[192];
+		snprintf(f, sizeof(f), "%s%s", path, key);
+		return mm_agent_fail(e, "invalid_field", f, "%s must be true or false", key);
+	}
+	*out = json_is_true(v);
+	return 0;
+}
+
+static int get_addr_port(json_t *o, const char *key, const char *path, struct net_addr *addr,
+			 uint8_t *family, uint16_t *port, struct aerr *e)
+{
+	char f[192];
+	snprintf(f, sizeof(f), "%s%s", path, key);
+	json_t *v = json_object_get(o, key);
+	if (!v)
+		return mm_agent_fail(e, "missing_field", f, "%s is required", key);
+	if (!json_is_object(v))
+		return mm_agent_fail(e, "invalid_field", f, "%s must be {\"addr\":...,\"port\":...}", key);
+	json_t *a = json_object_get(v, "addr");
+	snprintf(f, sizeof(f), "%s%s.addr", path, key);
+	if (!a)
+		return mm_agent_fail(e, "missing_field", f, "%s.addr is required", key);
+	if (!json_is_string(a) || net_addr_parse(json_string_value(a), addr, family) != 0)
+		return mm_agent_fail(e, "invalid_field", f, "%s.addr must be an IPv4 or IPv6 address", key);
+	char p[128];
+	snprintf(p, sizeof(p), "%s%s.", path, key);
+	uint64_t pv;
+	if (mm_agent_get_uint(v, "port", p, 1, 65535, true, &pv, e))
+		return -EINVAL;
+	*port = (uint16_t)pv;
+	return 0;
+}
+
+static int parse_streams(json_t *o, const char *path, struct mm_ep_conf *c, struct aerr *e)
+{
+	char f[192];
+	json_t *arr = json_object_get(o, "streams");
+	snprintf(f, sizeof(f), "%sstreams", path);
+	if (!arr)
+		return 0;
+	if (!json_is_array(arr))
+		return mm_agent_fail(e, "invalid_field", f, "streams must be an array");
+	if (json_array_size(arr) > MM_STREAMS_MAX)
+		return mm_agent_fail(e, "limit", f, "at most %d streams per endpoint", MM_STREAMS_MAX);
+	size_t i;
+	json_t *s;
+	json_array_foreach(arr, i, s) {
+		char p[128];
+		snprintf(p, sizeof(p), "%sstreams[%zu].", path, i);
+		if (!json_is_object(s))
+			return mm_agent_fail(e, "invalid_field", p, "a stream must be an object");
+		struct mm_stream_conf *sc = &c->streams[i];
+		uint64_t v;
+		if (mm_agent_get_uint(s, "ssrc", p, 0, UINT32_MAX, true, &v, e))
+			return -EINVAL;
+		sc->ssrc = (uint32_t)v;
+		for (size_t j = 0; j < i; j++)
+			if (c->streams[j].ssrc == sc->ssrc) {
+				snprintf(f, sizeof(f), "%sssrc", p);
+				return mm_agent_fail(e, "invalid_field", f, "ssrc %u listed twice", sc->ssrc);
+			}
+		json_t *k = json_object_get(s, "kind");
+		snprintf(f, sizeof(f), "%skind", p);
+		if (!k)
+			return mm_agent_fail(e, "missing_field", f, "kind is required");
+		const char *ks = json_is_string(k) ? json_string_value(k) : "";
+		if (strcmp(ks, "audio") == 0)
+			sc->kind = MM_KIND_AUDIO;
+		else if (strcmp(ks, "video") == 0)
+			sc->kind = MM_KIND_VIDEO;
+		else if (strcmp(ks, "screen") == 0)
+			sc->kind = MM_KIND_SCREEN;
+		else
+			return mm_agent_fail(e, "invalid_field", f, "kind must be audio, video or screen");
+		int r = mm_agent_get_uint(s, "clock_rate", p, 1000, 1000000, false, &v, e);
+		if (r < 0)
+			return r;
+		sc->clock_rate = r == 0 ? (uint32_t)v : (sc->kind == MM_KIND_AUDIO ? 48000 : 90000);
+		sc->muted = sc->kind == MM_KIND_AUDIO ? c->audio_muted : c->video_muted;
+	}
+	c->n_streams = (uint32_t)json_array_size(arr);
+	return 0;
+}
+
+static int parse_srtp(json_t *o, struct op *op, struct aerr *e)
+{
+	char f[192];
+	const char *p = op->path;
+	json_t *sr = json_object_get(o, "srtp");
+	op->srtp = sr != NULL;
+	if (!sr)
+		return 0;
+	snprintf(f, sizeof(f), "%ssrtp", p);
+	if (!json_is_object(sr))
+		return mm_agent_fail(e, "invalid_field", f, "srtp must be {\"profile\":...,\"in_key\":...,\"out_key\":...}");
+	json_t *pr = json_object_get(sr, "profile");
+	snprintf(f, sizeof(f), "%ssrtp.profile", p);
+	if (!pr)
+		return mm_agent_fail(e, "missing_field", f, "srtp.profile is required");
+	if (!json_is_string(pr) || mm_srtp_profile_parse(json_string_value(pr), &op->profile) != 0 ||
+	    op->profile == MM_SRTP_NONE)
+		return mm_agent_fail(e, "invalid_field", f,
+			    "srtp.profile must be AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32, "
+			    "AEAD_AES_128_GCM or AEAD_AES_256_GCM");
+	size_t want = mm_srtp_master_len(op->profile);
+	const char *names[2] = {"in_key", "out_key"};
+	uint8_t *keys[2] = {op->in_key, op->out_key};
+	bool *has[2] = {&op->has_in, &op->has_out};
+	for (int i = 0; i < 2; i++) {
+		json_t *k = json_object_get(sr, names[i]);
+		*has[i] = k != NULL;
+		if (!k)
+			continue;
+		snprintf(f, sizeof(f), "%ssrtp.%s", p, names[i]);
+		uint8_t buf[64];
+		int n = json_is_string(k) ? mm_b64_decode(json_string_value(k), buf, sizeof(buf)) : -1;
+		if (n != (int)want)
+			return mm_agent_fail(e, "invalid_field", f,
+				    "%s must be the base64 of the %zu-byte master key and salt of %s",
+				    names[i], want, mm_srtp_profile_name(op->profile));
+		memcpy(keys[i], buf, want);
+		memset(buf, 0, sizeof(buf));
+	}
+	return 0;
+}
+
+static bool is_local(const struct mm_tables *t, const struct net_addr *a)
+{
+	for (uint32_t p = 0; p < t->conf.n_ports; p++)
+		if (mm_port_is_local(&t->conf.ports[p], a))
+			return true;
+	return false;
+}
+
+static int parse_endpoint_put(struct mm_tables *t, json_t *o, struct op *op, struct aerr *e)
+{
+	const char *p = op->path;
+	char f[192];
+	if (mm_agent_get_name(o, "endpoint", p, &op->endpoint, e) || mm_agent_get_name(o, "room", p, &op->room, e))
+		return -EINVAL;
+	uint8_t lfam, rfam;
+	uint16_t lport, rport;
+	if (get_addr_port(o, "local", p, &op->laddr, &lfam, &lport, e) ||
+	    get_addr_port(o, "remote", p, &op->key.raddr, &rfam, &rport, e))
+		return -EINVAL;
+	if (lfam != rfam) {
+		snprintf(f, sizeof(f), "%sremote.addr", p);
+		return mm_agent_fail(e, "invalid_field", f, "local and remote must be the same address family");
+	}
+	if (!is_local(t, &op->laddr)) {
+		snprintf(f, sizeof(f), "%slocal.addr", p);
+		return mm_agent_fail(e, "not_local", f, "local.addr is not an address of any mmdp port");
+	}
+	op->family = lfam;
+	op->key.lport = lport;
+	op->key.rport = rport;
+
+	memset(&op->conf, 0, sizeof(op->conf));
+	json_t *mac = json_object_get(o, "mac");
+	if (mac) {
+		snprintf(f, sizeof(f), "%smac", p);
+		if (!json_is_string(mac) || net_mac_parse(json_string_value(mac), op->conf.mac) != 0)
+			return mm_agent_fail(e, "invalid_field", f, "mac must look like 02:00:00:00:00:01");
+		op->conf.mac_set = true;
+	}
+	if (get_bool(o, "audio_muted", p, &op->conf.audio_muted, e) ||
+	    get_bool(o, "video_muted", p, &op->conf.video_muted, e) || parse_srtp(o, op, e))
+		return -EINVAL;
+	return parse_streams(o, p, &op->conf, e);
+}
+
+static int parse_route_put(json_t *o, struct op *op, struct aerr *e)
+{
+	const char *p = op->path;
+	char f[192];
+	if (mm_agent_get_name(o, "room", p, &op->room, e))
+		return -EINVAL;
+	json_t *m = json_object_get(o, "mode");
+	snprintf(f, sizeof(f), "%smode", p);
+	const char *ms = m ? json_string_value(m) : "all";
+	if (!ms)
+		return mm_agent_fail(e, "invalid_field", f, "mode must be \"all\" or \"explicit\"");
+	if (strcmp(ms, "all") == 0) {
+		op->mode = MM_ROUTE_ALL;
+		op->subs = NULL;
+		return 0;
+	}
+	if (strcmp(ms, "explicit") != 0)
+		return mm_agent_fail(e, "invalid_field", f, "mode must be \"all\" or \"explicit\"");
+	op->mode = MM_ROUTE_EXPLICIT;
+	op->subs = json_object_get(o, "subscriptions");
+	snprintf(f, sizeof(f), "%ssubscriptions", p);
+	if (!op->subs)
+		return mm_agent_fail(e, "missing_field", f, "explicit routes need subscriptions");
+	if (!json_is_object(op->subs))
+		return mm_agent_fail(e, "invalid_field", f, "subscriptions must map subscriber to publishers");
+	const char *sub;
+	json_t *list;
+	json_object_foreach(op->subs, sub, list) {
+		snprintf(f, sizeof(f), "%ssubscriptions.%.40s", p, sub);
+		if (!name_ok(sub) || !json_is_array(list))
+			return mm_agent_fail(e, "invalid_field", f, "each subscriber maps to an array of names");
+		size_t i;
+		json_t *v;
+		json_array_foreach(list, i, v)
+			if (!json_is_string(v) || !name_ok(json_string_value(v)))
+				return mm_agent_fail(e, "invalid_field", f, "publishers must be endpoint names");
+	}
+	return 0;
+}
+
+/* Syntax of one changing op. */
+int mm_agent_parse_op(struct mm_tables *t, json_t *o, struct op *op, struct aerr *e)
+{
+	const char *p = op->path;
+	char f[192];
+	snprintf(f, sizeof(f), "%sop", p);
+	if (!json_is_object(o))
+		return mm_agent_fail(e, "invalid_request", p, "an op must be a JSON object");
+	json_t *jop = json_object_get(o, "op");
+	if (!jop || !json_is_string(jop))
+		return mm_agent_fail(e, "invalid_request", f, "op must be a string");
+	const char *name = json_string_value(jop);
+	if (strcmp(name, "room.put") == 0) {
+		op->type = OP_ROOM_PUT;
+		uint64_t cap = MM_ROOM_CAPACITY_MAX;
+		if (mm_agent_get_name(o, "room", p, &op->room, e) ||
+		    mm_agent_get_uint(o, "capacity", p, 1, MM_ROOM_CAPACITY_MAX, false, &cap, e) < 0)
+			return -EINVAL;
+		op->capacity = (uint32_t)cap;
+		return 0;
+	}
+	if (strcmp(name, "room.del") == 0) {
+		op->type = OP_ROOM_DEL;
+		return mm_agent_get_name(o, "room", p, &op->room, e);
+	}
+	if (strcmp(name, "endpoint.put") == 0) {
+		op->type = OP_EP_PUT;
+		return parse_endpoint_put(t, o, op, e);
+	}
+	if (strcmp(name, "endpoint.del") == 0) {
+		op->type = OP_EP_DEL;
+		return mm_agent_get_name(o, "endpoint", p, &op->endpoint, e);
+	}
+	if (strcmp(name, "route.put") == 0) {
+		op->type = OP_ROUTE_PUT;
+		return parse_route_put(o, op, e);
+	}
+	return mm_agent_fail(e, "unknown_op", f, "unknown or non-batchable op \"%.64s\"", name);
+}

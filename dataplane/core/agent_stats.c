@@ -1,0 +1,132 @@
+/* Agent protocol: counters and room descriptions as JSON. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataplane/core/agent_internal.h"
+
+/* -------------------------------------------------------------- stats --- */
+
+static json_t *drops_json(const uint64_t *d)
+{
+	json_t *o = json_object();
+	for (unsigned i = 1; i < MM_DROP__COUNT; i++)
+		json_object_set_new(o, mm_drop_reason_name(i), json_integer((json_int_t)d[i]));
+	return o;
+}
+
+static const char *kind_name(uint8_t k)
+{
+	return k == MM_KIND_AUDIO ? "audio" : k == MM_KIND_VIDEO ? "video" : "screen";
+}
+
+json_t *mm_agent_endpoint_stats(const struct mm_endpoint *ep)
+{
+	const struct mm_ep_conf *c = ep->conf;
+	json_t *streams = json_array();
+	for (uint32_t i = 0; i < c->n_streams; i++) {
+		const struct mm_stream_conf *sc = &c->streams[i];
+		const struct mm_stream_state *ss = &ep->streams[sc->state_idx];
+		struct rtp_stats st = {0};
+		uint64_t packets = 0, bytes = 0;
+		if (MM_CNT_GET(ss->uid) == sc->uid) {
+			st = ss->rtp; /* racy snapshot of a single-writer struct */
+			packets = MM_CNT_GET(ss->packets);
+			bytes = MM_CNT_GET(ss->bytes);
+		}
+		json_array_append_new(
+			streams, json_pack("{sIsssIsIsIsIsI}", "ssrc", (json_int_t)sc->ssrc, "kind",
+					   kind_name(sc->kind), "packets", (json_int_t)packets, "bytes",
+					   (json_int_t)bytes, "lost", (json_int_t)rtp_stats_lost(&st),
+					   "jitter", (json_int_t)rtp_stats_jitter(&st), "ext_max_seq",
+					   (json_int_t)rtp_stats_ext_max(&st)));
+	}
+	json_t *srtp = json_null();
+	if (c->keys)
+		srtp = json_pack("{sssbsbsb}", "profile", mm_srtp_profile_name(c->keys->profile), "in_key",
+				 c->keys->has_in, "out_key", c->keys->has_out, "previous_keys",
+				 c->prev_keys != NULL);
+	return json_pack("{sssIsosIsIsIsIsIsbsbsbso}", "endpoint", ep->name, "memory_bytes",
+			 (json_int_t)mm_endpoint_memory(ep), "srtp", srtp, "rx_packets",
+			 (json_int_t)MM_CNT_GET(ep->rx_packets), "rx_bytes",
+			 (json_int_t)MM_CNT_GET(ep->rx_bytes), "tx_packets",
+			 (json_int_t)MM_CNT_GET(ep->tx_packets), "tx_bytes",
+			 (json_int_t)MM_CNT_GET(ep->tx_bytes), "muted_packets",
+			 (json_int_t)MM_CNT_GET(ep->muted_packets), "mac_learned",
+			 MM_CNT_GET(ep->mac_learned) != 0, "audio_muted", c->audio_muted, "video_muted",
+			 c->video_muted, "streams", streams);
+}
+
+static json_t *room_stats(const struct mm_room *r)
+{
+	json_t *eps = json_array();
+	for (uint32_t s = 0; s < MM_ROOM_CAPACITY_MAX; s++)
+		if (r->members[s])
+			json_array_append_new(eps, mm_agent_endpoint_stats(r->members[s]));
+	return json_pack("{sssIsIsIsIsIso}", "room", r->name, "worker", (json_int_t)r->worker,
+			 "rx_packets", (json_int_t)MM_CNT_GET(r->rx_packets), "rx_bytes",
+			 (json_int_t)MM_CNT_GET(r->rx_bytes), "tx_packets",
+			 (json_int_t)MM_CNT_GET(r->tx_packets), "tx_bytes",
+			 (json_int_t)MM_CNT_GET(r->tx_bytes), "endpoints", eps);
+}
+
+json_t *mm_agent_room_info(const struct mm_room *r)
+{
+	json_t *eps = json_array();
+	for (uint32_t s = 0; s < MM_ROOM_CAPACITY_MAX; s++)
+		if (r->members[s])
+			json_array_append_new(eps, json_string(r->members[s]->name));
+	json_t *o = json_pack("{sssIsIsssIso}", "room", r->name, "capacity", (json_int_t)r->capacity,
+			      "worker", (json_int_t)r->worker, "route",
+			      r->mode == MM_ROUTE_ALL ? "all" : "explicit", "count",
+			      (json_int_t)r->n_members, "endpoints", eps);
+	if (r->mode == MM_ROUTE_EXPLICIT)
+		json_object_set(o, "subscriptions", r->explicit_subs);
+	return o;
+}
+
+json_t *mm_agent_stats(struct mm_agent *a, json_t *req, struct aerr *e)
+{
+	struct mm_tables *t = a->t;
+	uint64_t total[MM_DROP__COUNT] = {0};
+	json_t *workers = json_array();
+	for (uint32_t w = 0; w < t->conf.n_workers; w++) {
+		const struct mm_worker_stats *ws = &t->wstats[w];
+		uint64_t d[MM_DROP__COUNT];
+		for (unsigned i = 0; i < MM_DROP__COUNT; i++) {
+			d[i] = MM_CNT_GET(ws->drops[i]);
+			total[i] += d[i];
+		}
+		json_array_append_new(
+			workers,
+			json_pack("{sIsIsIsIsIsIsIsIso}", "worker", (json_int_t)w, "lcore",
+				  (json_int_t)a->worker_lcore[w], "neigh_replies",
+				  (json_int_t)MM_CNT_GET(ws->neigh_replies), "rx_packets",
+				  (json_int_t)MM_CNT_GET(ws->rx_packets), "tx_packets",
+				  (json_int_t)MM_CNT_GET(ws->tx_packets), "tx_bytes",
+				  (json_int_t)MM_CNT_GET(ws->tx_bytes), "handoff_out",
+				  (json_int_t)MM_CNT_GET(ws->handoff_out), "handoff_in",
+				  (json_int_t)MM_CNT_GET(ws->handoff_in), "drops", drops_json(d)));
+	}
+	json_t *rooms = json_array();
+	json_t *jr = json_object_get(req, "room");
+	if (jr) {
+		struct mm_room *r = json_is_string(jr) ? mm_tables_room(t, json_string_value(jr)) : NULL;
+		if (!r) {
+			json_decref(workers);
+			json_decref(rooms);
+			mm_agent_fail(e, json_is_string(jr) ? "not_found" : "invalid_field", "room", "no such room");
+			return NULL;
+		}
+		json_array_append_new(rooms, room_stats(r));
+	} else {
+		struct cds_lfht_iter it;
+		struct mm_room *r;
+		MM_LFHT_FOREACH(t->rooms_by_name, &it, r, name_node)
+			json_array_append_new(rooms, room_stats(r));
+	}
+	return json_pack("{sbsIsososo}", "ok", 1, "generation", (json_int_t)t->generation, "drops",
+			 drops_json(total), "workers", workers, "rooms", rooms);
+}
