@@ -1,0 +1,68 @@
+/* mmctld's REST API over libmicrohttpd: routing, auth, JSON errors. */
+#ifndef CTL_API_H
+#define CTL_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "control/auth.h"
+#include "control/ctl.h"
+
+#define CTL_API_BODY_MAX (64 * 1024)
+
+struct MHD_Daemon;
+
+/* What a handler answers: status and a JSON body (owned). */
+struct api_reply {
+	int status;
+	json_t *body;
+};
+
+/* One authenticated request, as the handlers see it. */
+struct api_req {
+	struct ctl *c;
+	const char *method;
+	const char *parts[6];      /* path segments after /v1 */
+	int nparts;
+	const char *body;          /* NUL-terminated, may be empty */
+	size_t body_len;
+	struct ctl_scope scope;
+};
+
+int ctl_api_start(struct ctl *c, struct MHD_Daemon **out);
+void ctl_api_stop(struct MHD_Daemon *d);
+
+/* Set an error reply {"error":{"code":..,"message":..}}. */
+void api_error(struct api_reply *rep, int status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Parse the body as a JSON object: NULL with rep set on failure. */
+json_t *api_body_object(const struct api_req *rq, struct api_reply *rep);
+
+/* One allowed field of a request body. */
+enum api_type { API_STRING, API_INT, API_OBJECT };
+struct api_field {
+	const char *name;
+	enum api_type type;
+	bool required;
+};
+/* Reject unknown fields, wrong types and missing required fields (400). */
+int api_check_fields(json_t *obj, const char *path, const struct api_field *f, size_t n,
+		     struct api_reply *rep);
+
+/* Shared by the room and participant handlers. Each sets rep on failure. */
+int api_room_load(struct api_req *rq, bool change, struct ctl_room *r, struct api_reply *rep);
+int api_mmdp_ready(struct api_req *rq, struct api_reply *rep);
+int api_begin(struct api_req *rq, struct api_reply *rep);
+/* Push req (stolen) to mmdp, then commit (or roll back: 502 / 503). */
+int api_push_commit(struct api_req *rq, json_t *req, struct api_reply *rep);
+json_t *api_participant_json(const struct ctl *c, const struct ctl_participant *p);
+void api_participant_join(struct api_req *rq, struct api_reply *rep);
+void api_participant_leave(struct api_req *rq, struct api_reply *rep);
+
+void api_rooms(struct api_req *rq, struct api_reply *rep);
+void api_tokens(struct api_req *rq, struct api_reply *rep);
+/* Create a token for scope (expires_at 0 = never) into token/id. */
+int api_token_issue(struct ctl *c, const char *scope, int64_t expires_at,
+		    char *token, size_t tcap, char *id, size_t icap);
+
+#endif

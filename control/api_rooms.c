@@ -1,0 +1,270 @@
+/* /v1/rooms and /v1/rooms/{id}/participants: rooms, joins, leaves. Every
+ * change: one store transaction + one push to mmdp; the transaction commits
+ * only when mmdp accepted the change. */
+#include "control/api.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "dataplane/core/srtp.h"
+#include "dataplane/proto/base64.h"
+
+#define ROOM_CAPACITY_MAX 100
+
+static json_t *rooms_room_json(const struct ctl_room *r)
+{
+	json_t *o = json_pack("{s:s,s:s,s:i,s:s,s:I}", "id", r->id, "name", r->name,
+			      "capacity", r->capacity, "kind", r->kind,
+			      "created_at", (json_int_t)r->created_at);
+	if (r->tenant[0])
+		json_object_set_new(o, "tenant", json_string(r->tenant));
+	return o;
+}
+
+json_t *api_participant_json(const struct ctl *c, const struct ctl_participant *p)
+{
+	json_t *o = json_pack("{s:s,s:s,s:s,s:{s:s,s:i},s:{s:s,s:i},s:I}",
+			      "id", p->id, "display_name", p->display_name, "role", p->role,
+			      "remote", "addr", p->remote_addr, "port", p->remote_port,
+			      "server", "addr", c->cfg.media_address, "port", p->local_port,
+			      "joined_at", (json_int_t)p->joined_at);
+	json_t *ss = json_object();
+	if (p->ssrc_audio >= 0)
+		json_object_set_new(ss, "audio", json_integer(p->ssrc_audio));
+	if (p->ssrc_video >= 0)
+		json_object_set_new(ss, "video", json_integer(p->ssrc_video));
+	json_object_set_new(o, "ssrcs", ss);
+	return o;
+}
+
+/* May this scope see / change the room? 0, or rep set to 403. */
+static int rooms_access(const struct api_req *rq, const struct ctl_room *r, bool change,
+			struct api_reply *rep)
+{
+	const struct ctl_scope *s = &rq->scope;
+	if (s->kind == CTL_SCOPE_OPERATOR ||
+	    (s->kind == CTL_SCOPE_TENANT && !strcmp(s->tenant, r->tenant)) ||
+	    (s->kind == CTL_SCOPE_PARTICIPANT && !change && !strcmp(s->room, r->id)))
+		return 0;
+	api_error(rep, 403, "forbidden", "token may not access room %s", r->id);
+	return -EPERM;
+}
+
+/* Load the room named by parts[1]; 404 / 403 / 500 in rep otherwise. */
+int api_room_load(struct api_req *rq, bool change, struct ctl_room *r, struct api_reply *rep)
+{
+	int rc = ctl_store_room_get(rq->c->store, rq->parts[1], r);
+	if (rc == -ENOENT)
+		api_error(rep, 404, "not_found", "no room %s", rq->parts[1]);
+	else if (rc)
+		api_error(rep, 500, "internal", "store: %s", strerror(-rc));
+	return rc ? rc : rooms_access(rq, r, change, rep);
+}
+
+/* Make sure mmdp is there (and synced) before a change starts. */
+int api_mmdp_ready(struct api_req *rq, struct api_reply *rep)
+{
+	int rc = ctl_sync_ensure(rq->c);
+	if (rc)
+		api_error(rep, 503, "mmdp_unavailable", "mmdp is not reachable at %s (%s)",
+			  rq->c->mmdp.path, strerror(-rc));
+	return rc;
+}
+
+/* Push req, then commit or roll back. On success rep is left alone. */
+int api_push_commit(struct api_req *rq, json_t *req, struct api_reply *rep)
+{
+	char err[400];
+	enum ctl_push_result pr = ctl_sync_push(rq->c, req, err, sizeof(err));
+	if (pr != CTL_PUSH_OK) {
+		ctl_store_rollback(rq->c->store);
+		if (pr == CTL_PUSH_REFUSED)
+			api_error(rep, 502, "mmdp_error", "%s", err);
+		else
+			api_error(rep, 503, "mmdp_unavailable", "%s", err);
+		return -EIO;
+	}
+	int rc = ctl_store_commit(rq->c->store);
+	if (rc) {
+		ctl_store_rollback(rq->c->store);
+		/* mmdp has the change, the store does not: resync from the
+		 * store on the next request. */
+		ctl_mmdp_close(&rq->c->mmdp);
+		api_error(rep, 500, "internal", "store commit failed");
+	}
+	return rc;
+}
+
+int api_begin(struct api_req *rq, struct api_reply *rep)
+{
+	int rc = ctl_store_begin(rq->c->store);
+	if (rc)
+		api_error(rep, 500, "internal", "store: cannot begin transaction");
+	return rc;
+}
+
+static void rooms_create(struct api_req *rq, struct api_reply *rep)
+{
+	static const struct api_field fields[] = {
+		{ "name", API_STRING, true }, { "capacity", API_INT, false },
+		{ "kind", API_STRING, false }, { "tenant", API_STRING, false },
+	};
+	struct ctl_room r = { .capacity = ROOM_CAPACITY_MAX };
+	json_t *b = api_body_object(rq, rep), *v;
+	if (!b || api_check_fields(b, "", fields, 4, rep))
+		goto out;
+	v = json_object_get(b, "name");
+	if (json_string_length(v) == 0 || json_string_length(v) >= sizeof(r.name)) {
+		api_error(rep, 400, "invalid_field", "name: must be 1..128 bytes");
+		goto out;
+	}
+	snprintf(r.name, sizeof(r.name), "%s", json_string_value(v));
+	if ((v = json_object_get(b, "capacity"))) {
+		if (json_integer_value(v) < 1 || json_integer_value(v) > ROOM_CAPACITY_MAX) {
+			api_error(rep, 400, "invalid_field", "capacity: must be 1..100");
+			goto out;
+		}
+		r.capacity = (int)json_integer_value(v);
+	}
+	v = json_object_get(b, "kind");
+	snprintf(r.kind, sizeof(r.kind), "%s", v ? json_string_value(v) : "adhoc");
+	if (strcmp(r.kind, "adhoc") && strcmp(r.kind, "fixed")) {
+		api_error(rep, 400, "invalid_field", "kind: must be \"adhoc\" or \"fixed\"");
+		goto out;
+	}
+	v = json_object_get(b, "tenant");
+	if (rq->scope.kind == CTL_SCOPE_TENANT) {
+		if (v && strcmp(json_string_value(v), rq->scope.tenant)) {
+			api_error(rep, 403, "forbidden", "tenant token may only create its own rooms");
+			goto out;
+		}
+		snprintf(r.tenant, sizeof(r.tenant), "%s", rq->scope.tenant);
+	} else if (rq->scope.kind == CTL_SCOPE_OPERATOR) {
+		if (v && ctl_name_check(json_string_value(v), sizeof(r.tenant))) {
+			api_error(rep, 400, "invalid_field", "tenant: 1..64 of [A-Za-z0-9._-]");
+			goto out;
+		}
+		snprintf(r.tenant, sizeof(r.tenant), "%s", v ? json_string_value(v) : "");
+	} else {
+		api_error(rep, 403, "forbidden", "participant token may not create rooms");
+		goto out;
+	}
+	r.created_at = (int64_t)time(NULL);
+	if (ctl_random_id("r", 8, r.id, sizeof(r.id))) {
+		api_error(rep, 500, "internal", "no randomness");
+		goto out;
+	}
+	if (api_mmdp_ready(rq, rep) || api_begin(rq, rep))
+		goto out;
+	if (ctl_store_room_insert(rq->c->store, &r)) {
+		ctl_store_rollback(rq->c->store);
+		api_error(rep, 500, "internal", "store: cannot insert room");
+		goto out;
+	}
+	if (api_push_commit(rq, json_pack("{s:s,s:s,s:i}", "op", "room.put", "room", r.id,
+					    "capacity", r.capacity), rep) == 0) {
+		rep->status = 201;
+		json_decref(rep->body);
+		rep->body = rooms_room_json(&r);
+		json_object_set_new(rep->body, "participants", json_array());
+	}
+out:
+	json_decref(b);
+}
+
+static int rooms_list_add(void *arg, const struct ctl_room *r)
+{
+	return json_array_append_new(arg, rooms_room_json(r)) ? -ENOMEM : 0;
+}
+
+static void rooms_list(struct api_req *rq, struct api_reply *rep)
+{
+	if (rq->scope.kind == CTL_SCOPE_PARTICIPANT) {
+		api_error(rep, 403, "forbidden", "participant token may not list rooms");
+		return;
+	}
+	json_t *arr = json_array();
+	int rc = ctl_store_room_list(rq->c->store, rq->scope.kind == CTL_SCOPE_TENANT ?
+				     rq->scope.tenant : NULL, rooms_list_add, arr);
+	if (rc) {
+		json_decref(arr);
+		api_error(rep, 500, "internal", "store: %s", strerror(-rc));
+		return;
+	}
+	rep->status = 200;
+	rep->body = json_pack("{s:o}", "rooms", arr);
+}
+
+struct rooms_part_arg {
+	const struct ctl *c;
+	json_t *arr;
+};
+
+static int rooms_part_add(void *arg, const struct ctl_participant *p)
+{
+	struct rooms_part_arg *a = arg;
+	return json_array_append_new(a->arr, api_participant_json(a->c, p)) ? -ENOMEM : 0;
+}
+
+static void rooms_get(struct api_req *rq, struct api_reply *rep)
+{
+	struct ctl_room r;
+	if (api_room_load(rq, false, &r, rep))
+		return;
+	struct rooms_part_arg a = { rq->c, json_array() };
+	int rc = ctl_store_participant_list(rq->c->store, r.id, rooms_part_add, &a);
+	if (rc) {
+		json_decref(a.arr);
+		api_error(rep, 500, "internal", "store: %s", strerror(-rc));
+		return;
+	}
+	rep->status = 200;
+	rep->body = rooms_room_json(&r);
+	json_object_set_new(rep->body, "participants", a.arr);
+}
+
+static void rooms_delete(struct api_req *rq, struct api_reply *rep)
+{
+	struct ctl_room r;
+	char prefix[CTL_SCOPE_MAX];
+	if (api_room_load(rq, true, &r, rep) || api_mmdp_ready(rq, rep) || api_begin(rq, rep))
+		return;
+	snprintf(prefix, sizeof(prefix), "participant:%s/", r.id);
+	if (ctl_store_room_delete(rq->c->store, r.id) ||
+	    ctl_store_token_revoke_prefix(rq->c->store, prefix)) {
+		ctl_store_rollback(rq->c->store);
+		api_error(rep, 500, "internal", "store: cannot delete room");
+		return;
+	}
+	if (api_push_commit(rq, json_pack("{s:s,s:s}", "op", "room.del", "room", r.id), rep) == 0) {
+		rep->status = 204;
+		json_decref(rep->body);
+		rep->body = NULL;
+	}
+}
+
+
+void api_rooms(struct api_req *rq, struct api_reply *rep)
+{
+	const char *m = rq->method;
+	int n = rq->nparts;
+	if (n == 1 && !strcmp(m, "GET"))
+		rooms_list(rq, rep);
+	else if (n == 1 && !strcmp(m, "POST"))
+		rooms_create(rq, rep);
+	else if (n == 2 && !strcmp(m, "GET"))
+		rooms_get(rq, rep);
+	else if (n == 2 && !strcmp(m, "DELETE"))
+		rooms_delete(rq, rep);
+	else if (n == 3 && !strcmp(rq->parts[2], "participants") && !strcmp(m, "POST"))
+		api_participant_join(rq, rep);
+	else if (n == 4 && !strcmp(rq->parts[2], "participants") && !strcmp(m, "DELETE"))
+		api_participant_leave(rq, rep);
+	else if (n <= 4)
+		api_error(rep, 405, "method_not_allowed", "%s not allowed here", m);
+	else
+		api_error(rep, 404, "not_found", "no such resource");
+}

@@ -1,0 +1,28 @@
+/* mmctld's configuration file (JSON) and its command-line overrides. */
+#ifndef CTL_CONFIG_H
+#define CTL_CONFIG_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#define CTL_PATH_MAX 4096
+
+struct ctl_config {
+	char listen[128];            /* "127.0.0.1:8080" or "[::1]:8080" */
+	char db[CTL_PATH_MAX];
+	char mmdp_socket[108];       /* sun_path */
+	char media_address[64];      /* mmdp's address participants send to */
+	int port_lo, port_hi;        /* UDP ports given to endpoints */
+	char srtp_profile[32];
+};
+
+/* Read a config file into c (defaults first). On error returns -EINVAL
+ * (or -errno) and writes a one-line reason to err. */
+int ctl_config_load(const char *path, struct ctl_config *c, char *err, size_t errlen);
+/* Check the whole config after overrides (addresses, ranges, profile). */
+int ctl_config_check(const struct ctl_config *c, char *err, size_t errlen);
+/* Parse "host:port" / "[v6]:port" into a socket address. */
+int ctl_config_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len);
+
+#endif

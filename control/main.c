@@ -1,0 +1,166 @@
+/* mmctld: the control daemon. Reads its config, opens the store, syncs
+ * mmdp, serves the REST API until SIGTERM/SIGINT. Exit codes: 0 done,
+ * 1 runtime failure, 2 bad usage or config. */
+#include <errno.h>
+#include <getopt.h>
+#include <microhttpd.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "control/api.h"
+#include "control/auth.h"
+#include "control/ctl.h"
+#include "dataplane/core/srtp.h"
+
+static atomic_bool ticker_stop;
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: mmctld --config FILE [--listen ADDR:PORT] [--db PATH] "
+		   "[--mmdp-socket PATH] [--create-operator-token]\n");
+}
+
+/* Reconnect to mmdp (with a full state.sync) when it went away. */
+static void *ticker_main(void *arg)
+{
+	struct ctl *c = arg;
+	while (!atomic_load(&ticker_stop)) {
+		struct timespec ts = { 0, 500 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+		pthread_mutex_lock(&c->lock);
+		bool was = ctl_mmdp_connected(&c->mmdp);
+		if (ctl_sync_ensure(c) && was)
+			fprintf(stderr, "mmctld: lost mmdp at %s, retrying\n", c->mmdp.path);
+		pthread_mutex_unlock(&c->lock);
+	}
+	return NULL;
+}
+
+static int create_operator_token(struct ctl *c)
+{
+	char token[CTL_TOKEN_LEN + 1], id[CTL_ID_MAX];
+	int rc = ctl_store_begin(c->store);
+	if (!rc)
+		rc = api_token_issue(c, "operator", 0, token, sizeof(token), id, sizeof(id));
+	if (!rc)
+		rc = ctl_store_commit(c->store);
+	if (rc) {
+		ctl_store_rollback(c->store);
+		fprintf(stderr, "mmctld: cannot store token: %s\n", strerror(-rc));
+		return 1;
+	}
+	printf("%s\n", token);
+	return 0;
+}
+
+static int serve(struct ctl *c)
+{
+	struct MHD_Daemon *d = NULL;
+	pthread_t ticker;
+	sigset_t set;
+	int sig, rc;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	pthread_mutex_lock(&c->lock);
+	rc = ctl_sync_ensure(c);
+	pthread_mutex_unlock(&c->lock);
+	if (rc)
+		fprintf(stderr, "mmctld: mmdp not reachable at %s (%s); will retry\n",
+			c->cfg.mmdp_socket, strerror(-rc));
+	rc = ctl_api_start(c, &d);
+	if (rc) {
+		fprintf(stderr, "mmctld: cannot listen on %s\n", c->cfg.listen);
+		return 1;
+	}
+	if (pthread_create(&ticker, NULL, ticker_main, c)) {
+		ctl_api_stop(d);
+		return 1;
+	}
+	fprintf(stderr, "mmctld: listening on %s\n", c->cfg.listen);
+	sigwait(&set, &sig);
+	fprintf(stderr, "mmctld: signal %d, stopping\n", sig);
+	ctl_api_stop(d);
+	atomic_store(&ticker_stop, true);
+	pthread_join(ticker, NULL);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "mmdp-socket", required_argument, NULL, 's' },
+		{ "create-operator-token", no_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL, *listen = NULL, *db = NULL, *sock = NULL;
+	bool make_token = false;
+	struct ctl c = { 0 };
+	char err[512];
+	enum mm_srtp_profile prof;
+	int o, rc;
+
+	while ((o = getopt_long(argc, argv, "c:l:d:s:Th", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c': config = optarg; break;
+		case 'l': listen = optarg; break;
+		case 'd': db = optarg; break;
+		case 's': sock = optarg; break;
+		case 'T': make_token = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!config || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (ctl_config_load(config, &c.cfg, err, sizeof(err))) {
+		fprintf(stderr, "mmctld: config: %s\n", err);
+		return 2;
+	}
+	if ((listen && strlen(listen) >= sizeof(c.cfg.listen)) ||
+	    (db && strlen(db) >= sizeof(c.cfg.db)) ||
+	    (sock && strlen(sock) >= sizeof(c.cfg.mmdp_socket))) {
+		fprintf(stderr, "mmctld: an option value is too long\n");
+		return 2;
+	}
+	if (listen)
+		snprintf(c.cfg.listen, sizeof(c.cfg.listen), "%s", listen);
+	if (db)
+		snprintf(c.cfg.db, sizeof(c.cfg.db), "%s", db);
+	if (sock)
+		snprintf(c.cfg.mmdp_socket, sizeof(c.cfg.mmdp_socket), "%s", sock);
+	if (ctl_config_check(&c.cfg, err, sizeof(err))) {
+		fprintf(stderr, "mmctld: config: %s\n", err);
+		return 2;
+	}
+	mm_srtp_profile_parse(c.cfg.srtp_profile, &prof);
+	c.key_len = mm_srtp_master_len(prof);
+	pthread_mutex_init(&c.lock, NULL);
+	ctl_mmdp_init(&c.mmdp, c.cfg.mmdp_socket);
+	rc = ctl_store_open(c.cfg.db, &c.store);
+	if (rc) {
+		fprintf(stderr, "mmctld: cannot open database %s\n", c.cfg.db);
+		rc = 1;
+		goto out;
+	}
+	rc = make_token ? create_operator_token(&c) : serve(&c);
+out:
+	ctl_store_close(c.store);
+	ctl_mmdp_fini(&c.mmdp);
+	pthread_mutex_destroy(&c.lock);
+	return rc;
+}

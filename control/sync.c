@@ -1,0 +1,119 @@
+/* Pushing mmctld's state to mmdp: single changes with the store's
+ * generation, and state.sync of the whole store on (re)connect. */
+#include "control/ctl.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+json_t *ctl_sync_endpoint_json(const struct ctl *c, const struct ctl_participant *p)
+{
+	json_t *streams = json_array();
+	if (p->ssrc_audio >= 0)
+		json_array_append_new(streams, json_pack("{s:I,s:s}", "ssrc",
+							 (json_int_t)p->ssrc_audio, "kind", "audio"));
+	if (p->ssrc_video >= 0)
+		json_array_append_new(streams, json_pack("{s:I,s:s}", "ssrc",
+							 (json_int_t)p->ssrc_video, "kind", "video"));
+	return json_pack("{s:s,s:s,s:{s:s,s:i},s:{s:s,s:i},s:o,s:{s:s,s:s,s:s}}",
+			 "endpoint", p->id, "room", p->room_id,
+			 "local", "addr", c->cfg.media_address, "port", p->local_port,
+			 "remote", "addr", p->remote_addr, "port", p->remote_port,
+			 "streams", streams,
+			 "srtp", "profile", p->srtp_profile, "in_key", p->key_in,
+			 "out_key", p->key_out);
+}
+
+static int sync_add_room(void *arg, const struct ctl_room *r)
+{
+	json_t *rooms = arg;
+	return json_array_append_new(rooms, json_pack("{s:s,s:i,s:{s:s}}", "room", r->id,
+						      "capacity", r->capacity, "route",
+						      "mode", "all")) ? -ENOMEM : 0;
+}
+
+struct sync_ep_arg {
+	const struct ctl *c;
+	json_t *eps;
+};
+
+static int sync_add_endpoint(void *arg, const struct ctl_participant *p)
+{
+	struct sync_ep_arg *a = arg;
+	return json_array_append_new(a->eps, ctl_sync_endpoint_json(a->c, p)) ? -ENOMEM : 0;
+}
+
+int ctl_sync_full(struct ctl *c)
+{
+	uint64_t gen;
+	json_t *rooms = json_array(), *eps = json_array(), *reply = NULL;
+	struct sync_ep_arg ea = { c, eps };
+	int rc = ctl_store_generation_get(c->store, &gen);
+	if (!rc)
+		rc = ctl_store_room_list(c->store, NULL, sync_add_room, rooms);
+	if (!rc)
+		rc = ctl_store_participant_list(c->store, NULL, sync_add_endpoint, &ea);
+	if (rc) {
+		json_decref(rooms);
+		json_decref(eps);
+		return rc;
+	}
+	json_t *req = json_pack("{s:s,s:I,s:o,s:o}", "op", "state.sync", "generation",
+				(json_int_t)gen, "rooms", rooms, "endpoints", eps);
+	rc = ctl_mmdp_call(&c->mmdp, req, &reply);
+	json_decref(req);
+	if (rc)
+		return rc;
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		char *s = json_dumps(reply, JSON_COMPACT);
+		fprintf(stderr, "mmctld: mmdp refused state.sync: %s\n", s ? s : "?");
+		free(s);
+		json_decref(reply);
+		/* Keep the connection but retry the sync on the next change. */
+		ctl_mmdp_close(&c->mmdp);
+		return -EPROTO;
+	}
+	json_decref(reply);
+	return 0;
+}
+
+int ctl_sync_ensure(struct ctl *c)
+{
+	if (ctl_mmdp_connected(&c->mmdp) && !ctl_mmdp_peer_gone(&c->mmdp))
+		return 0;
+	int rc = ctl_mmdp_connect(&c->mmdp);
+	if (rc)
+		return rc;
+	rc = ctl_sync_full(c);
+	if (rc)
+		ctl_mmdp_close(&c->mmdp);
+	else
+		fprintf(stderr, "mmctld: connected to mmdp at %s, state synced\n", c->mmdp.path);
+	return rc;
+}
+
+enum ctl_push_result ctl_sync_push(struct ctl *c, json_t *req, char *err, size_t errlen)
+{
+	json_t *reply = NULL;
+	uint64_t gen;
+	enum ctl_push_result res = CTL_PUSH_OK;
+
+	if (ctl_store_generation_bump(c->store, &gen) == 0)
+		json_object_set_new(req, "generation", json_integer((json_int_t)gen));
+	int rc = ctl_mmdp_call(&c->mmdp, req, &reply);
+	json_decref(req);
+	if (rc) {
+		snprintf(err, errlen, "mmdp is not reachable (%s)", strerror(-rc));
+		return CTL_PUSH_UNAVAILABLE;
+	}
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		json_t *e = json_object_get(reply, "error");
+		snprintf(err, errlen, "mmdp refused: %s: %s",
+			 json_string_value(json_object_get(e, "code")) ?: "?",
+			 json_string_value(json_object_get(e, "message")) ?: "");
+		res = CTL_PUSH_REFUSED;
+	}
+	json_decref(reply);
+	return res;
+}

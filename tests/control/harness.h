@@ -1,0 +1,51 @@
+/* Test harness for mmctld: a real mmctld process on 127.0.0.1 with a real
+ * SQLite file in a temp dir, a tiny HTTP/1.1 client over TCP, and a
+ * recorder of mmdp's agent socket.
+ *
+ * The recorder is a test double of mmdp's agent socket (it speaks the agent
+ * protocol minimally: replies {"ok":true}, or an error on demand, and
+ * records every request line mmctld sent). It is acceptable for this slice
+ * because the real mmdp + mmctld end-to-end test on the test site is the
+ * next slice of issue 4. */
+#ifndef CTL_TEST_HARNESS_H
+#define CTL_TEST_HARNESS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct h_ctl {
+	char dir[64];
+	char config[128];
+	char db[128];
+	char sock[128];
+	int port;
+	pid_t pid;
+	char op_token[128];
+};
+
+/* Temp dir, config, operator token (mmctld --create-operator-token). */
+void h_setup(struct h_ctl *h);
+void h_start(struct h_ctl *h);
+void h_stop(struct h_ctl *h);
+void h_teardown(struct h_ctl *h);
+
+/* HTTP: returns the status; *body the parsed JSON reply (or NULL). */
+int h_http(struct h_ctl *h, const char *method, const char *path, const char *token,
+	   const char *body, size_t body_len, json_t **reply);
+const char *h_err_code(json_t *reply);
+
+/* Recorder of mmdp's agent socket at h->sock. */
+void h_rec_start(struct h_ctl *h);
+void h_rec_stop(void);
+/* Refuse every request whose op is `op` (NULL: accept all). */
+void h_rec_fail_op(const char *op);
+/* Requests recorded so far (a new reference), and forget them. */
+json_t *h_rec_take(void);
+/* Wait up to ms for a recorded request with this op; returns it (owned). */
+json_t *h_rec_wait_op(const char *op, int ms);
+
+/* SQL count of a query against the DB file. */
+int h_db_count(struct h_ctl *h, const char *sql);
+
+#endif
