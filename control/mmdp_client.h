@@ -6,12 +6,11 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "dataplane/core/agent_client.h"
+
 struct ctl_mmdp {
 	char path[108];
-	int fd;                /* -1 while disconnected */
-	char *buf;             /* bytes read past the last reply */
-	size_t len, cap;
-	int timeout_ms;        /* per reply */
+	struct mm_agent_client c; /* 5 s per reply */
 };
 
 void ctl_mmdp_init(struct ctl_mmdp *m, const char *path);

@@ -26,7 +26,7 @@ static void usage(FILE *f)
 }
 
 /* Send one request; 0 ok, 1 refused, 2 connection error. */
-static int one(struct sim_agent *a, char *line)
+static int one(struct mm_agent_client *a, char *line)
 {
 	size_t len = strlen(line);
 	/* A request is one line: newlines in an argument are JSON whitespace. */
@@ -74,7 +74,7 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	struct sim_agent a;
+	struct mm_agent_client a;
 	int rc = sim_agent_connect(&a, path);
 	if (rc) {
 		fprintf(stderr, "mmagent: %s: %s\n", path, strerror(-rc));

@@ -50,7 +50,7 @@ static struct {
 	char sock[128];
 	char log[128];
 	pid_t mmdp;
-	struct sim_agent agent;
+	struct mm_agent_client agent;
 	struct part parts[MAX_PARTS];
 	int n_parts;
 	int failures;

@@ -12,30 +12,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define AGENT_MAX_LINE (64u << 20)
-
-int sim_agent_connect(struct sim_agent *a, const char *path)
+int sim_agent_connect(struct mm_agent_client *a, const char *path)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	memset(a, 0, sizeof(*a));
-	a->fd = -1;
-	a->timeout_ms = 30000;
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int rc = -errno;
-		close(fd);
-		return rc;
-	}
-	a->fd = fd;
-	return 0;
+	mm_agent_client_init(a, 30000);
+	return mm_agent_client_connect(a, path);
 }
 
-int sim_agent_wait(struct sim_agent *a, const char *path, int timeout_ms, pid_t watch_pid)
+int sim_agent_wait(struct mm_agent_client *a, const char *path, int timeout_ms, pid_t watch_pid)
 {
 	uint64_t end = sim_now_ns() + (uint64_t)timeout_ms * 1000000u;
 	for (;;) {
@@ -53,109 +36,22 @@ int sim_agent_wait(struct sim_agent *a, const char *path, int timeout_ms, pid_t 
 	}
 }
 
-void sim_agent_close(struct sim_agent *a)
+void sim_agent_close(struct mm_agent_client *a)
 {
-	if (a->fd >= 0)
-		close(a->fd);
-	a->fd = -1;
-	free(a->buf);
-	a->buf = NULL;
-	a->len = a->cap = 0;
+	mm_agent_client_close(a);
 }
 
-static int write_all(int fd, const char *p, size_t n)
+int sim_agent_roundtrip(struct mm_agent_client *a, const char *line, size_t len, char **reply)
 {
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	return mm_agent_client_roundtrip(a, line, len, reply);
 }
 
-/* Take one line out of the buffer, reading more as needed. */
-static int read_line(struct sim_agent *a, char **line)
+int sim_agent_call(struct mm_agent_client *a, json_t *req, json_t **reply)
 {
-	uint64_t end = sim_now_ns() + (uint64_t)a->timeout_ms * 1000000u;
-	for (;;) {
-		char *nl = a->len ? memchr(a->buf, '\n', a->len) : NULL;
-		if (nl) {
-			size_t n = (size_t)(nl - a->buf);
-			char *out = malloc(n + 1);
-			if (!out)
-				return -ENOMEM;
-			memcpy(out, a->buf, n);
-			out[n] = 0;
-			memmove(a->buf, nl + 1, a->len - n - 1);
-			a->len -= n + 1;
-			*line = out;
-			return 0;
-		}
-		if (a->len + 4096 > a->cap) {
-			if (a->cap >= AGENT_MAX_LINE)
-				return -E2BIG;
-			size_t cap = a->cap ? a->cap * 2 : 65536;
-			char *nb = realloc(a->buf, cap);
-			if (!nb)
-				return -ENOMEM;
-			a->buf = nb;
-			a->cap = cap;
-		}
-		uint64_t now = sim_now_ns();
-		if (now >= end)
-			return -ETIMEDOUT;
-		struct pollfd pfd = {.fd = a->fd, .events = POLLIN};
-		int pr = poll(&pfd, 1, (int)((end - now) / 1000000u) + 1);
-		if (pr < 0 && errno != EINTR)
-			return -errno;
-		if (pr <= 0)
-			continue;
-		ssize_t r = recv(a->fd, a->buf + a->len, a->cap - a->len, 0);
-		if (r < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return -errno;
-		}
-		if (r == 0)
-			return -ECONNRESET;
-		a->len += (size_t)r;
-	}
+	return mm_agent_client_call(a, req, reply);
 }
 
-int sim_agent_roundtrip(struct sim_agent *a, const char *line, size_t len, char **reply)
-{
-	if (a->fd < 0)
-		return -ENOTCONN;
-	int rc = write_all(a->fd, line, len);
-	if (!rc && (len == 0 || line[len - 1] != '\n'))
-		rc = write_all(a->fd, "\n", 1);
-	if (rc)
-		return rc;
-	return read_line(a, reply);
-}
-
-int sim_agent_call(struct sim_agent *a, json_t *req, json_t **reply)
-{
-	char *text = json_dumps(req, JSON_COMPACT);
-	if (!text)
-		return -ENOMEM;
-	char *line = NULL;
-	int rc = sim_agent_roundtrip(a, text, strlen(text), &line);
-	free(text);
-	if (rc)
-		return rc;
-	json_error_t je;
-	*reply = json_loads(line, 0, &je);
-	free(line);
-	return *reply ? 0 : -EBADMSG;
-}
-
-int sim_agent_callf(struct sim_agent *a, json_t **reply, const char *fmt, ...)
+int sim_agent_callf(struct mm_agent_client *a, json_t **reply, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);

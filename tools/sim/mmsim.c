@@ -67,7 +67,7 @@ struct room {
 struct sim {
 	struct opts o;
 	struct sim_site site;
-	struct sim_agent agent;
+	struct mm_agent_client agent;
 	int n_rooms, n_parts;
 	struct room *rooms;
 	struct sim_participant *ps;

@@ -16,6 +16,8 @@
 
 #include <jansson.h>
 
+#include "dataplane/core/agent_client.h"
+
 #include "dataplane/core/srtp.h"
 
 /* ---- Network namespaces ----------------------------------------------- */
@@ -209,27 +211,21 @@ json_t *sim_endpoint_json(const struct sim_participant *p, const char *room, boo
 
 /* ---- Agent client -------------------------------------------------------- */
 
-struct sim_agent {
-	int fd;
-	char *buf;     /* received bytes not yet returned */
-	size_t len;
-	size_t cap;
-	int timeout_ms; /* per reply; default 30000 */
-};
-
-int sim_agent_connect(struct sim_agent *a, const char *path);
+/* sim_agent_*: the shared agent-protocol client (dataplane/core/
+ * agent_client.h) with the simulator's defaults (30 s per reply). */
+int sim_agent_connect(struct mm_agent_client *a, const char *path);
 /* Retry connecting until the socket accepts or timeout_ms passes; when
  * watch_pid > 0, give up early (-ECHILD) if that child exits. */
-int sim_agent_wait(struct sim_agent *a, const char *path, int timeout_ms, pid_t watch_pid);
-void sim_agent_close(struct sim_agent *a);
+int sim_agent_wait(struct mm_agent_client *a, const char *path, int timeout_ms, pid_t watch_pid);
+void sim_agent_close(struct mm_agent_client *a);
 /* Send one line (a '\n' is appended) and read one reply line; *reply is
  * malloc'ed and NUL-terminated, without the '\n'. -EPIPE/-ECONNRESET when
  * the peer closed, -ETIMEDOUT when no reply came. */
-int sim_agent_roundtrip(struct sim_agent *a, const char *line, size_t len, char **reply);
+int sim_agent_roundtrip(struct mm_agent_client *a, const char *line, size_t len, char **reply);
 /* Send a JSON object, return the parsed reply (new reference). */
-int sim_agent_call(struct sim_agent *a, json_t *req, json_t **reply);
+int sim_agent_call(struct mm_agent_client *a, json_t *req, json_t **reply);
 /* Same, building the request with json_pack's format. */
-int sim_agent_callf(struct sim_agent *a, json_t **reply, const char *fmt, ...);
+int sim_agent_callf(struct mm_agent_client *a, json_t **reply, const char *fmt, ...);
 
 /* Helpers over replies. */
 bool sim_reply_ok(const json_t *reply);
