@@ -58,12 +58,15 @@ int api_check_fields(json_t *obj, const char *path, const struct api_field *f, s
 			api_error(rep, 400, "invalid_field", "%s%s: unknown field", path, key);
 			return -EINVAL;
 		}
+		static const char *const what[] = { "a string", "an integer", "an object",
+						    "true or false", "an array" };
 		bool ok = f[i].type == API_STRING ? json_is_string(v) :
-			  f[i].type == API_INT ? json_is_integer(v) : json_is_object(v);
+			  f[i].type == API_INT ? json_is_integer(v) :
+			  f[i].type == API_OBJECT ? json_is_object(v) :
+			  f[i].type == API_BOOL ? json_is_boolean(v) : json_is_array(v);
 		if (!ok) {
 			api_error(rep, 400, "invalid_field", "%s%s: must be %s", path, key,
-				  f[i].type == API_STRING ? "a string" :
-				  f[i].type == API_INT ? "an integer" : "an object");
+				  what[f[i].type]);
 			return -EINVAL;
 		}
 	}
@@ -92,6 +95,7 @@ static int api_authenticate(struct MHD_Connection *conn, struct api_req *rq,
 		api_error(rep, 500, "internal", "cannot hash token");
 		return -EIO;
 	}
+	memcpy(rq->token_hash, hash, sizeof(hash));
 	int rc = ctl_store_token_by_hash(rq->c->store, hash, &t);
 	if (rc == -ENOENT || (!rc && t.revoked) ||
 	    (!rc && t.expires_at && t.expires_at <= (int64_t)time(NULL)) ||
@@ -124,7 +128,7 @@ static int api_split_path(char *path, struct api_req *rq)
 static void api_dispatch(struct ctl *c, struct MHD_Connection *conn, const char *url,
 			 const char *method, struct api_conn *ac, struct api_reply *rep)
 {
-	struct api_req rq = { .c = c, .method = method };
+	struct api_req rq = { .c = c, .method = method, .conn = conn };
 	char path[512];
 
 	if (ac->too_big) {
@@ -139,19 +143,36 @@ static void api_dispatch(struct ctl *c, struct MHD_Connection *conn, const char 
 		return;
 	}
 	pthread_mutex_lock(&c->lock);
-	if (api_authenticate(conn, &rq, rep) == 0) {
+	if (!strcmp(rq.parts[0], "join") && rq.nparts == 1) {
+		/* The invite in the body is the credential. */
+		if (strcmp(method, "POST"))
+			api_error(rep, 405, "method_not_allowed", "%s not allowed here", method);
+		else
+			api_invite_join(&rq, rep);
+	} else if (api_authenticate(conn, &rq, rep) == 0) {
 		if (!strcmp(rq.parts[0], "rooms"))
 			api_rooms(&rq, rep);
 		else if (!strcmp(rq.parts[0], "tokens"))
 			api_tokens(&rq, rep);
+		else if (!strcmp(rq.parts[0], "blocks"))
+			api_blocks(&rq, rep);
 		else
 			api_error(rep, 404, "not_found", "no such resource");
 	}
+	/* Whatever committed events, the streams hear of it now. */
+	if (c->events_dirty)
+		ctl_sse_wake(c);
 	pthread_mutex_unlock(&c->lock);
 }
 
 static enum MHD_Result api_send(struct MHD_Connection *conn, struct api_reply *rep)
 {
+	if (rep->stream) {
+		enum MHD_Result sret = MHD_queue_response(conn, (unsigned int)rep->status,
+							  rep->stream);
+		MHD_destroy_response(rep->stream);
+		return sret;
+	}
 	char *text = rep->status == 204 ? strdup("") :
 		     rep->body ? json_dumps(rep->body, JSON_COMPACT) : NULL;
 	if (!text) {
@@ -207,7 +228,7 @@ static enum MHD_Result api_handle(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	struct api_reply rep = { 500, NULL };
+	struct api_reply rep = { 500, NULL, NULL };
 	api_dispatch(c, conn, url, method, ac, &rep);
 	enum MHD_Result ret = api_send(conn, &rep);
 	json_decref(rep.body);
@@ -234,7 +255,8 @@ int ctl_api_start(struct ctl *c, struct MHD_Daemon **out)
 	socklen_t len;
 	if (ctl_config_parse_listen(c->cfg.listen, &ss, &len))
 		return -EINVAL;
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG |
+			     MHD_ALLOW_SUSPEND_RESUME;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	uint16_t port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
@@ -250,8 +272,42 @@ int ctl_api_start(struct ctl *c, struct MHD_Daemon **out)
 	return 0;
 }
 
-void ctl_api_stop(struct MHD_Daemon *d)
+int api_query_int(struct api_req *rq, const char *name, int64_t def, int64_t lo, int64_t hi,
+		  int64_t *out, struct api_reply *rep)
 {
-	if (d)
-		MHD_stop_daemon(d);
+	const char *v = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+	char *end;
+	if (!v) {
+		*out = def;
+		return 0;
+	}
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	if (!*v || *end || errno || n < lo || n > hi) {
+		api_error(rep, 400, "invalid_field", "%s: must be an integer in %lld..%lld", name,
+			  (long long)lo, (long long)hi);
+		return -EINVAL;
+	}
+	*out = n;
+	return 0;
+}
+
+int api_commit(struct api_req *rq, struct api_reply *rep)
+{
+	int rc = ctl_store_commit(rq->c->store);
+	if (rc) {
+		ctl_store_rollback(rq->c->store);
+		api_error(rep, 500, "internal", "store commit failed");
+	}
+	return rc;
+}
+
+void ctl_api_stop(struct ctl *c, struct MHD_Daemon *d)
+{
+	if (!d)
+		return;
+	pthread_mutex_lock(&c->lock);
+	ctl_sse_shutdown(c);
+	pthread_mutex_unlock(&c->lock);
+	MHD_stop_daemon(d);
 }

@@ -11,11 +11,14 @@
 #define CTL_API_BODY_MAX (64 * 1024)
 
 struct MHD_Daemon;
+struct MHD_Connection;
+struct MHD_Response;
 
 /* What a handler answers: status and a JSON body (owned). */
 struct api_reply {
 	int status;
 	json_t *body;
+	struct MHD_Response *stream;   /* a streaming reply (SSE) instead of body */
 };
 
 /* One authenticated request, as the handlers see it. */
@@ -27,10 +30,22 @@ struct api_req {
 	const char *body;          /* NUL-terminated, may be empty */
 	size_t body_len;
 	struct ctl_scope scope;
+	char token_hash[65];
+	struct MHD_Connection *conn;
+};
+
+/* Who is acting, as far as a meeting is concerned. */
+struct api_actor {
+	bool moderator;            /* operator, the room's tenant, host or moderator */
+	bool manager;              /* operator or the room's tenant */
+	bool host;                 /* a participant with role host */
+	char participant[CTL_ID_MAX];  /* participant tokens: who; else "" */
+	char by[CTL_ID_MAX];       /* for events: participant id, "operator", "tenant" */
 };
 
 int ctl_api_start(struct ctl *c, struct MHD_Daemon **out);
-void ctl_api_stop(struct MHD_Daemon *d);
+/* Ends the event streams, then stops the daemon. */
+void ctl_api_stop(struct ctl *c, struct MHD_Daemon *d);
 
 /* Set an error reply {"error":{"code":..,"message":..}}. */
 void api_error(struct api_reply *rep, int status, const char *code, const char *fmt, ...)
@@ -39,7 +54,7 @@ void api_error(struct api_reply *rep, int status, const char *code, const char *
 json_t *api_body_object(const struct api_req *rq, struct api_reply *rep);
 
 /* One allowed field of a request body. */
-enum api_type { API_STRING, API_INT, API_OBJECT };
+enum api_type { API_STRING, API_INT, API_OBJECT, API_BOOL, API_ARRAY };
 struct api_field {
 	const char *name;
 	enum api_type type;
@@ -59,7 +74,41 @@ json_t *api_participant_json(const struct ctl *c, const struct ctl_participant *
 void api_participant_join(struct api_req *rq, struct api_reply *rep);
 void api_participant_leave(struct api_req *rq, struct api_reply *rep);
 
+/* Query parameter name as an integer in [lo, hi] (def when absent). */
+int api_query_int(struct api_req *rq, const char *name, int64_t def, int64_t lo, int64_t hi,
+		  int64_t *out, struct api_reply *rep);
+/* The actor for room r (participant tokens: must be in it). */
+int api_actor_load(struct api_req *rq, const struct ctl_room *r, struct api_actor *a,
+		   struct api_reply *rep);
+/* Load participant parts[3] of room r; 404 in rep otherwise. */
+int api_participant_load(struct api_req *rq, const struct ctl_room *r,
+			 struct ctl_participant *p, struct api_reply *rep);
+/* Commit (no mmdp push); 500 in rep on failure. */
+int api_commit(struct api_req *rq, struct api_reply *rep);
+/* Parse a "streams" array into p's SSRCs (all -1 when s is NULL). */
+int api_parse_streams(json_t *s, struct ctl_participant *p, struct api_reply *rep);
+/* Join room r as role (body already checked by the caller's field list). */
+void api_join_room(struct api_req *rq, const struct ctl_room *r, const char *role, json_t *b,
+		   struct api_reply *rep);
+void api_reply_participant(struct api_req *rq, const struct ctl_participant *p,
+			   struct api_reply *rep);
+
+void api_streams_put(struct api_req *rq, const struct ctl_room *r, const struct api_actor *a,
+		     struct ctl_participant *p, json_t *b, struct api_reply *rep);
+void api_subscriptions_put(struct api_req *rq, const struct ctl_room *r,
+			   const struct api_actor *a, struct ctl_participant *p, json_t *b,
+			   struct api_reply *rep);
+
 void api_rooms(struct api_req *rq, struct api_reply *rep);
+void api_room_end(struct api_req *rq, struct api_reply *rep);
+void api_participant_get(struct api_req *rq, struct api_reply *rep);
+void api_participant_action(struct api_req *rq, struct api_reply *rep);
+void api_mute_all(struct api_req *rq, struct api_reply *rep);
+void api_chat(struct api_req *rq, struct api_reply *rep);
+void api_events(struct api_req *rq, struct api_reply *rep);
+void api_invite_create(struct api_req *rq, struct api_reply *rep);
+void api_invite_join(struct api_req *rq, struct api_reply *rep);
+void api_blocks(struct api_req *rq, struct api_reply *rep);
 void api_tokens(struct api_req *rq, struct api_reply *rep);
 /* Create a token for scope (expires_at 0 = never) into token/id. */
 int api_token_issue(struct ctl *c, const char *scope, int64_t expires_at,

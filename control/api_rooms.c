@@ -16,9 +16,10 @@
 
 static json_t *rooms_room_json(const struct ctl_room *r)
 {
-	json_t *o = json_pack("{s:s,s:s,s:i,s:s,s:I}", "id", r->id, "name", r->name,
+	json_t *o = json_pack("{s:s,s:s,s:i,s:s,s:I,s:I}", "id", r->id, "name", r->name,
 			      "capacity", r->capacity, "kind", r->kind,
-			      "created_at", (json_int_t)r->created_at);
+			      "created_at", (json_int_t)r->created_at,
+			      "meeting", (json_int_t)r->meeting);
 	if (r->tenant[0])
 		json_object_set_new(o, "tenant", json_string(r->tenant));
 	return o;
@@ -26,18 +27,42 @@ static json_t *rooms_room_json(const struct ctl_room *r)
 
 json_t *api_participant_json(const struct ctl *c, const struct ctl_participant *p)
 {
-	json_t *o = json_pack("{s:s,s:s,s:s,s:{s:s,s:i},s:{s:s,s:i},s:I}",
+	static const char *const kinds[] = { "audio", "camera", "screen" };
+	const int64_t ssrcs[] = { p->ssrc_audio, p->ssrc_video, p->ssrc_screen };
+	struct ctl_subscription subs[2 * 100];
+	size_t n = 0;
+	json_t *o = json_pack("{s:s,s:s,s:s,s:{s:s,s:i},s:{s:s,s:i},s:I,s:b,s:b,s:b,s:b,s:I}",
 			      "id", p->id, "display_name", p->display_name, "role", p->role,
 			      "remote", "addr", p->remote_addr, "port", p->remote_port,
 			      "server", "addr", c->cfg.media_address, "port", p->local_port,
-			      "joined_at", (json_int_t)p->joined_at);
-	json_t *ss = json_object();
-	if (p->ssrc_audio >= 0)
-		json_object_set_new(ss, "audio", json_integer(p->ssrc_audio));
-	if (p->ssrc_video >= 0)
-		json_object_set_new(ss, "video", json_integer(p->ssrc_video));
-	json_object_set_new(o, "ssrcs", ss);
+			      "joined_at", (json_int_t)p->joined_at,
+			      "audio_muted", p->audio_muted, "video_muted", p->video_muted,
+			      "unmute_requested", p->unmute_requested,
+			      "hand_raised", p->hand_raised_at != 0,
+			      "hand_raised_at", (json_int_t)p->hand_raised_at);
+	json_t *st = json_array();
+	for (int i = 0; i < 3; i++)
+		if (ssrcs[i] >= 0)
+			json_array_append_new(st, json_pack("{s:s,s:I}", "kind", kinds[i],
+							    "ssrc", (json_int_t)ssrcs[i]));
+	json_object_set_new(o, "streams", st);
+	json_t *sa = json_array();
+	if (ctl_store_subscriptions_get(c->store, p->id, subs, sizeof(subs) / sizeof(subs[0]),
+					&n) == 0)
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(sa, json_pack("{s:s,s:s,s:i}", "publisher",
+							    subs[i].publisher, "kind", subs[i].kind,
+							    "max_height", subs[i].max_height));
+	json_object_set_new(o, "subscriptions", sa);
 	return o;
+}
+
+void api_reply_participant(struct api_req *rq, const struct ctl_participant *p,
+			   struct api_reply *rep)
+{
+	json_decref(rep->body);
+	rep->status = 200;
+	rep->body = api_participant_json(rq->c, p);
 }
 
 /* May this scope see / change the room? 0, or rep set to 403. */
@@ -153,6 +178,7 @@ static void rooms_create(struct api_req *rq, struct api_reply *rep)
 		goto out;
 	}
 	r.created_at = (int64_t)time(NULL);
+	r.meeting = 1;
 	if (ctl_random_id("r", 8, r.id, sizeof(r.id))) {
 		api_error(rep, 500, "internal", "no randomness");
 		goto out;
@@ -247,24 +273,45 @@ static void rooms_delete(struct api_req *rq, struct api_reply *rep)
 }
 
 
+static bool is(const struct api_req *rq, int n, const char *method)
+{
+	return rq->nparts == n && !strcmp(rq->method, method);
+}
+
 void api_rooms(struct api_req *rq, struct api_reply *rep)
 {
-	const char *m = rq->method;
-	int n = rq->nparts;
-	if (n == 1 && !strcmp(m, "GET"))
+	const char *sub = rq->nparts >= 3 ? rq->parts[2] : "";
+	bool parts = !strcmp(sub, "participants");
+	if (is(rq, 1, "GET"))
 		rooms_list(rq, rep);
-	else if (n == 1 && !strcmp(m, "POST"))
+	else if (is(rq, 1, "POST"))
 		rooms_create(rq, rep);
-	else if (n == 2 && !strcmp(m, "GET"))
+	else if (is(rq, 2, "GET"))
 		rooms_get(rq, rep);
-	else if (n == 2 && !strcmp(m, "DELETE"))
+	else if (is(rq, 2, "DELETE"))
 		rooms_delete(rq, rep);
-	else if (n == 3 && !strcmp(rq->parts[2], "participants") && !strcmp(m, "POST"))
+	else if (parts && is(rq, 3, "POST"))
 		api_participant_join(rq, rep);
-	else if (n == 4 && !strcmp(rq->parts[2], "participants") && !strcmp(m, "DELETE"))
+	else if (parts && is(rq, 4, "GET"))
+		api_participant_get(rq, rep);
+	else if (parts && is(rq, 4, "DELETE"))
 		api_participant_leave(rq, rep);
-	else if (n <= 4)
-		api_error(rep, 405, "method_not_allowed", "%s not allowed here", m);
+	else if (parts && rq->nparts == 5)
+		api_participant_action(rq, rep);
+	else if (!strcmp(sub, "end") && is(rq, 3, "POST"))
+		api_room_end(rq, rep);
+	else if (!strcmp(sub, "mute") && is(rq, 3, "POST"))
+		api_mute_all(rq, rep);
+	else if (!strcmp(sub, "chat") && rq->nparts == 3)
+		api_chat(rq, rep);
+	else if (!strcmp(sub, "events") && rq->nparts == 3)
+		api_events(rq, rep);
+	else if (!strcmp(sub, "invites") && is(rq, 3, "POST"))
+		api_invite_create(rq, rep);
+	else if (rq->nparts <= 2 || (rq->nparts <= 4 && parts) ||
+		 (rq->nparts == 3 && (!strcmp(sub, "end") || !strcmp(sub, "mute") ||
+				      !strcmp(sub, "invites"))))
+		api_error(rep, 405, "method_not_allowed", "%s not allowed here", rq->method);
 	else
 		api_error(rep, 404, "not_found", "no such resource");
 }

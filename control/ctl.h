@@ -5,11 +5,14 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "control/config.h"
 #include "control/mmdp_client.h"
 #include "control/store.h"
+
+struct ctl_sse_client;
 
 struct ctl {
 	struct ctl_config cfg;
@@ -17,6 +20,10 @@ struct ctl {
 	struct ctl_mmdp mmdp;
 	pthread_mutex_t lock;
 	size_t key_len;          /* master key + salt bytes of cfg.srtp_profile */
+	uint8_t invite_key[32];  /* HMAC-SHA256 key of invites (kept in the store) */
+	bool events_dirty;       /* events written since the last SSE wake-up */
+	struct ctl_sse_client *sse_waiting; /* suspended SSE streams (under lock) */
+	bool stopping;
 };
 
 /* The outcome of pushing one change to mmdp. */
@@ -36,5 +43,22 @@ int ctl_sync_ensure(struct ctl *c);
 int ctl_sync_full(struct ctl *c);
 /* Send one change (steals req). err gets mmdp's message when refused. */
 enum ctl_push_result ctl_sync_push(struct ctl *c, json_t *req, char *err, size_t errlen);
+
+/* Meeting events (events.c). Call with c->lock held, inside the change's
+ * transaction: the event commits or rolls back with it. data is stolen;
+ * party_a/party_b name the two parties of a private event (NULL: public). */
+int ctl_event_emit(struct ctl *c, const struct ctl_room *r, const char *type, json_t *data,
+		   const char *party_a, const char *party_b, int64_t *seq);
+/* The event as clients see it: data + seq, type, at (and message.id for chat). */
+json_t *ctl_event_json(const struct ctl_event *e);
+/* Wake every suspended SSE stream (after a commit). Under c->lock. */
+void ctl_sse_wake(struct ctl *c);
+/* Keepalive: wake every suspended stream to send a comment. Under c->lock. */
+void ctl_sse_keepalive(struct ctl *c);
+/* End every stream (before the HTTP daemon stops). Under c->lock. */
+void ctl_sse_shutdown(struct ctl *c);
+
+/* Blocks to mmdp: block.put body (without "op") with the remaining ttl. */
+json_t *ctl_sync_block_json(const struct ctl_block *b, int64_t now);
 
 #endif

@@ -24,20 +24,54 @@ static void usage(FILE *f)
 		   "[--mmdp-socket PATH] [--create-operator-token]\n");
 }
 
-/* Reconnect to mmdp (with a full state.sync) when it went away. */
+#define TICK_MS 500
+#define KEEPALIVE_TICKS 30      /* SSE keepalive comments every 15 s */
+#define EXPIRE_TICKS 20         /* expired blocks dropped every 10 s */
+
+/* Expired blocks leave the store (mmdp drops its copies itself). */
+static void expire_blocks(struct ctl *c)
+{
+	int n = 0;
+	if (ctl_store_begin(c->store))
+		return;
+	if (ctl_store_block_expire(c->store, (int64_t)time(NULL), &n) ||
+	    ctl_store_commit(c->store))
+		ctl_store_rollback(c->store);
+}
+
+/* Reconnect to mmdp (with a full state.sync) when it went away; SSE
+ * keepalives; block expiry. */
 static void *ticker_main(void *arg)
 {
 	struct ctl *c = arg;
-	while (!atomic_load(&ticker_stop)) {
-		struct timespec ts = { 0, 500 * 1000 * 1000 };
+	for (unsigned long tick = 1; !atomic_load(&ticker_stop); tick++) {
+		struct timespec ts = { 0, TICK_MS * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 		pthread_mutex_lock(&c->lock);
 		bool was = ctl_mmdp_connected(&c->mmdp);
 		if (ctl_sync_ensure(c) && was)
 			fprintf(stderr, "mmctld: lost mmdp at %s, retrying\n", c->mmdp.path);
+		if (tick % KEEPALIVE_TICKS == 0)
+			ctl_sse_keepalive(c);
+		if (tick % EXPIRE_TICKS == 0)
+			expire_blocks(c);
 		pthread_mutex_unlock(&c->lock);
 	}
 	return NULL;
+}
+
+/* The invite signing key: made once, kept in the store. */
+static int load_invite_key(struct ctl *c)
+{
+	int rc = ctl_store_begin(c->store);
+	if (!rc)
+		rc = ctl_store_secret(c->store, "invite_key", c->invite_key,
+				      sizeof(c->invite_key));
+	if (!rc)
+		rc = ctl_store_commit(c->store);
+	if (rc)
+		ctl_store_rollback(c->store);
+	return rc;
 }
 
 static int create_operator_token(struct ctl *c)
@@ -82,13 +116,13 @@ static int serve(struct ctl *c)
 		return 1;
 	}
 	if (pthread_create(&ticker, NULL, ticker_main, c)) {
-		ctl_api_stop(d);
+		ctl_api_stop(c, d);
 		return 1;
 	}
 	fprintf(stderr, "mmctld: listening on %s\n", c->cfg.listen);
 	sigwait(&set, &sig);
 	fprintf(stderr, "mmctld: signal %d, stopping\n", sig);
-	ctl_api_stop(d);
+	ctl_api_stop(c, d);
 	atomic_store(&ticker_stop, true);
 	pthread_join(ticker, NULL);
 	return 0;
@@ -154,6 +188,11 @@ int main(int argc, char **argv)
 	rc = ctl_store_open(c.cfg.db, &c.store);
 	if (rc) {
 		fprintf(stderr, "mmctld: cannot open database %s\n", c.cfg.db);
+		rc = 1;
+		goto out;
+	}
+	if (load_invite_key(&c)) {
+		fprintf(stderr, "mmctld: cannot read or make the invite key in %s\n", c.cfg.db);
 		rc = 1;
 		goto out;
 	}

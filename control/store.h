@@ -26,6 +26,8 @@ struct ctl_room {
 	int capacity;                  /* 1..100 */
 	char kind[8];                  /* "adhoc" | "fixed" */
 	int64_t created_at;            /* unix seconds */
+	int64_t meeting;               /* current meeting number (1, 2, ...); a
+	                                * fixed room's next meeting after /end */
 };
 
 struct ctl_participant {
@@ -37,7 +39,12 @@ struct ctl_participant {
 	int remote_port;
 	int local_port;                /* mmdp's UDP port for this endpoint */
 	int64_t ssrc_audio;            /* -1: none declared */
-	int64_t ssrc_video;
+	int64_t ssrc_video;            /* the camera stream */
+	int64_t ssrc_screen;
+	bool audio_muted;
+	bool video_muted;              /* camera and screen */
+	bool unmute_requested;         /* a moderator asked; cleared on unmute */
+	int64_t hand_raised_at;        /* 0: hand down */
 	char srtp_profile[32];
 	char key_in[CTL_KEY_B64_MAX];  /* base64: client -> mmdp (mmdp's in_key) */
 	char key_out[CTL_KEY_B64_MAX]; /* base64: mmdp -> client (mmdp's out_key) */
@@ -50,6 +57,36 @@ struct ctl_token {
 	char scope[CTL_SCOPE_MAX];
 	int64_t expires_at;            /* unix seconds; 0 = never */
 	bool revoked;
+};
+
+/* One event of a meeting (also the chat messages: type "chat"). */
+struct ctl_event {
+	int64_t seq;                   /* global, strictly increasing */
+	char room_id[CTL_ID_MAX];
+	int64_t meeting;
+	char type[32];
+	char *data;                    /* JSON object text (owned by the store's
+	                                * callback frame: copy to keep) */
+	char party_a[CTL_ID_MAX];      /* private: sender; "" = public */
+	char party_b[CTL_ID_MAX];      /* private: recipient */
+	int64_t at;
+};
+
+struct ctl_subscription {
+	char publisher[CTL_ID_MAX];
+	char kind[8];                  /* camera | screen */
+	int max_height;
+};
+
+/* A blocked 5-tuple (remote -> local UDP port), e.g. of a kicked participant. */
+struct ctl_block {
+	char id[CTL_ID_MAX];
+	char remote_addr[64];
+	int remote_port;
+	char local_addr[64];
+	int local_port;
+	char reason[CTL_NAME_MAX];
+	int64_t expires_at;
 };
 
 struct ctl_store;
@@ -74,17 +111,25 @@ int ctl_store_room_get(struct ctl_store *s, const char *id, struct ctl_room *out
 /* tenant NULL: every room; otherwise that tenant's rooms. Stops at the
  * first non-zero return of fn and returns it. */
 int ctl_store_room_list(struct ctl_store *s, const char *tenant, ctl_room_fn fn, void *arg);
-/* Deletes the room and (cascade) its participants. */
+/* Deletes the room, (cascade) its participants, and its events. */
 int ctl_store_room_delete(struct ctl_store *s, const char *id);
+/* Remove every participant of the room (cascade: their subscriptions). */
+int ctl_store_room_clear(struct ctl_store *s, const char *id);
+/* Start the room's next meeting (meeting + 1). */
+int ctl_store_room_next_meeting(struct ctl_store *s, const char *id);
 
 int ctl_store_participant_insert(struct ctl_store *s, const struct ctl_participant *p);
 int ctl_store_participant_get(struct ctl_store *s, const char *id, struct ctl_participant *out);
+/* Writes the mutable fields: role, SSRCs, mute flags, unmute request, hand. */
+int ctl_store_participant_update(struct ctl_store *s, const struct ctl_participant *p);
 int ctl_store_participant_delete(struct ctl_store *s, const char *id);
 int ctl_store_participant_count(struct ctl_store *s, const char *room_id, int *n);
 /* room_id NULL: every participant. */
 int ctl_store_participant_list(struct ctl_store *s, const char *room_id,
 			       ctl_participant_fn fn, void *arg);
-/* Lowest UDP port in [lo, hi] no participant holds: -ENOSPC when none. */
+/* Lowest UDP port in [lo, hi] no participant holds and no unexpired block
+ * names (a kicked participant's port is not reused while it is blocked):
+ * -ENOSPC when none. */
 int ctl_store_port_free(struct ctl_store *s, int lo, int hi, int *port);
 
 int ctl_store_token_insert(struct ctl_store *s, const struct ctl_token *t);
@@ -94,5 +139,37 @@ int ctl_store_token_revoke(struct ctl_store *s, const char *id);
 int ctl_store_token_revoke_scope(struct ctl_store *s, const char *scope);
 /* Revoke every token whose scope starts with prefix. */
 int ctl_store_token_revoke_prefix(struct ctl_store *s, const char *prefix);
+
+typedef int (*ctl_event_fn)(void *arg, const struct ctl_event *e);
+
+/* Append an event (e->seq is set). */
+int ctl_store_event_insert(struct ctl_store *s, struct ctl_event *e);
+/* Events of the room's meeting after seq, oldest first, at most limit;
+ * visible_to NULL: public events only; otherwise also private events
+ * whose party_a or party_b it is. type NULL: any type. */
+int ctl_store_event_list(struct ctl_store *s, const char *room_id, int64_t meeting,
+			 int64_t after, const char *type, const char *visible_to, int limit,
+			 ctl_event_fn fn, void *arg);
+/* Highest seq of any event (0: none). */
+int ctl_store_event_last(struct ctl_store *s, int64_t *seq);
+
+/* Replace the participant's subscriptions. */
+int ctl_store_subscriptions_set(struct ctl_store *s, const char *participant,
+				const struct ctl_subscription *subs, size_t n);
+/* Up to cap subscriptions into subs; *n the count. */
+int ctl_store_subscriptions_get(struct ctl_store *s, const char *participant,
+				struct ctl_subscription *subs, size_t cap, size_t *n);
+
+typedef int (*ctl_block_fn)(void *arg, const struct ctl_block *b);
+int ctl_store_block_insert(struct ctl_store *s, const struct ctl_block *b);
+int ctl_store_block_delete(struct ctl_store *s, const char *id);
+/* Blocks with expires_at > now. */
+int ctl_store_block_list(struct ctl_store *s, int64_t now, ctl_block_fn fn, void *arg);
+/* Delete blocks with expires_at <= now; *n how many. */
+int ctl_store_block_expire(struct ctl_store *s, int64_t now, int *n);
+
+/* A named secret of the deployment (e.g. the invite signing key), made of
+ * n random bytes the first time it is asked for. */
+int ctl_store_secret(struct ctl_store *s, const char *name, uint8_t *out, size_t n);
 
 #endif

@@ -1,6 +1,6 @@
 /* The SQLite implementation of control/store.h: one connection, WAL,
  * foreign keys on, busy timeout; explicit transactions from the caller. */
-#include "control/store.h"
+#include "control/store_internal.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -8,31 +8,62 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
-struct ctl_store {
-	sqlite3 *db;
-};
+/* Schema version 2 (PRAGMA user_version). Version 1 databases (no meetings,
+ * mute/hand state, screen SSRC, events, subscriptions, blocks, secrets)
+ * are upgraded in place by store_migrate. */
+#define STORE_SCHEMA_VERSION 2
 
 static const char STORE_SCHEMA[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
 	"INSERT OR IGNORE INTO meta(key, value) VALUES('generation', 0);"
+	"CREATE TABLE IF NOT EXISTS secrets(name TEXT PRIMARY KEY, value BLOB NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS rooms("
 	" id TEXT PRIMARY KEY, tenant TEXT NOT NULL, name TEXT NOT NULL,"
 	" capacity INTEGER NOT NULL CHECK(capacity BETWEEN 1 AND 100),"
-	" kind TEXT NOT NULL CHECK(kind IN ('adhoc','fixed')), created_at INTEGER NOT NULL);"
+	" kind TEXT NOT NULL CHECK(kind IN ('adhoc','fixed')), created_at INTEGER NOT NULL,"
+	" meeting INTEGER NOT NULL DEFAULT 1);"
 	"CREATE TABLE IF NOT EXISTS participants("
 	" id TEXT PRIMARY KEY, room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,"
 	" display_name TEXT NOT NULL, role TEXT NOT NULL, remote_addr TEXT NOT NULL,"
 	" remote_port INTEGER NOT NULL, local_port INTEGER NOT NULL UNIQUE,"
 	" ssrc_audio INTEGER NOT NULL, ssrc_video INTEGER NOT NULL,"
 	" srtp_profile TEXT NOT NULL, key_in TEXT NOT NULL, key_out TEXT NOT NULL,"
-	" joined_at INTEGER NOT NULL);"
+	" joined_at INTEGER NOT NULL, ssrc_screen INTEGER NOT NULL DEFAULT -1,"
+	" audio_muted INTEGER NOT NULL DEFAULT 0, video_muted INTEGER NOT NULL DEFAULT 0,"
+	" unmute_requested INTEGER NOT NULL DEFAULT 0, hand_raised_at INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX IF NOT EXISTS participants_room ON participants(room_id);"
 	"CREATE TABLE IF NOT EXISTS tokens("
 	" id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, scope TEXT NOT NULL,"
-	" expires_at INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);";
+	" expires_at INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS events("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT, room_id TEXT NOT NULL,"
+	" meeting INTEGER NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL,"
+	" party_a TEXT, party_b TEXT, at INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS events_room ON events(room_id, meeting, seq);"
+	"CREATE TABLE IF NOT EXISTS subscriptions("
+	" participant TEXT NOT NULL REFERENCES participants(id) ON DELETE CASCADE,"
+	" publisher TEXT NOT NULL REFERENCES participants(id) ON DELETE CASCADE,"
+	" kind TEXT NOT NULL, max_height INTEGER NOT NULL,"
+	" PRIMARY KEY(participant, publisher, kind));"
+	"CREATE INDEX IF NOT EXISTS subscriptions_publisher ON subscriptions(publisher);"
+	"CREATE TABLE IF NOT EXISTS blocks("
+	" id TEXT PRIMARY KEY, remote_addr TEXT NOT NULL, remote_port INTEGER NOT NULL,"
+	" local_addr TEXT NOT NULL, local_port INTEGER NOT NULL, reason TEXT NOT NULL,"
+	" expires_at INTEGER NOT NULL);";
 
-static int store_err(int rc)
+/* Columns version 2 added to version 1 tables. */
+static const char *const STORE_V2_COLUMNS[][2] = {
+	{ "rooms", "meeting INTEGER NOT NULL DEFAULT 1" },
+	{ "participants", "ssrc_screen INTEGER NOT NULL DEFAULT -1" },
+	{ "participants", "audio_muted INTEGER NOT NULL DEFAULT 0" },
+	{ "participants", "video_muted INTEGER NOT NULL DEFAULT 0" },
+	{ "participants", "unmute_requested INTEGER NOT NULL DEFAULT 0" },
+	{ "participants", "hand_raised_at INTEGER NOT NULL DEFAULT 0" },
+};
+
+int store_err(int rc)
 {
 	switch (rc) {
 	case SQLITE_OK:
@@ -51,7 +82,7 @@ static int store_err(int rc)
 	}
 }
 
-static int store_exec(struct ctl_store *s, const char *sql)
+int store_exec(struct ctl_store *s, const char *sql)
 {
 	char *msg = NULL;
 	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
@@ -62,9 +93,7 @@ static int store_exec(struct ctl_store *s, const char *sql)
 	return store_err(rc);
 }
 
-/* Prepare sql and bind the text/integer arguments described by fmt
- * ('s' text, 'i' int64). */
-static int store_prepare(struct ctl_store *s, sqlite3_stmt **st, const char *sql,
+int store_prepare(struct ctl_store *s, sqlite3_stmt **st, const char *sql,
 			 const char *fmt, ...)
 {
 	va_list ap;
@@ -75,9 +104,11 @@ static int store_prepare(struct ctl_store *s, sqlite3_stmt **st, const char *sql
 	}
 	va_start(ap, fmt);
 	for (int i = 0; fmt[i] && rc == SQLITE_OK; i++) {
-		if (fmt[i] == 's')
-			rc = sqlite3_bind_text(*st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
-		else
+		if (fmt[i] == 's') {
+			const char *t = va_arg(ap, const char *);
+			rc = t ? sqlite3_bind_text(*st, i + 1, t, -1, SQLITE_TRANSIENT) :
+				 sqlite3_bind_null(*st, i + 1);
+		} else
 			rc = sqlite3_bind_int64(*st, i + 1, va_arg(ap, int64_t));
 	}
 	va_end(ap);
@@ -89,8 +120,7 @@ static int store_prepare(struct ctl_store *s, sqlite3_stmt **st, const char *sql
 	return 0;
 }
 
-/* Step a statement that returns no rows, finalize it. */
-static int store_run(sqlite3_stmt *st, int *changes)
+int store_run(sqlite3_stmt *st, int *changes)
 {
 	int rc = sqlite3_step(st);
 	if (changes)
@@ -99,10 +129,62 @@ static int store_run(sqlite3_stmt *st, int *changes)
 	return rc == SQLITE_DONE ? 0 : store_err(rc);
 }
 
-static void store_col_text(sqlite3_stmt *st, int col, char *dst, size_t cap)
+void store_col_text(sqlite3_stmt *st, int col, char *dst, size_t cap)
 {
 	const unsigned char *t = sqlite3_column_text(st, col);
 	snprintf(dst, cap, "%s", t ? (const char *)t : "");
+}
+
+static int store_user_version(struct ctl_store *s, int *v)
+{
+	sqlite3_stmt *st;
+	int rc = store_prepare(s, &st, "PRAGMA user_version", "");
+	if (rc)
+		return rc;
+	rc = sqlite3_step(st);
+	*v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : store_err(rc);
+}
+
+static bool store_has_column(struct ctl_store *s, const char *table, const char *col)
+{
+	sqlite3_stmt *st;
+	char sql[128];
+	bool found = false;
+	snprintf(sql, sizeof(sql), "PRAGMA table_info(%s)", table);
+	if (store_prepare(s, &st, sql, ""))
+		return false;
+	while (!found && sqlite3_step(st) == SQLITE_ROW)
+		found = !strcmp((const char *)sqlite3_column_text(st, 1), col);
+	sqlite3_finalize(st);
+	return found;
+}
+
+/* Bring an older database to STORE_SCHEMA_VERSION, in one transaction. */
+static int store_migrate(struct ctl_store *s)
+{
+	int v, rc = store_user_version(s, &v);
+	if (rc || v >= STORE_SCHEMA_VERSION)
+		return rc;
+	if ((rc = store_exec(s, "BEGIN IMMEDIATE")))
+		return rc;
+	for (size_t i = 0; !rc && i < sizeof(STORE_V2_COLUMNS) / sizeof(STORE_V2_COLUMNS[0]); i++) {
+		char col[64], sql[256];
+		sscanf(STORE_V2_COLUMNS[i][1], "%63s", col);
+		if (store_has_column(s, STORE_V2_COLUMNS[i][0], col))
+			continue;
+		snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s", STORE_V2_COLUMNS[i][0],
+			 STORE_V2_COLUMNS[i][1]);
+		rc = store_exec(s, sql);
+	}
+	if (!rc)
+		rc = store_exec(s, "PRAGMA user_version = 2");
+	if (!rc)
+		rc = store_exec(s, "COMMIT");
+	if (rc)
+		ctl_store_rollback(s);
+	return rc;
 }
 
 int ctl_store_open(const char *path, struct ctl_store **out)
@@ -123,6 +205,8 @@ int ctl_store_open(const char *path, struct ctl_store **out)
 	if (rc)
 		goto fail;
 	rc = store_exec(s, STORE_SCHEMA);
+	if (!rc)
+		rc = store_migrate(s);
 	if (rc)
 		goto fail;
 	*out = s;
@@ -176,241 +260,30 @@ int ctl_store_generation_bump(struct ctl_store *s, uint64_t *gen)
 	return rc ? rc : ctl_store_generation_get(s, gen);
 }
 
-static void store_row_room(sqlite3_stmt *st, struct ctl_room *r)
-{
-	store_col_text(st, 0, r->id, sizeof(r->id));
-	store_col_text(st, 1, r->tenant, sizeof(r->tenant));
-	store_col_text(st, 2, r->name, sizeof(r->name));
-	r->capacity = sqlite3_column_int(st, 3);
-	store_col_text(st, 4, r->kind, sizeof(r->kind));
-	r->created_at = sqlite3_column_int64(st, 5);
-}
 
-#define ROOM_COLS "id, tenant, name, capacity, kind, created_at"
-
-int ctl_store_room_insert(struct ctl_store *s, const struct ctl_room *r)
+int ctl_store_secret(struct ctl_store *s, const char *name, uint8_t *out, size_t n)
 {
 	sqlite3_stmt *st;
-	int rc = store_prepare(s, &st, "INSERT INTO rooms(" ROOM_COLS ") VALUES(?,?,?,?,?,?)",
-			       "sssisi", r->id, r->tenant, r->name, (int64_t)r->capacity,
-			       r->kind, r->created_at);
-	return rc ? rc : store_run(st, NULL);
-}
-
-int ctl_store_room_get(struct ctl_store *s, const char *id, struct ctl_room *out)
-{
-	sqlite3_stmt *st;
-	int rc = store_prepare(s, &st, "SELECT " ROOM_COLS " FROM rooms WHERE id=?", "s", id);
+	int rc = store_prepare(s, &st, "SELECT value FROM secrets WHERE name=?", "s", name);
 	if (rc)
 		return rc;
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		store_row_room(st, out);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : store_err(rc);
-}
-
-int ctl_store_room_list(struct ctl_store *s, const char *tenant, ctl_room_fn fn, void *arg)
-{
-	sqlite3_stmt *st;
-	int rc = tenant ?
-		store_prepare(s, &st, "SELECT " ROOM_COLS " FROM rooms WHERE tenant=? "
-				      "ORDER BY created_at, id", "s", tenant) :
-		store_prepare(s, &st, "SELECT " ROOM_COLS " FROM rooms ORDER BY created_at, id", "");
-	if (rc)
-		return rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct ctl_room r;
-		store_row_room(st, &r);
-		int frc = fn(arg, &r);
-		if (frc) {
-			sqlite3_finalize(st);
-			return frc;
-		}
-	}
-	sqlite3_finalize(st);
-	return store_err(rc);
-}
-
-int ctl_store_room_delete(struct ctl_store *s, const char *id)
-{
-	sqlite3_stmt *st;
-	int changes = 0;
-	int rc = store_prepare(s, &st, "DELETE FROM rooms WHERE id=?", "s", id);
-	if (rc)
-		return rc;
-	rc = store_run(st, &changes);
-	return rc ? rc : changes ? 0 : -ENOENT;
-}
-
-#define PART_COLS "id, room_id, display_name, role, remote_addr, remote_port, local_port, " \
-	"ssrc_audio, ssrc_video, srtp_profile, key_in, key_out, joined_at"
-
-static void store_row_participant(sqlite3_stmt *st, struct ctl_participant *p)
-{
-	store_col_text(st, 0, p->id, sizeof(p->id));
-	store_col_text(st, 1, p->room_id, sizeof(p->room_id));
-	store_col_text(st, 2, p->display_name, sizeof(p->display_name));
-	store_col_text(st, 3, p->role, sizeof(p->role));
-	store_col_text(st, 4, p->remote_addr, sizeof(p->remote_addr));
-	p->remote_port = sqlite3_column_int(st, 5);
-	p->local_port = sqlite3_column_int(st, 6);
-	p->ssrc_audio = sqlite3_column_int64(st, 7);
-	p->ssrc_video = sqlite3_column_int64(st, 8);
-	store_col_text(st, 9, p->srtp_profile, sizeof(p->srtp_profile));
-	store_col_text(st, 10, p->key_in, sizeof(p->key_in));
-	store_col_text(st, 11, p->key_out, sizeof(p->key_out));
-	p->joined_at = sqlite3_column_int64(st, 12);
-}
-
-int ctl_store_participant_insert(struct ctl_store *s, const struct ctl_participant *p)
-{
-	sqlite3_stmt *st;
-	int rc = store_prepare(s, &st, "INSERT INTO participants(" PART_COLS ") "
-				       "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)", "sssssiiiisssi",
-			       p->id, p->room_id, p->display_name, p->role, p->remote_addr,
-			       (int64_t)p->remote_port, (int64_t)p->local_port, p->ssrc_audio,
-			       p->ssrc_video, p->srtp_profile, p->key_in, p->key_out, p->joined_at);
-	return rc ? rc : store_run(st, NULL);
-}
-
-int ctl_store_participant_get(struct ctl_store *s, const char *id, struct ctl_participant *out)
-{
-	sqlite3_stmt *st;
-	int rc = store_prepare(s, &st, "SELECT " PART_COLS " FROM participants WHERE id=?", "s", id);
-	if (rc)
-		return rc;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		store_row_participant(st, out);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : store_err(rc);
-}
-
-int ctl_store_participant_delete(struct ctl_store *s, const char *id)
-{
-	sqlite3_stmt *st;
-	int changes = 0;
-	int rc = store_prepare(s, &st, "DELETE FROM participants WHERE id=?", "s", id);
-	if (rc)
-		return rc;
-	rc = store_run(st, &changes);
-	return rc ? rc : changes ? 0 : -ENOENT;
-}
-
-int ctl_store_participant_count(struct ctl_store *s, const char *room_id, int *n)
-{
-	sqlite3_stmt *st;
-	int rc = store_prepare(s, &st, "SELECT count(*) FROM participants WHERE room_id=?",
-			       "s", room_id);
-	if (rc)
-		return rc;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : store_err(rc);
-}
-
-int ctl_store_participant_list(struct ctl_store *s, const char *room_id,
-			       ctl_participant_fn fn, void *arg)
-{
-	sqlite3_stmt *st;
-	int rc = room_id ?
-		store_prepare(s, &st, "SELECT " PART_COLS " FROM participants WHERE room_id=? "
-				      "ORDER BY joined_at, id", "s", room_id) :
-		store_prepare(s, &st, "SELECT " PART_COLS " FROM participants "
-				      "ORDER BY room_id, joined_at, id", "");
-	if (rc)
-		return rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct ctl_participant p;
-		store_row_participant(st, &p);
-		int frc = fn(arg, &p);
-		if (frc) {
-			sqlite3_finalize(st);
-			return frc;
-		}
-	}
-	sqlite3_finalize(st);
-	return store_err(rc);
-}
-
-int ctl_store_port_free(struct ctl_store *s, int lo, int hi, int *port)
-{
-	sqlite3_stmt *st;
-	/* Walk the held ports in order; the first gap is the answer. */
-	int rc = store_prepare(s, &st, "SELECT local_port FROM participants WHERE local_port "
-				       "BETWEEN ? AND ? ORDER BY local_port", "ii",
-			       (int64_t)lo, (int64_t)hi);
-	if (rc)
-		return rc;
-	int next = lo;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int used = sqlite3_column_int(st, 0);
-		if (used > next)
-			break;
-		next = used + 1;
+	if (rc == SQLITE_ROW && (size_t)sqlite3_column_bytes(st, 0) == n) {
+		memcpy(out, sqlite3_column_blob(st, 0), n);
+		sqlite3_finalize(st);
+		return 0;
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_err(rc);
-	if (next > hi)
-		return -ENOSPC;
-	*port = next;
-	return 0;
-}
-
-int ctl_store_token_insert(struct ctl_store *s, const struct ctl_token *t)
-{
-	sqlite3_stmt *st;
-	int rc = store_prepare(s, &st, "INSERT INTO tokens(id, hash, scope, expires_at, revoked) "
-				       "VALUES(?,?,?,?,?)", "sssii", t->id, t->hash, t->scope,
-			       t->expires_at, (int64_t)t->revoked);
-	return rc ? rc : store_run(st, NULL);
-}
-
-int ctl_store_token_by_hash(struct ctl_store *s, const char *hash, struct ctl_token *out)
-{
-	sqlite3_stmt *st;
-	int rc = store_prepare(s, &st, "SELECT id, hash, scope, expires_at, revoked FROM tokens "
-				       "WHERE hash=?", "s", hash);
-	if (rc)
-		return rc;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		store_col_text(st, 0, out->id, sizeof(out->id));
-		store_col_text(st, 1, out->hash, sizeof(out->hash));
-		store_col_text(st, 2, out->scope, sizeof(out->scope));
-		out->expires_at = sqlite3_column_int64(st, 3);
-		out->revoked = sqlite3_column_int(st, 4) != 0;
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : store_err(rc);
-}
-
-int ctl_store_token_revoke(struct ctl_store *s, const char *id)
-{
-	sqlite3_stmt *st;
-	int changes = 0;
-	int rc = store_prepare(s, &st, "UPDATE tokens SET revoked=1 WHERE id=?", "s", id);
-	if (rc)
-		return rc;
-	rc = store_run(st, &changes);
-	return rc ? rc : changes ? 0 : -ENOENT;
-}
-
-int ctl_store_token_revoke_scope(struct ctl_store *s, const char *scope)
-{
-	sqlite3_stmt *st;
-	int rc = store_prepare(s, &st, "UPDATE tokens SET revoked=1 WHERE scope=?", "s", scope);
-	return rc ? rc : store_run(st, NULL);
-}
-
-int ctl_store_token_revoke_prefix(struct ctl_store *s, const char *prefix)
-{
-	sqlite3_stmt *st;
-	int rc = store_prepare(s, &st, "UPDATE tokens SET revoked=1 WHERE substr(scope, 1, ?)=?",
-			       "is", (int64_t)strlen(prefix), prefix);
-	return rc ? rc : store_run(st, NULL);
+	/* First use: make it. The caller's transaction (if any) holds it. */
+	if (getrandom(out, n, 0) != (ssize_t)n)
+		return -EIO;
+	rc = sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO secrets(name, value) VALUES(?,?)",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return store_err(rc);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 2, out, (int)n, SQLITE_TRANSIENT);
+	return store_run(st, NULL);
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 json_t *ctl_sync_endpoint_json(const struct ctl *c, const struct ctl_participant *p)
 {
@@ -16,13 +17,32 @@ json_t *ctl_sync_endpoint_json(const struct ctl *c, const struct ctl_participant
 	if (p->ssrc_video >= 0)
 		json_array_append_new(streams, json_pack("{s:I,s:s}", "ssrc",
 							 (json_int_t)p->ssrc_video, "kind", "video"));
-	return json_pack("{s:s,s:s,s:{s:s,s:i},s:{s:s,s:i},s:o,s:{s:s,s:s,s:s}}",
+	if (p->ssrc_screen >= 0)
+		json_array_append_new(streams, json_pack("{s:I,s:s}", "ssrc",
+							 (json_int_t)p->ssrc_screen, "kind", "screen"));
+	return json_pack("{s:s,s:s,s:{s:s,s:i},s:{s:s,s:i},s:o,s:{s:s,s:s,s:s},s:b,s:b}",
 			 "endpoint", p->id, "room", p->room_id,
 			 "local", "addr", c->cfg.media_address, "port", p->local_port,
 			 "remote", "addr", p->remote_addr, "port", p->remote_port,
 			 "streams", streams,
 			 "srtp", "profile", p->srtp_profile, "in_key", p->key_in,
-			 "out_key", p->key_out);
+			 "out_key", p->key_out,
+			 "audio_muted", p->audio_muted, "video_muted", p->video_muted);
+}
+
+json_t *ctl_sync_block_json(const struct ctl_block *b, int64_t now)
+{
+	int64_t ttl = b->expires_at - now;
+	return json_pack("{s:s,s:{s:s,s:i},s:{s:s,s:i},s:I}", "block", b->id,
+			 "remote", "addr", b->remote_addr, "port", b->remote_port,
+			 "local", "addr", b->local_addr, "port", b->local_port,
+			 "ttl_seconds", (json_int_t)(ttl < 1 ? 1 : ttl));
+}
+
+static int sync_add_block(void *arg, const struct ctl_block *b)
+{
+	return json_array_append_new(arg, ctl_sync_block_json(b, (int64_t)time(NULL))) ?
+		-ENOMEM : 0;
 }
 
 static int sync_add_room(void *arg, const struct ctl_room *r)
@@ -47,20 +67,24 @@ static int sync_add_endpoint(void *arg, const struct ctl_participant *p)
 int ctl_sync_full(struct ctl *c)
 {
 	uint64_t gen;
-	json_t *rooms = json_array(), *eps = json_array(), *reply = NULL;
+	json_t *rooms = json_array(), *eps = json_array(), *blocks = json_array(), *reply = NULL;
 	struct sync_ep_arg ea = { c, eps };
 	int rc = ctl_store_generation_get(c->store, &gen);
 	if (!rc)
 		rc = ctl_store_room_list(c->store, NULL, sync_add_room, rooms);
 	if (!rc)
 		rc = ctl_store_participant_list(c->store, NULL, sync_add_endpoint, &ea);
+	if (!rc)
+		rc = ctl_store_block_list(c->store, (int64_t)time(NULL), sync_add_block, blocks);
 	if (rc) {
 		json_decref(rooms);
 		json_decref(eps);
+		json_decref(blocks);
 		return rc;
 	}
-	json_t *req = json_pack("{s:s,s:I,s:o,s:o}", "op", "state.sync", "generation",
-				(json_int_t)gen, "rooms", rooms, "endpoints", eps);
+	json_t *req = json_pack("{s:s,s:I,s:o,s:o,s:o}", "op", "state.sync", "generation",
+				(json_int_t)gen, "rooms", rooms, "endpoints", eps,
+				"blocks", blocks);
 	rc = ctl_mmdp_call(&c->mmdp, req, &reply);
 	json_decref(req);
 	if (rc)

@@ -169,6 +169,118 @@ int h_http(struct h_ctl *h, const char *method, const char *path, const char *to
 	return status;
 }
 
+int h_sse_open(struct h_ctl *h, struct h_sse *s, const char *path, const char *token,
+	       const char *extra_header)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)h->port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	char head[1024];
+	memset(s, 0, sizeof(*s));
+	s->fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert(s->fd >= 0);
+	cr_assert_eq(connect(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	int hl = snprintf(head, sizeof(head),
+			  "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
+			  "Authorization: Bearer %s\r\n%s%s\r\n", path, token,
+			  extra_header ? extra_header : "", extra_header ? "\r\n" : "");
+	cr_assert(send(s->fd, head, (size_t)hl, MSG_NOSIGNAL) == hl);
+	s->cap = 1 << 16;
+	s->buf = malloc(s->cap);
+	/* Read until the end of the headers. */
+	for (int waited = 0; waited < 5000;) {
+		s->buf[s->len] = '\0';
+		char *end = strstr(s->buf, "\r\n\r\n");
+		if (end) {
+			sscanf(s->buf, "HTTP/%*d.%*d %d", &s->status);
+			size_t hlen = (size_t)(end + 4 - s->buf);
+			memmove(s->buf, end + 4, s->len - hlen);
+			s->len -= hlen;
+			return s->status;
+		}
+		struct pollfd p = { .fd = s->fd, .events = POLLIN };
+		if (poll(&p, 1, 100) <= 0) {
+			waited += 100;
+			continue;
+		}
+		ssize_t r = recv(s->fd, s->buf + s->len, s->cap - s->len - 1, 0);
+		if (r <= 0)
+			break;
+		s->len += (size_t)r;
+	}
+	s->buf[s->len] = '\0';
+	sscanf(s->buf, "HTTP/%*d.%*d %d", &s->status);
+	return s->status;
+}
+
+/* Parse one complete event block (without the blank line) into e; comment
+ * and retry-only blocks return false. */
+static bool h_sse_parse(char *block, struct h_sse_event *e)
+{
+	char *save = NULL;
+	bool any = false;
+	e->id = -1;
+	e->type[0] = '\0';
+	e->data = NULL;
+	for (char *line = strtok_r(block, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "id: ", 4)) {
+			e->id = atoll(line + 4);
+		} else if (!strncmp(line, "event: ", 7)) {
+			snprintf(e->type, sizeof(e->type), "%s", line + 7);
+			any = true;
+		} else if (!strncmp(line, "data: ", 6)) {
+			json_decref(e->data);
+			e->data = json_loads(line + 6, 0, NULL);
+			any = true;
+		}
+	}
+	return any;
+}
+
+int h_sse_next(struct h_sse *s, struct h_sse_event *e, int ms)
+{
+	for (int waited = 0;;) {
+		s->buf[s->len] = '\0';
+		char *end = strstr(s->buf, "\n\n");
+		if (end) {
+			*end = '\0';
+			size_t blen = (size_t)(end + 2 - s->buf);
+			char *block = strdup(s->buf);
+			memmove(s->buf, end + 2, s->len - blen);
+			s->len -= blen;
+			bool got = h_sse_parse(block, e);
+			free(block);
+			if (got)
+				return 1;
+			continue;
+		}
+		if (s->closed)
+			return -1;
+		if (waited >= ms)
+			return 0;
+		struct pollfd p = { .fd = s->fd, .events = POLLIN };
+		if (poll(&p, 1, 50) <= 0) {
+			waited += 50;
+			continue;
+		}
+		if (s->len + 4096 > s->cap)
+			s->buf = realloc(s->buf, s->cap *= 2);
+		ssize_t r = recv(s->fd, s->buf + s->len, s->cap - s->len - 1, 0);
+		if (r <= 0)
+			s->closed = true;
+		else
+			s->len += (size_t)r;
+	}
+}
+
+void h_sse_close(struct h_sse *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	free(s->buf);
+	s->buf = NULL;
+}
+
 const char *h_err_code(json_t *reply)
 {
 	return json_string_value(json_object_get(json_object_get(reply, "error"), "code"));

@@ -45,6 +45,27 @@ json_t *h_rec_take(void);
 /* Wait up to ms for a recorded request with this op; returns it (owned). */
 json_t *h_rec_wait_op(const char *op, int ms);
 
+/* A Server-Sent Events client: GET path over HTTP/1.0 (so no chunking; the
+ * server closes at the end of the stream). */
+struct h_sse {
+	int fd;
+	int status;
+	char *buf;
+	size_t len, cap;
+	bool closed;
+};
+struct h_sse_event {
+	long long id;          /* -1: none */
+	char type[32];
+	json_t *data;          /* owned */
+};
+/* Open; extra_header (or NULL) e.g. "Last-Event-ID: 5". Returns the status. */
+int h_sse_open(struct h_ctl *h, struct h_sse *s, const char *path, const char *token,
+	       const char *extra_header);
+/* Next event within ms: 1 got one, 0 timeout, -1 stream closed. */
+int h_sse_next(struct h_sse *s, struct h_sse_event *e, int ms);
+void h_sse_close(struct h_sse *s);
+
 /* SQL count of a query against the DB file. */
 int h_db_count(struct h_ctl *h, const char *sql);
 

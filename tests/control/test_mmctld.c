@@ -43,7 +43,8 @@ static int join(const char *room, const char *body, json_t **r)
 
 #define JOIN_BODY(i) \
 	"{\"display_name\":\"p\",\"role\":\"attendee\",\"remote\":{\"addr\":\"198.18.1.2\"," \
-	"\"port\":" #i "},\"ssrcs\":{\"audio\":1111,\"video\":2222}}"
+	"\"port\":" #i "},\"streams\":[{\"kind\":\"audio\",\"ssrc\":1111}," \
+	"{\"kind\":\"camera\",\"ssrc\":2222}]}"
 
 static char *issue_token(const char *scope, int ttl)
 {
@@ -272,7 +273,12 @@ Test(control, bad_input_is_4xx_and_stores_nothing)
 		"{\"display_name\":\"p\",\"remote\":{\"addr\":\"not-an-ip\",\"port\":5004}}",
 		"{\"display_name\":\"p\",\"remote\":{\"addr\":\"198.18.1.2\",\"port\":70000}}",
 		"{\"display_name\":\"p\",\"role\":\"king\",\"remote\":{\"addr\":\"198.18.1.2\",\"port\":1}}",
-		"{\"display_name\":\"p\",\"remote\":{\"addr\":\"198.18.1.2\",\"port\":1},\"ssrcs\":{\"audio\":-1}}",
+		"{\"display_name\":\"p\",\"remote\":{\"addr\":\"198.18.1.2\",\"port\":1},\"streams\":[{\"kind\":\"audio\",\"ssrc\":-1}]}",
+		"{\"display_name\":\"p\",\"remote\":{\"addr\":\"198.18.1.2\",\"port\":1},\"streams\":[{\"kind\":\"hologram\",\"ssrc\":1}]}",
+		"{\"display_name\":\"p\",\"remote\":{\"addr\":\"198.18.1.2\",\"port\":1},\"streams\":[{\"kind\":\"audio\",\"ssrc\":1},{\"kind\":\"camera\",\"ssrc\":1}]}",
+		"{\"display_name\":\"p\",\"remote\":{\"addr\":\"198.18.1.2\",\"port\":1},\"streams\":[{\"kind\":\"audio\",\"ssrc\":1},{\"kind\":\"audio\",\"ssrc\":2}]}",
+		"{\"display_name\":\"p\",\"remote\":{\"addr\":\"198.18.1.2\",\"port\":1},\"streams\":{\"audio\":1}}",
+		"{\"display_name\":\"p\",\"remote\":{\"addr\":\"198.18.1.2\",\"port\":1},\"ssrcs\":{\"audio\":1}}",
 		"{\"display_name\":\"p\"}",
 	};
 	for (size_t i = 0; i < sizeof(joins) / sizeof(joins[0]); i++) {

@@ -1,0 +1,26 @@
+/* Shared by the SQLite files of the store (store_sqlite.c, store_rooms.c,
+ * store_records.c): the connection and small statement helpers. */
+#ifndef CTL_STORE_INTERNAL_H
+#define CTL_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+
+#include "control/store.h"
+
+struct ctl_store {
+	sqlite3 *db;
+};
+
+/* SQLite result code to 0 / negative errno. */
+int store_err(int rc);
+/* Run SQL text (no rows). */
+int store_exec(struct ctl_store *s, const char *sql);
+/* Prepare sql and bind the text/integer arguments described by fmt
+ * ('s' text, NULL binds NULL; 'i' int64). */
+int store_prepare(struct ctl_store *s, sqlite3_stmt **st, const char *sql, const char *fmt, ...);
+/* Step a statement that returns no rows, finalize it. */
+int store_run(sqlite3_stmt *st, int *changes);
+void store_col_text(sqlite3_stmt *st, int col, char *dst, size_t cap);
+
+#endif

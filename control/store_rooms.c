@@ -1,0 +1,243 @@
+/* Rooms, participants and their media ports in SQLite. */
+#include "control/store_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static void store_row_room(sqlite3_stmt *st, struct ctl_room *r)
+{
+	store_col_text(st, 0, r->id, sizeof(r->id));
+	store_col_text(st, 1, r->tenant, sizeof(r->tenant));
+	store_col_text(st, 2, r->name, sizeof(r->name));
+	r->capacity = sqlite3_column_int(st, 3);
+	store_col_text(st, 4, r->kind, sizeof(r->kind));
+	r->created_at = sqlite3_column_int64(st, 5);
+	r->meeting = sqlite3_column_int64(st, 6);
+}
+
+#define ROOM_COLS "id, tenant, name, capacity, kind, created_at, meeting"
+
+int ctl_store_room_insert(struct ctl_store *s, const struct ctl_room *r)
+{
+	sqlite3_stmt *st;
+	int rc = store_prepare(s, &st, "INSERT INTO rooms(" ROOM_COLS ") VALUES(?,?,?,?,?,?,?)",
+			       "sssisii", r->id, r->tenant, r->name, (int64_t)r->capacity,
+			       r->kind, r->created_at, r->meeting > 0 ? r->meeting : (int64_t)1);
+	return rc ? rc : store_run(st, NULL);
+}
+
+int ctl_store_room_get(struct ctl_store *s, const char *id, struct ctl_room *out)
+{
+	sqlite3_stmt *st;
+	int rc = store_prepare(s, &st, "SELECT " ROOM_COLS " FROM rooms WHERE id=?", "s", id);
+	if (rc)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		store_row_room(st, out);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : store_err(rc);
+}
+
+int ctl_store_room_list(struct ctl_store *s, const char *tenant, ctl_room_fn fn, void *arg)
+{
+	sqlite3_stmt *st;
+	int rc = tenant ?
+		store_prepare(s, &st, "SELECT " ROOM_COLS " FROM rooms WHERE tenant=? "
+				      "ORDER BY created_at, id", "s", tenant) :
+		store_prepare(s, &st, "SELECT " ROOM_COLS " FROM rooms ORDER BY created_at, id", "");
+	if (rc)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ctl_room r;
+		store_row_room(st, &r);
+		int frc = fn(arg, &r);
+		if (frc) {
+			sqlite3_finalize(st);
+			return frc;
+		}
+	}
+	sqlite3_finalize(st);
+	return store_err(rc);
+}
+
+int ctl_store_room_delete(struct ctl_store *s, const char *id)
+{
+	sqlite3_stmt *st;
+	int changes = 0;
+	int rc = store_prepare(s, &st, "DELETE FROM rooms WHERE id=?", "s", id);
+	if (rc)
+		return rc;
+	if ((rc = store_run(st, &changes)))
+		return rc;
+	if (!changes)
+		return -ENOENT;
+	rc = store_prepare(s, &st, "DELETE FROM events WHERE room_id=?", "s", id);
+	return rc ? rc : store_run(st, NULL);
+}
+
+int ctl_store_room_clear(struct ctl_store *s, const char *id)
+{
+	sqlite3_stmt *st;
+	int rc = store_prepare(s, &st, "DELETE FROM participants WHERE room_id=?", "s", id);
+	return rc ? rc : store_run(st, NULL);
+}
+
+int ctl_store_room_next_meeting(struct ctl_store *s, const char *id)
+{
+	sqlite3_stmt *st;
+	int changes = 0;
+	int rc = store_prepare(s, &st, "UPDATE rooms SET meeting = meeting + 1 WHERE id=?", "s", id);
+	if (rc)
+		return rc;
+	rc = store_run(st, &changes);
+	return rc ? rc : changes ? 0 : -ENOENT;
+}
+
+#define PART_COLS "id, room_id, display_name, role, remote_addr, remote_port, local_port, " \
+	"ssrc_audio, ssrc_video, srtp_profile, key_in, key_out, joined_at, ssrc_screen, " \
+	"audio_muted, video_muted, unmute_requested, hand_raised_at"
+
+static void store_row_participant(sqlite3_stmt *st, struct ctl_participant *p)
+{
+	store_col_text(st, 0, p->id, sizeof(p->id));
+	store_col_text(st, 1, p->room_id, sizeof(p->room_id));
+	store_col_text(st, 2, p->display_name, sizeof(p->display_name));
+	store_col_text(st, 3, p->role, sizeof(p->role));
+	store_col_text(st, 4, p->remote_addr, sizeof(p->remote_addr));
+	p->remote_port = sqlite3_column_int(st, 5);
+	p->local_port = sqlite3_column_int(st, 6);
+	p->ssrc_audio = sqlite3_column_int64(st, 7);
+	p->ssrc_video = sqlite3_column_int64(st, 8);
+	store_col_text(st, 9, p->srtp_profile, sizeof(p->srtp_profile));
+	store_col_text(st, 10, p->key_in, sizeof(p->key_in));
+	store_col_text(st, 11, p->key_out, sizeof(p->key_out));
+	p->joined_at = sqlite3_column_int64(st, 12);
+	p->ssrc_screen = sqlite3_column_int64(st, 13);
+	p->audio_muted = sqlite3_column_int(st, 14) != 0;
+	p->video_muted = sqlite3_column_int(st, 15) != 0;
+	p->unmute_requested = sqlite3_column_int(st, 16) != 0;
+	p->hand_raised_at = sqlite3_column_int64(st, 17);
+}
+
+int ctl_store_participant_insert(struct ctl_store *s, const struct ctl_participant *p)
+{
+	sqlite3_stmt *st;
+	int rc = store_prepare(s, &st, "INSERT INTO participants(" PART_COLS ") "
+				       "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			       "sssssiiiisssiiiiii",
+			       p->id, p->room_id, p->display_name, p->role, p->remote_addr,
+			       (int64_t)p->remote_port, (int64_t)p->local_port, p->ssrc_audio,
+			       p->ssrc_video, p->srtp_profile, p->key_in, p->key_out, p->joined_at,
+			       p->ssrc_screen, (int64_t)p->audio_muted, (int64_t)p->video_muted,
+			       (int64_t)p->unmute_requested, p->hand_raised_at);
+	return rc ? rc : store_run(st, NULL);
+}
+
+int ctl_store_participant_update(struct ctl_store *s, const struct ctl_participant *p)
+{
+	sqlite3_stmt *st;
+	int changes = 0;
+	int rc = store_prepare(s, &st, "UPDATE participants SET role=?, ssrc_audio=?, ssrc_video=?, "
+				       "ssrc_screen=?, audio_muted=?, video_muted=?, "
+				       "unmute_requested=?, hand_raised_at=? WHERE id=?",
+			       "siiiiiiis", p->role, p->ssrc_audio, p->ssrc_video, p->ssrc_screen,
+			       (int64_t)p->audio_muted, (int64_t)p->video_muted,
+			       (int64_t)p->unmute_requested, p->hand_raised_at, p->id);
+	if (rc)
+		return rc;
+	rc = store_run(st, &changes);
+	return rc ? rc : changes ? 0 : -ENOENT;
+}
+
+int ctl_store_participant_get(struct ctl_store *s, const char *id, struct ctl_participant *out)
+{
+	sqlite3_stmt *st;
+	int rc = store_prepare(s, &st, "SELECT " PART_COLS " FROM participants WHERE id=?", "s", id);
+	if (rc)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		store_row_participant(st, out);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : store_err(rc);
+}
+
+int ctl_store_participant_delete(struct ctl_store *s, const char *id)
+{
+	sqlite3_stmt *st;
+	int changes = 0;
+	int rc = store_prepare(s, &st, "DELETE FROM participants WHERE id=?", "s", id);
+	if (rc)
+		return rc;
+	rc = store_run(st, &changes);
+	return rc ? rc : changes ? 0 : -ENOENT;
+}
+
+int ctl_store_participant_count(struct ctl_store *s, const char *room_id, int *n)
+{
+	sqlite3_stmt *st;
+	int rc = store_prepare(s, &st, "SELECT count(*) FROM participants WHERE room_id=?",
+			       "s", room_id);
+	if (rc)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : store_err(rc);
+}
+
+int ctl_store_participant_list(struct ctl_store *s, const char *room_id,
+			       ctl_participant_fn fn, void *arg)
+{
+	sqlite3_stmt *st;
+	int rc = room_id ?
+		store_prepare(s, &st, "SELECT " PART_COLS " FROM participants WHERE room_id=? "
+				      "ORDER BY joined_at, id", "s", room_id) :
+		store_prepare(s, &st, "SELECT " PART_COLS " FROM participants "
+				      "ORDER BY room_id, joined_at, id", "");
+	if (rc)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ctl_participant p;
+		store_row_participant(st, &p);
+		int frc = fn(arg, &p);
+		if (frc) {
+			sqlite3_finalize(st);
+			return frc;
+		}
+	}
+	sqlite3_finalize(st);
+	return store_err(rc);
+}
+
+int ctl_store_port_free(struct ctl_store *s, int lo, int hi, int *port)
+{
+	sqlite3_stmt *st;
+	/* Walk the held ports in order; the first gap is the answer. */
+	int rc = store_prepare(s, &st, "SELECT local_port FROM participants WHERE local_port "
+				       "BETWEEN ?1 AND ?2 UNION SELECT local_port FROM blocks "
+				       "WHERE local_port BETWEEN ?1 AND ?2 AND expires_at > ?3 "
+				       "ORDER BY local_port", "iii",
+			       (int64_t)lo, (int64_t)hi, (int64_t)time(NULL));
+	if (rc)
+		return rc;
+	int next = lo;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int used = sqlite3_column_int(st, 0);
+		if (used > next)
+			break;
+		next = used + 1;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_err(rc);
+	if (next > hi)
+		return -ENOSPC;
+	*port = next;
+	return 0;
+}
+
