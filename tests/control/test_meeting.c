@@ -738,3 +738,28 @@ Test(meeting, other_tenant_and_wrong_room_tokens)
 	json_decref(r);
 	cr_assert_eq(h_db_count(&H, "SELECT count(*) FROM participants WHERE audio_muted=1"), 0);
 }
+
+Test(meeting, stopping_with_idle_streams_open)
+{
+	struct meeting m;
+	struct h_sse s1, s2;
+	struct h_sse_event e;
+	char path[128];
+	meeting(&m);
+	snprintf(path, sizeof(path), "/v1/rooms/%s/events", m.rid);
+	cr_assert_eq(h_sse_open(&H, &s1, path, H.op_token, NULL), 200);
+	cr_assert_eq(h_sse_open(&H, &s2, path, m.a1.token, NULL), 200);
+	for (int i = 0; i < 4; i++) {
+		cr_assert_eq(h_sse_next(&s1, &e, 3000), 1);
+		json_decref(e.data);
+		cr_assert_eq(h_sse_next(&s2, &e, 3000), 1);
+		json_decref(e.data);
+	}
+	cr_assert_eq(h_sse_next(&s1, &e, 300), 0, "idle (suspended) now");
+	/* SIGTERM: mmctld ends the streams and exits 0 (h_stop checks). */
+	h_stop(&H);
+	cr_assert_eq(h_sse_next(&s1, &e, 3000), -1);
+	cr_assert_eq(h_sse_next(&s2, &e, 3000), -1);
+	h_sse_close(&s1);
+	h_sse_close(&s2);
+}
