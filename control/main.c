@@ -5,7 +5,6 @@
 #include <getopt.h>
 #include <microhttpd.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +15,29 @@
 #include "control/ctl.h"
 #include "dataplane/core/srtp.h"
 
-static atomic_bool ticker_stop;
+#define TICK_MS 250             /* mmdp reconnect and resync check */
+#define KEEPALIVE_TICKS 60      /* SSE keepalive comments every 15 s */
+#define EXPIRE_TICKS 40         /* expired blocks dropped every 10 s */
+
+static bool ticker_stop;                 /* under ticker_lock */
+static pthread_mutex_t ticker_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ticker_cond = PTHREAD_COND_INITIALIZER;
+
+/* Sleep one tick; false when told to stop (at once, not after the tick). */
+static bool ticker_sleep(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += TICK_MS * 1000000L;
+	ts.tv_sec += ts.tv_nsec / 1000000000L;
+	ts.tv_nsec %= 1000000000L;
+	pthread_mutex_lock(&ticker_lock);
+	while (!ticker_stop && pthread_cond_timedwait(&ticker_cond, &ticker_lock, &ts) == 0)
+		;
+	bool go = !ticker_stop;
+	pthread_mutex_unlock(&ticker_lock);
+	return go;
+}
 
 static void usage(FILE *f)
 {
@@ -24,9 +45,6 @@ static void usage(FILE *f)
 		   "[--mmdp-socket PATH] [--create-operator-token]\n");
 }
 
-#define TICK_MS 500
-#define KEEPALIVE_TICKS 30      /* SSE keepalive comments every 15 s */
-#define EXPIRE_TICKS 20         /* expired blocks dropped every 10 s */
 
 /* Expired blocks leave the store (mmdp drops its copies itself). */
 static void expire_blocks(struct ctl *c)
@@ -44,9 +62,7 @@ static void expire_blocks(struct ctl *c)
 static void *ticker_main(void *arg)
 {
 	struct ctl *c = arg;
-	for (unsigned long tick = 1; !atomic_load(&ticker_stop); tick++) {
-		struct timespec ts = { 0, TICK_MS * 1000 * 1000 };
-		nanosleep(&ts, NULL);
+	for (unsigned long tick = 1; ticker_sleep(); tick++) {
 		pthread_mutex_lock(&c->lock);
 		bool was = ctl_mmdp_connected(&c->mmdp);
 		if (ctl_sync_ensure(c) && was)
@@ -123,7 +139,10 @@ static int serve(struct ctl *c)
 	sigwait(&set, &sig);
 	fprintf(stderr, "mmctld: signal %d, stopping\n", sig);
 	ctl_api_stop(c, d);
-	atomic_store(&ticker_stop, true);
+	pthread_mutex_lock(&ticker_lock);
+	ticker_stop = true;
+	pthread_cond_signal(&ticker_cond);
+	pthread_mutex_unlock(&ticker_lock);
 	pthread_join(ticker, NULL);
 	return 0;
 }
