@@ -49,7 +49,9 @@ static int sync_parse_list(struct mm_tables *t, json_t *arr, const char *list, c
 			json_object_set_new(c, "op", json_string(opname));
 		if (mm_agent_parse_op(t, c, op, e))
 			return -EINVAL;
-		const char *name = op->type == OP_ROOM_PUT ? op->room : op->endpoint;
+		const char *name = op->type == OP_ROOM_PUT    ? op->room
+				   : op->type == OP_BLOCK_PUT ? op->block
+							      : op->endpoint;
 		if (json_object_get(seen, name))
 			return mm_agent_fail(e, "invalid_field", op->path, "%s listed twice", name);
 		json_object_set_new(seen, name, json_true());
@@ -62,26 +64,32 @@ static int sync_to_ops(struct mm_tables *t, json_t *req, struct op **opsp, size_
 {
 	json_t *rooms = json_object_get(req, "rooms");
 	json_t *eps = json_object_get(req, "endpoints");
+	json_t *blocks = json_object_get(req, "blocks");
 	if (!rooms || !json_is_array(rooms))
 		return mm_agent_fail(e, rooms ? "invalid_field" : "missing_field", "rooms", "rooms must be an array");
 	if (eps && !json_is_array(eps))
 		return mm_agent_fail(e, "invalid_field", "endpoints", "endpoints must be an array");
-	size_t nr = json_array_size(rooms), ne = json_array_size(eps);
-	size_t max = t->n_endpoints + t->n_rooms + 2 * nr + ne + 1;
+	if (blocks && !json_is_array(blocks))
+		return mm_agent_fail(e, "invalid_field", "blocks", "blocks must be an array");
+	size_t nr = json_array_size(rooms), ne = json_array_size(eps), nb = json_array_size(blocks);
+	size_t ndel = (size_t)t->n_endpoints + t->n_rooms + t->n_blocks;
+	size_t max = ndel + 2 * nr + ne + nb + 1;
 	struct op *ops = calloc(max, sizeof(*ops));
 	if (!ops)
 		return mm_agent_fail(e, "internal", "", "out of memory");
 	*opsp = ops;
 	size_t n = 0;
-	json_t *want_rooms = json_object(), *want_eps = json_object();
+	json_t *want_rooms = json_object(), *want_eps = json_object(), *want_blocks = json_object();
 	json_array_append_new(keep, want_rooms);
 	json_array_append_new(keep, want_eps);
+	json_array_append_new(keep, want_blocks);
 
-	/* Desired rooms and endpoints, syntax first. */
-	struct op *puts = ops + t->n_endpoints + t->n_rooms;
+	/* Desired rooms, endpoints and blocks, syntax first. */
+	struct op *puts = ops + ndel;
 	size_t np_ = 0;
 	if (sync_parse_list(t, rooms, "rooms", "room.put", puts, &np_, want_rooms, keep, e) ||
-	    sync_parse_list(t, eps, "endpoints", "endpoint.put", puts, &np_, want_eps, keep, e))
+	    sync_parse_list(t, eps, "endpoints", "endpoint.put", puts, &np_, want_eps, keep, e) ||
+	    sync_parse_list(t, blocks, "blocks", "block.put", puts, &np_, want_blocks, keep, e))
 		return -EINVAL;
 	for (size_t k = 0; k < nr; k++) {
 		json_t *c = json_array_get(rooms, k);
@@ -112,6 +120,13 @@ static int sync_to_ops(struct mm_tables *t, json_t *req, struct op **opsp, size_
 		if (!json_object_get(want_rooms, r->name)) {
 			ops[n].type = OP_ROOM_DEL;
 			ops[n++].room = r->name;
+		}
+	}
+	struct mm_block *b;
+	MM_LFHT_FOREACH(t->blocks_by_name, &it, b, name_node) {
+		if (!json_object_get(want_blocks, b->name)) {
+			ops[n].type = OP_BLOCK_DEL;
+			ops[n++].block = b->name;
 		}
 	}
 	memmove(ops + n, puts, np_ * sizeof(*ops));
@@ -174,7 +189,7 @@ static json_t *handle_change(struct mm_agent *a, json_t *req, const char *opname
 			goto out;
 		results = json_array();
 	}
-	rc = mm_agent_run_ops(t, ops, n, results, e);
+	rc = mm_agent_run_ops(t, ops, n, results, mm_agent_now(a), e);
 	if (rc == 0 && has_gen == 0)
 		t->generation = gen;
 
@@ -201,10 +216,11 @@ static json_t *handle_read(struct mm_agent *a, json_t *req, const char *op, stru
 {
 	struct mm_tables *t = a->t;
 	if (strcmp(op, "hello") == 0)
-		return json_pack("{sbsisIsIsIsI}", "ok", 1, "version", MM_AGENT_PROTOCOL_VERSION,
+		return json_pack("{sbsisIsIsIsIsI}", "ok", 1, "version", MM_AGENT_PROTOCOL_VERSION,
 				 "generation", (json_int_t)t->generation, "workers",
 				 (json_int_t)t->conf.n_workers, "rooms", (json_int_t)t->n_rooms,
-				 "endpoints", (json_int_t)t->n_endpoints);
+				 "endpoints", (json_int_t)t->n_endpoints, "blocks",
+				 (json_int_t)t->n_blocks);
 	if (strcmp(op, "stats.get") == 0)
 		return mm_agent_stats(a, req, e);
 	if (strcmp(op, "room.list") == 0) {
@@ -277,6 +293,7 @@ char *mm_agent_error_reply(const char *code, const char *message)
 char *mm_agent_handle(struct mm_agent *a, const char *line, size_t len)
 {
 	struct aerr e = {.index = -1};
+	mm_agent_tick(a); /* no request sees an expired block */
 	json_error_t jerr;
 	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!req) {
@@ -290,9 +307,9 @@ char *mm_agent_handle(struct mm_agent *a, const char *line, size_t len)
 		mm_agent_fail(&e, "invalid_request", "op", "a request is an object with a string \"op\"");
 	} else {
 		const char *op = json_string_value(jop);
-		static const char *const changes[] = {"room.put", "room.del", "endpoint.put",
-						      "endpoint.del", "route.put", "batch",
-						      "state.sync"};
+		static const char *const changes[] = {"room.put",  "room.del",  "endpoint.put",
+						      "endpoint.del", "route.put", "block.put",
+						      "block.del", "batch",     "state.sync"};
 		bool change = false;
 		for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++)
 			change |= strcmp(op, changes[i]) == 0;

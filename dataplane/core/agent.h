@@ -16,6 +16,9 @@
 struct mm_agent {
 	struct mm_tables *t;
 	uint32_t worker_lcore[MM_WORKERS_MAX]; /* for stats: lcore of each worker */
+	/* Monotonic nanoseconds for block expiry; NULL: CLOCK_MONOTONIC
+	 * (tests set their own). */
+	uint64_t (*now_ns)(void);
 };
 
 /* Handle one request (without its newline). Returns the reply line
@@ -23,6 +26,11 @@ struct mm_agent {
  * thread, registered as a QSBR reader; replies to changes are returned
  * after a grace period. */
 char *mm_agent_handle(struct mm_agent *a, const char *line, size_t len);
+
+/* Periodic work of the agent thread, at least once a second even when no
+ * request arrives: removes expired blocks (and waits for a grace period
+ * when it did). Cheap when nothing is due. mm_agent_handle does it too. */
+void mm_agent_tick(struct mm_agent *a);
 
 /* The reply for a line that exceeded MM_AGENT_LINE_MAX. */
 char *mm_agent_error_reply(const char *code, const char *message);

@@ -17,6 +17,7 @@ struct view {
 	json_t *eps;   /* name -> [exists, room, keystr] */
 	json_t *keys;  /* keystr -> name | null */
 	long rooms_delta, eps_delta;
+	struct block_view blocks;
 };
 
 static void key_str(const struct mm_key *k, char out[48])
@@ -212,6 +213,10 @@ static int check_op(struct view *v, const struct op *op, struct aerr *e)
 		}
 		return 0;
 	}
+
+	case OP_BLOCK_PUT:
+	case OP_BLOCK_DEL:
+		return mm_agent_check_block(v->t, &v->blocks, op, e);
 	}
 	return mm_agent_fail(e, "internal", p, "unhandled op");
 }
@@ -227,7 +232,8 @@ static bool same_keys(const struct mm_keyset *k, const struct op *op)
 	       (!op->has_out || memcmp(k->out_key, op->out_key, n) == 0);
 }
 
-static int apply_op(struct mm_tables *t, const struct op *op, struct mm_garbage *g, json_t **result)
+static int apply_op(struct mm_tables *t, const struct op *op, uint64_t now_ns, struct mm_garbage *g,
+		    json_t **result)
 {
 	struct mm_room *r;
 	struct mm_endpoint *ep;
@@ -295,14 +301,19 @@ static int apply_op(struct mm_tables *t, const struct op *op, struct mm_garbage 
 		r->mode = op->mode;
 		r->route_dirty = true;
 		return 0;
+	case OP_BLOCK_PUT:
+	case OP_BLOCK_DEL:
+		return mm_agent_apply_block(t, op, now_ns, g);
 	}
 	return -EINVAL;
 }
 
 /* Check every op, then apply them all and publish. */
-int mm_agent_run_ops(struct mm_tables *t, struct op *ops, size_t n, json_t *results, struct aerr *e)
+int mm_agent_run_ops(struct mm_tables *t, struct op *ops, size_t n, json_t *results, uint64_t now_ns,
+		     struct aerr *e)
 {
-	struct view v = {.t = t, .rooms = json_object(), .eps = json_object(), .keys = json_object()};
+	struct view v = {.t = t, .rooms = json_object(), .eps = json_object(), .keys = json_object(),
+			 .blocks = {.names = json_object(), .keys = json_object()}};
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		rc = check_op(&v, &ops[i], e);
@@ -312,13 +323,15 @@ int mm_agent_run_ops(struct mm_tables *t, struct op *ops, size_t n, json_t *resu
 	json_decref(v.rooms);
 	json_decref(v.eps);
 	json_decref(v.keys);
+	json_decref(v.blocks.names);
+	json_decref(v.blocks.keys);
 	if (rc)
 		return rc;
 
 	struct mm_garbage g = {0};
 	for (size_t i = 0; i < n; i++) {
 		json_t *res;
-		if (apply_op(t, &ops[i], &g, &res) != 0) {
+		if (apply_op(t, &ops[i], now_ns, &g, &res) != 0) {
 			rc = mm_agent_fail(e, "internal", ops[i].path, "out of memory; ops before index %zu applied", i);
 			break;
 		}

@@ -24,7 +24,7 @@ struct aerr {
 int mm_agent_fail(struct aerr *e, const char *code, const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-enum op_type { OP_ROOM_PUT, OP_ROOM_DEL, OP_EP_PUT, OP_EP_DEL, OP_ROUTE_PUT };
+enum op_type { OP_ROOM_PUT, OP_ROOM_DEL, OP_EP_PUT, OP_EP_DEL, OP_ROUTE_PUT, OP_BLOCK_PUT, OP_BLOCK_DEL };
 
 struct op {
 	enum op_type type;
@@ -44,6 +44,17 @@ struct op {
 	/* route.put */
 	enum mm_route_mode mode;
 	json_t *subs; /* borrowed from the request */
+	/* block.put, block.del */
+	const char *block;
+	struct mm_block_key bkey;
+	uint32_t ttl_s;
+};
+
+/* What the ops checked so far did to blocks (agent_block.c). */
+struct block_view {
+	json_t *names; /* block -> keystr, or null: deleted */
+	json_t *keys;  /* keystr -> block, or null: freed */
+	long delta;    /* blocks added minus removed */
 };
 
 /* Field readers: 0 read, 1 absent (when not required), negative on error. */
@@ -51,14 +62,33 @@ int mm_agent_get_name(json_t *o, const char *key, const char *path, const char *
 int mm_agent_get_uint(json_t *o, const char *key, const char *path, uint64_t lo, uint64_t hi,
 		      bool required, uint64_t *out, struct aerr *e);
 
+/* {"addr":...,"port":...} at o[key]; errors name path+key. */
+int mm_agent_get_addr_port(json_t *o, const char *key, const char *path, struct net_addr *addr,
+			   uint8_t *family, uint16_t *port, struct aerr *e);
+/* Is a one of the addresses of mmdp's ports? */
+bool mm_agent_is_local(const struct mm_tables *t, const struct net_addr *a);
+
 /* Syntax of one changing op (room.put, room.del, endpoint.put,
- * endpoint.del, route.put) into op; op->path prefixes error fields. */
+ * endpoint.del, route.put, block.put, block.del) into op; op->path
+ * prefixes error fields. */
 int mm_agent_parse_op(struct mm_tables *t, json_t *o, struct op *op, struct aerr *e);
 
 /* Check every op against the state as the earlier ones leave it; if all
  * pass, apply them, publish the touched routes and wait for a grace
- * period. results (may be NULL) gets one object per op. */
-int mm_agent_run_ops(struct mm_tables *t, struct op *ops, size_t n, json_t *results, struct aerr *e);
+ * period. results (may be NULL) gets one object per op. now_ns is the
+ * agent's clock (block expiry). */
+int mm_agent_run_ops(struct mm_tables *t, struct op *ops, size_t n, json_t *results, uint64_t now_ns,
+		     struct aerr *e);
+
+/* Blocks (agent_block.c): syntax, check against the view, apply, expiry,
+ * stats. */
+uint64_t mm_agent_now(const struct mm_agent *a);
+int mm_agent_parse_block(struct mm_tables *t, json_t *o, struct op *op, struct aerr *e);
+int mm_agent_check_block(struct mm_tables *t, struct block_view *v, const struct op *op,
+			 struct aerr *e);
+int mm_agent_apply_block(struct mm_tables *t, const struct op *op, uint64_t now_ns,
+			 struct mm_garbage *g);
+json_t *mm_agent_blocks_stats(struct mm_tables *t, uint64_t now_ns);
 
 json_t *mm_agent_stats(struct mm_agent *a, json_t *req, struct aerr *e);
 json_t *mm_agent_room_info(const struct mm_room *r);

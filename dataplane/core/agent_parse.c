@@ -71,8 +71,8 @@ static int get_bool(json_t *o, const char *key, const char *path, bool *out, str
 	return 0;
 }
 
-static int get_addr_port(json_t *o, const char *key, const char *path, struct net_addr *addr,
-			 uint8_t *family, uint16_t *port, struct aerr *e)
+int mm_agent_get_addr_port(json_t *o, const char *key, const char *path, struct net_addr *addr,
+			   uint8_t *family, uint16_t *port, struct aerr *e)
 {
 	char f[192];
 	snprintf(f, sizeof(f), "%s%s", path, key);
@@ -189,7 +189,7 @@ static int parse_srtp(json_t *o, struct op *op, struct aerr *e)
 	return 0;
 }
 
-static bool is_local(const struct mm_tables *t, const struct net_addr *a)
+bool mm_agent_is_local(const struct mm_tables *t, const struct net_addr *a)
 {
 	for (uint32_t p = 0; p < t->conf.n_ports; p++)
 		if (mm_port_is_local(&t->conf.ports[p], a))
@@ -205,14 +205,14 @@ static int parse_endpoint_put(struct mm_tables *t, json_t *o, struct op *op, str
 		return -EINVAL;
 	uint8_t lfam, rfam;
 	uint16_t lport, rport;
-	if (get_addr_port(o, "local", p, &op->laddr, &lfam, &lport, e) ||
-	    get_addr_port(o, "remote", p, &op->key.raddr, &rfam, &rport, e))
+	if (mm_agent_get_addr_port(o, "local", p, &op->laddr, &lfam, &lport, e) ||
+	    mm_agent_get_addr_port(o, "remote", p, &op->key.raddr, &rfam, &rport, e))
 		return -EINVAL;
 	if (lfam != rfam) {
 		snprintf(f, sizeof(f), "%sremote.addr", p);
 		return mm_agent_fail(e, "invalid_field", f, "local and remote must be the same address family");
 	}
-	if (!is_local(t, &op->laddr)) {
+	if (!mm_agent_is_local(t, &op->laddr)) {
 		snprintf(f, sizeof(f), "%slocal.addr", p);
 		return mm_agent_fail(e, "not_local", f, "local.addr is not an address of any mmdp port");
 	}
@@ -310,6 +310,10 @@ int mm_agent_parse_op(struct mm_tables *t, json_t *o, struct op *op, struct aerr
 	if (strcmp(name, "route.put") == 0) {
 		op->type = OP_ROUTE_PUT;
 		return parse_route_put(o, op, e);
+	}
+	if (strcmp(name, "block.put") == 0 || strcmp(name, "block.del") == 0) {
+		op->type = strcmp(name, "block.put") == 0 ? OP_BLOCK_PUT : OP_BLOCK_DEL;
+		return mm_agent_parse_block(t, o, op, e);
 	}
 	return mm_agent_fail(e, "unknown_op", f, "unknown or non-batchable op \"%.64s\"", name);
 }

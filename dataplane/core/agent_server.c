@@ -123,6 +123,7 @@ int mm_agent_serve(struct mm_agent *a, int listen_fd, volatile int *stop)
 		urcu_qsbr_thread_offline();
 		int r = poll(pfd, (nfds_t)n, 100);
 		urcu_qsbr_thread_online();
+		mm_agent_tick(a); /* block expiry, also when no request comes */
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;

@@ -127,6 +127,13 @@ json_t *mm_agent_stats(struct mm_agent *a, json_t *req, struct aerr *e)
 		MM_LFHT_FOREACH(t->rooms_by_name, &it, r, name_node)
 			json_array_append_new(rooms, room_stats(r));
 	}
-	return json_pack("{sbsIsososo}", "ok", 1, "generation", (json_int_t)t->generation, "drops",
-			 drops_json(total), "workers", workers, "rooms", rooms);
+	json_t *blocks = mm_agent_blocks_stats(t, mm_agent_now(a));
+	if (!blocks) {
+		json_decref(workers);
+		json_decref(rooms);
+		mm_agent_fail(e, "internal", "", "out of memory");
+		return NULL;
+	}
+	return json_pack("{sbsIsosososo}", "ok", 1, "generation", (json_int_t)t->generation, "drops",
+			 drops_json(total), "workers", workers, "rooms", rooms, "blocks", blocks);
 }

@@ -17,6 +17,33 @@ static inline int drop(struct mm_worker_ctx *w, enum mm_drop_reason reason)
 	return MM_ENGINE_DONE;
 }
 
+/* A packet from a 5-tuple that is no endpoint's: if a block names the
+ * 5-tuple (a kicked participant), drop it as blocked and count it on the
+ * block, else for `reason`. Off the fast path: called only once the
+ * endpoint lookup missed (ep_missed), or for what takes no endpoint path
+ * (STUN, DTLS, unknown): then a block counts only when no endpoint has the
+ * 5-tuple either, for a block never shadows a live endpoint. */
+static __attribute__((noinline)) int drop_unmatched(struct mm_worker_ctx *w, const struct net_udp *u,
+						    enum mm_drop_reason reason, bool ep_missed)
+{
+	struct mm_block_key bk;
+	bk.raddr = u->src;
+	bk.laddr = u->dst;
+	bk.rport = u->sport;
+	bk.lport = u->dport;
+	struct mm_block *b = mm_tables_block_lookup(w->t, &bk);
+	if (!b || w->id >= b->n_workers)
+		return drop(w, reason);
+	if (!ep_missed) {
+		struct mm_key key = {.raddr = u->src, .lport = u->dport, .rport = u->sport};
+		if (mm_tables_lookup(w->t, &key))
+			return drop(w, reason);
+	}
+	MM_CNT_ADD(b->dropped[w->id].packets, 1);
+	MM_CNT_ADD(b->dropped[w->id].bytes, u->payload_len);
+	return drop(w, MM_DROP_BLOCKED);
+}
+
 static inline const uint8_t *next_hop_mac(const struct mm_tables *t, const struct mm_endpoint *sub,
 					  const struct mm_ep_conf *sc)
 {
@@ -307,11 +334,11 @@ int mm_engine_rx(struct mm_worker_ctx *w, uint8_t *frame, size_t len, uint16_t i
 	case MM_DEMUX_RTCP:
 		break;
 	case MM_DEMUX_STUN:
-		return drop(w, MM_DROP_STUN_UNSUPPORTED);
+		return drop_unmatched(w, &u, MM_DROP_STUN_UNSUPPORTED, false);
 	case MM_DEMUX_DTLS:
-		return drop(w, MM_DROP_DTLS_UNSUPPORTED);
+		return drop_unmatched(w, &u, MM_DROP_DTLS_UNSUPPORTED, false);
 	default:
-		return drop(w, MM_DROP_DEMUX_UNKNOWN);
+		return drop_unmatched(w, &u, MM_DROP_DEMUX_UNKNOWN, false);
 	}
 
 	struct mm_key key;
@@ -320,7 +347,7 @@ int mm_engine_rx(struct mm_worker_ctx *w, uint8_t *frame, size_t len, uint16_t i
 	key.rport = u.sport;
 	struct mm_endpoint *ep = mm_tables_lookup(t, &key);
 	if (unlikely(!ep))
-		return drop(w, MM_DROP_UNKNOWN_ENDPOINT);
+		return drop_unmatched(w, &u, MM_DROP_UNKNOWN_ENDPOINT, true);
 	struct mm_room *room = ep->room;
 	if (room->worker != w->id) {
 		MM_CNT_ADD(w->st->handoff_out, 1);

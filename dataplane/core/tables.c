@@ -10,23 +10,13 @@
 
 enum { GT_ENDPOINT = 1, GT_CONF, GT_ROUTE, GT_ROOM, GT_KEYSET };
 
-static inline uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
 uint64_t mm_key_hash(const struct mm_key *k)
 {
 	uint64_t a, b;
 	memcpy(&a, k->raddr.b, 8);
 	memcpy(&b, k->raddr.b + 8, 8);
 	uint64_t p = (uint64_t)k->lport << 16 | k->rport;
-	return mix64(a ^ mix64(b ^ mix64(p)));
+	return mm_mix64(a ^ mm_mix64(b ^ mm_mix64(p)));
 }
 
 int mm_key_match_(struct cds_lfht_node *node, const void *key)
@@ -35,12 +25,12 @@ int mm_key_match_(struct cds_lfht_node *node, const void *key)
 	return memcmp(&ep->key, key, sizeof(ep->key)) == 0;
 }
 
-static unsigned long name_hash(const char *s)
+unsigned long mm_name_hash(const char *s)
 {
 	uint64_t h = 1469598103934665603ULL;
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return (unsigned long)mix64(h);
+	return (unsigned long)mm_mix64(h);
 }
 
 static int room_name_match(struct cds_lfht_node *node, const void *key)
@@ -107,7 +97,7 @@ int mm_tables_init(struct mm_tables *t, const struct mm_dp_conf *conf)
 	t->by_key = cds_lfht_new_flavor(1024, 1024, 0, flags, &urcu_qsbr_flavor, NULL);
 	t->rooms_by_name = cds_lfht_new_flavor(256, 256, 0, flags, &urcu_qsbr_flavor, NULL);
 	t->eps_by_name = cds_lfht_new_flavor(1024, 1024, 0, flags, &urcu_qsbr_flavor, NULL);
-	if (!t->by_key || !t->rooms_by_name || !t->eps_by_name) {
+	if (!t->by_key || !t->rooms_by_name || !t->eps_by_name || mm_blocks_init(t) != 0) {
 		mm_tables_fini(t);
 		return -ENOMEM;
 	}
@@ -189,43 +179,52 @@ static void free_room(struct mm_room *r)
 void mm_tables_fini(struct mm_tables *t)
 {
 	struct cds_lfht_iter it;
-	struct mm_endpoint *ep;
-	struct mm_room *r;
-
 	struct cds_lfht_node *n;
-	/* Step past each node before unlinking and freeing it. */
+	struct mm_garbage g = {0};
+
+	/* Unlink everything (stepping past each node first), destroy the
+	 * tables, and only then free: destroying a table waits for a resize
+	 * still pending, which may walk the nodes and needs a grace period,
+	 * so the calling thread is offline meanwhile. */
 	if (t->eps_by_name) {
 		cds_lfht_first(t->eps_by_name, &it);
 		while ((n = cds_lfht_iter_get_node(&it))) {
-			ep = caa_container_of(n, struct mm_endpoint, name_node);
+			struct mm_endpoint *ep = caa_container_of(n, struct mm_endpoint, name_node);
 			cds_lfht_next(t->eps_by_name, &it);
 			cds_lfht_del(t->eps_by_name, &ep->name_node);
 			cds_lfht_del(t->by_key, &ep->key_node);
-			free_endpoint(ep);
+			mm_garbage_add(&g, GT_ENDPOINT, ep);
 		}
 	}
 	if (t->rooms_by_name) {
 		cds_lfht_first(t->rooms_by_name, &it);
 		while ((n = cds_lfht_iter_get_node(&it))) {
-			r = caa_container_of(n, struct mm_room, name_node);
+			struct mm_room *r = caa_container_of(n, struct mm_room, name_node);
 			cds_lfht_next(t->rooms_by_name, &it);
 			cds_lfht_del(t->rooms_by_name, &r->name_node);
-			free_room(r);
+			mm_garbage_add(&g, GT_ROOM, r);
 		}
 	}
-	if (t->by_key)
-		cds_lfht_destroy(t->by_key, NULL);
-	if (t->rooms_by_name)
-		cds_lfht_destroy(t->rooms_by_name, NULL);
-	if (t->eps_by_name)
-		cds_lfht_destroy(t->eps_by_name, NULL);
-	t->by_key = t->rooms_by_name = t->eps_by_name = NULL;
+	mm_blocks_unlink_all(t, &g);
+	bool online = urcu_qsbr_read_ongoing();
+	if (online)
+		urcu_qsbr_thread_offline();
+	struct cds_lfht **hts[] = {&t->by_key, &t->rooms_by_name, &t->eps_by_name, &t->blocks_by_key,
+				   &t->blocks_by_name};
+	for (size_t i = 0; i < sizeof(hts) / sizeof(hts[0]); i++) {
+		if (*hts[i])
+			cds_lfht_destroy(*hts[i], NULL);
+		*hts[i] = NULL;
+	}
+	if (online)
+		urcu_qsbr_thread_online();
+	mm_garbage_collect(&g, true); /* no reader left */
 }
 
 struct mm_room *mm_tables_room(struct mm_tables *t, const char *name)
 {
 	struct cds_lfht_iter it;
-	cds_lfht_lookup(t->rooms_by_name, name_hash(name), room_name_match, name, &it);
+	cds_lfht_lookup(t->rooms_by_name, mm_name_hash(name), room_name_match, name, &it);
 	struct cds_lfht_node *n = cds_lfht_iter_get_node(&it);
 	return n ? caa_container_of(n, struct mm_room, name_node) : NULL;
 }
@@ -233,7 +232,7 @@ struct mm_room *mm_tables_room(struct mm_tables *t, const char *name)
 struct mm_endpoint *mm_tables_endpoint(struct mm_tables *t, const char *name)
 {
 	struct cds_lfht_iter it;
-	cds_lfht_lookup(t->eps_by_name, name_hash(name), ep_name_match, name, &it);
+	cds_lfht_lookup(t->eps_by_name, mm_name_hash(name), ep_name_match, name, &it);
 	struct cds_lfht_node *n = cds_lfht_iter_get_node(&it);
 	return n ? caa_container_of(n, struct mm_endpoint, name_node) : NULL;
 }
@@ -246,6 +245,7 @@ static void free_item(int type, void *p)
 	case GT_ROUTE: free_route(p); break;
 	case GT_ROOM: free_room(p); break;
 	case GT_KEYSET: mm_keyset_destroy(p); break;
+	case MM_GT_BLOCK: free(p); break;
 	}
 }
 
@@ -298,7 +298,7 @@ struct mm_room *mm_room_create(struct mm_tables *t, const char *name, uint32_t c
 	t->rooms_per_worker[best]++;
 	t->n_rooms++;
 	cds_lfht_node_init(&r->name_node);
-	cds_lfht_add(t->rooms_by_name, name_hash(r->name), &r->name_node);
+	cds_lfht_add(t->rooms_by_name, mm_name_hash(r->name), &r->name_node);
 	return r;
 }
 
@@ -352,7 +352,7 @@ struct mm_endpoint *mm_endpoint_create(struct mm_tables *t, struct mm_room *r, c
 	r->route_dirty = true;
 	t->n_endpoints++;
 	cds_lfht_node_init(&ep->name_node);
-	cds_lfht_add(t->eps_by_name, name_hash(ep->name), &ep->name_node);
+	cds_lfht_add(t->eps_by_name, mm_name_hash(ep->name), &ep->name_node);
 	cds_lfht_node_init(&ep->key_node);
 	/* Publishes ep (the add has release semantics): readers see it whole. */
 	struct cds_lfht_node *old = cds_lfht_add_unique(t->by_key, (unsigned long)mm_key_hash(key),

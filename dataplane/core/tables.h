@@ -33,6 +33,8 @@
 #define MM_PORT_ADDRS_MAX 8
 #define MM_ROOMS_MAX 65536
 #define MM_ENDPOINTS_MAX (1u << 20)
+#define MM_BLOCKS_MAX 65536
+#define MM_BLOCK_TTL_MAX 86400 /* seconds */
 
 #define MM_CACHE_ALIGNED __attribute__((aligned(64)))
 
@@ -41,6 +43,16 @@
 #define MM_CNT_ADD(c, v) \
 	__atomic_store_n(&(c), __atomic_load_n(&(c), __ATOMIC_RELAXED) + (v), __ATOMIC_RELAXED)
 #define MM_CNT_GET(c) __atomic_load_n(&(c), __ATOMIC_RELAXED)
+
+static inline uint64_t mm_mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
 
 enum mm_kind { MM_KIND_AUDIO = 0, MM_KIND_VIDEO = 1, MM_KIND_SCREEN = 2 };
 
@@ -206,8 +218,36 @@ struct mm_worker_stats {
 	uint64_t drops[MM_DROP__COUNT];
 } MM_CACHE_ALIGNED;
 
+/* A blocked UDP 5-tuple (a kicked participant): packets from raddr:rport
+ * to laddr:lport that match no endpoint are dropped as MM_DROP_BLOCKED and
+ * counted here. memcmp-able (no padding: 16 + 16 + 2 + 2). */
+struct mm_block_key {
+	struct net_addr raddr, laddr;
+	uint16_t rport, lport;
+};
+
+struct mm_block_counter {
+	uint64_t packets, bytes; /* bytes: UDP payload, as endpoints count */
+};
+
+/* A block, found by workers through tables->blocks_by_key (only after the
+ * endpoint lookup missed) and freed after a grace period. A 5-tuple may
+ * arrive on any worker (and a drop is not handed over), so every worker
+ * has its own counters: dropped[w] is written only by worker w. */
+struct mm_block {
+	struct cds_lfht_node key_node;  /* in tables->blocks_by_key (workers read) */
+	struct cds_lfht_node name_node; /* agent: tables->blocks_by_name */
+	struct mm_block_key key;        /* immutable while published */
+	uint8_t family;                 /* 4 or 6 */
+	uint32_t n_workers;             /* entries in dropped[] */
+	uint64_t expires_ns;            /* agent: on the agent's monotonic clock */
+	char name[MM_NAME_MAX + 1];
+	struct mm_block_counter dropped[]; /* [n_workers] */
+};
+
 struct mm_tables {
 	struct cds_lfht *by_key;        /* workers read */
+	struct cds_lfht *blocks_by_key; /* workers read (after a by_key miss) */
 	struct mm_dp_conf conf;         /* immutable after start */
 	struct mm_worker_stats wstats[MM_WORKERS_MAX];
 
@@ -218,6 +258,9 @@ struct mm_tables {
 	uint64_t next_uid;
 	uint32_t n_rooms, n_endpoints;
 	uint32_t rooms_per_worker[MM_WORKERS_MAX];
+	struct cds_lfht *blocks_by_name;
+	uint32_t n_blocks;
+	uint64_t blocks_next_expiry; /* no block expires before; UINT64_MAX: none */
 };
 
 /* Iterate a cds_lfht. (cds_lfht_for_each_entry forms container_of(NULL)
@@ -244,6 +287,20 @@ static inline struct mm_endpoint *mm_tables_lookup(struct mm_tables *t, const st
 	return n ? caa_container_of(n, struct mm_endpoint, key_node) : NULL;
 }
 
+uint64_t mm_block_key_hash(const struct mm_block_key *k);
+int mm_block_key_match_(struct cds_lfht_node *node, const void *key);
+
+/* Find the block of a 5-tuple; same rules as mm_tables_lookup. */
+static inline struct mm_block *mm_tables_block_lookup(struct mm_tables *t,
+						      const struct mm_block_key *k)
+{
+	struct cds_lfht_iter it;
+	cds_lfht_lookup(t->blocks_by_key, (unsigned long)mm_block_key_hash(k), mm_block_key_match_, k,
+			&it);
+	struct cds_lfht_node *n = cds_lfht_iter_get_node(&it);
+	return n ? caa_container_of(n, struct mm_block, key_node) : NULL;
+}
+
 /* Is addr one of port p's addresses? */
 static inline bool mm_port_is_local(const struct mm_port_conf *p, const struct net_addr *a)
 {
@@ -267,9 +324,11 @@ int mm_dp_conf_assign_workers(struct mm_dp_conf *c, const bool *mask_set, char *
 /* --- writer side (agent thread only) --- */
 
 int mm_tables_init(struct mm_tables *t, const struct mm_dp_conf *conf);
-/* Free everything. No reader may be running. */
+/* Free everything. No other reader may be running; the caller may be an
+ * online QSBR reader (it is put offline while the tables are destroyed). */
 void mm_tables_fini(struct mm_tables *t);
 
+unsigned long mm_name_hash(const char *s);
 struct mm_room *mm_tables_room(struct mm_tables *t, const char *name);
 struct mm_endpoint *mm_tables_endpoint(struct mm_tables *t, const char *name);
 
@@ -281,6 +340,8 @@ struct mm_garbage {
 		void *p;
 	} *items;
 };
+/* Garbage types of other files (tables.c keeps its own private ones). */
+enum { MM_GT_BLOCK = 100 };
 void mm_garbage_add(struct mm_garbage *g, int type, void *p);
 /* synchronize_rcu() (if anything was unlinked) and free it all. */
 void mm_garbage_collect(struct mm_garbage *g, bool synced);
@@ -310,5 +371,22 @@ size_t mm_endpoint_memory(const struct mm_endpoint *ep);
 
 /* Rebuild and publish the route of every room marked route_dirty. */
 int mm_tables_publish_routes(struct mm_tables *t, struct mm_garbage *g);
+
+/* Blocks (tables_block.c). mm_tables_init creates their tables with
+ * mm_blocks_init; mm_tables_fini unlinks them all (into g) and destroys. */
+int mm_blocks_init(struct mm_tables *t);
+void mm_blocks_unlink_all(struct mm_tables *t, struct mm_garbage *g);
+struct mm_block *mm_tables_block(struct mm_tables *t, const char *name);
+/* Create and publish a block; NULL when out of memory (or, a bug guard,
+ * when another block holds the 5-tuple: the agent checks first). */
+struct mm_block *mm_block_create(struct mm_tables *t, const char *name,
+				 const struct mm_block_key *key, uint8_t family, uint64_t expires_ns);
+void mm_block_set_expiry(struct mm_tables *t, struct mm_block *b, uint64_t expires_ns);
+void mm_block_remove(struct mm_tables *t, struct mm_block *b, struct mm_garbage *g);
+/* Remove every block whose expires_ns <= now_ns (nothing to do, O(1),
+ * before blocks_next_expiry). Returns how many were removed. */
+uint32_t mm_blocks_expire(struct mm_tables *t, uint64_t now_ns, struct mm_garbage *g);
+/* Sum of a block's counters over the workers. */
+struct mm_block_counter mm_block_dropped(const struct mm_block *b);
 
 #endif
