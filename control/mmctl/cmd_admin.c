@@ -1,0 +1,115 @@
+/* Operator commands: tokens create | revoke, blocks list | delete. */
+#include "control/mmctl/mmctl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* operator | tenant:T | participant:ROOM/PID */
+static int scope_check(const char *s)
+{
+	const char *slash;
+	if (!strcmp(s, "operator") || (!strncmp(s, "tenant:", 7) && s[7]))
+		return arg_len("SCOPE", s, 1, 200);
+	if (!strncmp(s, "participant:", 12) && (slash = strchr(s + 12, '/')) &&
+	    slash > s + 12 && slash[1])
+		return arg_len("SCOPE", s, 1, 200);
+	return usage_error("SCOPE \"%s\": operator, tenant:T or participant:ROOM/PID", s);
+}
+
+static int tokens_create(struct mmctl *m, int argc, char **argv)
+{
+	struct opt o[] = { OPT_VAL("--ttl") };
+	const char *pos[1];
+	long long ttl = 0;
+	int npos, rc;
+	json_t *r = NULL, *body;
+	if ((rc = opts_parse("tokens create SCOPE [--ttl SECONDS]", argc, argv, o, N(o), pos,
+			     1, 1, &npos)) ||
+	    (rc = scope_check(pos[0])) ||
+	    (o[0].seen && (rc = arg_int("--ttl", o[0].value, 1, 315360000, &ttl))))
+		return rc;
+	body = json_pack("{s:s}", "scope", pos[0]);
+	if (o[0].seen)
+		json_object_set_new(body, "ttl_seconds", json_integer(ttl));
+	rc = http_call(m, "POST", "/v1/tokens", body, true, &r);
+	if (!rc && !m->json) {
+		char exp[32];
+		json_int_t e = json_integer_value(json_object_get(r, "expires_at"));
+		if (e)
+			fmt_time(e, exp, sizeof(exp));
+		else
+			snprintf(exp, sizeof(exp), "never");
+		out_kv("id", js(r, "id", "-"));
+		out_kv("scope", js(r, "scope", "-"));
+		out_kv("expires", exp);
+		out_kv("token", js(r, "token", "-"));
+	}
+	json_decref(body);
+	json_decref(r);
+	return rc;
+}
+
+/* DELETE fmt(ID), then "<done> ID". */
+static int delete_id(const char *syn, struct mmctl *m, int argc, char **argv,
+		     const char *fmt, const char *done)
+{
+	const char *pos[1];
+	int npos, rc;
+	json_t *r = NULL;
+	if ((rc = opts_parse(syn, argc, argv, NULL, 0, pos, 1, 1, &npos)) ||
+	    (rc = arg_len("ID", pos[0], 1, 256)))
+		return rc;
+	char *path = http_path(fmt, pos[0]);
+	rc = path ? http_call(m, "DELETE", path, NULL, true, &r) : MMCTL_EINTERNAL;
+	if (!rc && !m->json)
+		printf("%s %s\n", done, pos[0]);
+	free(path);
+	json_decref(r);
+	return rc;
+}
+
+int cmd_tokens(struct mmctl *m, int argc, char **argv)
+{
+	if (argc > 0 && !strcmp(argv[0], "create"))
+		return tokens_create(m, argc - 1, argv + 1);
+	if (argc > 0 && !strcmp(argv[0], "revoke"))
+		return delete_id("tokens revoke ID", m, argc - 1, argv + 1, "/v1/tokens/%s", "revoked token");
+	return usage_error("tokens create|revoke");
+}
+
+static int blocks_list(struct mmctl *m, int argc, char **argv)
+{
+	const char *pos[1];
+	int npos, rc;
+	json_t *r = NULL, *b;
+	size_t i;
+	if ((rc = opts_parse("blocks list", argc, argv, NULL, 0, pos, 0, 0, &npos)) ||
+	    (rc = http_call(m, "GET", "/v1/blocks", NULL, true, &r)) || m->json)
+		goto out;
+	static const char *const heads[] = { "ID", "REMOTE", "LOCAL", "REASON", "EXPIRES" };
+	struct table *t = table_new(N(heads), heads);
+	json_array_foreach(json_object_get(r, "blocks"), i, b) {
+		char remote[80], local[80], exp[32];
+		fmt_addr(json_object_get(b, "remote"), remote, sizeof(remote));
+		fmt_addr(json_object_get(b, "local"), local, sizeof(local));
+		fmt_time(json_integer_value(json_object_get(b, "expires_at")), exp, sizeof(exp));
+		const char *row[] = { js(b, "id", "-"), remote, local, js(b, "reason", "-"), exp };
+		table_add(t, row);
+	}
+	table_print(t, stdout);
+	table_free(t);
+out:
+	json_decref(r);
+	return rc;
+}
+
+int cmd_blocks(struct mmctl *m, int argc, char **argv)
+{
+	if (argc > 0 && !strcmp(argv[0], "list"))
+		return blocks_list(m, argc - 1, argv + 1);
+	if (argc > 0 && !strcmp(argv[0], "delete"))
+		return delete_id("blocks delete ID", m, argc - 1, argv + 1, "/v1/blocks/%s", "lifted block");
+	return usage_error("blocks list|delete");
+}
