@@ -19,6 +19,11 @@ int store_exec(struct ctl_store *s, const char *sql);
 /* Prepare sql and bind the text/integer arguments described by fmt
  * ('s' text, NULL binds NULL; 'i' int64). */
 int store_prepare(struct ctl_store *s, sqlite3_stmt **st, const char *sql, const char *fmt, ...);
+/* Prepare, bind (as store_prepare), run a statement that returns no rows;
+ * *changes (if not NULL) gets the rows it changed. */
+int store_do(struct ctl_store *s, int *changes, const char *sql, const char *fmt, ...);
+/* store_do that must change at least one row: -ENOENT when none. */
+int store_do_one(struct ctl_store *s, const char *sql, const char *fmt, ...);
 /* Step a statement that returns no rows, finalize it. */
 int store_run(sqlite3_stmt *st, int *changes);
 void store_col_text(sqlite3_stmt *st, int col, char *dst, size_t cap);

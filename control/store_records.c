@@ -8,11 +8,9 @@
 
 int ctl_store_token_insert(struct ctl_store *s, const struct ctl_token *t)
 {
-	sqlite3_stmt *st;
-	int rc = store_prepare(s, &st, "INSERT INTO tokens(id, hash, scope, expires_at, revoked) "
-				       "VALUES(?,?,?,?,?)", "sssii", t->id, t->hash, t->scope,
-			       t->expires_at, (int64_t)t->revoked);
-	return rc ? rc : store_run(st, NULL);
+	return store_do(s, NULL, "INSERT INTO tokens(id, hash, scope, expires_at, revoked) "
+				 "VALUES(?,?,?,?,?)", "sssii", t->id, t->hash, t->scope,
+				 t->expires_at, (int64_t)t->revoked);
 }
 
 int ctl_store_token_by_hash(struct ctl_store *s, const char *hash, struct ctl_token *out)
@@ -36,28 +34,18 @@ int ctl_store_token_by_hash(struct ctl_store *s, const char *hash, struct ctl_to
 
 int ctl_store_token_revoke(struct ctl_store *s, const char *id)
 {
-	sqlite3_stmt *st;
-	int changes = 0;
-	int rc = store_prepare(s, &st, "UPDATE tokens SET revoked=1 WHERE id=?", "s", id);
-	if (rc)
-		return rc;
-	rc = store_run(st, &changes);
-	return rc ? rc : changes ? 0 : -ENOENT;
+	return store_do_one(s, "UPDATE tokens SET revoked=1 WHERE id=?", "s", id);
 }
 
 int ctl_store_token_revoke_scope(struct ctl_store *s, const char *scope)
 {
-	sqlite3_stmt *st;
-	int rc = store_prepare(s, &st, "UPDATE tokens SET revoked=1 WHERE scope=?", "s", scope);
-	return rc ? rc : store_run(st, NULL);
+	return store_do(s, NULL, "UPDATE tokens SET revoked=1 WHERE scope=?", "s", scope);
 }
 
 int ctl_store_token_revoke_prefix(struct ctl_store *s, const char *prefix)
 {
-	sqlite3_stmt *st;
-	int rc = store_prepare(s, &st, "UPDATE tokens SET revoked=1 WHERE substr(scope, 1, ?)=?",
-			       "is", (int64_t)strlen(prefix), prefix);
-	return rc ? rc : store_run(st, NULL);
+	return store_do(s, NULL, "UPDATE tokens SET revoked=1 WHERE substr(scope, 1, ?)=?",
+				 "is", (int64_t)strlen(prefix), prefix);
 }
 
 int ctl_store_event_insert(struct ctl_store *s, struct ctl_event *e)
@@ -162,23 +150,15 @@ int ctl_store_subscriptions_get(struct ctl_store *s, const char *participant,
 
 int ctl_store_block_insert(struct ctl_store *s, const struct ctl_block *b)
 {
-	sqlite3_stmt *st;
-	int rc = store_prepare(s, &st, "INSERT INTO blocks(id, remote_addr, remote_port, local_addr, "
-				       "local_port, reason, expires_at) VALUES(?,?,?,?,?,?,?)",
-			       "ssisisi", b->id, b->remote_addr, (int64_t)b->remote_port,
-			       b->local_addr, (int64_t)b->local_port, b->reason, b->expires_at);
-	return rc ? rc : store_run(st, NULL);
+	return store_do(s, NULL, "INSERT INTO blocks(id, remote_addr, remote_port, local_addr, "
+				 "local_port, reason, expires_at) VALUES(?,?,?,?,?,?,?)",
+				 "ssisisi", b->id, b->remote_addr, (int64_t)b->remote_port,
+				 b->local_addr, (int64_t)b->local_port, b->reason, b->expires_at);
 }
 
 int ctl_store_block_delete(struct ctl_store *s, const char *id)
 {
-	sqlite3_stmt *st;
-	int changes = 0;
-	int rc = store_prepare(s, &st, "DELETE FROM blocks WHERE id=?", "s", id);
-	if (rc)
-		return rc;
-	rc = store_run(st, &changes);
-	return rc ? rc : changes ? 0 : -ENOENT;
+	return store_do_one(s, "DELETE FROM blocks WHERE id=?", "s", id);
 }
 
 int ctl_store_block_list(struct ctl_store *s, int64_t now, ctl_block_fn fn, void *arg)

@@ -21,11 +21,9 @@ static void store_row_room(sqlite3_stmt *st, struct ctl_room *r)
 
 int ctl_store_room_insert(struct ctl_store *s, const struct ctl_room *r)
 {
-	sqlite3_stmt *st;
-	int rc = store_prepare(s, &st, "INSERT INTO rooms(" ROOM_COLS ") VALUES(?,?,?,?,?,?,?)",
-			       "sssisii", r->id, r->tenant, r->name, (int64_t)r->capacity,
-			       r->kind, r->created_at, r->meeting > 0 ? r->meeting : (int64_t)1);
-	return rc ? rc : store_run(st, NULL);
+	return store_do(s, NULL, "INSERT INTO rooms(" ROOM_COLS ") VALUES(?,?,?,?,?,?,?)",
+				 "sssisii", r->id, r->tenant, r->name, (int64_t)r->capacity,
+				 r->kind, r->created_at, r->meeting > 0 ? r->meeting : (int64_t)1);
 }
 
 int ctl_store_room_get(struct ctl_store *s, const char *id, struct ctl_room *out)
@@ -80,20 +78,12 @@ int ctl_store_room_delete(struct ctl_store *s, const char *id)
 
 int ctl_store_room_clear(struct ctl_store *s, const char *id)
 {
-	sqlite3_stmt *st;
-	int rc = store_prepare(s, &st, "DELETE FROM participants WHERE room_id=?", "s", id);
-	return rc ? rc : store_run(st, NULL);
+	return store_do(s, NULL, "DELETE FROM participants WHERE room_id=?", "s", id);
 }
 
 int ctl_store_room_next_meeting(struct ctl_store *s, const char *id)
 {
-	sqlite3_stmt *st;
-	int changes = 0;
-	int rc = store_prepare(s, &st, "UPDATE rooms SET meeting = meeting + 1 WHERE id=?", "s", id);
-	if (rc)
-		return rc;
-	rc = store_run(st, &changes);
-	return rc ? rc : changes ? 0 : -ENOENT;
+	return store_do_one(s, "UPDATE rooms SET meeting = meeting + 1 WHERE id=?", "s", id);
 }
 
 #define PART_COLS "id, room_id, display_name, role, remote_addr, remote_port, local_port, " \
@@ -124,32 +114,24 @@ static void store_row_participant(sqlite3_stmt *st, struct ctl_participant *p)
 
 int ctl_store_participant_insert(struct ctl_store *s, const struct ctl_participant *p)
 {
-	sqlite3_stmt *st;
-	int rc = store_prepare(s, &st, "INSERT INTO participants(" PART_COLS ") "
-				       "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-			       "sssssiiiisssiiiiii",
-			       p->id, p->room_id, p->display_name, p->role, p->remote_addr,
-			       (int64_t)p->remote_port, (int64_t)p->local_port, p->ssrc_audio,
-			       p->ssrc_video, p->srtp_profile, p->key_in, p->key_out, p->joined_at,
-			       p->ssrc_screen, (int64_t)p->audio_muted, (int64_t)p->video_muted,
-			       (int64_t)p->unmute_requested, p->hand_raised_at);
-	return rc ? rc : store_run(st, NULL);
+	return store_do(s, NULL, "INSERT INTO participants(" PART_COLS ") "
+				 "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+				 "sssssiiiisssiiiiii",
+				 p->id, p->room_id, p->display_name, p->role, p->remote_addr,
+				 (int64_t)p->remote_port, (int64_t)p->local_port, p->ssrc_audio,
+				 p->ssrc_video, p->srtp_profile, p->key_in, p->key_out, p->joined_at,
+				 p->ssrc_screen, (int64_t)p->audio_muted, (int64_t)p->video_muted,
+				 (int64_t)p->unmute_requested, p->hand_raised_at);
 }
 
 int ctl_store_participant_update(struct ctl_store *s, const struct ctl_participant *p)
 {
-	sqlite3_stmt *st;
-	int changes = 0;
-	int rc = store_prepare(s, &st, "UPDATE participants SET role=?, ssrc_audio=?, ssrc_video=?, "
-				       "ssrc_screen=?, audio_muted=?, video_muted=?, "
-				       "unmute_requested=?, hand_raised_at=? WHERE id=?",
+	return store_do_one(s, "UPDATE participants SET role=?, ssrc_audio=?, ssrc_video=?, "
+			       "ssrc_screen=?, audio_muted=?, video_muted=?, "
+			       "unmute_requested=?, hand_raised_at=? WHERE id=?",
 			       "siiiiiiis", p->role, p->ssrc_audio, p->ssrc_video, p->ssrc_screen,
 			       (int64_t)p->audio_muted, (int64_t)p->video_muted,
 			       (int64_t)p->unmute_requested, p->hand_raised_at, p->id);
-	if (rc)
-		return rc;
-	rc = store_run(st, &changes);
-	return rc ? rc : changes ? 0 : -ENOENT;
 }
 
 int ctl_store_participant_get(struct ctl_store *s, const char *id, struct ctl_participant *out)
@@ -167,13 +149,7 @@ int ctl_store_participant_get(struct ctl_store *s, const char *id, struct ctl_pa
 
 int ctl_store_participant_delete(struct ctl_store *s, const char *id)
 {
-	sqlite3_stmt *st;
-	int changes = 0;
-	int rc = store_prepare(s, &st, "DELETE FROM participants WHERE id=?", "s", id);
-	if (rc)
-		return rc;
-	rc = store_run(st, &changes);
-	return rc ? rc : changes ? 0 : -ENOENT;
+	return store_do_one(s, "DELETE FROM participants WHERE id=?", "s", id);
 }
 
 int ctl_store_participant_count(struct ctl_store *s, const char *room_id, int *n)

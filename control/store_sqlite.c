@@ -93,31 +93,61 @@ int store_exec(struct ctl_store *s, const char *sql)
 	return store_err(rc);
 }
 
-int store_prepare(struct ctl_store *s, sqlite3_stmt **st, const char *sql,
-			 const char *fmt, ...)
+static int store_vprepare(struct ctl_store *s, sqlite3_stmt **st, const char *sql,
+			  const char *fmt, va_list ap)
 {
-	va_list ap;
 	int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
 	if (rc != SQLITE_OK) {
 		fprintf(stderr, "mmctld: sqlite prepare: %s\n", sqlite3_errmsg(s->db));
 		return store_err(rc);
 	}
-	va_start(ap, fmt);
 	for (int i = 0; fmt[i] && rc == SQLITE_OK; i++) {
 		if (fmt[i] == 's') {
 			const char *t = va_arg(ap, const char *);
 			rc = t ? sqlite3_bind_text(*st, i + 1, t, -1, SQLITE_TRANSIENT) :
 				 sqlite3_bind_null(*st, i + 1);
-		} else
+		} else {
 			rc = sqlite3_bind_int64(*st, i + 1, va_arg(ap, int64_t));
+		}
 	}
-	va_end(ap);
 	if (rc != SQLITE_OK) {
 		sqlite3_finalize(*st);
 		*st = NULL;
 		return store_err(rc);
 	}
 	return 0;
+}
+
+int store_prepare(struct ctl_store *s, sqlite3_stmt **st, const char *sql, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = store_vprepare(s, st, sql, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int store_do(struct ctl_store *s, int *changes, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = store_vprepare(s, &st, sql, fmt, ap);
+	va_end(ap);
+	return rc ? rc : store_run(st, changes);
+}
+
+int store_do_one(struct ctl_store *s, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st;
+	int changes = 0;
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = store_vprepare(s, &st, sql, fmt, ap);
+	va_end(ap);
+	if (!rc)
+		rc = store_run(st, &changes);
+	return rc ? rc : changes ? 0 : -ENOENT;
 }
 
 int store_run(sqlite3_stmt *st, int *changes)
