@@ -45,9 +45,12 @@ json_t *mm_agent_endpoint_stats(const struct mm_endpoint *ep)
 	}
 	json_t *srtp = json_null();
 	if (c->keys)
-		srtp = json_pack("{sssbsbsb}", "profile", mm_srtp_profile_name(c->keys->profile), "in_key",
-				 c->keys->has_in, "out_key", c->keys->has_out, "previous_keys",
-				 c->prev_keys != NULL);
+		srtp = json_pack("{sssbsbsbsIsIsI}", "profile", mm_srtp_profile_name(c->keys->profile),
+				 "in_key", c->keys->has_in, "out_key", c->keys->has_out, "previous_keys",
+				 c->prev_keys != NULL, "roc_recovered",
+				 (json_int_t)MM_CNT_GET(ep->roc_recovered), "roc_sweeps_failed",
+				 (json_int_t)MM_CNT_GET(ep->roc_sweeps_failed), "roc_continued",
+				 (json_int_t)MM_CNT_GET(ep->roc_continued));
 	return json_pack("{sssIsosIsIsIsIsIsbsbsbso}", "endpoint", ep->name, "memory_bytes",
 			 (json_int_t)mm_endpoint_memory(ep), "srtp", srtp, "rx_packets",
 			 (json_int_t)MM_CNT_GET(ep->rx_packets), "rx_bytes",

@@ -54,11 +54,14 @@ static inline const uint8_t *next_hop_mac(const struct mm_tables *t, const struc
 	return t->conf.ports[sub->port_id].gateway_mac;
 }
 
-/* Map a publisher's RTP header into the subscriber's view. */
-static inline void rewrite_rtp(uint8_t *rtp, struct mm_rewrite *rw, const struct mm_stream_conf *sc,
+/* Map a publisher's RTP header into the subscriber's view. Returns true
+ * for the first copy of this source stream to this subscriber (a new
+ * mapping: SSRC and sequence number as the source's, seq_off 0). */
+static inline bool rewrite_rtp(uint8_t *rtp, struct mm_rewrite *rw, const struct mm_stream_conf *sc,
 			       const struct mm_stream_state *ss, uint16_t seq, uint32_t ts)
 {
-	if (rw->src_uid != sc->uid) {
+	bool fresh = rw->src_uid != sc->uid;
+	if (fresh) {
 		rw->src_uid = sc->uid;
 		rw->out_ssrc = sc->ssrc;
 		rw->ts_off = 0;
@@ -77,6 +80,114 @@ static inline void rewrite_rtp(uint8_t *rtp, struct mm_rewrite *rw, const struct
 	rtp_set_seq(rtp, out);
 	rtp_set_ts(rtp, ts + rw->ts_off);
 	rtp_set_ssrc(rtp, rw->out_ssrc);
+	return fresh;
+}
+
+/* ---- SRTP rollover counter across an mmdp restart ----------------------
+ *
+ * RFC 3711 3.3.1: an SRTP packet index is ROC * 65536 + SEQ and the ROC is
+ * in no packet; each end counts the wraps of SEQ since the stream's first
+ * packet. mmdp is a receiver (its inbound session per endpoint) and a
+ * sender (its outbound session per endpoint) of every stream it forwards.
+ *
+ * Inbound. A restarted mmdp meets every stream in the middle: its new
+ * session assumes ROC 0, and a stream that has wrapped (every camera after
+ * about 2 minutes, whatever its first SEQ) fails authentication from then
+ * on. So a stream that has not yet authenticated an RTP packet with the
+ * endpoint's current inbound session (ss->srtp_in), and whose packet
+ * fails authentication (with the previous keys too, after a rekey), has
+ * the packet tried with ROC 1..MM_SRTP_ROC_MAX (mm_srtp_unprotect_recover:
+ * at most one sweep per SSRC per 100 ms, and within the worker's budget,
+ * engine.h). The first ROC that authenticates becomes the stream's; from
+ * then on it is an ordinary stream, with libsrtp2's ROC tracking and
+ * replay protection, and is never swept again. Streams that authenticate
+ * take the fast path: one compare (ss->srtp_in) more than before.
+ *
+ * Outbound: what each receiver expects. A receiver R gets source stream S
+ * under S's SSRC with SEQ + seq_off, where seq_off is 0 when R's mapping
+ * of S is created (R's first copy of S in this process, rewrite_rtp) and
+ * changes only when S pauses (mute: R sees no gap). mmdp's outbound stream
+ * for R is created by that first copy, at ROC 0, exactly as R's receiver
+ * starts at ROC 0 with its first packet; both then count the wraps of the
+ * same SEQs. So when R has received S since S's first packet (S at ROC 0
+ * then) and S never paused while R received it, R's index is S's index.
+ * After a restart the mapping is new (seq_off 0: R's SEQ is S's SEQ again)
+ * and so is the outbound session (ROC 0): R would see S's SEQ go on but
+ * the copies made with ROC 0 instead of S's k, and fail them all. So the
+ * first copy of a stream whose ROC was recovered (k >= 1) to such a
+ * receiver is protected with that packet's own ROC (mm_srtp_protect_continue),
+ * giving R index k * 65536 + SEQ, the one it expects; libsrtp2 goes on
+ * from there.
+ *
+ * "Such a receiver" is told by the endpoints' creation: R and S's endpoint
+ * were created by the same agent request (created_epoch; the state.sync
+ * with which mmctld restores a restarted mmdp creates them all), and R's
+ * outbound session has no RTP of that SSRC past ROC 0. A receiver created
+ * later (joined after the restart) starts at ROC 0 as any new receiver.
+ * Outside a restart a source needs recovery when its endpoint was created
+ * again (moved) while its client kept its SRTP state: receivers that had it
+ * keep their outbound stream (past ROC 0: untouched), and the others were
+ * created in other requests.
+ *
+ * What cannot be recovered without the client (docs/agent-protocol.md):
+ * - R's first copy of S came when S was already at ROC j >= 1 (R joined,
+ *   or subscribed, after S's first wrap): R's ROC is S's minus j, and
+ *   after a restart nothing in mmdp or in the packets tells j. R fails
+ *   S's copies until its client renegotiates (new SSRC or new keys).
+ * - S paused while R received it before the restart: R's index is S's
+ *   plus D, where D (<= 0) is minus the packets of S dropped as muted
+ *   meanwhile (D is seq_off, a 16-bit number, extended over its wraps). After the restart
+ *   seq_off is 0 again, so R sees SEQ jump by -D and takes the index
+ *   nearest its last one: the right one (S's index, which mmdp uses) only
+ *   while |gap - D| < 32768, gap being the packets S sent between its last
+ *   copy to R before the restart and its first after. Beyond that R is a
+ *   ROC off (the offset moved R's wrap point away from S's).
+ */
+
+/* One ROC-recovery budget check (engine.h): the attempts a sweep may take
+ * now (0: none). */
+static uint32_t roc_budget(struct mm_worker_ctx *w, uint64_t now_ns)
+{
+	if (!w->roc_started) {
+		w->roc_started = true;
+		w->roc_tokens = MM_ENGINE_ROC_BURST;
+		w->roc_refill_ns = now_ns;
+	} else if (now_ns > w->roc_refill_ns) {
+		uint64_t ms = (now_ns - w->roc_refill_ns) / 1000000u;
+		if (ms) {
+			uint64_t t = w->roc_tokens + ms * MM_ENGINE_ROC_PER_MS;
+			w->roc_tokens = t > MM_ENGINE_ROC_BURST ? MM_ENGINE_ROC_BURST : (uint32_t)t;
+			w->roc_refill_ns += ms * 1000000u;
+		}
+	}
+	return w->roc_tokens < MM_SRTP_ROC_MAX ? w->roc_tokens : MM_SRTP_ROC_MAX;
+}
+
+/* Protect the first copy of source stream sc to subscriber sub (see above):
+ * with the packet's own ROC when the source's ROC was recovered and sub
+ * came with the publisher, else as any copy. The packet's ROC: libsrtp2
+ * knows the ROC of the stream's highest index, whose SEQ RFC 3550's
+ * max_seq follows; a packet that is older (reordered) but numerically
+ * above it comes from before a wrap. */
+static __attribute__((noinline)) int
+protect_first(struct mm_endpoint *pub, struct mm_endpoint *sub, struct mm_srtp *out,
+	      const struct mm_stream_conf *sc, const struct mm_stream_state *ss, uint16_t seq,
+	      uint8_t *pkt, size_t *len, size_t cap)
+{
+	const struct mm_ep_conf *pc = rcu_dereference(pub->conf);
+	uint32_t roc;
+	if (!ss->roc_recovered || sub->created_epoch != pub->created_epoch || !pc->keys ||
+	    pc->keys->uid != ss->srtp_in || !pc->keys->in ||
+	    mm_srtp_stream_roc(pc->keys->in, sc->ssrc, &roc) != 0)
+		return mm_srtp_protect(out, pkt, len, cap);
+	uint16_t max = ss->rtp.max_seq;
+	if ((int16_t)(seq - max) < 0 && seq > max && roc > 0)
+		roc--;
+	bool continued;
+	int r = mm_srtp_protect_continue(out, pkt, len, cap, roc, &continued);
+	if (continued)
+		MM_CNT_ADD(sub->roc_continued, 1);
+	return r;
 }
 
 /* Copy the (plain) UDP payload to every subscriber of pub, rewriting RTP
@@ -124,13 +235,21 @@ static void fan_out(struct mm_worker_ctx *w, struct mm_endpoint *pub, const stru
 			continue;
 		}
 		memcpy(buf + hl, pl, plen);
+		bool first = false;
 		if (!rtcp)
-			rewrite_rtp(buf + hl, &sub->rw[pub->slot * MM_STREAMS_MAX + sc->state_idx], sc,
-				    ss, seq, ts);
+			first = rewrite_rtp(buf + hl,
+					    &sub->rw[pub->slot * MM_STREAMS_MAX + sc->state_idx], sc,
+					    ss, seq, ts);
 		size_t olen = plen;
 		if (out) {
-			int r = rtcp ? mm_srtcp_protect(out, buf + hl, &olen, plen + trailer)
-				     : mm_srtp_protect(out, buf + hl, &olen, plen + trailer);
+			int r;
+			if (rtcp)
+				r = mm_srtcp_protect(out, buf + hl, &olen, plen + trailer);
+			else if (likely(!first))
+				r = mm_srtp_protect(out, buf + hl, &olen, plen + trailer);
+			else
+				r = protect_first(pub, sub, out, sc, ss, seq, buf + hl, &olen,
+						  plen + trailer);
 			if (unlikely(r != 0)) {
 				w->tx.discard(w->tx.ctx, h);
 				drop(w, MM_DROP_SRTP_PROTECT);
@@ -164,6 +283,16 @@ static void fan_out(struct mm_worker_ctx *w, struct mm_endpoint *pub, const stru
 	MM_CNT_ADD(w->st->tx_bytes, sent_frame_bytes);
 }
 
+/* The drop reason of an unprotect result. */
+static int srtp_drop_reason(int r, bool rtcp)
+{
+	if (r == MM_SRTP_ERR_REPLAY)
+		return MM_DROP_SRTP_REPLAY;
+	if (r == MM_SRTP_ERR_PARSE)
+		return rtcp ? MM_DROP_RTCP_MALFORMED : MM_DROP_RTP_MALFORMED;
+	return MM_DROP_SRTP_AUTH;
+}
+
 /* SRTP/SRTCP unprotect in place with the endpoint's inbound session. Right
  * after a rekey, a packet that fails with the new keys is tried with the
  * previous ones (media in flight), until one authenticates with the new.
@@ -175,7 +304,7 @@ static int unprotect(struct mm_endpoint *ep, const struct mm_ep_conf *c, uint8_t
 	if (unlikely(!k->in))
 		return MM_DROP_SRTP_NO_KEY;
 	uint64_t *ok = rtcp ? &ep->rtcp_keys_ok : &ep->rtp_keys_ok;
-	bool try_prev = c->prev_keys && c->prev_keys->in && *ok != k->uid;
+	bool try_prev = c->prev_keys && c->prev_keys->in && *ok != k->uid && *plen <= MM_MTU;
 	uint8_t saved[MM_MTU];
 	size_t saved_len = *plen;
 	if (unlikely(try_prev))
@@ -194,11 +323,58 @@ static int unprotect(struct mm_endpoint *ep, const struct mm_ep_conf *c, uint8_t
 		if (r == 0)
 			return 0;
 	}
-	if (r == MM_SRTP_ERR_REPLAY)
-		return MM_DROP_SRTP_REPLAY;
-	if (r == MM_SRTP_ERR_PARSE)
-		return rtcp ? MM_DROP_RTCP_MALFORMED : MM_DROP_RTP_MALFORMED;
-	return MM_DROP_SRTP_AUTH;
+	return srtp_drop_reason(r, rtcp);
+}
+
+/* SRTP unprotect of an RTP packet of a stream that has not authenticated
+ * with the endpoint's current inbound session (ss->srtp_in): as unprotect()
+ * (current keys, then the previous ones after a rekey), and when both fail
+ * authentication, ROC recovery (see "rollover counter" above). Returns 0 or
+ * a drop reason. */
+static __attribute__((noinline)) int
+unprotect_new_stream(struct mm_worker_ctx *w, struct mm_endpoint *ep, const struct mm_ep_conf *c,
+		     struct mm_stream_state *ss, uint8_t *pl, size_t *plen, uint64_t now_ns)
+{
+	const struct mm_keyset *k = c->keys;
+	if (unlikely(!k->in))
+		return MM_DROP_SRTP_NO_KEY;
+	uint8_t orig[MM_MTU];
+	size_t orig_len = *plen;
+	if (orig_len > sizeof(orig))
+		return unprotect(ep, c, pl, plen, false); /* no copy: no recovery */
+	memcpy(orig, pl, orig_len); /* AEAD decrypts in place even when it fails */
+	int r = mm_srtp_unprotect(k->in, pl, plen);
+	if (r == 0)
+		goto locked;
+	if (r != MM_SRTP_ERR_AUTH)
+		return srtp_drop_reason(r, false);
+	if (c->prev_keys && c->prev_keys->in && ep->rtp_keys_ok != k->uid) {
+		memcpy(pl, orig, orig_len);
+		*plen = orig_len;
+		r = mm_srtp_unprotect(c->prev_keys->in, pl, plen);
+		if (r != MM_SRTP_ERR_AUTH)
+			return r ? srtp_drop_reason(r, false) : 0; /* media in flight */
+	}
+	uint32_t budget = roc_budget(w, now_ns);
+	if (!budget)
+		return MM_DROP_SRTP_AUTH;
+	memcpy(pl, orig, orig_len);
+	*plen = orig_len;
+	uint32_t roc, tried;
+	r = mm_srtp_unprotect_recover(k->in, pl, plen, now_ns, budget, &roc, &tried);
+	w->roc_tokens -= tried;
+	if (r != 0) {
+		if (tried)
+			MM_CNT_ADD(ep->roc_sweeps_failed, 1);
+		return srtp_drop_reason(r, false);
+	}
+	ss->roc_recovered = roc;
+	MM_CNT_ADD(ep->roc_recovered, 1);
+locked:
+	ss->srtp_in = k->uid;
+	if (c->prev_keys)
+		ep->rtp_keys_ok = k->uid;
+	return 0;
 }
 
 static int rx_rtp(struct mm_worker_ctx *w, struct mm_endpoint *ep, const struct mm_route *rt,
@@ -219,20 +395,23 @@ static int rx_rtp(struct mm_worker_ctx *w, struct mm_endpoint *ep, const struct 
 	}
 	if (unlikely(!sc))
 		return drop(w, MM_DROP_UNKNOWN_SSRC);
+	struct mm_stream_state *ss = &ep->streams[sc->state_idx];
+	if (unlikely(ss->uid != sc->uid)) {
+		memset(ss, 0, sizeof(*ss));
+		ss->uid = sc->uid;
+	}
 	if (c->keys) {
-		int r = unprotect(ep, c, pl, &plen, false);
+		int r;
+		if (likely(ss->srtp_in == c->keys->uid))
+			r = unprotect(ep, c, pl, &plen, false);
+		else
+			r = unprotect_new_stream(w, ep, c, ss, pl, &plen, now_ns);
 		if (unlikely(r))
 			return drop(w, (enum mm_drop_reason)r);
 	}
 	struct rtp_header h;
 	if (unlikely(rtp_parse(pl, plen, &h) != 0))
 		return drop(w, MM_DROP_RTP_MALFORMED);
-
-	struct mm_stream_state *ss = &ep->streams[sc->state_idx];
-	if (ss->uid != sc->uid) {
-		memset(ss, 0, sizeof(*ss));
-		ss->uid = sc->uid;
-	}
 	uint32_t arrival = (uint32_t)(uint64_t)((double)now_ns * (sc->clock_rate * 1e-9));
 	rtp_stats_update(&ss->rtp, h.seq, h.timestamp, arrival);
 	MM_CNT_ADD(ss->packets, 1);

@@ -5,6 +5,7 @@
 #ifndef MM_ENGINE_H
 #define MM_ENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,11 +29,28 @@ struct mm_tx {
 	void *ctx;
 };
 
+/* ROC recovery budget of a worker (engine.c), in authentication attempts,
+ * on top of the per-stream rate limit of srtp.h: a token bucket of at most
+ * MM_ENGINE_ROC_BURST attempts (two full sweeps: about 5 ms of one core
+ * with 1,200-byte packets, the longest a worker stalls on recovery) that
+ * refills by MM_ENGINE_ROC_PER_MS per millisecond (128,000 a second: about
+ * 15 % of one core when spent entirely, e.g. on garbage from spoofed
+ * sources). A sweep gets what is left (at most MM_SRTP_ROC_MAX); with
+ * nothing left the packet is dropped unswept and the stream keeps its turn.
+ * Recovering 1,000 streams of hour-long calls (ROC <= 30) takes about
+ * 0.2 s of this budget. */
+#define MM_ENGINE_ROC_BURST 4096u
+#define MM_ENGINE_ROC_PER_MS 128u
+
 struct mm_worker_ctx {
 	struct mm_tables *t;
 	uint32_t id;
 	struct mm_worker_stats *st;
 	struct mm_tx tx;
+	/* ROC recovery budget: zero-initialised, filled at first use. */
+	uint32_t roc_tokens;
+	bool roc_started;
+	uint64_t roc_refill_ns;
 };
 
 #define MM_ENGINE_DONE (-1)

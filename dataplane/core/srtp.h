@@ -95,6 +95,94 @@ int mm_srtp_protect(struct mm_srtp *s, uint8_t *pkt, size_t *len, size_t cap);
 int mm_srtcp_unprotect(struct mm_srtp *s, uint8_t *pkt, size_t *len);
 int mm_srtcp_protect(struct mm_srtp *s, uint8_t *pkt, size_t *len, size_t cap);
 
+/* ---- Rollover counter (RFC 3711 section 3.3.1) ----------------------------
+ *
+ * An SRTP packet index is ROC * 65536 + SEQ, and the rollover counter (ROC)
+ * is not in the packet: each end counts the wraps of SEQ it has seen since
+ * the stream's first packet. A session created in the middle of a stream
+ * (mmdp after a restart) assumes ROC 0, so once the sender has wrapped every
+ * packet fails authentication. mm_srtp_unprotect never guesses; these
+ * functions recover and continue a ROC on explicit request.
+ *
+ * MM_SRTP_ROC_MAX bounds the work spent on one packet. One ROC is 65,536
+ * packets; the fastest stream considered is 1,500 packets/s (a 15 Mbit/s
+ * screen share or 4K camera in 1,200-byte packets), which wraps every 44 s
+ * and reaches ROC 86,400 * 1,500 / 65,536 = 1,978 in a day. 2,048 covers a
+ * day at up to 1,553 packets/s (camera video at 500 packets/s: 6.2 days;
+ * audio at 50 packets/s: 62 days). A sweep over all of them costs 2,048
+ * authentication attempts: with 1,200-byte packets about 0.9 us each with
+ * AES-GCM, 1.3 us with AES-CM/HMAC-SHA1, so 1.8-2.6 ms (measured on the
+ * project's 2-vCPU VM). */
+#define MM_SRTP_ROC_MAX 2048u
+/* At most one sweep per inbound SSRC per this many nanoseconds (100 ms),
+ * and at most MM_SRTP_RECOVER_SLOTS SSRCs of one session within that
+ * time, so that packets that never authenticate (garbage, a spoofed source,
+ * a wrong key) cost a session at most 8 sweeps per 100 ms. The engine adds
+ * a per-worker budget on top (engine.h). */
+#define MM_SRTP_RECOVER_INTERVAL_NS (100ull * 1000 * 1000)
+#define MM_SRTP_RECOVER_SLOTS 8
+
+/* More results of mm_srtp_unprotect_recover: */
+#define MM_SRTP_ERR_LIMITED (-5) /* no sweep: this SSRC (or the session) swept too recently */
+#define MM_SRTP_ERR_KNOWN (-6)   /* no sweep: the SSRC's stream is past ROC 0 in this session */
+
+/* Recover the ROC of an inbound stream: pkt (*len bytes, as received: call
+ * it with the original bytes after mm_srtp_unprotect failed with
+ * MM_SRTP_ERR_AUTH, which may have changed them) is tried with ROC 1, 2,
+ * ... max_roc (capped at MM_SRTP_ROC_MAX) in place of the ROC 0 a new
+ * stream assumes, and at most once per MM_SRTP_RECOVER_INTERVAL_NS per
+ * SSRC (MM_SRTP_ERR_LIMITED), now_ns being any monotonic clock in ns.
+ *
+ * Only for an SSRC whose RTP has not passed ROC 0 in this session: no
+ * stream yet (nothing authenticated), or a stream that SRTCP created (the
+ * sender's RTCP may arrive first) or that is still at ROC 0. A stream past
+ * ROC 0 is MM_SRTP_ERR_KNOWN: libsrtp2 tracks its ROC, and its replay
+ * protection is never bypassed. (The engine asks only for streams that
+ * have not authenticated an RTP packet with this session.)
+ *
+ * 0: ROC *roc authenticated the packet, which is unprotected in place as
+ * mm_srtp_unprotect would (*len shortened): the stream's index is now
+ * *roc * 65536 + SEQ, that index is in its replay window, and from here on
+ * it is an ordinary stream (mm_srtp_unprotect, replay protection).
+ * MM_SRTP_ERR_AUTH: no ROC in 1..max_roc authenticates it, and the SSRC is
+ * as before (no stream added, no replay window entry, nothing pending).
+ * MM_SRTP_ERR_PARSE as for mm_srtp_unprotect. *tried is the number of ROC
+ * values tried (0 when no sweep ran), for the caller's CPU budget.
+ *
+ * How: libsrtp2 takes a ROC only for an existing stream
+ * (srtp_set_stream_roc), and an inbound session creates one (a clone of
+ * its template) only for a packet that authenticates with ROC 0. Without a
+ * stream, the sweep adds one of its own for the SSRC (srtp_add_stream: its
+ * own session keys derived from the master key, so a recovered stream
+ * holds about 3.5 KB (AES-CM) / 2.6 KB (GCM) more than a cloned one, see
+ * mm_srtp_recovery_bytes), sets each candidate ROC on it (libsrtp2 then
+ * takes the index as that ROC and this SEQ, as a jump forward without a
+ * replay check, and writes the replay window only once the tag verifies),
+ * and removes it again when no candidate authenticates. */
+int mm_srtp_unprotect_recover(struct mm_srtp *s, uint8_t *pkt, size_t *len, uint64_t now_ns,
+			      uint32_t max_roc, uint32_t *roc, uint32_t *tried);
+
+/* The ROC of stream ssrc in session s: that of the highest packet index it
+ * has protected or accepted. 0, or -ENOENT when s has no stream for ssrc
+ * (nothing protected / authenticated yet). Walks the session's streams. */
+int mm_srtp_stream_roc(struct mm_srtp *s, uint32_t ssrc, uint32_t *roc);
+
+/* Outbound: protect pkt as mm_srtp_protect does, but when session s has
+ * not yet protected RTP of the packet's SSRC past ROC 0 (no stream yet, or
+ * only SRTCP, or RTP at ROC 0) and roc > 0, with packet index roc * 65536
+ * + SEQ: the stream continues at ROC roc, and later packets follow on from
+ * there as usual. *continued says whether it did (false: an ordinary
+ * protect, because roc is 0 or the stream is past ROC 0 already). For the
+ * first packet of a stream a receiver already knows (mmdp after a
+ * restart). Creating the stream takes a throw-away protect of a 12-byte
+ * header with SEQ 0 (never sent, so no keystream is exposed twice). */
+int mm_srtp_protect_continue(struct mm_srtp *s, uint8_t *pkt, size_t *len, size_t cap, uint32_t roc,
+			     bool *continued);
+
+/* Streams whose ROC this session recovered (relaxed read: the agent may
+ * ask while the worker uses the session). */
+uint64_t mm_srtp_recovered(const struct mm_srtp *s);
+
 /* Heap bytes a session of this profile and direction holds, and what each
  * per-SSRC stream it creates adds (libsrtp2 clones its template stream on the first
  * packet of a new SSRC: on protect, or on the first unprotect that
@@ -102,5 +190,10 @@ int mm_srtcp_protect(struct mm_srtp *s, uint8_t *pkt, size_t *len, size_t cap);
  * on OpenSSL 3.0), checked by tests/unit/test_srtp.c. */
 size_t mm_srtp_session_bytes(enum mm_srtp_profile p, bool inbound);
 size_t mm_srtp_stream_bytes(enum mm_srtp_profile p, bool inbound);
+/* What recovery adds to a session beyond those: the rate limiter (once a
+ * sweep ran) and, for each recovered stream, its own session keys and
+ * cipher contexts instead of the template's (see mm_srtp_unprotect_recover).
+ * Relaxed read, like mm_srtp_recovered. */
+size_t mm_srtp_recovery_bytes(const struct mm_srtp *s);
 
 #endif

@@ -344,6 +344,7 @@ struct mm_endpoint *mm_endpoint_create(struct mm_tables *t, struct mm_room *r, c
 	ep->family = family;
 	ep->port_id = port_id;
 	ep->slot = slot;
+	ep->created_epoch = t->publish_epoch;
 	ep->conf = conf;
 	snprintf(ep->name, sizeof(ep->name), "%s", name);
 
@@ -428,7 +429,8 @@ static size_t keyset_memory(const struct mm_keyset *k, size_t in_streams, size_t
 		return 0;
 	size_t n = sizeof(*k);
 	if (k->in)
-		n += mm_srtp_session_bytes(k->profile, true) + in_streams * mm_srtp_stream_bytes(k->profile, true);
+		n += mm_srtp_session_bytes(k->profile, true) +
+		     in_streams * mm_srtp_stream_bytes(k->profile, true) + mm_srtp_recovery_bytes(k->in);
 	if (k->out)
 		n += mm_srtp_session_bytes(k->profile, false) + out_streams * mm_srtp_stream_bytes(k->profile, false);
 	return n;
@@ -508,6 +510,8 @@ int mm_tables_publish_routes(struct mm_tables *t, struct mm_garbage *g)
 	struct mm_room *r;
 	int rc = 0;
 
+	/* Endpoints created from here on belong to the next request. */
+	t->publish_epoch++;
 	MM_LFHT_FOREACH(t->rooms_by_name, &it, r, name_node) {
 		if (!r->route_dirty)
 			continue;

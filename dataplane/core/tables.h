@@ -131,6 +131,13 @@ struct mm_stream_state {
 	uint32_t pause_gen; /* bumped when forwarding pauses (mute) */
 	uint8_t paused;
 	struct rtp_stats rtp;
+	/* SRTP: uid of the keyset whose inbound session has authenticated an
+	 * RTP packet of this stream (0: none yet). Until then a packet that
+	 * fails authentication may go through ROC recovery (engine.c). */
+	uint64_t srtp_in;
+	/* The ROC recovery found for this stream under that keyset (0: none:
+	 * the stream authenticated at ROC 0, as a stream does from its start). */
+	uint32_t roc_recovered;
 };
 
 /* What a subscriber sees of one publisher stream. Generic: SSRC, sequence
@@ -160,6 +167,9 @@ struct mm_endpoint {
 	uint8_t family;
 	uint16_t port_id;     /* egress port */
 	uint32_t slot;        /* member slot in the room, < capacity */
+	/* tables->publish_epoch when created: endpoints created by the same
+	 * agent request (a state.sync after mmdp restarted) share it. */
+	uint64_t created_epoch;
 	struct mm_ep_conf *conf; /* rcu */
 	char name[MM_NAME_MAX + 1];
 
@@ -172,6 +182,10 @@ struct mm_endpoint {
 	/* Key generation that authenticated a packet since the last rekey:
 	 * from then on the previous generation is not tried (RTP, RTCP). */
 	uint64_t rtp_keys_ok, rtcp_keys_ok;
+	/* ROC recovery (engine.c): inbound streams whose ROC was recovered,
+	 * recovery sweeps that found none, and outbound streams to this
+	 * endpoint that continued a recovered source's ROC. */
+	uint64_t roc_recovered, roc_sweeps_failed, roc_continued;
 	struct mm_stream_state streams[MM_STREAMS_MAX];
 	struct mm_rewrite *rw; /* [MM_ROOM_CAPACITY_MAX * MM_STREAMS_MAX] */
 };
@@ -256,6 +270,7 @@ struct mm_tables {
 	struct cds_lfht *eps_by_name;
 	uint64_t generation;
 	uint64_t next_uid;
+	uint64_t publish_epoch; /* mm_tables_publish_routes calls so far */
 	uint32_t n_rooms, n_endpoints;
 	uint32_t rooms_per_worker[MM_WORKERS_MAX];
 	struct cds_lfht *blocks_by_name;

@@ -1301,9 +1301,7 @@ Test(control_site, mmdp_restart_restores_forwarding)
  * must still decrypt them (and the receivers its copies). RFC 3711 3.3.1:
  * the rollover counter is not in the packet; whoever restarts a session in
  * the middle of a stream has to recover or be given it. */
-/* Disabled until mmdp recovers the rollover counter (in progress in the
- * same session: it fails today, 0 of 600 delivered, srtp_auth drops). */
-Test(control_site, mmdp_restart_restores_srtp_after_rollover, .disabled = true)
+Test(control_site, mmdp_restart_restores_srtp_after_rollover)
 {
 	mmdp_restart("restart-dp-roc", 65500);
 }
