@@ -4,7 +4,9 @@
 #ifndef MM_DROP_REASON_H
 #define MM_DROP_REASON_H
 
-/* X(enum suffix, value, stable name) */
+/* X(enum suffix, value, stable name). Reasons marked XDP are counted by the
+ * XDP guard (docs/xdp-guard.md); handshake_rate_limited is STUN or DTLS from
+ * an unknown 5-tuple over the guard's global handshake bucket. */
 #define MM_DROP_REASONS(X)                                                   \
 	X(NONE, 0, "none")                                                   \
 	X(L2_MALFORMED, 1, "l2_malformed")       /* short frame, bad VLAN  */ \
@@ -30,9 +32,13 @@
 	X(SRTP_AUTH, 21, "srtp_auth")            /* reserved: SRTP issue   */ \
 	X(SRTP_REPLAY, 22, "srtp_replay")                                    \
 	X(SRTP_NO_KEY, 23, "srtp_no_key")                                    \
-	X(RATE_LIMITED, 24, "rate_limited")      /* reserved: XDP guard    */ \
-	X(BLOCKED, 25, "blocked")                                            \
-	X(SRTP_PROTECT, 26, "srtp_protect")      /* protect failed (bug)   */
+	X(RATE_LIMITED, 24, "rate_limited")      /* XDP: source's bucket   */ \
+	X(BLOCKED, 25, "blocked")                /* kicked 5-tuple         */ \
+	X(SRTP_PROTECT, 26, "srtp_protect")      /* protect failed (bug)   */ \
+	X(STUN_MALFORMED, 27, "stun_malformed")  /* XDP: short, no cookie  */ \
+	X(DTLS_MALFORMED, 28, "dtls_malformed")  /* XDP: short record      */ \
+	X(BLOCKED_PREFIX, 29, "blocked_prefix")  /* XDP: banned src prefix */ \
+	X(HANDSHAKE_RATE_LIMITED, 30, "handshake_rate_limited") /* XDP     */
 
 enum mm_drop_reason {
 #define MM_DROP_ENUM_(n, v, s) MM_DROP_##n = v,
