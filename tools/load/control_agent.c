@@ -1,0 +1,133 @@
+/* Setting the meeting up through mmdp's agent socket
+ * (docs/agent-protocol.md): room.put per room, then one batch of
+ * endpoint.put per room (server port, participant address, streams, SRTP
+ * keys mmload made up); mutes are endpoint.put again with audio_muted. */
+#include "tools/load/run.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataplane/proto/base64.h"
+
+int ld_agent_call(struct ld_run *R, json_t *req, json_t **reply, const char *what)
+{
+	json_t *rep = NULL;
+	int rc = req ? sim_agent_call(&R->agent, req, &rep) : -ENOMEM;
+	json_decref(req);
+	if (rc) {
+		fprintf(stderr, "mmload: %s: agent socket: %s\n", what, strerror(-rc));
+		return rc;
+	}
+	if (!sim_reply_ok(rep)) {
+		char *t = json_dumps(rep, JSON_COMPACT);
+		fprintf(stderr, "mmload: %s refused: %s\n", what, t ? t : "?");
+		free(t);
+		json_decref(rep);
+		return -EPROTO;
+	}
+	if (reply)
+		*reply = rep;
+	else
+		json_decref(rep);
+	return 0;
+}
+
+json_t *ld_agent_stats(struct ld_run *R)
+{
+	if (!R->have_agent)
+		return NULL;
+	json_t *rep = NULL;
+	if (ld_agent_call(R, json_pack("{ss}", "op", "stats.get"), &rep, "stats.get") != 0)
+		return NULL;
+	return rep;
+}
+
+static json_t *srtp_json(const struct ld_part *p)
+{
+	char in[mm_b64_encoded_len(MM_SRTP_MASTER_MAX) + 1], out[sizeof(in)];
+	mm_b64_encode(p->key_in.master, p->key_in.master_len, in);
+	mm_b64_encode(p->key_out.master, p->key_out.master_len, out);
+	json_t *o = json_pack("{ssssss}", "profile", mm_srtp_profile_name(p->srtp), "in_key", in,
+			      "out_key", out);
+	explicit_bzero(in, sizeof(in));
+	explicit_bzero(out, sizeof(out));
+	return o;
+}
+
+static json_t *endpoint_json(const struct ld_run *R, const struct ld_part *p, bool audio_muted)
+{
+	char room[LD_NAME_MAX];
+	ld_room_name(R, p->room, room, sizeof(room));
+	json_t *streams = json_array();
+	for (uint32_t s = R->sc.part_first[p->id]; s < R->sc.part_first[p->id + 1]; s++) {
+		const struct ld_stream *st = &R->sc.streams[s];
+		json_array_append_new(streams, json_pack("{sIsssI}", "ssrc", (json_int_t)st->ssrc,
+							 "kind", ld_kind_name(st->kind),
+							 "clock_rate", (json_int_t)st->clock_rate));
+	}
+	json_t *o = json_pack("{sssssss{sssi}s{sssi}sbsbso}", "op", "endpoint.put", "endpoint",
+			      p->name, "room", room, "local", "addr", p->server_addr, "port",
+			      (int)p->server_port, "remote", "addr", p->addr, "port", (int)p->port,
+			      "audio_muted", audio_muted, "video_muted", false, "streams", streams);
+	if (o && p->srtp != MM_SRTP_NONE && json_object_set_new(o, "srtp", srtp_json(p)) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int agent_setup(struct ld_run *R)
+{
+	char room[LD_NAME_MAX];
+	for (uint32_t r = 0; r < (uint32_t)R->sc.conf.rooms; r++) {
+		ld_room_name(R, r, room, sizeof(room));
+		json_t *rep = NULL;
+		/* A room left by an earlier run would hold stale endpoints. */
+		if (sim_agent_callf(&R->agent, &rep, "{ssss}", "op", "room.del", "room", room) == 0)
+			json_decref(rep);
+		int rc = ld_agent_call(R, json_pack("{sssssi}", "op", "room.put", "room", room,
+						    "capacity", (int)R->sc.parts_per_room),
+				       NULL, "room.put");
+		if (rc)
+			return rc;
+		json_t *ops = json_array();
+		for (uint32_t i = 0; i < R->sc.parts_per_room; i++)
+			json_array_append_new(ops, endpoint_json(R, &R->parts[r * R->sc.parts_per_room + i],
+								 false));
+		rc = ld_agent_call(R, json_pack("{ssso}", "op", "batch", "ops", ops), NULL,
+				   "endpoint.put batch");
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int agent_mute(struct ld_run *R, uint32_t p, bool muted)
+{
+	int rc = ld_agent_call(R, endpoint_json(R, &R->parts[p], muted), NULL,
+			       muted ? "mute (endpoint.put)" : "unmute (endpoint.put)");
+	if (!rc)
+		R->parts[p].audio_muted = muted;
+	return rc;
+}
+
+static void agent_teardown(struct ld_run *R)
+{
+	char room[LD_NAME_MAX];
+	if (R->o.keep)
+		return;
+	for (uint32_t r = 0; r < (uint32_t)R->sc.conf.rooms; r++) {
+		ld_room_name(R, r, room, sizeof(room));
+		json_t *rep = NULL;
+		if (sim_agent_callf(&R->agent, &rep, "{ssss}", "op", "room.del", "room", room) == 0)
+			json_decref(rep);
+	}
+}
+
+const struct ld_control ld_control_agent = {
+	.name = "agent",
+	.setup = agent_setup,
+	.mute = agent_mute,
+	.teardown = agent_teardown,
+};

@@ -1,0 +1,296 @@
+/* mmload's pure parts: the scenario (rooms, participants, streams), the
+ * packet generator, the payload tag, the receive-side checker, the latency
+ * histogram and the send schedule. No sockets, no threads, no allocation
+ * per packet: unit tests (tests/unit/test_load_*.c) call them directly.
+ *
+ * Every payload mmload sends starts with a 24-byte tag (struct ld_tag):
+ * who sent it (stream id), its packet index in that stream, the send time
+ * (CLOCK_MONOTONIC ns) and a checksum over the whole payload; the rest is
+ * a fixed fill pattern. A receiver checks every byte after SRTP unprotect. */
+#ifndef MM_LOAD_H
+#define MM_LOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dataplane/core/srtp.h"
+#include "dataplane/proto/rtp.h"
+
+/* ---- Scenario ------------------------------------------------------------ */
+
+enum ld_kind { LD_AUDIO = 0, LD_VIDEO = 1, LD_SCREEN = 2, LD_KINDS };
+
+#define LD_AUDIO_PT 111
+#define LD_VIDEO_PT 96
+#define LD_SCREEN_PT 97
+#define LD_AUDIO_RATE 48000u
+#define LD_VIDEO_RATE 90000u
+#define LD_PTIME_NS 20000000ull  /* one Opus frame */
+#define LD_AUDIO_TS_STEP 960u    /* 20 ms at 48 kHz */
+#define LD_DTX_EVERY 20u         /* DTX: one comfort-noise packet per 20 frames (400 ms) */
+#define LD_TALK_MIN 60u          /* talking: Opus payload 60..120 bytes */
+#define LD_TALK_MAX 120u
+#define LD_CN_MIN 24u            /* silence: comfort noise 24..32 bytes (tag only) */
+#define LD_CN_MAX 32u
+#define LD_VIDEO_PAYLOAD 1200u   /* a video frame is cut in packets of at most this */
+#define LD_MAX_FRAME_PKTS 512u   /* a frame of at most 600 KB */
+#define LD_MIN_FRAME 64u         /* smallest video frame, bytes */
+#define LD_LAYERS 3              /* simulcast: 1/4, 1/2 and full bitrate */
+#define LD_MAX_PART_STREAMS (1 + LD_LAYERS + 1)
+/* Longest RTP packet the generator writes: header, audio-level extension,
+ * payload; plus the SRTP trailer. */
+#define LD_RTP_MAX (RTP_HEADER_MIN + 8 + LD_VIDEO_PAYLOAD)
+#define LD_PKT_BUF 1280
+
+struct ld_conf {
+	int rooms, participants;   /* participants per room */
+	bool video, simulcast, screen, dtx;
+	int fps, video_kbps;       /* camera (the full simulcast layer) */
+	int screen_fps, screen_kbps;
+	double keyframe_interval;  /* seconds between keyframes */
+	int keyframe_factor;       /* keyframe bytes / delta frame bytes */
+	int speakers;              /* talking at once in each room */
+	double turn;               /* seconds a speaker keeps the floor */
+	int audio_level_id;        /* RFC 8285 one-byte id of RFC 6464, 1..14 */
+	uint32_t seed;             /* SSRC and phase salt */
+};
+
+/* Defaults for every field (2 rooms x 4 participants, audio only). */
+void ld_conf_defaults(struct ld_conf *c);
+/* 0, or -EINVAL with a message in err. */
+int ld_conf_check(const struct ld_conf *c, char *err, size_t errlen);
+
+struct ld_stream {
+	uint32_t id;         /* index in ld_scenario.streams */
+	uint32_t ssrc;
+	uint32_t part;       /* publishing participant (global index) */
+	uint32_t room;
+	uint32_t room_slot;  /* index among the streams of its room */
+	uint8_t kind;        /* enum ld_kind */
+	uint8_t layer;       /* simulcast layer 0 (lowest) .. 2; 0 otherwise */
+	uint8_t pt;
+	uint32_t clock_rate;
+	uint32_t kbps, fps;  /* video and screen */
+	uint32_t gop;        /* frames from a keyframe to the next */
+	uint32_t key_bytes, delta_bytes;
+	uint32_t phase;      /* video: keyframes are the frames n with (n + phase) % gop == 0 */
+	uint16_t seq0;
+	uint32_t ts0;
+};
+
+struct ld_scenario {
+	struct ld_conf conf;
+	uint32_t n_parts, n_streams;
+	uint32_t parts_per_room, streams_per_room; /* every room is alike */
+	struct ld_stream *streams;  /* a participant's streams are contiguous */
+	uint32_t *part_first;       /* [n_parts + 1]: first stream of each */
+};
+
+int ld_scenario_build(struct ld_scenario *sc, const struct ld_conf *c);
+/* A 32-bit hash of two words: every "random" size and level comes from it. */
+uint32_t ld_mix(uint32_t a, uint32_t b);
+void ld_scenario_free(struct ld_scenario *sc);
+const char *ld_kind_name(enum ld_kind k);
+
+static inline uint32_t ld_part_room(const struct ld_scenario *sc, uint32_t p)
+{
+	return p / sc->parts_per_room;
+}
+
+/* Copies mmdp makes of each packet: everyone else in the room. */
+static inline uint32_t ld_copies(const struct ld_scenario *sc)
+{
+	return sc->parts_per_room - 1;
+}
+
+/* The talk model: time is cut in turns of conf.turn seconds; in turn n the
+ * speakers of room r are the `speakers` participants from slot (n + r) mod
+ * P on, so the floor moves round the room and rooms are out of step. tick
+ * counts 20 ms audio frames since the start. */
+bool ld_talking(const struct ld_conf *c, uint32_t room, uint32_t slot, uint32_t tick);
+/* RFC 6464 level (0 = 0 dBov, loudest; 127 = silence) of frame tick:
+ * 25..45 while talking (a syllable envelope), 90..127 in silence. */
+uint8_t ld_audio_level(uint32_t ssrc, uint32_t tick, bool talking);
+/* Opus payload bytes of frame tick. */
+uint32_t ld_audio_bytes(uint32_t ssrc, uint32_t tick, bool talking);
+
+/* Video: bytes of frame n (every gop-th from s->phase a keyframe, *key
+ * set), packets it needs and the payload of its packet k. */
+uint32_t ld_frame_bytes(const struct ld_stream *s, uint32_t frame, bool *key);
+uint32_t ld_frame_packets(uint32_t frame_bytes);
+uint32_t ld_frame_packet_bytes(uint32_t frame_bytes, uint32_t npkts, uint32_t k);
+
+/* ---- Payload tag ------------------------------------------------------------ */
+
+#define LD_TAG_LEN 24
+#define LD_TAG_MAGIC 0x4d4cu /* "ML" */
+
+/* Phases of a stream, carried in each packet: mute and unmute change them
+ * (see control in tools/load/run.h). */
+enum ld_phase {
+	LD_PHASE_EXPECTED = 0,  /* every receiver must get it */
+	LD_PHASE_UNCERTAIN = 1, /* sent while a mute or unmute was under way */
+	LD_PHASE_MUTED = 2,     /* nobody may get it */
+	LD_PHASES
+};
+
+struct ld_tag {
+	uint8_t phase;
+	uint8_t flags;     /* LD_TAG_KEY for packets of keyframes */
+	uint32_t stream;
+	uint32_t index;    /* packet counter of the stream, from 0 */
+	uint64_t send_ns;  /* CLOCK_MONOTONIC */
+};
+#define LD_TAG_KEY 0x01
+
+/* Copy the fill pattern into payload[from, len) (len <= LD_VIDEO_PAYLOAD). */
+void ld_payload_fill(uint8_t *payload, size_t from, size_t len);
+/* Write the tag into payload[0..24) and the checksum over payload[0, len). */
+void ld_tag_write(uint8_t *payload, size_t len, const struct ld_tag *t);
+/* 0 with *t; -EPROTO when the payload is not mmload's (short, no magic);
+ * -EBADMSG when the checksum does not match (damaged). */
+int ld_tag_read(const uint8_t *payload, size_t len, struct ld_tag *t);
+/* The checksum: 64-bit words weighted by position, bytes 12..15 (the
+ * checksum's own field) taken as zero, folded to 32 bits. */
+uint32_t ld_payload_sum(const uint8_t *p, size_t len);
+
+/* ---- Generator ---------------------------------------------------------------- */
+
+/* A stream's send state. */
+struct ld_gen {
+	uint64_t next_ns;    /* when its next event (audio frame, video frame) is due */
+	uint64_t period_ns;
+	uint32_t event;      /* events so far (tick or frame number) */
+	uint32_t index;      /* next packet's index */
+	uint16_t seq;
+	bool talking;        /* audio: the previous frame was speech */
+};
+
+/* What one event sends. */
+struct ld_event {
+	uint32_t npkts;      /* 0: a DTX gap */
+	uint32_t bytes;      /* payload bytes of the whole event */
+	uint32_t ts;
+	bool key;            /* video keyframe */
+	bool talking;        /* audio */
+	bool marker_first;   /* audio: first packet of a talk spurt (or of the stream) */
+	uint8_t level;       /* audio: RFC 6464 level */
+};
+
+void ld_gen_init(const struct ld_stream *s, struct ld_gen *g, uint64_t start_ns);
+void ld_gen_plan(const struct ld_scenario *sc, const struct ld_stream *s, const struct ld_gen *g,
+		 struct ld_event *ev);
+/* Write packet k of ev (plain RTP) into buf (cap >= LD_RTP_MAX): uses up
+ * one sequence number and index. Returns its length or -EINVAL. */
+int ld_gen_packet(const struct ld_scenario *sc, const struct ld_stream *s, struct ld_gen *g,
+		  const struct ld_event *ev, uint32_t k, uint8_t phase, uint64_t send_ns,
+		  uint8_t *buf, size_t cap);
+/* Move to the next event. */
+void ld_gen_advance(const struct ld_stream *s, struct ld_gen *g, const struct ld_event *ev);
+
+/* ---- Checker ---------------------------------------------------------------- */
+
+#define LD_WINDOW 256 /* indexes behind the highest one a flow tells dups from late packets */
+
+/* What one receiver got from one sender stream (64 bytes). */
+struct ld_flow {
+	uint64_t win[LD_WINDOW / 64]; /* bit i % LD_WINDOW: index i arrived (i >= next - LD_WINDOW) */
+	uint32_t next;         /* highest index seen + 1; 0 before the first */
+	uint32_t rx;           /* unique, expected, sent in the measured window */
+	uint32_t rx_uncertain; /* sent during a mute transition */
+	uint32_t dups;
+	uint32_t reordered;    /* arrived after a higher index */
+	uint32_t jitter;       /* RFC 3550 J, in 1/16 timestamp units */
+	int32_t transit;       /* previous arrival - RTP timestamp, timestamp units */
+	uint16_t last_seq;     /* RTP header sequence number of index next - 1 */
+	uint8_t have_transit;
+	uint8_t pad;
+};
+
+enum ld_seq {
+	LD_SEQ_NEXT,   /* the next index (or the first) */
+	LD_SEQ_GAP,    /* past a gap: some indexes skipped (lost, muted or still to come) */
+	LD_SEQ_LATE,   /* fills a gap: reordered */
+	LD_SEQ_OLD,    /* older than the window: reordered, cannot tell a duplicate */
+	LD_SEQ_DUP,
+};
+
+/* Account index in f (updates next, win, dups, reordered). rtp_seq is the
+ * header's sequence number: *seq_ok is false when index follows the
+ * previous one directly but rtp_seq does not (mmdp's rewriting). */
+enum ld_seq ld_flow_seq(struct ld_flow *f, uint32_t index, uint16_t rtp_seq, bool *seq_ok);
+/* RFC 3550 A.8: arrival and rtp_ts in timestamp units. */
+void ld_flow_jitter(struct ld_flow *f, uint32_t arrival, uint32_t rtp_ts);
+/* ns (any epoch) to timestamp units of clock_rate, modulo 2^32. */
+uint32_t ld_ns_to_ts(uint64_t ns, uint32_t clock_rate);
+
+/* Who should not have got a packet. */
+enum ld_mis {
+	LD_MIS_NONE = 0,
+	LD_MIS_OTHER_ROOM, /* from a stream of another room */
+	LD_MIS_SELF,       /* its own stream came back */
+	LD_MIS_MUTED,      /* sent after its mute was acknowledged */
+	LD_MIS_UNKNOWN,    /* a stream id mmload never had */
+	LD_MIS__COUNT
+};
+const char *ld_mis_name(enum ld_mis m);
+enum ld_mis ld_classify(const struct ld_scenario *sc, uint32_t receiver, const struct ld_tag *t);
+
+/* ---- Latency histogram ------------------------------------------------------- */
+
+/* Log-linear: 2^LD_HIST_SUB buckets per power of two (relative error below
+ * 1/64), exact below 128 ns, values up to 2^40 ns (18 minutes). */
+#define LD_HIST_SUB 6
+#define LD_HIST_BITS 40
+#define LD_HIST_BUCKETS ((LD_HIST_BITS - LD_HIST_SUB + 1) << LD_HIST_SUB)
+
+struct ld_hist {
+	uint64_t count, sum, min, max;
+	uint64_t b[LD_HIST_BUCKETS];
+};
+
+void ld_hist_reset(struct ld_hist *h);
+/* Single writer; others may read concurrently with ld_hist_merge. */
+void ld_hist_add(struct ld_hist *h, uint64_t v);
+void ld_hist_merge(struct ld_hist *dst, const struct ld_hist *src);
+uint32_t ld_hist_index(uint64_t v);
+uint64_t ld_hist_low(uint32_t idx);  /* smallest value of bucket idx */
+uint64_t ld_hist_high(uint32_t idx); /* largest */
+/* q-th percentile (0 < q <= 100): the highest value of the bucket that
+ * holds the ceil(q% * count)-th smallest value, at most max; 0 when empty. */
+uint64_t ld_hist_percentile(const struct ld_hist *h, double q);
+
+/* Counters written by one thread and read by others (progress): relaxed
+ * atomics, plain moves on x86. */
+static inline void ld_ctr_add(uint64_t *c, uint64_t v)
+{
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + v, __ATOMIC_RELAXED);
+}
+static inline uint64_t ld_ctr_get(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+/* ---- Schedule ----------------------------------------------------------------- */
+
+/* A min-heap of (time, stream id). */
+struct ld_sched_item {
+	uint64_t at;
+	uint32_t id;
+};
+struct ld_sched {
+	struct ld_sched_item *h;
+	uint32_t n, cap;
+};
+
+int ld_sched_init(struct ld_sched *s, uint32_t cap);
+void ld_sched_free(struct ld_sched *s);
+int ld_sched_push(struct ld_sched *s, uint64_t at, uint32_t id);
+/* The earliest item, without removing it; false when empty. */
+bool ld_sched_top(const struct ld_sched *s, struct ld_sched_item *out);
+/* Replace the earliest item's time (pop and push in one). */
+void ld_sched_retime(struct ld_sched *s, uint64_t at);
+void ld_sched_pop(struct ld_sched *s);
+
+#endif

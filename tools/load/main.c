@@ -1,0 +1,269 @@
+/* mmload: the load and capacity tool (issue 5), kernel-socket mode.
+ *
+ * Order of things: options and the site (MMSITE_*); the scenario; mmdp's
+ * agent socket (hello, stats.get before); the participants' addresses and
+ * keys; the meeting set up (agent or mmctld); sockets and SRTP sessions;
+ * the I/O threads; warmup, the measured window (progress once a second,
+ * --mute-one's mute and unmute), the drain; stats.get after; the report;
+ * the rooms removed. See tools/load/run.h for threads and mutes. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tools/load/report_priv.h"
+
+#define MAX_FLOWS (4u << 20) /* 256 MB of per-(receiver, stream) state */
+#define DRAIN_QUIET_NS 300000000ull
+#define DRAIN_MAX_NS 2000000000ull
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	g_stop = 1;
+}
+
+static void sleep_until(uint64_t t)
+{
+	struct timespec ts = {.tv_sec = (time_t)(t / 1000000000u), .tv_nsec = (long)(t % 1000000000u)};
+	while (!g_stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+static int connect_agent(struct ld_run *R)
+{
+	int rc = sim_agent_connect(&R->agent, R->o.socket);
+	if (rc) {
+		fprintf(stderr, "mmload: agent socket %s: %s\n", R->o.socket, strerror(-rc));
+		return rc;
+	}
+	rc = ld_agent_call(R, json_pack("{ss}", "op", "hello"), &R->hello, "hello");
+	if (rc)
+		sim_agent_close(&R->agent);
+	R->have_agent = rc == 0;
+	return rc;
+}
+
+/* --mute-one: through the phases described in run.h. */
+static void mute_step(struct ld_run *R, uint32_t part, bool muted)
+{
+	uint32_t audio = R->sc.part_first[part];
+	struct ld_mute_event *m = &R->mutes[R->n_mutes++];
+	__atomic_store_n(&R->ss[audio].phase, (uint8_t)LD_PHASE_UNCERTAIN, __ATOMIC_RELAXED);
+	sleep_until(ld_now_ns() + LD_MUTE_MARGIN_MS * 1000000ull);
+	uint64_t t = ld_now_ns();
+	m->part = part;
+	m->muted = muted;
+	m->at_s = (double)((int64_t)t - (int64_t)R->t_meas) / 1e9;
+	m->rc = R->ctl->mute(R, part, muted);
+	m->took_ms = (double)(ld_now_ns() - t) / 1e6;
+	enum ld_phase ph = m->rc ? (muted ? LD_PHASE_EXPECTED : LD_PHASE_MUTED)
+				 : (muted ? LD_PHASE_MUTED : LD_PHASE_EXPECTED);
+	__atomic_store_n(&R->ss[audio].phase, (uint8_t)ph, __ATOMIC_RELAXED);
+	if (!R->o.quiet)
+		fprintf(stderr, "mmload: %s %s's audio: %s in %.1f ms\n", muted ? "muted" : "unmuted",
+			R->parts[part].name, m->rc ? "FAILED" : "acknowledged", m->took_ms);
+}
+
+static uint64_t rx_total(const struct ld_run *R)
+{
+	uint64_t n = 0;
+	for (int i = 0; i < R->n_threads; i++)
+		n += ld_ctr_get(&R->th[i].st.rx_datagrams);
+	return n;
+}
+
+static void run(struct ld_run *R)
+{
+	uint64_t prev_tx = 0, prev_rx = 0, prev_ns = R->t0;
+	uint64_t next = R->t0 + 1000000000u;
+	uint64_t mute_at[2] = {UINT64_MAX, UINT64_MAX};
+	int mutes = 0;
+	if (R->o.mute_one) {
+		uint64_t d = R->t_end - R->t_meas;
+		mute_at[0] = R->t_meas + d / 3;
+		mute_at[1] = R->t_meas + 2 * d / 3;
+	}
+	bool ru0 = false;
+	while (!g_stop) {
+		uint64_t wake = next < R->t_end ? next : R->t_end;
+		if (!ru0 && R->t_meas < wake)
+			wake = R->t_meas;
+		if (mutes < 2 && mute_at[mutes] < wake)
+			wake = mute_at[mutes];
+		sleep_until(wake);
+		uint64_t now = ld_now_ns();
+		if (!ru0 && now >= R->t_meas) {
+			getrusage(RUSAGE_SELF, &R->ru0);
+			R->ru0_ns = now;
+			ru0 = true;
+		}
+		if (now >= R->t_end)
+			break;
+		if (mutes < 2 && now >= mute_at[mutes]) {
+			mute_step(R, 0, mutes == 0);
+			mutes++;
+		}
+		if (now >= next) {
+			if (!R->o.quiet)
+				ld_progress(R, now, &prev_tx, &prev_rx, &prev_ns);
+			next += 1000000000u;
+		}
+	}
+	getrusage(RUSAGE_SELF, &R->ru1);
+	R->ru1_ns = ld_now_ns();
+	/* Let the last copies arrive: until quiet for a while. */
+	uint64_t last = rx_total(R), quiet_since = ld_now_ns(), end = quiet_since + DRAIN_MAX_NS;
+	while (!g_stop && ld_now_ns() < end && ld_now_ns() - quiet_since < DRAIN_QUIET_NS) {
+		sleep_until(ld_now_ns() + 50000000u);
+		uint64_t n = rx_total(R);
+		if (n != last) {
+			last = n;
+			quiet_since = ld_now_ns();
+		}
+	}
+	if (!R->o.quiet)
+		ld_progress(R, ld_now_ns(), &prev_tx, &prev_rx, &prev_ns);
+}
+
+static void summary(const json_t *j)
+{
+	const json_t *off = json_object_get(j, "offered"), *rx = json_object_get(j, "received");
+	const json_t *lat = json_object_get(j, "latency_ms"), *loss = json_object_get(j, "loss");
+	fprintf(stderr,
+		"mmload: offered %.0f pps (%.1f Mbit/s), received %.0f pps (%.1f Mbit/s); lost %lld "
+		"of %lld copies (%.4f%%), misdelivered %lld; latency p50 %.3f p99 %.3f p99.9 %.3f "
+		"max %.3f ms; jitter mean %.3f ms; CPU %.0f%% of a core => %s\n",
+		json_real_value(json_object_get(off, "pps")),
+		json_real_value(json_object_get(off, "mbps")),
+		json_real_value(json_object_get(rx, "pps")),
+		json_real_value(json_object_get(rx, "mbps")),
+		(long long)json_integer_value(json_object_get(loss, "packets")),
+		(long long)json_integer_value(json_object_get(json_object_get(j, "expected"), "copies")),
+		json_real_value(json_object_get(loss, "percent")),
+		(long long)json_integer_value(
+			json_object_get(json_object_get(j, "misdelivered"), "total")),
+		json_real_value(json_object_get(lat, "p50")), json_real_value(json_object_get(lat, "p99")),
+		json_real_value(json_object_get(lat, "p99.9")), json_real_value(json_object_get(lat, "max")),
+		json_real_value(json_object_get(json_object_get(j, "jitter_ms"), "mean")),
+		json_real_value(json_object_get(json_object_get(j, "cpu"), "percent_of_one_core")),
+		json_is_true(json_object_get(j, "pass")) ? "PASS" : "FAIL");
+	json_int_t k = json_integer_value(
+		json_object_get(json_object_get(j, "kernel"), "udp_rcvbuf_errors"));
+	if (k)
+		fprintf(stderr, "mmload: %lld datagrams dropped by mmload's own full socket buffers "
+				"(the generator, not mmdp, was too slow)\n", (long long)k);
+}
+
+static int prepare(struct ld_run *R)
+{
+	char err[256];
+	const char *a = getenv("MMSITE_ADDRS_PER_HOST");
+	if (sim_site_from_env(&R->site, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mmload: %s\n", err);
+		return -ENOENT;
+	}
+	R->addrs_per_host = a && atoi(a) > 0 ? atoi(a) : 1;
+	if (mm_srtp_global_init() || ld_scenario_build(&R->sc, &R->o.conf))
+		return -ENOMEM;
+	size_t flows = (size_t)R->sc.n_parts * R->sc.streams_per_room;
+	if (flows > MAX_FLOWS) {
+		fprintf(stderr, "mmload: %zu (receiver, stream) pairs, at most %u\n", flows, MAX_FLOWS);
+		return -E2BIG;
+	}
+	R->ss = calloc(R->sc.n_streams, sizeof(*R->ss));
+	R->flows = calloc(flows, sizeof(*R->flows));
+	if (!R->ss || !R->flows)
+		return -ENOMEM;
+	R->ctl = R->o.mmctld ? &ld_control_rest : &ld_control_agent;
+	if (R->o.socket && connect_agent(R) != 0 && !R->o.mmctld)
+		return -ENOTCONN;
+	int rc = sim_site_resolve(&R->site);
+	if (!rc)
+		rc = ld_parts_plan(R, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "mmload: %s\n", rc == -ENOMEM ? "out of memory" : err);
+		return rc;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct ld_run R;
+	memset(&R, 0, sizeof(R));
+	R.agent.fd = -1;
+	int rc = ld_opts_parse(argc, argv, &R.o);
+	if (rc)
+		return rc == 1 ? 0 : (fprintf(stderr, "(mmload --help for the options)\n"), 2);
+	R.n_threads = R.o.threads;
+	int status = 2;
+	char err[256] = "";
+	if (prepare(&R) != 0)
+		goto out;
+	R.stats0 = ld_agent_stats(&R);
+	if (R.ctl->setup(&R) != 0 || ld_parts_open(&R, err, sizeof(err)) != 0) {
+		if (err[0])
+			fprintf(stderr, "mmload: %s\n", err);
+		goto teardown;
+	}
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	R.t0 = ld_now_ns() + 100000000u;
+	R.t_meas = R.t0 + (uint64_t)R.o.warmup * 1000000000u;
+	R.t_end = R.t_meas + (uint64_t)R.o.duration * 1000000000u;
+	if (!R.o.quiet)
+		fprintf(stderr, "mmload: %d rooms x %d participants, %u streams, %s, set up through %s; "
+			"%d s warmup + %d s\n", R.o.conf.rooms, R.o.conf.participants, R.sc.n_streams,
+			R.parts[0].srtp ? mm_srtp_profile_name(R.parts[0].srtp) : "plain RTP",
+			R.ctl->name, R.o.warmup, R.o.duration);
+	(void)ld_kstats_read(&R, &R.kst0);
+	if ((rc = ld_io_start(&R)) != 0) {
+		fprintf(stderr, "mmload: I/O threads: %s\n", strerror(-rc));
+		ld_io_join(&R);
+		goto teardown;
+	}
+	run(&R);
+	ld_io_join(&R);
+	if (R.kst0.valid)
+		(void)ld_kstats_read(&R, &R.kst1);
+	R.stats1 = ld_agent_stats(&R);
+	bool pass = false;
+	json_t *rep = ld_report(&R, &pass);
+	if (rep && g_stop) {
+		json_object_set_new(rep, "interrupted", json_true());
+		json_object_set_new(rep, "pass", json_false());
+		pass = false;
+	}
+	if (!rep)
+		fprintf(stderr, "mmload: cannot build the report\n");
+	else {
+		if (R.o.report && json_dump_file(rep, R.o.report, JSON_INDENT(1)) != 0)
+			fprintf(stderr, "mmload: cannot write %s\n", R.o.report);
+		if (R.o.json) {
+			json_dumpf(rep, stdout, JSON_INDENT(2));
+			fputc('\n', stdout);
+		}
+		summary(rep);
+		status = pass ? 0 : 1;
+	}
+	json_decref(rep);
+teardown:
+	R.ctl->teardown(&R);
+out:
+	ld_io_free(&R);
+	ld_parts_close(&R);
+	if (R.have_agent)
+		sim_agent_close(&R.agent);
+	json_decref(R.hello);
+	json_decref(R.stats0);
+	json_decref(R.stats1);
+	free(R.ss);
+	free(R.flows);
+	ld_scenario_free(&R.sc);
+	return status;
+}

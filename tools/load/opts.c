@@ -1,0 +1,233 @@
+/* mmload's command line. */
+#include "tools/load/run.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+void ld_usage(FILE *f)
+{
+	fprintf(f,
+"usage: mmload (--socket PATH | --mmctld URL --token T [--socket PATH]) [options]\n"
+"Simulated participants sending SRTP media through mmdp on the test site; run it\n"
+"under \"tools/mmsite run -- ...\" (it reads the MMSITE_* variables).\n"
+"\n"
+"Setup:\n"
+"  --socket PATH          mmdp's agent socket (default $MMDP_AGENT_SOCKET): sets the\n"
+"                         meeting up, unless --mmctld; reads mmdp's stats.get\n"
+"  --mmctld URL           set up through mmctld's REST API (e.g. http://127.0.0.1:8080):\n"
+"  --token T              rooms, joins (keys from the join), mutes; needs an operator\n"
+"                         or tenant token; --simulcast is not possible there\n"
+"  --prefix NAME          room and endpoint names NAME-rN, NAME-rN-pM (mml)\n"
+"  --family 4|6|mixed     participants' address family (4)\n"
+"  --client-port N        first participant port (20000); --server-port N first\n"
+"                         mmdp port with --socket (40000)\n"
+"  --keep                 leave the rooms in place at the end\n"
+"Scenario:\n"
+"  --rooms N (2)  --participants N per room (4)\n"
+"  audio: every participant, Opus-like, 20 ms packets of 60-120 bytes while\n"
+"         talking, 24-32-byte comfort noise in silence (--dtx: one per 400 ms),\n"
+"         RFC 6464 audio level (one-byte RFC 8285 extension)\n"
+"  --speakers N           talking at once per room (2); the floor moves round the\n"
+"  --turn S               room every S seconds (3)\n"
+"  --audio-level-id N     RFC 8285 id of the audio level extension (1)\n"
+"  --video                camera: --fps N (30), --video-kbps N (800), a keyframe every\n"
+"                         --keyframe-interval S (3), --keyframe-factor N times a\n"
+"                         delta frame (5); frames cut in packets of <= 1200 bytes,\n"
+"                         marker bit on the last\n"
+"  --simulcast            three camera layers (1/4, 1/2 and full --video-kbps)\n"
+"  --screen               the first participant of each room shares its screen:\n"
+"                         --screen-fps N (5), --screen-kbps N (1500)\n"
+"  --srtp PROFILE|none    AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32,\n"
+"                         AEAD_AES_128_GCM (default) or AEAD_AES_256_GCM; keys per\n"
+"                         participant and direction (with --mmctld: mmctld's)\n"
+"  --seed N               SSRC and timing salt (1)\n"
+"Run:\n"
+"  --duration S (10) --warmup S (2, not measured)\n"
+"  --threads N            I/O threads, 1 or 2 (1)\n"
+"  --cpu N[,M]            pin the I/O threads to these CPUs (e.g. the one mmdp's\n"
+"                         worker does not spin on)\n"
+"  --mute-one             mute the first participant's audio a third into the\n"
+"                         measured window and unmute it at two thirds, through the\n"
+"                         setup path; what it sends while muted must reach nobody\n"
+"  --max-loss PCT         highest loss that passes, percent (0.01)\n"
+"Output:\n"
+"  a progress line per second on stderr (--quiet: none); --report FILE writes the\n"
+"  JSON report, --json prints it on stdout, --per-stream adds a line per stream\n"
+"Exit status: 0 when loss <= --max-loss and nothing was misdelivered, 1 otherwise,\n"
+"2 on usage or setup errors.\n");
+}
+
+static int num(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 0);
+	if (!*s || *end || errno || v < lo || v > hi)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int dbl(const char *s, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (!*s || *end || errno || !(v >= 0))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+enum {
+	O_SOCKET = 256, O_MMCTLD, O_TOKEN, O_PREFIX, O_FAMILY, O_CPORT, O_SPORT, O_KEEP,
+	O_ROOMS, O_PARTS, O_SPEAKERS, O_TURN, O_DTX, O_LEVEL_ID, O_VIDEO, O_FPS, O_VKBPS,
+	O_KF_INT, O_KF_FACTOR, O_SIMULCAST, O_SCREEN, O_SFPS, O_SKBPS, O_SRTP, O_SEED,
+	O_DURATION, O_WARMUP, O_THREADS, O_MUTE_ONE, O_MAX_LOSS, O_REPORT, O_JSON,
+	O_PER_STREAM, O_QUIET, O_HELP, O_CPU,
+};
+
+static const struct option longopts[] = {
+	{"socket", 1, NULL, O_SOCKET}, {"mmctld", 1, NULL, O_MMCTLD}, {"token", 1, NULL, O_TOKEN},
+	{"prefix", 1, NULL, O_PREFIX}, {"family", 1, NULL, O_FAMILY},
+	{"client-port", 1, NULL, O_CPORT}, {"server-port", 1, NULL, O_SPORT},
+	{"keep", 0, NULL, O_KEEP}, {"rooms", 1, NULL, O_ROOMS},
+	{"participants", 1, NULL, O_PARTS}, {"speakers", 1, NULL, O_SPEAKERS},
+	{"turn", 1, NULL, O_TURN}, {"dtx", 0, NULL, O_DTX},
+	{"audio-level-id", 1, NULL, O_LEVEL_ID}, {"video", 0, NULL, O_VIDEO},
+	{"fps", 1, NULL, O_FPS}, {"video-kbps", 1, NULL, O_VKBPS},
+	{"keyframe-interval", 1, NULL, O_KF_INT}, {"keyframe-factor", 1, NULL, O_KF_FACTOR},
+	{"simulcast", 0, NULL, O_SIMULCAST}, {"screen", 0, NULL, O_SCREEN},
+	{"screen-fps", 1, NULL, O_SFPS}, {"screen-kbps", 1, NULL, O_SKBPS},
+	{"srtp", 1, NULL, O_SRTP}, {"seed", 1, NULL, O_SEED},
+	{"duration", 1, NULL, O_DURATION}, {"warmup", 1, NULL, O_WARMUP},
+	{"threads", 1, NULL, O_THREADS}, {"mute-one", 0, NULL, O_MUTE_ONE},
+	{"max-loss", 1, NULL, O_MAX_LOSS}, {"report", 1, NULL, O_REPORT},
+	{"json", 0, NULL, O_JSON}, {"per-stream", 0, NULL, O_PER_STREAM},
+	{"quiet", 0, NULL, O_QUIET}, {"help", 0, NULL, O_HELP}, {"cpu", 1, NULL, O_CPU},
+	{NULL, 0, NULL, 0},
+};
+
+static const char *name_of(int c)
+{
+	for (const struct option *lo = longopts; lo->name; lo++)
+		if (lo->val == c)
+			return lo->name;
+	return "?";
+}
+
+/* One option with an argument into o. */
+static int take(struct ld_opts *o, int c, const char *a)
+{
+	struct ld_conf *cf = &o->conf;
+	long v;
+	switch (c) {
+	case O_SOCKET: o->socket = a; return 0;
+	case O_MMCTLD: o->mmctld = a; return 0;
+	case O_TOKEN: o->token = a; return 0;
+	case O_REPORT: o->report = a; return 0;
+	case O_PREFIX:
+		o->prefix = a;
+		return strlen(a) >= 1 && strlen(a) <= 40 && strspn(a, "abcdefghijklmnopqrstuvwxyz"
+				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-") == strlen(a) ? 0 : -EINVAL;
+	case O_FAMILY:
+		o->family = !strcmp(a, "4") ? 4 : !strcmp(a, "6") ? 6 : !strcmp(a, "mixed") ? 0 : -1;
+		return o->family < 0 ? -EINVAL : 0;
+	case O_SRTP:
+		o->srtp_set = true;
+		if (!strcmp(a, "none")) {
+			o->srtp = MM_SRTP_NONE;
+			return 0;
+		}
+		return mm_srtp_profile_parse(a, &o->srtp);
+	case O_TURN: return dbl(a, &cf->turn);
+	case O_KF_INT: return dbl(a, &cf->keyframe_interval);
+	case O_MAX_LOSS: return dbl(a, &o->max_loss);
+	case O_CPU: {
+		long x, y;
+		char first[16];
+		const char *comma = strchr(a, ',');
+		snprintf(first, sizeof(first), "%.*s", comma ? (int)(comma - a) : (int)strlen(a), a);
+		if (num(first, 0, 1023, &x) || (comma && num(comma + 1, 0, 1023, &y)))
+			return -EINVAL;
+		o->cpus[0] = (int)x;
+		o->cpus[1] = comma ? (int)y : (int)x;
+		o->n_cpus = comma ? 2 : 1;
+		return 0;
+	}
+	}
+	if (num(a, 0, 1000000, &v))
+		return -EINVAL;
+	switch (c) {
+	case O_CPORT: o->client_port = (uint16_t)v; return v >= 1 && v <= 65535 ? 0 : -EINVAL;
+	case O_SPORT: o->server_port = (uint16_t)v; return v >= 1 && v <= 65535 ? 0 : -EINVAL;
+	case O_ROOMS: cf->rooms = (int)v; return 0;
+	case O_PARTS: cf->participants = (int)v; return 0;
+	case O_SPEAKERS: cf->speakers = (int)v; return 0;
+	case O_LEVEL_ID: cf->audio_level_id = (int)v; return 0;
+	case O_FPS: cf->fps = (int)v; return 0;
+	case O_VKBPS: cf->video_kbps = (int)v; return 0;
+	case O_KF_FACTOR: cf->keyframe_factor = (int)v; return 0;
+	case O_SFPS: cf->screen_fps = (int)v; return 0;
+	case O_SKBPS: cf->screen_kbps = (int)v; return 0;
+	case O_SEED: cf->seed = (uint32_t)v; return 0;
+	case O_DURATION: o->duration = (int)v; return v >= 1 && v <= 86400 ? 0 : -EINVAL;
+	case O_WARMUP: o->warmup = (int)v; return v <= 3600 ? 0 : -EINVAL;
+	case O_THREADS: o->threads = (int)v; return v >= 1 && v <= 2 ? 0 : -EINVAL;
+	}
+	return -EINVAL;
+}
+
+int ld_opts_parse(int argc, char **argv, struct ld_opts *o)
+{
+	*o = (struct ld_opts){.socket = getenv("MMDP_AGENT_SOCKET"), .prefix = "mml",
+			      .srtp = MM_SRTP_AEAD_AES_128_GCM, .family = 4, .duration = 10,
+			      .warmup = 2, .threads = 1, .max_loss = 0.01, .client_port = 20000,
+			      .server_port = 40000};
+	ld_conf_defaults(&o->conf);
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_KEEP: o->keep = true; break;
+		case O_DTX: o->conf.dtx = true; break;
+		case O_VIDEO: o->conf.video = true; break;
+		case O_SIMULCAST: o->conf.simulcast = o->conf.video = true; break;
+		case O_SCREEN: o->conf.screen = true; break;
+		case O_MUTE_ONE: o->mute_one = true; break;
+		case O_JSON: o->json = true; break;
+		case O_PER_STREAM: o->per_stream = true; break;
+		case O_QUIET: o->quiet = true; break;
+		case 'h':
+		case O_HELP: ld_usage(stdout); return 1;
+		case '?': return -EINVAL;
+		default:
+			if (take(o, c, optarg)) {
+				fprintf(stderr, "mmload: bad value for --%s: %s\n",
+					name_of(c), optarg);
+				return -EINVAL;
+			}
+		}
+	}
+	char err[256];
+	if (optind != argc) {
+		fprintf(stderr, "mmload: unexpected argument %s\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (ld_conf_check(&o->conf, err, sizeof(err))) {
+		fprintf(stderr, "mmload: %s\n", err);
+		return -EINVAL;
+	}
+	if (o->mmctld && (!o->token || o->conf.simulcast)) {
+		fprintf(stderr, "mmload: --mmctld needs --token, and cannot do --simulcast (the API "
+				"takes one camera stream)\n");
+		return -EINVAL;
+	}
+	if (!o->mmctld && !o->socket) {
+		fprintf(stderr, "mmload: --socket PATH (or --mmctld URL) is required\n");
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,206 @@
+/* mmload's run: options, participants (sockets, SRTP sessions), the I/O
+ * threads, the control path (mmdp's agent socket or mmctld's REST API)
+ * and the report. See tools/load/main.c for the order of things.
+ *
+ * Threads: the main thread sets up, prints progress, mutes and unmutes,
+ * and writes the report; each I/O thread owns a set of participants (their
+ * sockets, SRTP sessions, streams and received flows) and sends and
+ * receives for them. What the main thread reads while they run (counters,
+ * histograms, timelines) is written with relaxed atomic stores
+ * (ld_ctr_add); everything else is read only after they are joined.
+ *
+ * Mutes: the main thread moves a stream to LD_PHASE_UNCERTAIN, waits
+ * LD_MUTE_MARGIN_MS so that whatever was sent before has been through mmdp,
+ * asks for the mute (or unmute) and, once it is acknowledged (mmdp replies
+ * after an RCU grace period, mmctld after mmdp did), moves it to
+ * LD_PHASE_MUTED (or back to LD_PHASE_EXPECTED). Packets carry the phase
+ * they were sent in, so a receiver knows which it must get (EXPECTED), may
+ * get (UNCERTAIN) or must not (MUTED: a misdelivery). */
+#ifndef MM_LOAD_RUN_H
+#define MM_LOAD_RUN_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include "tools/load/load.h"
+#include "tools/sim/sim.h"
+
+#define LD_MUTE_MARGIN_MS 50
+#define LD_TX_BATCH 64
+#define LD_RX_BATCH 32
+#define LD_RX_BUF 2048
+#define LD_NAME_MAX 80
+
+struct ld_opts {
+	struct ld_conf conf;
+	const char *socket;    /* mmdp's agent socket */
+	const char *mmctld;    /* base URL of mmctld, e.g. http://127.0.0.1:8080 */
+	const char *token;     /* operator or tenant token for mmctld */
+	const char *report;    /* JSON report file */
+	const char *prefix;    /* room and endpoint names */
+	int cpus[2], n_cpus;   /* --cpu: I/O thread i runs on cpus[i % n_cpus] */
+	enum mm_srtp_profile srtp;
+	bool srtp_set;         /* --srtp given */
+	int family;            /* 4, 6, or 0 for mixed */
+	int duration, warmup, threads;
+	double max_loss;       /* percent */
+	bool json, per_stream, mute_one, keep, quiet;
+	uint16_t client_port, server_port;
+};
+
+/* Parse argv; 0, 1 after --help (printed), or -EINVAL (message printed). */
+int ld_opts_parse(int argc, char **argv, struct ld_opts *o);
+void ld_usage(FILE *f);
+
+struct ld_part {
+	uint32_t id, room, slot;
+	char name[LD_NAME_MAX];
+	char netns[64];
+	char addr[64];
+	uint16_t port;
+	char mac[18];
+	char server_addr[64]; /* mmdp's address and port for this participant */
+	uint16_t server_port;
+	struct sockaddr_storage server;
+	socklen_t server_len;
+	int fd;
+	uint32_t thread;
+	bool audio_muted;
+	/* SRTP: key_in protects what it sends (mmdp's in_key for it), key_out
+	 * unprotects what it receives. */
+	enum mm_srtp_profile srtp;
+	struct mm_srtp_keys key_in, key_out;
+	struct mm_srtp *tx, *rx;
+	char ctl_id[64];      /* mmctld's participant id */
+	char *ctl_token;      /* its participant token (malloc'd) */
+};
+
+/* A stream at its sender. phase: written by the main thread, read by the
+ * sender's thread (relaxed atomics). The rest: the sender's thread. */
+struct ld_sstate {
+	struct ld_gen gen;
+	uint8_t phase;
+	uint64_t sent_total;            /* warmup included */
+	uint64_t sent[LD_PHASES];       /* sent in the measured window, by phase */
+	uint64_t sent_bytes[LD_PHASES]; /* UDP payload bytes (SRTP included) */
+	uint64_t send_errors;
+};
+
+/* One second of one thread (seconds since t0). sent, copies: by send time;
+ * rx_unique: expected packets by their send time; rx: datagrams by arrival. */
+struct ld_tline {
+	uint64_t sent, copies, rx_unique, rx;
+};
+
+struct ld_tstats {
+	uint64_t tx_pkts, tx_bytes, tx_errors;   /* everything sent, warmup included */
+	uint64_t lag_max_ns, late_events, skipped_events;
+	uint64_t rx_datagrams, rx_bytes;         /* everything received */
+	uint64_t rx_pkts[LD_KINDS], rx_kbytes[LD_KINDS]; /* measured, expected, first copies */
+	uint64_t mis[LD_MIS__COUNT];
+	uint64_t corrupt, foreign, wrong_source;
+	uint64_t srtp_auth, srtp_replay, srtp_other;
+	uint64_t dups, reordered, seq_mismatch, rx_uncertain;
+};
+
+struct ld_run;
+
+struct ld_thread {
+	struct ld_run *R;
+	int idx;
+	pthread_t th;
+	bool started;
+	int epfd;
+	uint32_t *parts;
+	uint32_t n_parts;
+	struct ld_sched sched;
+	struct ld_tstats st __attribute__((aligned(64)));
+	struct ld_hist hist; /* one-way latency, ns, measured expected packets */
+	struct ld_tline *tl;
+	uint32_t n_secs;
+	uint8_t (*txbuf)[LD_PKT_BUF];
+	uint8_t (*rxbuf)[LD_RX_BUF];
+	int error;
+};
+
+/* A way to set up the meeting. */
+struct ld_control {
+	const char *name;
+	int (*setup)(struct ld_run *R);
+	/* Mute or unmute the audio of participant p; returns once it applies. */
+	int (*mute)(struct ld_run *R, uint32_t p, bool muted);
+	void (*teardown)(struct ld_run *R);
+};
+extern const struct ld_control ld_control_agent; /* control_agent.c */
+extern const struct ld_control ld_control_rest;  /* control_rest.c */
+
+struct ld_mute_event {
+	uint32_t part;
+	bool muted;
+	double at_s;     /* since the start of the measured window */
+	double took_ms;  /* request to acknowledgement */
+	int rc;
+};
+
+/* UDP counters of the kernel, summed over the site's host namespaces. */
+struct ld_kstats {
+	bool valid;
+	uint64_t in_datagrams, in_errors, rcvbuf_errors, sndbuf_errors;
+};
+
+struct ld_run {
+	struct ld_opts o;
+	struct ld_scenario sc;
+	struct sim_site site;
+	int addrs_per_host;
+	struct ld_part *parts;
+	struct ld_sstate *ss;     /* per stream */
+	struct ld_flow *flows;    /* [receiver * streams_per_room + room_slot] */
+	struct ld_thread *th;
+	int n_threads;
+	uint64_t t0, t_meas, t_end; /* start of sending, of the measured window, its end */
+	int stop;                 /* atomics: the I/O threads end */
+	const struct ld_control *ctl;
+	void *rest;               /* control_rest.c's state */
+	struct mm_agent_client agent;
+	bool have_agent;
+	json_t *hello;
+	json_t *stats0, *stats1;  /* mmdp's stats.get before and after */
+	struct ld_kstats kst0, kst1; /* before sending, after the drain */
+	struct rusage ru0, ru1;   /* process CPU at t_meas and t_end */
+	uint64_t ru0_ns, ru1_ns;
+	struct ld_mute_event mutes[4];
+	int n_mutes;
+};
+
+/* participants.c: names, addresses, ports, keys, sockets. */
+void ld_room_name(const struct ld_run *R, uint32_t room, char *buf, size_t cap);
+int ld_parts_plan(struct ld_run *R, char *err, size_t errlen);
+int ld_parts_open(struct ld_run *R, char *err, size_t errlen);
+void ld_parts_close(struct ld_run *R);
+/* (Re)create participant p's SRTP sessions from its keys. */
+int ld_part_srtp(struct ld_part *p);
+
+/* kstats.c: read the kernel's UDP counters (enters each host namespace
+ * in turn, from the calling thread). */
+int ld_kstats_read(const struct ld_run *R, struct ld_kstats *k);
+
+/* io.c: the I/O threads. */
+int ld_io_start(struct ld_run *R);
+void ld_io_join(struct ld_run *R);
+void ld_io_free(struct ld_run *R);
+uint64_t ld_now_ns(void);
+
+/* control_agent.c */
+int ld_agent_call(struct ld_run *R, json_t *req, json_t **reply, const char *what);
+json_t *ld_agent_stats(struct ld_run *R);
+
+/* report.c */
+void ld_progress(struct ld_run *R, uint64_t now, uint64_t *prev_tx, uint64_t *prev_rx,
+		 uint64_t *prev_ns);
+json_t *ld_report(struct ld_run *R, bool *pass);
+
+#endif
