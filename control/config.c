@@ -78,6 +78,8 @@ int ctl_config_load(const char *path, struct ctl_config *c, char *err, size_t er
 			rc = config_string(v, key, c->listen, sizeof(c->listen), err, errlen);
 		else if (!strcmp(key, "db"))
 			rc = config_string(v, key, c->db, sizeof(c->db), err, errlen);
+		else if (!strcmp(key, "key_file"))
+			rc = config_string(v, key, c->key_file, sizeof(c->key_file), err, errlen);
 		else if (!strcmp(key, "mmdp_socket"))
 			rc = config_string(v, key, c->mmdp_socket, sizeof(c->mmdp_socket), err, errlen);
 		else if (!strcmp(key, "media_address"))

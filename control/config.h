@@ -11,6 +11,7 @@
 struct ctl_config {
 	char listen[128];            /* "127.0.0.1:8080" or "[::1]:8080" */
 	char db[CTL_PATH_MAX];
+	char key_file[CTL_PATH_MAX]; /* sealing key of secrets at rest; "": db + ".key" */
 	char mmdp_socket[108];       /* sun_path */
 	char media_address[64];      /* mmdp's address participants send to */
 	int port_lo, port_hi;        /* UDP ports given to endpoints */

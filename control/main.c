@@ -13,6 +13,7 @@
 #include "control/api.h"
 #include "control/auth.h"
 #include "control/ctl.h"
+#include "control/sealed.h"
 #include "dataplane/core/srtp.h"
 
 #define TICK_MS 250             /* mmdp reconnect and resync check */
@@ -74,6 +75,38 @@ static void *ticker_main(void *arg)
 		pthread_mutex_unlock(&c->lock);
 	}
 	return NULL;
+}
+
+/* The key that seals the participants' SRTP keys in the database, from its
+ * own file. 0, or the exit code. */
+static int open_secrets(struct ctl *c)
+{
+	uint8_t key[CTL_SEAL_KEY_LEN];
+	char path[CTL_PATH_MAX + 8], err[CTL_PATH_MAX + 128];
+	bool created;
+	if (c->cfg.key_file[0])
+		snprintf(path, sizeof(path), "%s", c->cfg.key_file);
+	else
+		snprintf(path, sizeof(path), "%s.key", c->cfg.db);
+	if (ctl_key_file_load(path, key, &created, err, sizeof(err))) {
+		fprintf(stderr, "mmctld: key file: %s\n", err);
+		return 2;
+	}
+	if (created)
+		fprintf(stderr, "mmctld: made the key file %s (keep it with the database, "
+			"apart from its backups)\n", path);
+	int rc = ctl_store_seal_keys(c->store, key);
+	explicit_bzero(key, sizeof(key));
+	if (rc == -EKEYREJECTED) {
+		fprintf(stderr, "mmctld: the keys in %s do not open with %s: not this "
+			"database's key file\n", c->cfg.db, path);
+		return 1;
+	}
+	if (rc) {
+		fprintf(stderr, "mmctld: cannot seal the keys in %s\n", c->cfg.db);
+		return 1;
+	}
+	return 0;
 }
 
 /* The invite signing key: made once, kept in the store. */
@@ -210,6 +243,8 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	if ((rc = open_secrets(&c)))
+		goto out;
 	if (load_invite_key(&c)) {
 		fprintf(stderr, "mmctld: cannot read or make the invite key in %s\n", c.cfg.db);
 		rc = 1;

@@ -92,6 +92,11 @@ struct ctl_block {
 struct ctl_store;
 
 int ctl_store_open(const char *path, struct ctl_store **out);
+/* From now on the participants' SRTP keys are sealed with key (32 bytes,
+ * control/sealed.h) when stored and opened when read; rows stored without
+ * it are sealed now. -EKEYREJECTED when a stored key does not open with
+ * this key (the key file of another database). */
+int ctl_store_seal_keys(struct ctl_store *s, const uint8_t key[32]);
 void ctl_store_close(struct ctl_store *s);
 
 int ctl_store_begin(struct ctl_store *s);

@@ -4,12 +4,16 @@
 #define CTL_STORE_INTERNAL_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "control/store.h"
 
 struct ctl_store {
 	sqlite3 *db;
+	bool have_seal_key;        /* participants' SRTP keys sealed at rest */
+	uint8_t seal_key[32];
 };
 
 /* SQLite result code to 0 / negative errno. */

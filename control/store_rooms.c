@@ -1,6 +1,8 @@
 /* Rooms, participants and their media ports in SQLite. */
 #include "control/store_internal.h"
 
+#include "control/sealed.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -90,7 +92,38 @@ int ctl_store_room_next_meeting(struct ctl_store *s, const char *id)
 	"ssrc_audio, ssrc_video, srtp_profile, key_in, key_out, joined_at, ssrc_screen, " \
 	"audio_muted, video_muted, unmute_requested, hand_raised_at"
 
-static void store_row_participant(sqlite3_stmt *st, struct ctl_participant *p)
+/* The associated data a participant's key is sealed with: whose and which
+ * direction (a sealed key moved to another row or column does not open). */
+static void key_aad(const char *pid, const char *dir, char *aad, size_t cap)
+{
+	snprintf(aad, cap, "participant:%s/%s", pid, dir);
+}
+
+static int open_key(const struct ctl_store *s, const char *pid, const char *dir,
+		    sqlite3_stmt *st, int col, char *out, size_t cap)
+{
+	char sealed[CTL_SEALED_MAX], aad[CTL_ID_MAX + 32];
+	store_col_text(st, col, sealed, sizeof(sealed));
+	if (!s->have_seal_key || !ctl_is_sealed(sealed)) {
+		/* before store_seal_keys upgraded it: as it was stored */
+		size_t n = strlen(sealed);
+		if (n >= cap)
+			return -EIO;
+		memcpy(out, sealed, n + 1);
+		return 0;
+	}
+	key_aad(pid, dir, aad, sizeof(aad));
+	int rc = ctl_unseal(s->seal_key, aad, sealed, out, cap);
+	if (rc) {
+		fprintf(stderr, "mmctld: participant %s: its %s key does not open with the key "
+			"file (%s)\n", pid, dir, strerror(-rc));
+		out[0] = '\0';
+	}
+	return rc ? -EIO : 0;
+}
+
+static int store_row_participant(const struct ctl_store *s, sqlite3_stmt *st,
+				 struct ctl_participant *p)
 {
 	store_col_text(st, 0, p->id, sizeof(p->id));
 	store_col_text(st, 1, p->room_id, sizeof(p->room_id));
@@ -102,24 +135,111 @@ static void store_row_participant(sqlite3_stmt *st, struct ctl_participant *p)
 	p->ssrc_audio = sqlite3_column_int64(st, 7);
 	p->ssrc_video = sqlite3_column_int64(st, 8);
 	store_col_text(st, 9, p->srtp_profile, sizeof(p->srtp_profile));
-	store_col_text(st, 10, p->key_in, sizeof(p->key_in));
-	store_col_text(st, 11, p->key_out, sizeof(p->key_out));
+	int rc = open_key(s, p->id, "in", st, 10, p->key_in, sizeof(p->key_in));
+	if (!rc)
+		rc = open_key(s, p->id, "out", st, 11, p->key_out, sizeof(p->key_out));
 	p->joined_at = sqlite3_column_int64(st, 12);
 	p->ssrc_screen = sqlite3_column_int64(st, 13);
 	p->audio_muted = sqlite3_column_int(st, 14) != 0;
 	p->video_muted = sqlite3_column_int(st, 15) != 0;
 	p->unmute_requested = sqlite3_column_int(st, 16) != 0;
 	p->hand_raised_at = sqlite3_column_int64(st, 17);
+	return rc;
+}
+
+/* Seal both keys of p (when the store has a key) into in/out. */
+static int seal_keys(const struct ctl_store *s, const char *pid, const char *kin,
+		     const char *kout, char in[CTL_SEALED_MAX], char out[CTL_SEALED_MAX])
+{
+	char aad[CTL_ID_MAX + 32];
+	if (!s->have_seal_key) {
+		snprintf(in, CTL_SEALED_MAX, "%s", kin);
+		snprintf(out, CTL_SEALED_MAX, "%s", kout);
+		return 0;
+	}
+	key_aad(pid, "in", aad, sizeof(aad));
+	int rc = ctl_seal(s->seal_key, aad, kin, in, CTL_SEALED_MAX);
+	key_aad(pid, "out", aad, sizeof(aad));
+	return rc ? rc : ctl_seal(s->seal_key, aad, kout, out, CTL_SEALED_MAX);
+}
+
+/* Seal one stored key in place unless it is sealed already (then it must
+ * open). */
+static int seal_column(const struct ctl_store *s, const char *pid, const char *dir,
+		       char text[CTL_SEALED_MAX])
+{
+	char aad[CTL_ID_MAX + 32], plain[CTL_KEY_B64_MAX];
+	key_aad(pid, dir, aad, sizeof(aad));
+	if (ctl_is_sealed(text))
+		return ctl_unseal(s->seal_key, aad, text, plain, sizeof(plain)) ? -EKEYREJECTED : 0;
+	size_t n = strlen(text);
+	if (n >= sizeof(plain))
+		return -EIO;
+	memcpy(plain, text, n + 1);
+	int rc = ctl_seal(s->seal_key, aad, plain, text, CTL_SEALED_MAX);
+	explicit_bzero(plain, sizeof(plain));
+	return rc;
+}
+
+struct seal_row {
+	char id[CTL_ID_MAX];
+	char in[CTL_SEALED_MAX], out[CTL_SEALED_MAX];
+};
+
+int ctl_store_seal_keys(struct ctl_store *s, const uint8_t key[CTL_SEAL_KEY_LEN])
+{
+	sqlite3_stmt *st = NULL;
+	memcpy(s->seal_key, key, CTL_SEAL_KEY_LEN);
+	s->have_seal_key = true;
+	int rc = store_exec(s, "BEGIN IMMEDIATE");
+	if (rc)
+		return rc;
+	/* Every row must open with this key; rows stored before keys were
+	 * sealed are sealed now. */
+	rc = store_prepare(s, &st, "SELECT id, key_in, key_out FROM participants", "");
+	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+		struct seal_row r;
+		store_col_text(st, 0, r.id, sizeof(r.id));
+		store_col_text(st, 1, r.in, sizeof(r.in));
+		store_col_text(st, 2, r.out, sizeof(r.out));
+		if (ctl_is_sealed(r.in) && ctl_is_sealed(r.out)) {
+			char k[CTL_KEY_B64_MAX];
+			rc = open_key(s, r.id, "in", st, 1, k, sizeof(k));
+			if (!rc)
+				rc = open_key(s, r.id, "out", st, 2, k, sizeof(k));
+			explicit_bzero(k, sizeof(k));
+			if (rc)
+				rc = -EKEYREJECTED;
+			continue;
+		}
+		rc = seal_column(s, r.id, "in", r.in);
+		if (!rc)
+			rc = seal_column(s, r.id, "out", r.out);
+		if (!rc)
+			rc = store_do(s, NULL, "UPDATE participants SET key_in=?, key_out=? WHERE id=?",
+				      "sss", r.in, r.out, r.id);
+	}
+	if (st)
+		sqlite3_finalize(st);
+	if (!rc)
+		rc = store_exec(s, "COMMIT");
+	if (rc)
+		ctl_store_rollback(s);
+	return rc;
 }
 
 int ctl_store_participant_insert(struct ctl_store *s, const struct ctl_participant *p)
 {
+	char kin[CTL_SEALED_MAX], kout[CTL_SEALED_MAX];
+	int rc = seal_keys(s, p->id, p->key_in, p->key_out, kin, kout);
+	if (rc)
+		return rc;
 	return store_do(s, NULL, "INSERT INTO participants(" PART_COLS ") "
 				 "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 				 "sssssiiiisssiiiiii",
 				 p->id, p->room_id, p->display_name, p->role, p->remote_addr,
 				 (int64_t)p->remote_port, (int64_t)p->local_port, p->ssrc_audio,
-				 p->ssrc_video, p->srtp_profile, p->key_in, p->key_out, p->joined_at,
+				 p->ssrc_video, p->srtp_profile, kin, kout, p->joined_at,
 				 p->ssrc_screen, (int64_t)p->audio_muted, (int64_t)p->video_muted,
 				 (int64_t)p->unmute_requested, p->hand_raised_at);
 }
@@ -141,10 +261,9 @@ int ctl_store_participant_get(struct ctl_store *s, const char *id, struct ctl_pa
 	if (rc)
 		return rc;
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		store_row_participant(st, out);
+	int rrc = rc == SQLITE_ROW ? store_row_participant(s, st, out) : 0;
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : store_err(rc);
+	return rc == SQLITE_ROW ? rrc : rc == SQLITE_DONE ? -ENOENT : store_err(rc);
 }
 
 int ctl_store_participant_delete(struct ctl_store *s, const char *id)
@@ -179,8 +298,9 @@ int ctl_store_participant_list(struct ctl_store *s, const char *room_id,
 		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct ctl_participant p;
-		store_row_participant(st, &p);
-		int frc = fn(arg, &p);
+		int frc = store_row_participant(s, st, &p);
+		if (!frc)
+			frc = fn(arg, &p);
 		if (frc) {
 			sqlite3_finalize(st);
 			return frc;

@@ -252,6 +252,7 @@ void ctl_store_close(struct ctl_store *s)
 	if (!s)
 		return;
 	sqlite3_close(s->db);
+	explicit_bzero(s->seal_key, sizeof(s->seal_key));
 	free(s);
 }
 

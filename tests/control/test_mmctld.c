@@ -2,9 +2,12 @@
  * file. mmdp's agent socket is a recorder (a test double; see harness.h:
  * the real mmdp + mmctld end-to-end test is the next slice of issue 4). */
 #include <criterion/criterion.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -385,4 +388,116 @@ Test(control, bad_config_exits_2)
 	snprintf(cmd, sizeof(cmd), "%s --config %s/missing.json 2>/dev/null", getenv("MMCTLD"), H.dir);
 	st = system(cmd);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+}
+
+/* The whole file, or "" (owned). */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	*len = 0;
+	if (!f)
+		return calloc(1, 1);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	*len = fread(buf, 1, (size_t)n, f);
+	fclose(f);
+	return buf;
+}
+
+static bool file_has(const char *path, const char *needle)
+{
+	size_t len, nl = strlen(needle);
+	char *b = slurp(path, &len);
+	bool found = false;
+	for (size_t i = 0; !found && i + nl <= len; i++)
+		found = !memcmp(b + i, needle, nl);
+	free(b);
+	return found;
+}
+
+Test(control, srtp_keys_are_sealed_at_rest)
+{
+	json_t *room = create_room("{\"name\":\"m\"}", NULL);
+	const char *rid = json_string_value(json_object_get(room, "id"));
+	json_t *r;
+	cr_assert_eq(join(rid, JOIN_BODY(5004), &r), 201);
+	json_t *srtp = json_object_get(json_object_get(r, "transport"), "srtp");
+	char kin[80], kout[80], path[200], wal[200], key[200];
+	snprintf(kin, sizeof(kin), "%s", json_string_value(json_object_get(srtp, "key_to_server")));
+	snprintf(kout, sizeof(kout), "%s", json_string_value(json_object_get(srtp, "key_from_server")));
+	json_decref(r);
+	json_decref(h_rec_take());
+	/* Neither key is in the database or its WAL, in any form SQLite
+	 * keeps text; the rows hold sealed text. */
+	snprintf(path, sizeof(path), "%s", H.db);
+	snprintf(wal, sizeof(wal), "%s-wal", H.db);
+	cr_assert_not(file_has(path, kin));
+	cr_assert_not(file_has(wal, kin));
+	cr_assert_not(file_has(path, kout));
+	cr_assert_not(file_has(wal, kout));
+	cr_assert_eq(h_db_count(&H, "SELECT count(*) FROM participants WHERE key_in LIKE 'v1:%' "
+				    "AND key_out LIKE 'v1:%'"), 1);
+	/* The key file: next to the database, 0600, 32 bytes. */
+	snprintf(key, sizeof(key), "%s.key", H.db);
+	struct stat st;
+	cr_assert_eq(stat(key, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0600);
+	cr_assert_eq(st.st_size, 32);
+	/* After a restart mmdp gets the keys the participant was given; a
+	 * key stored in the clear (a database from before sealing) is sealed
+	 * on start. */
+	h_stop(&H);
+	sqlite3 *db;
+	char sql[200];
+	cr_assert_eq(sqlite3_open(H.db, &db), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "UPDATE participants SET key_in='%s'", kin);
+	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	cr_assert_eq(h_db_count(&H, "SELECT count(*) FROM participants WHERE key_in LIKE 'v1:%'"), 0);
+	h_start(&H);
+	cr_assert_eq(h_db_count(&H, "SELECT count(*) FROM participants WHERE key_in LIKE 'v1:%'"), 1);
+	json_t *sync = h_rec_wait_op("state.sync", 3000);
+	cr_assert(sync);
+	json_t *es = json_object_get(json_array_get(json_object_get(sync, "endpoints"), 0), "srtp");
+	cr_assert_str_eq(json_string_value(json_object_get(es, "in_key")), kin);
+	cr_assert_str_eq(json_string_value(json_object_get(es, "out_key")), kout);
+	json_decref(sync);
+	json_decref(room);
+}
+
+static int run_mmctld_once(void)
+{
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "timeout 10 %s --config %s --create-operator-token "
+		 ">/dev/null 2>&1", getenv("MMCTLD"), H.config);
+	int st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+Test(control, key_file_readable_by_others_or_of_another_database_is_refused)
+{
+	json_t *room = create_room("{\"name\":\"m\"}", NULL);
+	json_t *r;
+	cr_assert_eq(join(json_string_value(json_object_get(room, "id")), JOIN_BODY(5004), &r), 201);
+	json_decref(r);
+	json_decref(room);
+	h_stop(&H);
+	char key[200];
+	snprintf(key, sizeof(key), "%s.key", H.db);
+	cr_assert_eq(chmod(key, 0644), 0);
+	cr_assert_eq(run_mmctld_once(), 2, "a key file others may read: bad config");
+	cr_assert_eq(chmod(key, 0600), 0);
+	cr_assert_eq(run_mmctld_once(), 0, "the right key file");
+	/* Another database's key file: refused, and nothing is changed. */
+	FILE *f = fopen(key, "wb");
+	for (int i = 0; i < 32; i++)
+		fputc(i * 7 + 1, f);
+	fclose(f);
+	cr_assert_eq(run_mmctld_once(), 1);
+	cr_assert_eq(h_db_count(&H, "SELECT count(*) FROM participants WHERE key_in LIKE 'v1:%'"), 1);
+	cr_assert_eq(truncate(key, 31), 0);
+	cr_assert_eq(run_mmctld_once(), 2, "a key file of the wrong size");
 }
