@@ -2,6 +2,11 @@
  * process pinned), attach and detach it, configure it, keep its allowlist
  * and blocklists, and read its counters. See docs/xdp-guard.md.
  *
+ * Two files: guard.c (loading, attaching: needs the skeleton that clang and
+ * bpftool build) and guard_maps.c (everything else: libbpf only), which a
+ * manager of a program loaded by someone else (mmdp under DPDK's
+ * xdp_prog=) can link alone.
+ *
  * Functions return 0 or a negative errno. Loading needs CAP_BPF and
  * CAP_NET_ADMIN (root); so does every map access through pinned maps. */
 #ifndef MM_GUARD_H
@@ -61,6 +66,12 @@ int mm_guard_open_pinned(const char *pin_dir, struct mm_guard **out);
 /* Release the handles. Pins and an attached program stay. */
 void mm_guard_close(struct mm_guard *g);
 
+/* Is the XDP program attached to ifindex (any mode) one that uses these
+ * maps (the same mmg_config map)? 0 yes; -ENOENT no program attached (or
+ * g has no maps); -ESRCH another program, or the guard with other maps
+ * (pinned elsewhere, another bpffs). */
+int mm_guard_check_attached(struct mm_guard *g, int ifindex);
+
 /* The program's fd, or -ENOENT if opened from pins. */
 int mm_guard_prog_fd(const struct mm_guard *g);
 int mm_guard_map_fd(const struct mm_guard *g, enum mm_guard_map m);
@@ -85,7 +96,20 @@ int mm_guard_allow_del(struct mm_guard *g, const struct mm_guard_tuple *t);
 /* Kicked 5-tuples (mmdp's block.put). ttl_seconds 0 = until deleted.
  * Putting one again only moves its expiry; its counters go on. */
 int mm_guard_kick_put(struct mm_guard *g, const struct mm_guard_tuple *t, uint32_t ttl_seconds);
+/* The same with an absolute expiry on mm_guard_now_ns's clock (0 = never). */
+int mm_guard_kick_put_until(struct mm_guard *g, const struct mm_guard_tuple *t, uint64_t expires_ns);
 int mm_guard_kick_del(struct mm_guard *g, const struct mm_guard_tuple *t);
+
+/* Call fn for every 5-tuple of the allowlist (MM_GUARD_M_ALLOW) or of the
+ * kicked list (MM_GUARD_M_KICKED), from a snapshot of the keys taken
+ * first (fn may delete them). Stops at fn's first non-zero return and
+ * returns it. */
+int mm_guard_tuples(struct mm_guard *g, enum mm_guard_map m,
+		    int (*fn)(void *arg, const struct mm_guard_tuple *t), void *arg);
+
+/* CLOCK_MONOTONIC in ns: the program's clock (bpf_ktime_get_ns), that of
+ * every expires_ns. */
+uint64_t mm_guard_now_ns(void);
 
 /* Banned source prefixes. Host bits are cleared. */
 int mm_guard_prefix_put(struct mm_guard *g, const struct mm_guard_prefix *p, uint32_t ttl_seconds);

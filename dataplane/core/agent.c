@@ -189,7 +189,9 @@ static json_t *handle_change(struct mm_agent *a, json_t *req, const char *opname
 			goto out;
 		results = json_array();
 	}
-	rc = mm_agent_run_ops(t, ops, n, results, mm_agent_now(a), e);
+	if (a->guard)
+		a->guard->request_errors = 0;
+	rc = mm_agent_run_ops(a, ops, n, results, strcmp(opname, "state.sync") == 0, e);
 	if (rc == 0 && has_gen == 0)
 		t->generation = gen;
 
@@ -201,6 +203,10 @@ out:
 		return NULL;
 	}
 	json_t *reply = json_pack("{sbsI}", "ok", 1, "generation", (json_int_t)t->generation);
+	if (a->guard && a->guard->request_errors)
+		/* Applied in mmdp all the same (it enforces endpoints and blocks
+		 * itself); the guard is retried until it is back in step. */
+		json_object_set_new(reply, "guard_error", json_string(a->guard->last_error));
 	if (strcmp(opname, "batch") == 0) {
 		json_object_set_new(reply, "results", results);
 	} else {
@@ -216,11 +222,11 @@ static json_t *handle_read(struct mm_agent *a, json_t *req, const char *op, stru
 {
 	struct mm_tables *t = a->t;
 	if (strcmp(op, "hello") == 0)
-		return json_pack("{sbsisIsIsIsIsI}", "ok", 1, "version", MM_AGENT_PROTOCOL_VERSION,
+		return json_pack("{sbsisIsIsIsIsIsb}", "ok", 1, "version", MM_AGENT_PROTOCOL_VERSION,
 				 "generation", (json_int_t)t->generation, "workers",
 				 (json_int_t)t->conf.n_workers, "rooms", (json_int_t)t->n_rooms,
 				 "endpoints", (json_int_t)t->n_endpoints, "blocks",
-				 (json_int_t)t->n_blocks);
+				 (json_int_t)t->n_blocks, "guard", a->guard != NULL);
 	if (strcmp(op, "stats.get") == 0)
 		return mm_agent_stats(a, req, e);
 	if (strcmp(op, "room.list") == 0) {

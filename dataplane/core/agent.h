@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dataplane/core/agent_guard.h"
 #include "dataplane/core/tables.h"
 
 #define MM_AGENT_PROTOCOL_VERSION 1
@@ -19,6 +20,9 @@ struct mm_agent {
 	/* Monotonic nanoseconds for block expiry; NULL: CLOCK_MONOTONIC
 	 * (tests set their own). */
 	uint64_t (*now_ns)(void);
+	/* The XDP guard whose allowlist and kicked list follow the tables
+	 * (agent_guard.h); NULL: none. */
+	struct mm_agent_guard *guard;
 };
 
 /* Handle one request (without its newline). Returns the reply line

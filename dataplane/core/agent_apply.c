@@ -13,6 +13,7 @@
 
 struct view {
 	struct mm_tables *t;
+	const struct mm_agent_guard *guard; /* NULL: none */
 	json_t *rooms; /* name -> [exists, capacity, count] */
 	json_t *eps;   /* name -> [exists, room, keystr] */
 	json_t *keys;  /* keystr -> name | null */
@@ -155,6 +156,8 @@ static int check_op(struct view *v, const struct op *op, struct aerr *e)
 	}
 
 	case OP_EP_PUT: {
+		if (mm_agent_guard_check_ep(v->guard, op, e))
+			return -EINVAL;
 		snprintf(f, sizeof(f), "%sroom", p);
 		if (!view_room(v, op->room, &cap, &count))
 			return mm_agent_fail(e, "not_found", f, "no room %s", op->room);
@@ -174,8 +177,11 @@ static int check_op(struct view *v, const struct op *op, struct aerr *e)
 			exists = false;
 		}
 		if (!exists) {
-			if (v->t->n_endpoints + v->eps_delta >= MM_ENDPOINTS_MAX)
-				return mm_agent_fail(e, "limit", p, "at most %u endpoints", MM_ENDPOINTS_MAX);
+			/* With the guard, every endpoint needs an allowlist entry. */
+			uint32_t max = v->guard ? MM_GUARD_ALLOW_MAX : MM_ENDPOINTS_MAX;
+			if (v->t->n_endpoints + v->eps_delta >= max)
+				return mm_agent_fail(e, "limit", p, "at most %u endpoints%s", max,
+						     v->guard ? " with the XDP guard" : "");
 			v->eps_delta++;
 			view_room_add_count(v, op->room, +1);
 		}
@@ -308,11 +314,15 @@ static int apply_op(struct mm_tables *t, const struct op *op, uint64_t now_ns, s
 	return -EINVAL;
 }
 
-/* Check every op, then apply them all and publish. */
-int mm_agent_run_ops(struct mm_tables *t, struct op *ops, size_t n, json_t *results, uint64_t now_ns,
+/* Check every op, then apply them all, publish, and bring the guard in
+ * step. */
+int mm_agent_run_ops(struct mm_agent *a, struct op *ops, size_t n, json_t *results, bool full_sync,
 		     struct aerr *e)
 {
-	struct view v = {.t = t, .rooms = json_object(), .eps = json_object(), .keys = json_object(),
+	struct mm_tables *t = a->t;
+	uint64_t now_ns = mm_agent_now(a);
+	struct view v = {.t = t, .guard = a->guard, .rooms = json_object(), .eps = json_object(),
+			 .keys = json_object(),
 			 .blocks = {.names = json_object(), .keys = json_object()}};
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
@@ -328,6 +338,8 @@ int mm_agent_run_ops(struct mm_tables *t, struct op *ops, size_t n, json_t *resu
 	if (rc)
 		return rc;
 
+	struct guard_touch touched;
+	mm_agent_guard_collect(a, full_sync ? NULL : ops, full_sync ? 0 : n, &touched);
 	struct mm_garbage g = {0};
 	for (size_t i = 0; i < n; i++) {
 		json_t *res;
@@ -342,6 +354,12 @@ int mm_agent_run_ops(struct mm_tables *t, struct op *ops, size_t n, json_t *resu
 	}
 	if (mm_tables_publish_routes(t, &g) != 0 && rc == 0)
 		rc = mm_agent_fail(e, "internal", "", "out of memory while building routes");
+	/* The guard's lists before the reply: a kick acknowledged is in force
+	 * at XDP. After the tables changed, so that each touched 5-tuple is
+	 * set as the tables have it now. */
+	if (full_sync || rc)
+		touched.oom = true; /* whole lists: after a partial apply too */
+	mm_agent_guard_sync(a, &touched);
 	/* The reply is the acknowledgement: after this grace period no
 	 * worker uses anything the change replaced. */
 	urcu_qsbr_synchronize_rcu();

@@ -149,10 +149,14 @@ void mm_agent_tick(struct mm_agent *a)
 {
 	struct mm_tables *t = a->t;
 	uint64_t now = mm_agent_now(a);
+	mm_agent_guard_tick(a, now); /* retry a failed guard update */
 	if (now < t->blocks_next_expiry)
 		return;
+	struct guard_touch expiring;
+	mm_agent_guard_collect_expiring(a, now, &expiring);
 	struct mm_garbage g = {0};
 	mm_blocks_expire(t, now, &g);
+	mm_agent_guard_sync(a, &expiring); /* the guard's entries go too */
 	mm_garbage_collect(&g, false); /* waits for a grace period if any went */
 }
 

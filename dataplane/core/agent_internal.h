@@ -74,11 +74,35 @@ bool mm_agent_is_local(const struct mm_tables *t, const struct net_addr *a);
 int mm_agent_parse_op(struct mm_tables *t, json_t *o, struct op *op, struct aerr *e);
 
 /* Check every op against the state as the earlier ones leave it; if all
- * pass, apply them, publish the touched routes and wait for a grace
- * period. results (may be NULL) gets one object per op. now_ns is the
- * agent's clock (block expiry). */
-int mm_agent_run_ops(struct mm_tables *t, struct op *ops, size_t n, json_t *results, uint64_t now_ns,
+ * pass, apply them, publish the touched routes, bring the XDP guard's
+ * lists in step (all of them when full_sync: state.sync) and wait for a
+ * grace period. results (may be NULL) gets one object per op. */
+int mm_agent_run_ops(struct mm_agent *a, struct op *ops, size_t n, json_t *results, bool full_sync,
 		     struct aerr *e);
+
+/* The XDP guard (agent_guard.c). Before ops are applied, collect the
+ * 5-tuples they may add or free; after, set each one in the guard's maps
+ * as the tables now have it. */
+struct guard_touch {
+	struct mm_guard_tuple *eps;  /* endpoints' 5-tuples */
+	size_t n_eps, cap_eps;
+	struct mm_block_key *blocks; /* blocks' 5-tuples */
+	size_t n_blocks, cap_blocks;
+	bool oom;                    /* could not record all: resync instead */
+};
+void mm_agent_guard_collect(struct mm_agent *a, const struct op *ops, size_t n,
+			    struct guard_touch *tc);
+/* The blocks that expire at now_ns (before mm_blocks_expire). */
+void mm_agent_guard_collect_expiring(struct mm_agent *a, uint64_t now_ns, struct guard_touch *tc);
+/* Apply and free tc. Returns the number of failed updates. */
+int mm_agent_guard_sync(struct mm_agent *a, struct guard_touch *tc);
+/* Is this endpoint.put acceptable to the guard (local port in its media
+ * range)? */
+int mm_agent_guard_check_ep(const struct mm_agent_guard *g, const struct op *op, struct aerr *e);
+/* Retry a failed synchronisation when due (agent tick). */
+void mm_agent_guard_tick(struct mm_agent *a, uint64_t now_ns);
+/* stats.get's "guard" object (json null without a guard). */
+json_t *mm_agent_guard_stats(struct mm_agent *a);
 
 /* Blocks (agent_block.c): syntax, check against the view, apply, expiry,
  * stats. */

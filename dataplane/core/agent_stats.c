@@ -137,6 +137,7 @@ json_t *mm_agent_stats(struct mm_agent *a, json_t *req, struct aerr *e)
 		mm_agent_fail(e, "internal", "", "out of memory");
 		return NULL;
 	}
-	return json_pack("{sbsIsosososo}", "ok", 1, "generation", (json_int_t)t->generation, "drops",
-			 drops_json(total), "workers", workers, "rooms", rooms, "blocks", blocks);
+	return json_pack("{sbsIsososososo}", "ok", 1, "generation", (json_int_t)t->generation, "drops",
+			 drops_json(total), "workers", workers, "rooms", rooms, "blocks", blocks,
+			 "guard", mm_agent_guard_stats(a));
 }

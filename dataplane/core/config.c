@@ -25,6 +25,85 @@ void mm_config_defaults(struct mm_config *c)
 	c->mbufs = 32768;
 	c->rx_desc = 1024;
 	c->tx_desc = 1024;
+	snprintf(c->guard.pin_dir, sizeof(c->guard.pin_dir), "%s", MM_GUARD_PIN_DIR_DEFAULT);
+	c->guard.s.redirect = true;
+	c->guard.s.known = (struct mm_guard_limit)MM_GUARD_CONF_KNOWN;
+	c->guard.s.unknown = (struct mm_guard_limit)MM_GUARD_CONF_UNKNOWN;
+	c->guard.s.handshake = (struct mm_guard_limit)MM_GUARD_CONF_HANDSHAKE;
+}
+
+/* A guard limit: {"pps":N,"burst":N,"bytes_per_s":N,"byte_burst":N}, each
+ * optional (keeps the default); a rate needs a burst. */
+static int parse_limit(json_t *o, const char *name, struct mm_guard_limit *l, char *err, size_t n)
+{
+	if (!json_is_object(o))
+		return cfg_fail(err, n, "guard.%s must be an object", name);
+	const char *key;
+	json_t *v;
+	json_object_foreach(o, key, v) {
+		uint64_t *dst = strcmp(key, "pps") == 0           ? &l->pps
+				: strcmp(key, "burst") == 0       ? &l->pkt_burst
+				: strcmp(key, "bytes_per_s") == 0 ? &l->bytes_ps
+				: strcmp(key, "byte_burst") == 0  ? &l->byte_burst
+								  : NULL;
+		if (!dst)
+			return cfg_fail(err, n, "unknown key guard.%s.%s", name, key);
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > (json_int_t)1e12)
+			return cfg_fail(err, n, "guard.%s.%s must be an integer in 0..10^12", name, key);
+		*dst = (uint64_t)json_integer_value(v);
+	}
+	if ((l->pps && !l->pkt_burst) || (l->bytes_ps && !l->byte_burst))
+		return cfg_fail(err, n, "guard.%s: a rate needs a burst of at least 1", name);
+	return 0;
+}
+
+static int parse_guard(json_t *o, struct mm_config *c, char *err, size_t n)
+{
+	struct mm_guard_conf *g = &c->guard;
+	if (!json_is_object(o))
+		return cfg_fail(err, n, "guard must be an object");
+	bool range = false;
+	const char *key;
+	json_t *v;
+	int rc;
+	json_object_foreach(o, key, v) {
+		if (strcmp(key, "pin_dir") == 0) {
+			if (!json_is_string(v) || json_string_value(v)[0] != '/' ||
+			    strlen(json_string_value(v)) >= sizeof(g->pin_dir) - 16)
+				return cfg_fail(err, n, "guard.pin_dir must be an absolute path under 240 bytes");
+			snprintf(g->pin_dir, sizeof(g->pin_dir), "%s", json_string_value(v));
+		} else if (strcmp(key, "port_range") == 0) {
+			json_t *lo = json_array_get(v, 0), *hi = json_array_get(v, 1);
+			if (!json_is_array(v) || json_array_size(v) != 2 || !json_is_integer(lo) ||
+			    !json_is_integer(hi) || json_integer_value(lo) < 1 ||
+			    json_integer_value(hi) > 65535 ||
+			    json_integer_value(lo) > json_integer_value(hi))
+				return cfg_fail(err, n, "guard.port_range must be [lo, hi] with 1 <= lo <= hi <= 65535");
+			g->s.port_lo = (uint16_t)json_integer_value(lo);
+			g->s.port_hi = (uint16_t)json_integer_value(hi);
+			range = true;
+		} else if (strcmp(key, "redirect") == 0) {
+			if (!json_is_boolean(v))
+				return cfg_fail(err, n, "guard.redirect must be true or false");
+			g->s.redirect = json_is_true(v);
+		} else if (strcmp(key, "known") == 0) {
+			if ((rc = parse_limit(v, key, &g->s.known, err, n)))
+				return rc;
+		} else if (strcmp(key, "unknown") == 0) {
+			if ((rc = parse_limit(v, key, &g->s.unknown, err, n)))
+				return rc;
+		} else if (strcmp(key, "handshake") == 0) {
+			if ((rc = parse_limit(v, key, &g->s.handshake, err, n)))
+				return rc;
+		} else {
+			return cfg_fail(err, n, "unknown key guard.%s", key);
+		}
+	}
+	if (!range)
+		return cfg_fail(err, n, "guard.port_range is required (the media ports of mmdp's endpoints)");
+	g->enabled = true;
+	return 0;
 }
 
 static int parse_ports(json_t *ports, struct mm_config *c, char *err, size_t n)
@@ -116,6 +195,9 @@ int mm_config_load(const char *path, struct mm_config *c, char *err, size_t n)
 				c->rx_desc = x;
 			else
 				c->tx_desc = x;
+		} else if (strcmp(key, "guard") == 0) {
+			if ((rc = parse_guard(v, c, err, n)))
+				goto out;
 		} else {
 			rc = cfg_fail(err, n, "unknown configuration key \"%s\"", key);
 			goto out;

@@ -19,6 +19,9 @@
 #include "dataplane/core/agent_server.h"
 #include "dataplane/core/config.h"
 #include "dataplane/mmdp/worker.h"
+#if MMDP_GUARD
+#include "dataplane/mmdp/guard.h"
+#endif
 
 static volatile int g_stop;
 
@@ -32,7 +35,9 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: mmdp <EAL options> -- --config FILE [--agent-socket PATH]\n"
 		   "  The main lcore serves the agent socket; every other lcore given to EAL\n"
-		   "  (-l) is a forwarding worker with its own RX/TX queue on every port.\n");
+		   "  (-l) is a forwarding worker with its own RX/TX queue on every port.\n"
+		   "  With \"guard\" in the configuration, the AF_XDP vdev must load the XDP\n"
+		   "  guard: xdp_prog=<libdir>/mobifone-meeting/guard.bpf.o (docs/xdp-guard.md).\n");
 }
 
 static int port_setup(uint16_t port, uint16_t n_queues, const struct mm_config *cfg,
@@ -85,6 +90,15 @@ static int port_setup(uint16_t port, uint16_t n_queues, const struct mm_config *
 	fprintf(stderr, "mmdp: port %u: %s, MAC " RTE_ETHER_ADDR_PRT_FMT ", %u queue(s), workers 0x%x\n",
 		port, info.driver_name, RTE_ETHER_ADDR_BYTES(&mac), n_queues, pc->worker_mask);
 	return 0;
+}
+
+/* Stop and close every port (an AF_XDP port detaches its XDP program). */
+static void ports_close(uint16_t n_ports)
+{
+	for (uint16_t p = 0; p < n_ports; p++) {
+		rte_eth_dev_stop(p);
+		rte_eth_dev_close(p);
+	}
 }
 
 static int mkdir_parent(const char *path)
@@ -174,6 +188,23 @@ int main(int argc, char **argv)
 		}
 	}
 
+#if MMDP_GUARD
+	struct mmdp_guard *guard = NULL;
+	if (cfg.guard.enabled && mmdp_guard_start(&cfg, n_ports, &guard) != 0) {
+		ports_close(n_ports);
+		rte_eal_cleanup();
+		return 1;
+	}
+#else
+	if (cfg.guard.enabled) {
+		fprintf(stderr, "mmdp: the configuration has a \"guard\" but mmdp was built without\n"
+				"  libbpf (apt-get install libbpf-dev, then rebuild)\n");
+		ports_close(n_ports);
+		rte_eal_cleanup();
+		return 1;
+	}
+#endif
+
 	static struct mm_tables tables;
 	if (mm_tables_init(&tables, &cfg.dp) != 0) {
 		fprintf(stderr, "mmdp: out of memory\n");
@@ -203,6 +234,10 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	urcu_qsbr_register_thread();
+#if MMDP_GUARD
+	if (guard)
+		mmdp_guard_attach_agent(guard, &agent); /* before any request */
+#endif
 	id = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore)
 		rte_eal_remote_launch(mmdp_worker_main, &workers[id++], lcore);
@@ -225,10 +260,10 @@ int main(int argc, char **argv)
 	rte_eal_mp_wait_lcore();
 	fprintf(stderr, "mmdp: stopping\n");
 
-	for (uint16_t p = 0; p < n_ports; p++) {
-		rte_eth_dev_stop(p);
-		rte_eth_dev_close(p);
-	}
+	ports_close(n_ports);
+#if MMDP_GUARD
+	mmdp_guard_stop(guard, &agent);
+#endif
 	for (unsigned w = 0; w < n_workers; w++)
 		mmdp_worker_fini(&workers[w]);
 	rte_free(workers);

@@ -70,6 +70,11 @@ static json_t *endpoint_json(const struct ld_run *R, const struct ld_part *p, bo
 			      p->name, "room", room, "local", "addr", p->server_addr, "port",
 			      (int)p->server_port, "remote", "addr", p->addr, "port", (int)p->port,
 			      "audio_muted", audio_muted, "video_muted", false, "streams", streams);
+	/* memif: the participants sit behind mmload's port; tell mmdp its MAC. */
+	if (o && R->o.io == LD_IO_MEMIF && json_object_set_new(o, "mac", json_string(p->mac)) != 0) {
+		json_decref(o);
+		return NULL;
+	}
 	if (o && p->srtp != MM_SRTP_NONE && json_object_set_new(o, "srtp", srtp_json(p)) != 0) {
 		json_decref(o);
 		return NULL;

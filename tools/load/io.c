@@ -1,22 +1,19 @@
 /* The I/O threads: each sends the streams of its participants on their
- * schedules (sendmmsg per socket, SRTP protect in place in the batch
- * buffers) and receives on their sockets (epoll, recvmmsg), checking every
- * packet (tools/load/rx.c). */
+ * schedules (SRTP protect in place in the backend's buffers) and receives
+ * between sends, checking every packet (tools/load/rx.c). How packets
+ * leave and come back is the backend's (struct ld_io): the kernel's
+ * sockets (io_kernel.c) or a DPDK memif port (io_memif.c). */
 #include "tools/load/run.h"
 
 #include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <time.h>
-#include <unistd.h>
-
-#include "tools/load/io_priv.h"
 
 #define SKIP_LAG_NS 1000000000ull /* an event later than this is skipped, not sent */
 #define LATE_NS 1000000ull        /* an event later than this counts as late */
-#define IDLE_WAIT_NS 50000000ull  /* longest sleep: the stop flag is checked this often */
+#define IDLE_WAIT_NS 50000000ull  /* longest wait: the stop flag is checked this often */
 #define SEND_SLICE_NS 500000ull   /* longest stretch of sending before receiving */
 
 uint64_t ld_now_ns(void)
@@ -26,22 +23,7 @@ uint64_t ld_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-struct txmeta {
-	uint32_t stream;
-	uint8_t phase;
-	uint32_t len;
-	uint64_t send_ns;
-};
-
-struct txb {
-	int fd;
-	uint32_t n;
-	struct mmsghdr msg[LD_TX_BATCH];
-	struct iovec iov[LD_TX_BATCH];
-	struct txmeta meta[LD_TX_BATCH];
-};
-
-static void account_sent(struct ld_thread *T, const struct txmeta *m)
+void ld_io_sent(struct ld_thread *T, const struct ld_txmeta *m)
 {
 	struct ld_run *R = T->R;
 	struct ld_sstate *ss = &R->ss[m->stream];
@@ -60,37 +42,27 @@ static void account_sent(struct ld_thread *T, const struct txmeta *m)
 	}
 }
 
-static void flush(struct ld_thread *T, struct txb *b)
+void ld_io_unsent(struct ld_thread *T, const struct ld_txmeta *m)
 {
-	uint32_t done = 0;
-	int again = 0;
-	while (done < b->n) {
-		int r = sendmmsg(b->fd, b->msg + done, b->n - done, 0);
-		if (r > 0) {
-			done += (uint32_t)r;
-			continue;
-		}
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && (errno == EAGAIN || errno == ENOBUFS) && again++ < 3)
-			continue;
-		break;
-	}
-	for (uint32_t i = 0; i < b->n; i++) {
-		if (i < done) {
-			account_sent(T, &b->meta[i]);
-		} else {
-			T->R->ss[b->meta[i].stream].send_errors++;
-			ld_ctr_add(&T->st.tx_errors, 1);
-		}
-	}
-	b->n = 0;
+	T->R->ss[m->stream].send_errors++;
+	ld_ctr_add(&T->st.tx_errors, 1);
+}
+
+void ld_io_received(struct ld_thread *T, uint32_t n, uint64_t bytes, uint64_t now)
+{
+	struct ld_run *R = T->R;
+	uint64_t sec = (now - R->t0) / 1000000000u;
+	if (now >= R->t0 && sec < T->n_secs)
+		ld_ctr_add(&T->tl[sec].rx, n);
+	ld_ctr_add(&T->st.rx_datagrams, n);
+	ld_ctr_add(&T->st.rx_bytes, bytes);
 }
 
 /* Build, protect and queue the packets of one event of stream id. */
-static void send_event(struct ld_thread *T, struct txb *b, uint32_t id, uint64_t now)
+static void send_event(struct ld_thread *T, uint32_t id, uint64_t now)
 {
 	struct ld_run *R = T->R;
+	const struct ld_io *io = R->io;
 	const struct ld_stream *s = &R->sc.streams[id];
 	struct ld_sstate *ss = &R->ss[id];
 	struct ld_part *p = &R->parts[s->part];
@@ -98,34 +70,33 @@ static void send_event(struct ld_thread *T, struct txb *b, uint32_t id, uint64_t
 	ld_gen_plan(&R->sc, s, &ss->gen, &ev);
 	uint8_t phase = __atomic_load_n(&ss->phase, __ATOMIC_RELAXED);
 	for (uint32_t k = 0; k < ev.npkts; k++) {
-		if (b->n == LD_TX_BATCH || (b->n && b->fd != p->fd))
-			flush(T, b);
-		uint32_t i = b->n;
-		uint8_t *buf = T->txbuf[i];
+		struct ld_txmeta m = {.stream = id, .phase = phase, .send_ns = now};
+		uint8_t *buf = io->tx_buf(T, p);
+		if (!buf) {
+			/* Use up the packet's index and sequence number all the
+			 * same: the receivers count it lost, as on a real path. */
+			uint8_t scratch[LD_PKT_BUF];
+			(void)ld_gen_packet(&R->sc, s, &ss->gen, &ev, k, phase, now, scratch,
+					    sizeof(scratch));
+			ld_io_unsent(T, &m);
+			continue;
+		}
 		int n = ld_gen_packet(&R->sc, s, &ss->gen, &ev, k, phase, now, buf, LD_PKT_BUF);
 		size_t len = n > 0 ? (size_t)n : 0;
 		if (n < 0 || (p->tx && mm_srtp_protect(p->tx, buf, &len, LD_PKT_BUF) != 0)) {
-			ss->send_errors++;
-			ld_ctr_add(&T->st.tx_errors, 1);
+			ld_io_unsent(T, &m);
 			continue;
 		}
-		b->iov[i] = (struct iovec){.iov_base = buf, .iov_len = len};
-		b->msg[i].msg_hdr = (struct msghdr){.msg_name = &p->server,
-						    .msg_namelen = p->server_len,
-						    .msg_iov = &b->iov[i],
-						    .msg_iovlen = 1};
-		b->meta[i] = (struct txmeta){.stream = id, .phase = phase, .len = (uint32_t)len,
-					     .send_ns = now};
-		b->fd = p->fd;
-		b->n++;
+		m.len = (uint32_t)len;
+		io->tx_push(T, p, len, &m);
 	}
 	ld_gen_advance(s, &ss->gen, &ev);
 }
 
 /* Send the events due by now (and not past the end), for at most
  * SEND_SLICE_NS: then the caller receives, so that a generator that falls
- * behind still reads its sockets. Returns true when events are still due. */
-static bool send_due(struct ld_thread *T, struct txb *b)
+ * behind still reads. Returns true when events are still due. */
+static bool send_due(struct ld_thread *T)
 {
 	struct ld_run *R = T->R;
 	struct ld_sched_item it;
@@ -151,12 +122,11 @@ static bool send_due(struct ld_thread *T, struct txb *b)
 			ld_gen_advance(&R->sc.streams[it.id], &ss->gen, &ev);
 			ld_ctr_add(&T->st.skipped_events, 1);
 		} else {
-			send_event(T, b, it.id, now);
+			send_event(T, it.id, now);
 		}
 		ld_sched_retime(&T->sched, ss->gen.next_ns);
 	}
-	if (b->n)
-		flush(T, b);
+	R->io->tx_flush(T);
 	return more;
 }
 
@@ -164,14 +134,10 @@ static void *io_main(void *arg)
 {
 	struct ld_thread *T = arg;
 	struct ld_run *R = T->R;
-	struct txb *b = calloc(1, sizeof(*b));
-	struct epoll_event evs[64];
-	if (!b) {
-		T->error = -ENOMEM;
-		return NULL;
-	}
-	while (!__atomic_load_n(&R->stop, __ATOMIC_RELAXED)) {
-		bool more = send_due(T, b);
+	if (R->io->thread_start)
+		R->io->thread_start(T);
+	while (!__atomic_load_n(&R->stop, __ATOMIC_RELAXED) && !T->error) {
+		bool more = send_due(T);
 		uint64_t now = ld_now_ns(), wait = IDLE_WAIT_NS;
 		struct ld_sched_item it;
 		if (more)
@@ -180,17 +146,10 @@ static void *io_main(void *arg)
 			wait = it.at > now ? it.at - now : 0;
 		if (wait > IDLE_WAIT_NS)
 			wait = IDLE_WAIT_NS;
-		struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000u),
-				      .tv_nsec = (long)(wait % 1000000000u)};
-		int n = epoll_pwait2(T->epfd, evs, 64, &ts, NULL);
-		if (n < 0 && errno != EINTR) {
-			T->error = -errno;
-			break;
-		}
-		for (int i = 0; i < n; i++)
-			ld_rx_drain(T, &R->parts[evs[i].data.u32]);
+		R->io->rx_wait(T, wait);
 	}
-	free(b);
+	if (R->io->thread_stop)
+		R->io->thread_stop(T);
 	return NULL;
 }
 
@@ -198,9 +157,6 @@ static int thread_init(struct ld_run *R, struct ld_thread *T, int idx)
 {
 	T->R = R;
 	T->idx = idx;
-	T->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (T->epfd < 0)
-		return -errno;
 	ld_hist_reset(&T->hist);
 	T->n_secs = (uint32_t)(R->o.warmup + R->o.duration + 4);
 	T->tl = calloc(T->n_secs, sizeof(*T->tl));
@@ -215,16 +171,13 @@ static int thread_init(struct ld_run *R, struct ld_thread *T, int idx)
 		if (p->thread != (uint32_t)idx)
 			continue;
 		T->parts[T->n_parts++] = i;
-		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = i};
-		if (epoll_ctl(T->epfd, EPOLL_CTL_ADD, p->fd, &ev) < 0)
-			return -errno;
 		for (uint32_t s = R->sc.part_first[i]; s < R->sc.part_first[i + 1]; s++) {
 			ld_gen_init(&R->sc.streams[s], &R->ss[s].gen, R->t0);
 			if ((rc = ld_sched_push(&T->sched, R->ss[s].gen.next_ns, s)) != 0)
 				return rc;
 		}
 	}
-	return 0;
+	return R->io->thread_init ? R->io->thread_init(T) : 0;
 }
 
 int ld_io_start(struct ld_run *R)
@@ -272,8 +225,8 @@ void ld_io_free(struct ld_run *R)
 {
 	for (int i = 0; R->th && i < R->n_threads; i++) {
 		struct ld_thread *T = &R->th[i];
-		if (T->epfd >= 0)
-			close(T->epfd);
+		if (R->io && R->io->thread_fini)
+			R->io->thread_fini(T);
 		ld_sched_free(&T->sched);
 		free(T->tl);
 		free(T->parts);

@@ -1,11 +1,14 @@
-/* mmload: the load and capacity tool (issue 5), kernel-socket mode.
+/* mmload: the load and capacity tool (issue 5).
  *
- * Order of things: options and the site (MMSITE_*); the scenario; mmdp's
- * agent socket (hello, stats.get before); the participants' addresses and
- * keys; the meeting set up (agent or mmctld); sockets and SRTP sessions;
- * the I/O threads; warmup, the measured window (progress once a second,
- * --mute-one's mute and unmute), the drain; stats.get after; the report;
- * the rooms removed. See tools/load/run.h for threads and mutes. */
+ * Order of things: options; the site (MMSITE_*, kernel mode) or the EAL
+ * and the memif port (memif mode); mmdp's agent socket (hello). Then one
+ * run (ld_run_once), or with --find-max a run per trial of the search
+ * (tools/load/findmax.c). A run: the scenario; stats.get before; the
+ * participants' addresses and keys; the meeting set up (agent or mmctld);
+ * SRTP sessions and the backend's sockets; the I/O threads; warmup, the
+ * measured window (progress once a second, --mute-one's mute and unmute),
+ * the drain; stats.get after; the report; the rooms removed. See
+ * tools/load/run.h for threads, mutes and backends. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -158,16 +161,43 @@ static void summary(const json_t *j)
 				"(the generator, not mmdp, was too slow)\n", (long long)k);
 }
 
+/* Once per process. */
 static int prepare(struct ld_run *R)
 {
-	char err[256];
-	const char *a = getenv("MMSITE_ADDRS_PER_HOST");
-	if (sim_site_from_env(&R->site, err, sizeof(err)) != 0) {
-		fprintf(stderr, "mmload: %s\n", err);
-		return -ENOENT;
+	char err[256] = "";
+	if (R->o.io == LD_IO_KERNEL) {
+		const char *a = getenv("MMSITE_ADDRS_PER_HOST");
+		if (sim_site_from_env(&R->site, err, sizeof(err)) != 0) {
+			fprintf(stderr, "mmload: %s\n", err);
+			return -ENOENT;
+		}
+		R->addrs_per_host = a && atoi(a) > 0 ? atoi(a) : 1;
+		int rc = sim_site_resolve(&R->site);
+		if (rc) {
+			fprintf(stderr, "mmload: test site: %s\n", strerror(-rc));
+			return rc;
+		}
 	}
-	R->addrs_per_host = a && atoi(a) > 0 ? atoi(a) : 1;
-	if (mm_srtp_global_init() || ld_scenario_build(&R->sc, &R->o.conf))
+	if (mm_srtp_global_init())
+		return -ENOMEM;
+	R->ctl = R->o.mmctld ? &ld_control_rest : &ld_control_agent;
+	if (R->o.socket && connect_agent(R) != 0 && !R->o.mmctld)
+		return -ENOTCONN;
+	if (R->io->init) {
+		int rc = R->io->init(R, err, sizeof(err));
+		if (rc) {
+			fprintf(stderr, "mmload: %s\n", err[0] ? err : strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* The scenario and the per-run state. */
+static int plan(struct ld_run *R)
+{
+	char err[256];
+	if (ld_scenario_build(&R->sc, &R->o.conf))
 		return -ENOMEM;
 	size_t flows = (size_t)R->sc.n_parts * R->sc.streams_per_room;
 	if (flows > MAX_FLOWS) {
@@ -178,12 +208,7 @@ static int prepare(struct ld_run *R)
 	R->flows = calloc(flows, sizeof(*R->flows));
 	if (!R->ss || !R->flows)
 		return -ENOMEM;
-	R->ctl = R->o.mmctld ? &ld_control_rest : &ld_control_agent;
-	if (R->o.socket && connect_agent(R) != 0 && !R->o.mmctld)
-		return -ENOTCONN;
-	int rc = sim_site_resolve(&R->site);
-	if (!rc)
-		rc = ld_parts_plan(R, err, sizeof(err));
+	int rc = ld_parts_plan(R, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "mmload: %s\n", rc == -ENOMEM ? "out of memory" : err);
 		return rc;
@@ -191,57 +216,118 @@ static int prepare(struct ld_run *R)
 	return 0;
 }
 
+/* Free what one run made, so that the next starts clean. */
+static void run_free(struct ld_run *R)
+{
+	if (R->io && R->io->close)
+		R->io->close(R);
+	ld_io_free(R);
+	ld_parts_close(R);
+	json_decref(R->stats0);
+	json_decref(R->stats1);
+	free(R->ss);
+	free(R->flows);
+	ld_scenario_free(&R->sc);
+	R->stats0 = R->stats1 = NULL;
+	R->ss = NULL;
+	R->flows = NULL;
+	memset(&R->sc, 0, sizeof(R->sc));
+	memset(&R->kst0, 0, sizeof(R->kst0));
+	memset(&R->kst1, 0, sizeof(R->kst1));
+	R->n_mutes = 0;
+	R->stop = 0;
+}
+
+int ld_run_once(struct ld_run *R, json_t **report, bool *pass)
+{
+	int status = 2, rc;
+	char err[256] = "";
+	*report = NULL;
+	*pass = false;
+	if (plan(R) != 0)
+		goto out;
+	R->stats0 = ld_agent_stats(R);
+	if (R->ctl->setup(R) != 0 || ld_parts_open(R, err, sizeof(err)) != 0 ||
+	    R->io->open(R, err, sizeof(err)) != 0) {
+		if (err[0])
+			fprintf(stderr, "mmload: %s\n", err);
+		goto teardown;
+	}
+	R->t0 = ld_now_ns() + 100000000u;
+	R->t_meas = R->t0 + (uint64_t)R->o.warmup * 1000000000u;
+	R->t_end = R->t_meas + (uint64_t)R->o.duration * 1000000000u;
+	if (!R->o.quiet)
+		fprintf(stderr, "mmload: %d rooms x %d participants, %u streams, %s, set up through %s, "
+			"%s I/O; %d s warmup + %d s\n", R->o.conf.rooms, R->o.conf.participants,
+			R->sc.n_streams,
+			R->parts[0].srtp ? mm_srtp_profile_name(R->parts[0].srtp) : "plain RTP",
+			R->ctl->name, R->io->name, R->o.warmup, R->o.duration);
+	if (R->io->stats)
+		R->io->stats(R, 0);
+	if ((rc = ld_io_start(R)) != 0) {
+		fprintf(stderr, "mmload: I/O threads: %s\n", strerror(-rc));
+		ld_io_join(R);
+		goto teardown;
+	}
+	run(R);
+	ld_io_join(R);
+	if (R->io->stats)
+		R->io->stats(R, 1);
+	R->stats1 = ld_agent_stats(R);
+	json_t *rep = ld_report(R, pass);
+	if (rep && g_stop) {
+		json_object_set_new(rep, "interrupted", json_true());
+		json_object_set_new(rep, "pass", json_false());
+		*pass = false;
+	}
+	if (!rep)
+		fprintf(stderr, "mmload: cannot build the report\n");
+	else
+		status = *pass ? 0 : 1;
+	*report = rep;
+teardown:
+	R->ctl->teardown(R);
+out:
+	run_free(R);
+	return status;
+}
+
+bool ld_interrupted(void)
+{
+	return g_stop != 0;
+}
+
 int main(int argc, char **argv)
 {
-	struct ld_run R;
-	memset(&R, 0, sizeof(R));
+	static struct ld_run R;
 	R.agent.fd = -1;
 	int rc = ld_opts_parse(argc, argv, &R.o);
 	if (rc)
 		return rc == 1 ? 0 : (fprintf(stderr, "(mmload --help for the options)\n"), 2);
 	R.n_threads = R.o.threads;
-	int status = 2;
-	char err[256] = "";
-	if (prepare(&R) != 0)
-		goto out;
-	R.stats0 = ld_agent_stats(&R);
-	if (R.ctl->setup(&R) != 0 || ld_parts_open(&R, err, sizeof(err)) != 0) {
-		if (err[0])
-			fprintf(stderr, "mmload: %s\n", err);
-		goto teardown;
+#if LD_HAVE_DPDK
+	R.io = R.o.io == LD_IO_MEMIF ? &ld_io_memif : &ld_io_kernel;
+#else
+	if (R.o.io == LD_IO_MEMIF) {
+		fprintf(stderr, "mmload: built without DPDK: no --io memif\n");
+		return 2;
 	}
+	R.io = &ld_io_kernel;
+#endif
+	int status = 2;
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	R.t0 = ld_now_ns() + 100000000u;
-	R.t_meas = R.t0 + (uint64_t)R.o.warmup * 1000000000u;
-	R.t_end = R.t_meas + (uint64_t)R.o.duration * 1000000000u;
-	if (!R.o.quiet)
-		fprintf(stderr, "mmload: %d rooms x %d participants, %u streams, %s, set up through %s; "
-			"%d s warmup + %d s\n", R.o.conf.rooms, R.o.conf.participants, R.sc.n_streams,
-			R.parts[0].srtp ? mm_srtp_profile_name(R.parts[0].srtp) : "plain RTP",
-			R.ctl->name, R.o.warmup, R.o.duration);
-	(void)ld_kstats_read(&R, &R.kst0);
-	if ((rc = ld_io_start(&R)) != 0) {
-		fprintf(stderr, "mmload: I/O threads: %s\n", strerror(-rc));
-		ld_io_join(&R);
-		goto teardown;
+	if (prepare(&R) != 0)
+		goto out;
+	if (R.o.find_max) {
+		status = ld_find_max(&R);
+		goto out;
 	}
-	run(&R);
-	ld_io_join(&R);
-	if (R.kst0.valid)
-		(void)ld_kstats_read(&R, &R.kst1);
-	R.stats1 = ld_agent_stats(&R);
-	bool pass = false;
-	json_t *rep = ld_report(&R, &pass);
-	if (rep && g_stop) {
-		json_object_set_new(rep, "interrupted", json_true());
-		json_object_set_new(rep, "pass", json_false());
-		pass = false;
-	}
-	if (!rep)
-		fprintf(stderr, "mmload: cannot build the report\n");
-	else {
+	bool pass;
+	json_t *rep = NULL;
+	status = ld_run_once(&R, &rep, &pass);
+	if (rep) {
 		if (R.o.report && json_dump_file(rep, R.o.report, JSON_INDENT(1)) != 0)
 			fprintf(stderr, "mmload: cannot write %s\n", R.o.report);
 		if (R.o.json) {
@@ -249,21 +335,13 @@ int main(int argc, char **argv)
 			fputc('\n', stdout);
 		}
 		summary(rep);
-		status = pass ? 0 : 1;
 	}
 	json_decref(rep);
-teardown:
-	R.ctl->teardown(&R);
 out:
-	ld_io_free(&R);
-	ld_parts_close(&R);
+	if (R.io && R.io->fini)
+		R.io->fini(&R);
 	if (R.have_agent)
 		sim_agent_close(&R.agent);
 	json_decref(R.hello);
-	json_decref(R.stats0);
-	json_decref(R.stats1);
-	free(R.ss);
-	free(R.flows);
-	ld_scenario_free(&R.sc);
 	return status;
 }

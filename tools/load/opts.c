@@ -52,6 +52,31 @@ void ld_usage(FILE *f)
 "                         measured window and unmute it at two thirds, through the\n"
 "                         setup path; what it sends while muted must reach nobody\n"
 "  --max-loss PCT         highest loss that passes, percent (0.01)\n"
+"I/O (--io):\n"
+"  --io kernel            UDP sockets in the test site's host namespaces (default)\n"
+"  --io memif             mmload is a DPDK process with a net_memif client port on\n"
+"                         mmdp's memif server port and writes the frames itself:\n"
+"  --memif PATH           the memif socket of mmdp's --vdev net_memif0,role=server,\n"
+"                         socket=PATH,socket-abstract=no\n"
+"  --eal \"ARGS\"           more EAL arguments (default: -l 0 --in-memory --no-pci)\n"
+"  --mac MAC              mmload's memif MAC, every participant's next hop, given\n"
+"                         to mmdp in endpoint.put (02:6d:6d:10:00:01)\n"
+"  --dp-mac MAC           mmdp's memif MAC (default $MMSITE_DP_MAC or 02:6d:6d:00:00:01)\n"
+"  --dp-ip4 A --dp-ip6 A  mmdp's addresses on that port (default $MMSITE_DP_IP4 or\n"
+"                         198.18.0.1, $MMSITE_DP_IP6 or 2001:2::1); participants are\n"
+"                         198.19.X.Y and 2001:2:0:1::N, port --client-port + index\n"
+"Capacity search (--find-max):\n"
+"  --find-max             binary search (RFC 2544 style) over the number of rooms of\n"
+"                         --participants each, at the scenario's profile, for the\n"
+"                         highest one with loss <= --max-loss and no misdelivery: from\n"
+"                         --rooms, doubling while trials pass, then bisecting\n"
+"  --trial S              seconds measured per trial (10; each after --warmup)\n"
+"  --max-rooms N          upper bound of the search (20000 / participants)\n"
+"  --precision PCT        stop when the bracket is within PCT of its low end (5)\n"
+"  --steps-file FILE      append each step (a JSON line) as the search goes\n"
+"  The report holds every step, the maximum, the full report at the maximum and\n"
+"  \"summary\": one mmdp worker core carries N participants in rooms of M at\n"
+"  profile P. Exit 0 when the search converged on a maximum > 0.\n"
 "Output:\n"
 "  a progress line per second on stderr (--quiet: none); --report FILE writes the\n"
 "  JSON report, --json prints it on stdout, --per-stream adds a line per stream\n"
@@ -86,7 +111,8 @@ enum {
 	O_ROOMS, O_PARTS, O_SPEAKERS, O_TURN, O_DTX, O_LEVEL_ID, O_VIDEO, O_FPS, O_VKBPS,
 	O_KF_INT, O_KF_FACTOR, O_SIMULCAST, O_SCREEN, O_SFPS, O_SKBPS, O_SRTP, O_SEED,
 	O_DURATION, O_WARMUP, O_THREADS, O_MUTE_ONE, O_MAX_LOSS, O_REPORT, O_JSON,
-	O_PER_STREAM, O_QUIET, O_HELP, O_CPU,
+	O_PER_STREAM, O_QUIET, O_HELP, O_CPU, O_IO, O_MEMIF, O_EAL, O_MAC, O_DP_MAC, O_DP_IP4,
+	O_DP_IP6, O_FIND_MAX, O_TRIAL, O_MAX_ROOMS, O_PRECISION, O_STEPS_FILE,
 };
 
 static const struct option longopts[] = {
@@ -107,6 +133,11 @@ static const struct option longopts[] = {
 	{"max-loss", 1, NULL, O_MAX_LOSS}, {"report", 1, NULL, O_REPORT},
 	{"json", 0, NULL, O_JSON}, {"per-stream", 0, NULL, O_PER_STREAM},
 	{"quiet", 0, NULL, O_QUIET}, {"help", 0, NULL, O_HELP}, {"cpu", 1, NULL, O_CPU},
+	{"io", 1, NULL, O_IO}, {"memif", 1, NULL, O_MEMIF}, {"eal", 1, NULL, O_EAL},
+	{"mac", 1, NULL, O_MAC}, {"dp-mac", 1, NULL, O_DP_MAC}, {"dp-ip4", 1, NULL, O_DP_IP4},
+	{"dp-ip6", 1, NULL, O_DP_IP6}, {"find-max", 0, NULL, O_FIND_MAX},
+	{"trial", 1, NULL, O_TRIAL}, {"max-rooms", 1, NULL, O_MAX_ROOMS},
+	{"precision", 1, NULL, O_PRECISION}, {"steps-file", 1, NULL, O_STEPS_FILE},
 	{NULL, 0, NULL, 0},
 };
 
@@ -128,6 +159,26 @@ static int take(struct ld_opts *o, int c, const char *a)
 	case O_MMCTLD: o->mmctld = a; return 0;
 	case O_TOKEN: o->token = a; return 0;
 	case O_REPORT: o->report = a; return 0;
+	case O_MEMIF: o->memif = a; return strlen(a) < 100 ? 0 : -EINVAL;
+	case O_EAL: o->eal = a; return 0;
+	case O_STEPS_FILE: o->steps_file = a; return 0;
+	case O_IO:
+		o->io = !strcmp(a, "kernel") ? LD_IO_KERNEL : !strcmp(a, "memif") ? LD_IO_MEMIF : -1;
+		return o->io < 0 ? -EINVAL : 0;
+	case O_MAC:
+	case O_DP_MAC: {
+		uint8_t m[6];
+		*(c == O_MAC ? &o->mac : &o->dp_mac) = a;
+		return net_mac_parse(a, m);
+	}
+	case O_DP_IP4:
+	case O_DP_IP6: {
+		struct net_addr x;
+		uint8_t fam;
+		*(c == O_DP_IP4 ? &o->dp_ip4 : &o->dp_ip6) = a;
+		return net_addr_parse(a, &x, &fam) == 0 && fam == (c == O_DP_IP4 ? 4 : 6) ? 0 : -EINVAL;
+	}
+	case O_PRECISION: return dbl(a, &o->precision);
 	case O_PREFIX:
 		o->prefix = a;
 		return strlen(a) >= 1 && strlen(a) <= 40 && strspn(a, "abcdefghijklmnopqrstuvwxyz"
@@ -176,6 +227,8 @@ static int take(struct ld_opts *o, int c, const char *a)
 	case O_DURATION: o->duration = (int)v; return v >= 1 && v <= 86400 ? 0 : -EINVAL;
 	case O_WARMUP: o->warmup = (int)v; return v <= 3600 ? 0 : -EINVAL;
 	case O_THREADS: o->threads = (int)v; return v >= 1 && v <= 2 ? 0 : -EINVAL;
+	case O_TRIAL: o->trial = (int)v; return v >= 1 && v <= 3600 ? 0 : -EINVAL;
+	case O_MAX_ROOMS: o->max_rooms = (int)v; return v >= 1 && v <= 10000 ? 0 : -EINVAL;
 	}
 	return -EINVAL;
 }
@@ -185,7 +238,11 @@ int ld_opts_parse(int argc, char **argv, struct ld_opts *o)
 	*o = (struct ld_opts){.socket = getenv("MMDP_AGENT_SOCKET"), .prefix = "mml",
 			      .srtp = MM_SRTP_AEAD_AES_128_GCM, .family = 4, .duration = 10,
 			      .warmup = 2, .threads = 1, .max_loss = 0.01, .client_port = 20000,
-			      .server_port = 40000};
+			      .server_port = 40000, .mac = "02:6d:6d:10:00:01", .trial = 10,
+			      .precision = 5};
+	o->dp_mac = getenv("MMSITE_DP_MAC") ? getenv("MMSITE_DP_MAC") : "02:6d:6d:00:00:01";
+	o->dp_ip4 = getenv("MMSITE_DP_IP4") ? getenv("MMSITE_DP_IP4") : "198.18.0.1";
+	o->dp_ip6 = getenv("MMSITE_DP_IP6") ? getenv("MMSITE_DP_IP6") : "2001:2::1";
 	ld_conf_defaults(&o->conf);
 	int c;
 	optind = 1;
@@ -200,6 +257,7 @@ int ld_opts_parse(int argc, char **argv, struct ld_opts *o)
 		case O_JSON: o->json = true; break;
 		case O_PER_STREAM: o->per_stream = true; break;
 		case O_QUIET: o->quiet = true; break;
+		case O_FIND_MAX: o->find_max = true; break;
 		case 'h':
 		case O_HELP: ld_usage(stdout); return 1;
 		case '?': return -EINVAL;
@@ -223,6 +281,14 @@ int ld_opts_parse(int argc, char **argv, struct ld_opts *o)
 	if (o->mmctld && (!o->token || o->conf.simulcast)) {
 		fprintf(stderr, "mmload: --mmctld needs --token, and cannot do --simulcast (the API "
 				"takes one camera stream)\n");
+		return -EINVAL;
+	}
+	if (o->io == LD_IO_MEMIF && (!o->memif || o->threads != 1)) {
+		fprintf(stderr, "mmload: --io memif needs --memif PATH and runs one I/O thread\n");
+		return -EINVAL;
+	}
+	if (o->find_max && o->mute_one) {
+		fprintf(stderr, "mmload: --find-max and --mute-one do not go together\n");
 		return -EINVAL;
 	}
 	if (!o->mmctld && !o->socket) {

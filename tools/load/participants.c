@@ -5,7 +5,9 @@
  * Participant p goes to host (p mod H) + 1, to that host's address
  * ((p / H) mod A) + 1 (mmsite gives each host A addresses,
  * MMSITE_ADDRS_PER_HOST) and to port client_port + p / (H * A): many
- * participants per namespace, on distinct addresses and ports. */
+ * participants per namespace, on distinct addresses and ports. In memif
+ * mode (--io memif) there is no site: see plan_memif. The backend opens
+ * what carries their packets (io->open); here: keys and SRTP sessions. */
 #include "tools/load/run.h"
 
 #include <arpa/inet.h>
@@ -14,8 +16,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
-
-#define SOCK_BUF (2 << 20)
 
 void ld_room_name(const struct ld_run *R, uint32_t room, char *buf, size_t cap)
 {
@@ -52,10 +52,51 @@ static int random_key(struct mm_srtp_keys *k, enum mm_srtp_profile profile)
 	return 0;
 }
 
+/* Kernel mode: where participant i lives on the test site (see the top). */
+static int plan_site(struct ld_run *R, struct ld_part *p, int fam, char *err, size_t errlen)
+{
+	uint32_t H = (uint32_t)R->site.hosts, A = (uint32_t)R->addrs_per_host, i = p->id;
+	const struct sim_site_host *h = &R->site.host[i % H + 1];
+	snprintf(p->netns, sizeof(p->netns), "%s", h->ns);
+	snprintf(p->mac, sizeof(p->mac), "%s", h->mac);
+	int rc = addr_plus(fam == 6 ? h->ip6 : h->ip4, (i / H) % A, p->addr, sizeof(p->addr));
+	if (rc) {
+		snprintf(err, errlen, "no address %u on host %s", (i / H) % A + 1, h->ns);
+		return rc;
+	}
+	p->port = (uint16_t)(R->o.client_port + i / (H * A));
+	snprintf(p->server_addr, sizeof(p->server_addr), "%s",
+		 fam == 6 ? R->site.dp_ip6 : R->site.dp_ip4);
+	return 0;
+}
+
+/* Memif mode: participants are addresses on the memif link, behind
+ * mmload's port (its MAC is everyone's): 198.19.(i / 250).(i % 250 + 1)
+ * or 2001:2:0:1::(i + 1), port client_port + i (unique: the receive path
+ * finds the participant by it). */
+static int plan_memif(struct ld_run *R, struct ld_part *p, int fam, char *err, size_t errlen)
+{
+	uint32_t i = p->id;
+	if (fam == 6)
+		snprintf(p->addr, sizeof(p->addr), "2001:2:0:1::%x", i + 1);
+	else
+		snprintf(p->addr, sizeof(p->addr), "198.19.%u.%u", i / 250, i % 250 + 1);
+	snprintf(p->mac, sizeof(p->mac), "%s", R->o.mac);
+	p->port = (uint16_t)(R->o.client_port + i);
+	snprintf(p->server_addr, sizeof(p->server_addr), "%s", fam == 6 ? R->o.dp_ip6 : R->o.dp_ip4);
+	uint8_t f1;
+	if (net_addr_parse(p->addr, &p->addr_b, &f1) || net_mac_parse(p->mac, p->mac_b)) {
+		snprintf(err, errlen, "%s: bad address %s or MAC %s", p->name, p->addr, p->mac);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int ld_parts_plan(struct ld_run *R, char *err, size_t errlen)
 {
 	const struct ld_opts *o = &R->o;
-	uint32_t H = (uint32_t)R->site.hosts, A = (uint32_t)R->addrs_per_host;
+	bool memif = o->io == LD_IO_MEMIF;
+	uint32_t H = memif ? 1 : (uint32_t)R->site.hosts, A = memif ? 1 : (uint32_t)R->addrs_per_host;
 	if (R->sc.n_parts / (H * A) + o->client_port > 65535 ||
 	    (uint32_t)o->server_port + R->sc.n_parts > 65536) {
 		snprintf(err, errlen, "too many participants for the port ranges");
@@ -73,17 +114,10 @@ int ld_parts_plan(struct ld_run *R, char *err, size_t errlen)
 		snprintf(p->name, sizeof(p->name), "%s-r%u-p%u", o->prefix, p->room + 1,
 			 p->slot + 1);
 		int fam = o->family ? o->family : (i % 2 ? 6 : 4);
-		const struct sim_site_host *h = &R->site.host[i % H + 1];
-		snprintf(p->netns, sizeof(p->netns), "%s", h->ns);
-		snprintf(p->mac, sizeof(p->mac), "%s", h->mac);
-		int rc = addr_plus(fam == 6 ? h->ip6 : h->ip4, (i / H) % A, p->addr, sizeof(p->addr));
-		if (rc) {
-			snprintf(err, errlen, "no address %u on host %s", (i / H) % A + 1, h->ns);
+		p->family = (uint8_t)fam;
+		int rc = memif ? plan_memif(R, p, fam, err, errlen) : plan_site(R, p, fam, err, errlen);
+		if (rc)
 			return rc;
-		}
-		p->port = (uint16_t)(o->client_port + i / (H * A));
-		snprintf(p->server_addr, sizeof(p->server_addr), "%s",
-			 fam == 6 ? R->site.dp_ip6 : R->site.dp_ip4);
 		p->server_port = (uint16_t)(o->server_port + i);
 		p->thread = i % (uint32_t)R->n_threads;
 		p->srtp = o->srtp;
@@ -113,19 +147,16 @@ int ld_parts_open(struct ld_run *R, char *err, size_t errlen)
 {
 	for (uint32_t i = 0; i < R->sc.n_parts; i++) {
 		struct ld_part *p = &R->parts[i];
+		uint8_t fam;
 		int rc = sim_sockaddr_parse(p->server_addr, p->server_port, &p->server,
 					    &p->server_len);
+		if (!rc)
+			rc = net_addr_parse(p->server_addr, &p->server_b, &fam);
 		if (!rc)
 			rc = ld_part_srtp(p);
 		if (rc) {
 			snprintf(err, errlen, "%s: server %s port %u, SRTP: %s", p->name,
 				 p->server_addr, p->server_port, strerror(-rc));
-			return rc;
-		}
-		rc = sim_udp_open(p->netns, p->addr, p->port, SOCK_BUF, &p->fd);
-		if (rc) {
-			snprintf(err, errlen, "%s: socket %s port %u in %s: %s", p->name, p->addr,
-				 p->port, p->netns, strerror(-rc));
 			return rc;
 		}
 	}

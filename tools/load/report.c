@@ -136,6 +136,7 @@ json_t *ld_report(struct ld_run *R, bool *pass)
 	set(j, "tool", json_string("mmload"));
 	set(j, "version", json_integer(1));
 	set(j, "control", json_string(R->ctl->name));
+	set(j, "io", json_string(R->io->name));
 	set(j, "scenario", scenario_json(R));
 	set(j, "duration_s", json_integer(R->o.duration));
 	set(j, "warmup_s", json_integer(R->o.warmup));
@@ -178,7 +179,7 @@ json_t *ld_report(struct ld_run *R, bool *pass)
 	set(j, "mute", ld_mute_json(R, &t, &s));
 	set(j, "cpu", ld_cpu_json(R));
 	set(j, "mmdp", ld_mmdp_json(R));
-	set(j, "kernel", ld_kernel_json(R));
+	set(j, R->io->name, R->io->report ? R->io->report(R) : json_null());
 	set(j, "timeline", ld_timeline_json(R));
 	if (R->o.per_stream)
 		set(j, "streams", ld_streams_json(R));

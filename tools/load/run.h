@@ -25,6 +25,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include "dataplane/proto/net.h"
 #include "tools/load/load.h"
 #include "tools/sim/sim.h"
 
@@ -49,7 +50,23 @@ struct ld_opts {
 	double max_loss;       /* percent */
 	bool json, per_stream, mute_one, keep, quiet;
 	uint16_t client_port, server_port;
+	/* --io memif: mmload is its own DPDK process on a net_memif client
+	 * port attached to mmdp's memif server port (tools/load/io_memif.c). */
+	int io;                /* enum ld_io_kind */
+	const char *memif;     /* the memif control socket (a file path) */
+	const char *eal;       /* extra EAL arguments (words) */
+	const char *mac;       /* mmload's memif MAC: the participants' next hop */
+	const char *dp_mac;    /* mmdp's memif MAC: every frame's destination */
+	const char *dp_ip4, *dp_ip6; /* mmdp's addresses on that port */
+	/* --find-max (tools/load/findmax.c) */
+	bool find_max;
+	int trial;             /* seconds per trial */
+	int max_rooms;         /* upper bound of the search */
+	double precision;      /* stop when hi - lo <= lo * precision / 100 (at least 1 room) */
+	const char *steps_file; /* a line per trial (JSON), appended as the search goes */
 };
+
+enum ld_io_kind { LD_IO_KERNEL = 0, LD_IO_MEMIF = 1 };
 
 /* Parse argv; 0, 1 after --help (printed), or -EINVAL (message printed). */
 int ld_opts_parse(int argc, char **argv, struct ld_opts *o);
@@ -66,7 +83,10 @@ struct ld_part {
 	uint16_t server_port;
 	struct sockaddr_storage server;
 	socklen_t server_len;
-	int fd;
+	int fd;               /* kernel mode */
+	uint8_t mac_b[6];     /* memif mode: its MAC (mmload's port) */
+	struct net_addr addr_b, server_b; /* memif mode: parsed addresses */
+	uint8_t family;       /* 4 or 6 */
 	uint32_t thread;
 	bool audio_muted;
 	/* SRTP: key_in protects what it sends (mmdp's in_key for it), key_out
@@ -123,8 +143,50 @@ struct ld_thread {
 	uint32_t n_secs;
 	uint8_t (*txbuf)[LD_PKT_BUF];
 	uint8_t (*rxbuf)[LD_RX_BUF];
+	void *io;            /* the backend's per-thread state */
 	int error;
 };
+
+/* What the generator hands to the backend with each packet. */
+struct ld_txmeta {
+	uint32_t stream;
+	uint8_t phase;
+	uint32_t len;       /* UDP payload bytes (RTP + SRTP) */
+	uint64_t send_ns;
+};
+
+/* An I/O backend: how packets leave and come back. io.c runs the
+ * generator and the loop; the backend moves the bytes. */
+struct ld_io {
+	const char *name;
+	/* Once per process, after the options (EAL, port); may be NULL. */
+	int (*init)(struct ld_run *R, char *err, size_t errlen);
+	void (*fini)(struct ld_run *R);
+	/* Once per run, after the participants are planned and the meeting
+	 * set up (kernel: their sockets). */
+	int (*open)(struct ld_run *R, char *err, size_t errlen);
+	void (*close)(struct ld_run *R);
+	int (*thread_init)(struct ld_thread *T);  /* main thread, before the start */
+	void (*thread_start)(struct ld_thread *T); /* first thing in the I/O thread */
+	void (*thread_stop)(struct ld_thread *T);  /* last thing in the I/O thread */
+	void (*thread_fini)(struct ld_thread *T);
+	/* A buffer (LD_PKT_BUF bytes) for participant p's next packet (RTP,
+	 * SRTP protected in place); it stays reserved until tx_push. NULL
+	 * when there is none (counted as a send error). */
+	uint8_t *(*tx_buf)(struct ld_thread *T, struct ld_part *p);
+	void (*tx_push)(struct ld_thread *T, struct ld_part *p, size_t len, const struct ld_txmeta *m);
+	void (*tx_flush)(struct ld_thread *T);
+	/* Receive (and check, ld_rx_packet) for at most about wait_ns. */
+	void (*rx_wait)(struct ld_thread *T, uint64_t wait_ns);
+	/* Counters of the path before (which 0) and after (1) the run, and
+	 * their part of the report (may be NULL). */
+	void (*stats)(struct ld_run *R, int which);
+	json_t *(*report)(const struct ld_run *R);
+};
+extern const struct ld_io ld_io_kernel; /* io_kernel.c */
+#if LD_HAVE_DPDK
+extern const struct ld_io ld_io_memif;  /* io_memif.c */
+#endif
 
 /* A way to set up the meeting. */
 struct ld_control {
@@ -174,6 +236,8 @@ struct ld_run {
 	uint64_t ru0_ns, ru1_ns;
 	struct ld_mute_event mutes[4];
 	int n_mutes;
+	const struct ld_io *io;
+	void *io_state;           /* the backend's process-wide state */
 };
 
 /* participants.c: names, addresses, ports, keys, sockets. */
@@ -188,7 +252,15 @@ int ld_part_srtp(struct ld_part *p);
  * in turn, from the calling thread). */
 int ld_kstats_read(const struct ld_run *R, struct ld_kstats *k);
 
-/* io.c: the I/O threads. */
+/* io.c: the I/O threads. The backend reports each packet it sent (or
+ * could not) and hands every UDP payload it receives to ld_rx_packet. */
+void ld_io_sent(struct ld_thread *T, const struct ld_txmeta *m);
+void ld_io_unsent(struct ld_thread *T, const struct ld_txmeta *m);
+/* n datagrams arrived at now (the timeline's and the totals' counters). */
+void ld_io_received(struct ld_thread *T, uint32_t n, uint64_t bytes, uint64_t now);
+/* rx.c: check one received UDP payload for participant p (buf is
+ * unprotected in place). */
+void ld_rx_packet(struct ld_thread *T, struct ld_part *p, uint8_t *buf, size_t len, uint64_t now);
 int ld_io_start(struct ld_run *R);
 void ld_io_join(struct ld_run *R);
 void ld_io_free(struct ld_run *R);
@@ -197,6 +269,13 @@ uint64_t ld_now_ns(void);
 /* control_agent.c */
 int ld_agent_call(struct ld_run *R, json_t *req, json_t **reply, const char *what);
 json_t *ld_agent_stats(struct ld_run *R);
+
+/* main.c: one run at R->o.conf (status 0 pass, 1 fail, 2 error; *report
+ * is the JSON report, or NULL), and whether a signal asked to stop. */
+int ld_run_once(struct ld_run *R, json_t **report, bool *pass);
+bool ld_interrupted(void);
+/* findmax.c: --find-max; returns the exit status. */
+int ld_find_max(struct ld_run *R);
 
 /* report.c */
 void ld_progress(struct ld_run *R, uint64_t now, uint64_t *prev_tx, uint64_t *prev_rx,

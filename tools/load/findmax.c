@@ -1,0 +1,212 @@
+/* --find-max: the highest number of rooms (of --participants each, at
+ * the scenario's profile) that mmdp carries with loss <= --max-loss and
+ * nothing misdelivered over a trial of --trial seconds (after --warmup),
+ * by the search of tools/load/search.h, one full run per trial (the rooms
+ * set up, loaded, checked and removed). The report: every step (load,
+ * offered and received rates, loss, verdict, the bracket after it, which
+ * side looked like the limit), the maximum, the full report of the trial
+ * at the maximum, and a line a planner can paste. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/load/run.h"
+#include "tools/load/search.h"
+
+static double jreal(const json_t *o, const char *a, const char *b)
+{
+	const json_t *v = json_object_get(o, a);
+	if (b)
+		v = json_object_get(v, b);
+	return json_is_integer(v) ? (double)json_integer_value(v) : json_real_value(v);
+}
+
+/* Which side looks like the limit of a trial that failed. */
+static const char *limit_of(const json_t *rep)
+{
+	double skipped = jreal(rep, "offered", "skipped_events");
+	double late = jreal(rep, "offered", "late_events");
+	double sent = jreal(rep, "offered", "packets");
+	double mis = jreal(rep, "misdelivered", "total");
+	const json_t *drops = json_object_get(json_object_get(rep, "mmdp"), "drops");
+	double tx_full = json_integer_value(json_object_get(drops, "tx_full"));
+	double send_errors = jreal(rep, "offered", "send_errors");
+	double kernel_rcvbuf = jreal(rep, "kernel", "udp_rcvbuf_errors");
+	if (mis > 0)
+		return "misdelivery";
+	if (skipped > 0 || (sent > 0 && late > 0.01 * sent))
+		return "generator: mmload fell behind its schedule";
+	if (tx_full > 0 || kernel_rcvbuf > 0)
+		return "generator: mmload did not read fast enough (mmdp's TX ring full)";
+	if (send_errors > 0)
+		return "mmdp: its receive ring was full (mmload could not send)";
+	return "mmdp: packets went in and fewer copies came out";
+}
+
+static json_t *step_json(int step, int rooms, int parts, const json_t *rep, bool pass,
+			 const struct ld_search *s)
+{
+	json_t *j = json_pack("{sisisisb}", "step", step, "rooms", rooms, "participants",
+			      rooms * parts, "pass", pass);
+	if (rep) {
+		json_object_set_new(j, "offered_pps", json_real(jreal(rep, "offered", "pps")));
+		json_object_set_new(j, "received_pps", json_real(jreal(rep, "received", "pps")));
+		json_object_set_new(j, "offered_mbps", json_real(jreal(rep, "offered", "mbps")));
+		json_object_set_new(j, "received_mbps", json_real(jreal(rep, "received", "mbps")));
+		json_object_set_new(j, "copies", json_integer((json_int_t)jreal(rep, "expected", "copies")));
+		json_object_set_new(j, "lost", json_integer((json_int_t)jreal(rep, "loss", "packets")));
+		json_object_set_new(j, "loss_percent", json_real(jreal(rep, "loss", "percent")));
+		json_object_set_new(j, "misdelivered",
+				    json_integer((json_int_t)jreal(rep, "misdelivered", "total")));
+		json_object_set_new(j, "latency_p99_ms", json_real(jreal(rep, "latency_ms", "p99")));
+		json_object_set_new(j, "generator_max_lag_ms", json_real(jreal(rep, "offered", "max_lag_ms")));
+		json_object_set_new(j, "generator_cpu_percent",
+				    json_real(jreal(rep, "cpu", "percent_of_one_core")));
+		json_object_set_new(j, "mmdp_drops",
+				    json_deep_copy(json_object_get(json_object_get(rep, "mmdp"), "drops")));
+		if (!pass)
+			json_object_set_new(j, "limit", json_string(limit_of(rep)));
+	} else {
+		json_object_set_new(j, "error", json_true());
+	}
+	json_object_set_new(j, "lo", json_integer(s->lo));
+	json_object_set_new(j, "hi", json_integer(s->hi));
+	return j;
+}
+
+static void profile_text(const struct ld_run *R, char *buf, size_t cap)
+{
+	const struct ld_conf *c = &R->o.conf;
+	char v[96] = "";
+	if (c->video)
+		snprintf(v, sizeof(v), "+%svideo %d kbit/s %d fps", c->simulcast ? "simulcast " : "",
+			 c->video_kbps, c->fps);
+	snprintf(buf, cap, "audio%s%s%s, %s, %s", c->dtx ? " (DTX)" : "", v,
+		 c->screen ? "+screen" : "",
+		 R->o.srtp == MM_SRTP_NONE ? "plain RTP" : mm_srtp_profile_name(R->o.srtp),
+		 R->o.family == 6 ? "IPv6" : R->o.family == 4 ? "IPv4" : "IPv4/IPv6");
+}
+
+/* mmdp's worker lcores, from stats.get (0 when unknown). */
+static int workers_of(struct ld_run *R)
+{
+	json_t *rep = NULL;
+	int n = 0;
+	if (R->have_agent && ld_agent_call(R, json_pack("{ss}", "op", "stats.get"), &rep, "stats.get") == 0)
+		n = (int)json_array_size(json_object_get(rep, "workers"));
+	json_decref(rep);
+	return n;
+}
+
+int ld_find_max(struct ld_run *R)
+{
+	struct ld_opts *o = &R->o;
+	int parts = o->conf.participants;
+	int max = o->max_rooms > 0 ? o->max_rooms : 20000 / parts;
+	if (max > 20000 / parts)
+		max = 20000 / parts;
+	struct ld_search s;
+	ld_search_init(&s, o->conf.rooms, 1, max, o->precision);
+	o->duration = o->trial;
+	json_t *steps = json_array(), *at_max = NULL;
+	const char *last_limit = NULL;
+	FILE *sf = o->steps_file ? fopen(o->steps_file, "a") : NULL;
+	int v, errors = 0;
+	while ((v = ld_search_next(&s)) != 0 && !ld_interrupted()) {
+		o->conf.rooms = v;
+		json_t *rep = NULL;
+		bool pass = false;
+		int st = ld_run_once(R, &rep, &pass);
+		if (st == 2 || !rep) {
+			/* A run that could not be set up is no measurement: stop. */
+			errors++;
+			json_array_append_new(steps, step_json(s.steps + 1, v, parts, NULL, false, &s));
+			json_decref(rep);
+			break;
+		}
+		ld_search_record(&s, v, pass);
+		json_t *sj = step_json(s.steps, v, parts, rep, pass, &s);
+		if (!pass)
+			last_limit = json_string_value(json_object_get(sj, "limit"));
+		fprintf(stderr,
+			"mmload: find-max step %d: %d rooms x %d (%d participants): offered %.0f pps, "
+			"received %.0f pps, loss %.4f%% => %s%s%s; bracket [%d, %d]\n",
+			s.steps, v, parts, v * parts, jreal(rep, "offered", "pps"),
+			jreal(rep, "received", "pps"), jreal(rep, "loss", "percent"),
+			pass ? "pass" : "FAIL", pass ? "" : ": ", pass ? "" : last_limit, s.lo, s.hi);
+		if (sf) {
+			char *t = json_dumps(sj, JSON_COMPACT);
+			if (t)
+				fprintf(sf, "%s\n", t), fflush(sf);
+			free(t);
+		}
+		json_array_append_new(steps, sj);
+		if (pass && v == ld_search_result(&s)) {
+			json_decref(at_max);
+			at_max = rep;
+		} else {
+			json_decref(rep);
+		}
+	}
+	if (sf)
+		fclose(sf);
+	int best = ld_search_result(&s);
+	bool converged = ld_search_next(&s) == 0 && !errors && !ld_interrupted();
+	char prof[160], line[512];
+	profile_text(R, prof, sizeof(prof));
+	int workers = workers_of(R);
+	const char *bound = "";
+	if (best && s.hi > s.max)
+		bound = " (the search's upper bound, --max-rooms: mmdp may carry more)";
+	else if (best && last_limit && strncmp(last_limit, "generator", 9) == 0)
+		bound = " (a lower bound: mmload, not mmdp, was the limit)";
+	if (workers > 1)
+		snprintf(line, sizeof(line), "%d mmdp worker cores carry %d participants in rooms of %d "
+			 "at profile %s: %.0f packets/s in, %.0f copies/s out, over %s%s",
+			 workers, best * parts, parts, prof, at_max ? jreal(at_max, "offered", "pps") : 0.0,
+			 at_max ? jreal(at_max, "received", "pps") : 0.0, R->io->name, bound);
+	else
+		snprintf(line, sizeof(line), "one mmdp worker core carries %d participants in rooms of %d "
+			 "at profile %s: %.0f packets/s in, %.0f copies/s out, over %s%s",
+			 best * parts, parts, prof, at_max ? jreal(at_max, "offered", "pps") : 0.0,
+			 at_max ? jreal(at_max, "received", "pps") : 0.0, R->io->name, bound);
+
+	json_t *j = json_object();
+	json_object_set_new(j, "tool", json_string("mmload"));
+	json_object_set_new(j, "version", json_integer(1));
+	json_object_set_new(j, "mode", json_string("find-max"));
+	json_object_set_new(j, "io", json_string(R->io->name));
+	json_object_set_new(j, "control", json_string(R->ctl->name));
+	json_object_set_new(j, "search",
+			    json_pack("{sssisisisisfsisisfso}", "variable", "rooms",
+				      "participants_per_room", parts, "start", s.start, "min", s.min,
+				      "max", s.max, "precision_percent", s.precision, "trial_s",
+				      o->trial, "warmup_s", o->warmup, "max_loss_percent", o->max_loss,
+				      "steps", steps));
+	json_object_set_new(j, "converged", json_boolean(converged));
+	if (best && at_max)
+		json_object_set_new(
+			j, "max",
+			json_pack("{sisisisfsfsfsf}", "rooms", best, "participants", best * parts,
+				  "participants_per_room", parts, "offered_pps",
+				  jreal(at_max, "offered", "pps"), "received_pps",
+				  jreal(at_max, "received", "pps"), "offered_mbps",
+				  jreal(at_max, "offered", "mbps"), "received_mbps",
+				  jreal(at_max, "received", "mbps")));
+	else
+		json_object_set_new(j, "max", json_null());
+	json_object_set_new(j, "limit_above_max", last_limit ? json_string(last_limit) : json_null());
+	json_object_set_new(j, "mmdp_workers", json_integer(workers));
+	json_object_set_new(j, "profile", json_string(prof));
+	json_object_set_new(j, "summary", json_string(line));
+	json_object_set_new(j, "at_max", at_max ? at_max : json_null());
+	json_object_set_new(j, "pass", json_boolean(best > 0 && converged));
+	if (o->report && json_dump_file(j, o->report, JSON_INDENT(1)) != 0)
+		fprintf(stderr, "mmload: cannot write %s\n", o->report);
+	if (o->json) {
+		json_dumpf(j, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+	}
+	fprintf(stderr, "mmload: find-max: %s%s\n", line, converged ? "" : " (search not finished)");
+	json_decref(j);
+	return errors ? 2 : best > 0 && converged ? 0 : 1;
+}
