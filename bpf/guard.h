@@ -114,6 +114,12 @@ uint64_t mm_guard_now_ns(void);
 /* Banned source prefixes. Host bits are cleared. */
 int mm_guard_prefix_put(struct mm_guard *g, const struct mm_guard_prefix *p, uint32_t ttl_seconds);
 int mm_guard_prefix_del(struct mm_guard *g, const struct mm_guard_prefix *p);
+/* The same with an absolute expiry on mm_guard_now_ns's clock (0 = never). */
+int mm_guard_prefix_put_until(struct mm_guard *g, const struct mm_guard_prefix *p, uint64_t expires_ns);
+/* Call fn for every banned prefix, from a snapshot of the keys (fn may
+ * delete them). Stops at fn's first non-zero return and returns it. */
+int mm_guard_prefixes(struct mm_guard *g, int (*fn)(void *arg, const struct mm_guard_prefix *p),
+		      void *arg);
 
 /* Counters summed over CPUs: out[verdict * MM_GUARD_REASON_SLOTS + reason]. */
 int mm_guard_counters_read(struct mm_guard *g, struct mm_guard_counter out[MM_GUARD_COUNTER_SLOTS]);

@@ -338,6 +338,51 @@ int mm_guard_prefix_del(struct mm_guard *g, const struct mm_guard_prefix *p)
 	return err ? err : del(g->fd[MM_GUARD_M_PREFIXES], &k);
 }
 
+int mm_guard_prefix_put_until(struct mm_guard *g, const struct mm_guard_prefix *p, uint64_t expires_ns)
+{
+	struct mm_guard_prefix k;
+	int err = prefix_norm(p, &k);
+	return err ? err : block_put(g->fd[MM_GUARD_M_PREFIXES], &k, expires_ns);
+}
+
+int mm_guard_prefixes(struct mm_guard *g, int (*fn)(void *arg, const struct mm_guard_prefix *p),
+		      void *arg)
+{
+	int fd = g->fd[MM_GUARD_M_PREFIXES];
+	size_t n = 0, cap = 64;
+	struct mm_guard_prefix *keys = malloc(cap * sizeof(*keys)), cur;
+	if (!keys)
+		return -ENOMEM;
+	int err = 0;
+	const void *prev = NULL;
+	while (bpf_map_get_next_key(fd, prev, &cur) == 0) {
+		if (n == cap) {
+			struct mm_guard_prefix *k = realloc(keys, 2 * cap * sizeof(*keys));
+			if (!k) {
+				err = -ENOMEM;
+				goto out;
+			}
+			keys = k;
+			cap *= 2;
+		}
+		keys[n++] = cur;
+		prev = &keys[n - 1];
+		if (n > 4 * (size_t)MM_GUARD_PREFIXES_MAX) { /* changing under us */
+			err = -EAGAIN;
+			goto out;
+		}
+	}
+	if (errno != ENOENT) {
+		err = -errno;
+		goto out;
+	}
+	for (size_t i = 0; i < n && !err; i++)
+		err = fn(arg, &keys[i]);
+out:
+	free(keys);
+	return err;
+}
+
 /* ---- Counters ----------------------------------------------------------- */
 
 int mm_guard_counters_read(struct mm_guard *g, struct mm_guard_counter out[MM_GUARD_COUNTER_SLOTS])

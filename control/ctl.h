@@ -60,5 +60,7 @@ void ctl_sse_shutdown(struct ctl *c);
 
 /* Blocks to mmdp: block.put body (without "op") with the remaining ttl. */
 json_t *ctl_sync_block_json(const struct ctl_block *b, int64_t now);
+/* A ban as mmdp's ban.put wants it (without "op"). */
+json_t *ctl_sync_ban_json(const struct ctl_ban *b, int64_t now);
 
 #endif

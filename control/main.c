@@ -18,7 +18,7 @@
 
 #define TICK_MS 250             /* mmdp reconnect and resync check */
 #define KEEPALIVE_TICKS 60      /* SSE keepalive comments every 15 s */
-#define EXPIRE_TICKS 40         /* expired blocks dropped every 10 s */
+#define EXPIRE_TICKS 40         /* expired blocks and bans dropped every 10 s */
 
 static bool ticker_stop;                 /* under ticker_lock */
 static pthread_mutex_t ticker_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -47,13 +47,14 @@ static void usage(FILE *f)
 }
 
 
-/* Expired blocks leave the store (mmdp drops its copies itself). */
+/* Expired blocks and bans leave the store (mmdp drops its copies itself). */
 static void expire_blocks(struct ctl *c)
 {
 	int n = 0;
 	if (ctl_store_begin(c->store))
 		return;
 	if (ctl_store_block_expire(c->store, (int64_t)time(NULL), &n) ||
+	    ctl_store_ban_expire(c->store, (int64_t)time(NULL), &n) ||
 	    ctl_store_commit(c->store))
 		ctl_store_rollback(c->store);
 }

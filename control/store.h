@@ -89,6 +89,15 @@ struct ctl_block {
 	int64_t expires_at;
 };
 
+/* A banned source prefix ("203.0.113.0/24", "2001:db8::/32", canonical:
+ * host bits cleared). */
+struct ctl_ban {
+	char id[CTL_ID_MAX];
+	char prefix[64];
+	char reason[CTL_NAME_MAX];
+	int64_t expires_at;
+};
+
 struct ctl_store;
 
 int ctl_store_open(const char *path, struct ctl_store **out);
@@ -172,6 +181,15 @@ int ctl_store_block_delete(struct ctl_store *s, const char *id);
 int ctl_store_block_list(struct ctl_store *s, int64_t now, ctl_block_fn fn, void *arg);
 /* Delete blocks with expires_at <= now; *n how many. */
 int ctl_store_block_expire(struct ctl_store *s, int64_t now, int *n);
+
+/* Bans: -EEXIST when an unexpired ban holds the prefix already. */
+typedef int (*ctl_ban_fn)(void *arg, const struct ctl_ban *b);
+int ctl_store_ban_insert(struct ctl_store *s, const struct ctl_ban *b, int64_t now);
+int ctl_store_ban_delete(struct ctl_store *s, const char *id);
+/* Unexpired bans (expires_at > now), soonest to expire first. */
+int ctl_store_ban_list(struct ctl_store *s, int64_t now, ctl_ban_fn fn, void *arg);
+/* Delete bans with expires_at <= now; *n how many. */
+int ctl_store_ban_expire(struct ctl_store *s, int64_t now, int *n);
 
 /* A named secret of the deployment (e.g. the invite signing key), made of
  * n random bytes the first time it is asked for. */

@@ -1,4 +1,4 @@
-/* Tokens, meeting events (chat included), subscriptions and blocks in
+/* Tokens, meeting events (chat included), subscriptions, blocks and bans in
  * SQLite. */
 #include "control/store_internal.h"
 
@@ -192,5 +192,52 @@ int ctl_store_block_expire(struct ctl_store *s, int64_t now, int *n)
 {
 	sqlite3_stmt *st;
 	int rc = store_prepare(s, &st, "DELETE FROM blocks WHERE expires_at <= ?", "i", now);
+	return rc ? rc : store_run(st, n);
+}
+
+int ctl_store_ban_insert(struct ctl_store *s, const struct ctl_ban *b, int64_t now)
+{
+	/* An expired ban the ticker has not removed yet does not hold its
+	 * prefix. */
+	int rc = store_do(s, NULL, "DELETE FROM bans WHERE prefix=? AND expires_at <= ?", "si",
+			  b->prefix, now);
+	if (rc)
+		return rc;
+	return store_do(s, NULL, "INSERT INTO bans(id, prefix, reason, expires_at) VALUES(?,?,?,?)",
+			"sssi", b->id, b->prefix, b->reason, b->expires_at);
+}
+
+int ctl_store_ban_delete(struct ctl_store *s, const char *id)
+{
+	return store_do_one(s, "DELETE FROM bans WHERE id=?", "s", id);
+}
+
+int ctl_store_ban_list(struct ctl_store *s, int64_t now, ctl_ban_fn fn, void *arg)
+{
+	sqlite3_stmt *st;
+	int rc = store_prepare(s, &st, "SELECT id, prefix, reason, expires_at FROM bans "
+				       "WHERE expires_at > ? ORDER BY expires_at, id", "i", now);
+	if (rc)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ctl_ban b;
+		store_col_text(st, 0, b.id, sizeof(b.id));
+		store_col_text(st, 1, b.prefix, sizeof(b.prefix));
+		store_col_text(st, 2, b.reason, sizeof(b.reason));
+		b.expires_at = sqlite3_column_int64(st, 3);
+		int frc = fn(arg, &b);
+		if (frc) {
+			sqlite3_finalize(st);
+			return frc;
+		}
+	}
+	sqlite3_finalize(st);
+	return store_err(rc);
+}
+
+int ctl_store_ban_expire(struct ctl_store *s, int64_t now, int *n)
+{
+	sqlite3_stmt *st;
+	int rc = store_prepare(s, &st, "DELETE FROM bans WHERE expires_at <= ?", "i", now);
 	return rc ? rc : store_run(st, n);
 }

@@ -51,6 +51,9 @@ static const char STORE_SCHEMA[] =
 	"CREATE TABLE IF NOT EXISTS blocks("
 	" id TEXT PRIMARY KEY, remote_addr TEXT NOT NULL, remote_port INTEGER NOT NULL,"
 	" local_addr TEXT NOT NULL, local_port INTEGER NOT NULL, reason TEXT NOT NULL,"
+	" expires_at INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS bans("
+	" id TEXT PRIMARY KEY, prefix TEXT NOT NULL UNIQUE, reason TEXT NOT NULL,"
 	" expires_at INTEGER NOT NULL);";
 
 /* Columns version 2 added to version 1 tables. */

@@ -45,6 +45,18 @@ static int sync_add_block(void *arg, const struct ctl_block *b)
 		-ENOMEM : 0;
 }
 
+json_t *ctl_sync_ban_json(const struct ctl_ban *b, int64_t now)
+{
+	int64_t ttl = b->expires_at - now;
+	return json_pack("{s:s,s:s,s:I}", "ban", b->id, "prefix", b->prefix, "ttl_seconds",
+			 (json_int_t)(ttl < 1 ? 1 : ttl));
+}
+
+static int sync_add_ban(void *arg, const struct ctl_ban *b)
+{
+	return json_array_append_new(arg, ctl_sync_ban_json(b, (int64_t)time(NULL))) ? -ENOMEM : 0;
+}
+
 static int sync_add_room(void *arg, const struct ctl_room *r)
 {
 	json_t *rooms = arg;
@@ -68,6 +80,7 @@ int ctl_sync_full(struct ctl *c)
 {
 	uint64_t gen;
 	json_t *rooms = json_array(), *eps = json_array(), *blocks = json_array(), *reply = NULL;
+	json_t *bans = json_array();
 	struct sync_ep_arg ea = { c, eps };
 	int rc = ctl_store_generation_get(c->store, &gen);
 	if (!rc)
@@ -76,15 +89,18 @@ int ctl_sync_full(struct ctl *c)
 		rc = ctl_store_participant_list(c->store, NULL, sync_add_endpoint, &ea);
 	if (!rc)
 		rc = ctl_store_block_list(c->store, (int64_t)time(NULL), sync_add_block, blocks);
+	if (!rc)
+		rc = ctl_store_ban_list(c->store, (int64_t)time(NULL), sync_add_ban, bans);
 	if (rc) {
+		json_decref(bans);
 		json_decref(rooms);
 		json_decref(eps);
 		json_decref(blocks);
 		return rc;
 	}
-	json_t *req = json_pack("{s:s,s:I,s:o,s:o,s:o}", "op", "state.sync", "generation",
+	json_t *req = json_pack("{s:s,s:I,s:o,s:o,s:o,s:o}", "op", "state.sync", "generation",
 				(json_int_t)gen, "rooms", rooms, "endpoints", eps,
-				"blocks", blocks);
+				"blocks", blocks, "bans", bans);
 	rc = ctl_mmdp_call(&c->mmdp, req, &reply);
 	json_decref(req);
 	if (rc)

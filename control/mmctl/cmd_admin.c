@@ -1,4 +1,5 @@
-/* Operator commands: tokens create | revoke, blocks list | delete. */
+/* Operator commands: tokens create | revoke, blocks list | delete, bans
+ * list | add | delete. */
 #include "control/mmctl/mmctl.h"
 
 #include <stdlib.h>
@@ -112,4 +113,82 @@ int cmd_blocks(struct mmctl *m, int argc, char **argv)
 	if (argc > 0 && !strcmp(argv[0], "delete"))
 		return delete_id("blocks delete ID", m, argc - 1, argv + 1, "/v1/blocks/%s", "lifted block");
 	return usage_error("blocks list|delete");
+}
+
+static int bans_list(struct mmctl *m, int argc, char **argv)
+{
+	const char *pos[1];
+	int npos, rc;
+	json_t *r = NULL, *b;
+	size_t i;
+	if ((rc = opts_parse("bans list", argc, argv, NULL, 0, pos, 0, 0, &npos)) ||
+	    (rc = http_call(m, "GET", "/v1/bans", NULL, true, &r)) || m->json)
+		goto out;
+	static const char *const heads[] = { "ID", "PREFIX", "REASON", "EXPIRES" };
+	struct table *t = table_new(N(heads), heads);
+	json_array_foreach(json_object_get(r, "bans"), i, b) {
+		char exp[32];
+		fmt_time(json_integer_value(json_object_get(b, "expires_at")), exp, sizeof(exp));
+		const char *row[] = { js(b, "id", "-"), js(b, "prefix", "-"), js(b, "reason", "-"),
+				      exp };
+		table_add(t, row);
+	}
+	table_print(t, stdout);
+	table_free(t);
+out:
+	json_decref(r);
+	return rc;
+}
+
+/* A prefix as the server takes it: ADDR or ADDR/LEN, checked loosely here
+ * (the server checks the address and the length). */
+static int prefix_check(const char *s)
+{
+	int rc = arg_len("PREFIX", s, 2, 64);
+	if (rc)
+		return rc;
+	for (const char *c = s; *c; c++)
+		if (!strchr("0123456789abcdefABCDEF.:/", *c))
+			return usage_error("PREFIX \"%s\": an IPv4 or IPv6 address, optionally /LEN", s);
+	return 0;
+}
+
+static int bans_add(struct mmctl *m, int argc, char **argv)
+{
+	struct opt o[] = { OPT_VAL("--ttl"), OPT_VAL("--reason") };
+	const char *pos[1];
+	long long ttl = 0;
+	int npos, rc;
+	json_t *r = NULL, *body;
+	if ((rc = opts_parse("bans add PREFIX [--ttl SECONDS] [--reason TEXT]", argc, argv, o,
+			     N(o), pos, 1, 1, &npos)) ||
+	    (rc = prefix_check(pos[0])) ||
+	    (o[0].seen && (rc = arg_int("--ttl", o[0].value, 1, 2592000, &ttl))) ||
+	    (o[1].seen && (rc = arg_len("--reason", o[1].value, 1, 128))))
+		return rc;
+	body = json_pack("{s:s}", "prefix", pos[0]);
+	if (o[0].seen)
+		json_object_set_new(body, "ttl_seconds", json_integer(ttl));
+	if (o[1].seen)
+		json_object_set_new(body, "reason", json_string(o[1].value));
+	rc = http_call(m, "POST", "/v1/bans", body, true, &r);
+	if (!rc && !m->json) {
+		char exp[32];
+		fmt_time(json_integer_value(json_object_get(r, "expires_at")), exp, sizeof(exp));
+		printf("banned %s as %s until %s\n", js(r, "prefix", "-"), js(r, "id", "-"), exp);
+	}
+	json_decref(body);
+	json_decref(r);
+	return rc;
+}
+
+int cmd_bans(struct mmctl *m, int argc, char **argv)
+{
+	if (argc > 0 && !strcmp(argv[0], "list"))
+		return bans_list(m, argc - 1, argv + 1);
+	if (argc > 0 && !strcmp(argv[0], "add"))
+		return bans_add(m, argc - 1, argv + 1);
+	if (argc > 0 && !strcmp(argv[0], "delete"))
+		return delete_id("bans delete ID", m, argc - 1, argv + 1, "/v1/bans/%s", "lifted ban");
+	return usage_error("bans list|add|delete");
 }

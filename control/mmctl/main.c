@@ -53,6 +53,10 @@ static const char usage_text[] =
 "  tokens revoke ID\n"
 "  blocks list\n"
 "  blocks delete ID\n"
+"  bans list\n"
+"  bans add PREFIX [--ttl 1..2592000] [--reason TEXT]\n"
+"                                           PREFIX: 203.0.113.0/24, 2001:db8::/32\n"
+"  bans delete ID\n"
 "\n"
 "Exit codes:\n"
 "  0 ok                      5 conflict (409, e.g. room_full)\n"
@@ -73,7 +77,7 @@ static const struct command commands[] = {
 	{ "mute", cmd_mute }, { "unmute", cmd_unmute }, { "mute-all", cmd_mute_all },
 	{ "kick", cmd_kick }, { "hand", cmd_hand }, { "chat", cmd_chat },
 	{ "invite", cmd_invite }, { "events", cmd_events }, { "tokens", cmd_tokens },
-	{ "blocks", cmd_blocks },
+	{ "blocks", cmd_blocks }, { "bans", cmd_bans },
 };
 
 static char *read_token_file(const char *path)

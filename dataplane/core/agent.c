@@ -51,6 +51,7 @@ static int sync_parse_list(struct mm_tables *t, json_t *arr, const char *list, c
 			return -EINVAL;
 		const char *name = op->type == OP_ROOM_PUT    ? op->room
 				   : op->type == OP_BLOCK_PUT ? op->block
+				   : op->type == OP_BAN_PUT   ? op->ban
 							      : op->endpoint;
 		if (json_object_get(seen, name))
 			return mm_agent_fail(e, "invalid_field", op->path, "%s listed twice", name);
@@ -65,21 +66,27 @@ static int sync_to_ops(struct mm_tables *t, json_t *req, struct op **opsp, size_
 	json_t *rooms = json_object_get(req, "rooms");
 	json_t *eps = json_object_get(req, "endpoints");
 	json_t *blocks = json_object_get(req, "blocks");
+	json_t *bans = json_object_get(req, "bans");
 	if (!rooms || !json_is_array(rooms))
 		return mm_agent_fail(e, rooms ? "invalid_field" : "missing_field", "rooms", "rooms must be an array");
 	if (eps && !json_is_array(eps))
 		return mm_agent_fail(e, "invalid_field", "endpoints", "endpoints must be an array");
 	if (blocks && !json_is_array(blocks))
 		return mm_agent_fail(e, "invalid_field", "blocks", "blocks must be an array");
+	if (bans && !json_is_array(bans))
+		return mm_agent_fail(e, "invalid_field", "bans", "bans must be an array");
 	size_t nr = json_array_size(rooms), ne = json_array_size(eps), nb = json_array_size(blocks);
-	size_t ndel = (size_t)t->n_endpoints + t->n_rooms + t->n_blocks;
-	size_t max = ndel + 2 * nr + ne + nb + 1;
+	size_t nbn = json_array_size(bans);
+	size_t ndel = (size_t)t->n_endpoints + t->n_rooms + t->n_blocks + t->n_bans;
+	size_t max = ndel + 2 * nr + ne + nb + nbn + 1;
 	struct op *ops = calloc(max, sizeof(*ops));
 	if (!ops)
 		return mm_agent_fail(e, "internal", "", "out of memory");
 	*opsp = ops;
 	size_t n = 0;
 	json_t *want_rooms = json_object(), *want_eps = json_object(), *want_blocks = json_object();
+	json_t *want_bans = json_object();
+	json_array_append_new(keep, want_bans);
 	json_array_append_new(keep, want_rooms);
 	json_array_append_new(keep, want_eps);
 	json_array_append_new(keep, want_blocks);
@@ -89,7 +96,8 @@ static int sync_to_ops(struct mm_tables *t, json_t *req, struct op **opsp, size_
 	size_t np_ = 0;
 	if (sync_parse_list(t, rooms, "rooms", "room.put", puts, &np_, want_rooms, keep, e) ||
 	    sync_parse_list(t, eps, "endpoints", "endpoint.put", puts, &np_, want_eps, keep, e) ||
-	    sync_parse_list(t, blocks, "blocks", "block.put", puts, &np_, want_blocks, keep, e))
+	    sync_parse_list(t, blocks, "blocks", "block.put", puts, &np_, want_blocks, keep, e) ||
+	    sync_parse_list(t, bans, "bans", "ban.put", puts, &np_, want_bans, keep, e))
 		return -EINVAL;
 	for (size_t k = 0; k < nr; k++) {
 		json_t *c = json_array_get(rooms, k);
@@ -127,6 +135,12 @@ static int sync_to_ops(struct mm_tables *t, json_t *req, struct op **opsp, size_
 		if (!json_object_get(want_blocks, b->name)) {
 			ops[n].type = OP_BLOCK_DEL;
 			ops[n++].block = b->name;
+		}
+	}
+	for (uint32_t i = 0; i < t->n_bans; i++) {
+		if (!json_object_get(want_bans, t->bans[i].name)) {
+			ops[n].type = OP_BAN_DEL;
+			ops[n++].ban = t->bans[i].name;
 		}
 	}
 	memmove(ops + n, puts, np_ * sizeof(*ops));
@@ -222,11 +236,12 @@ static json_t *handle_read(struct mm_agent *a, json_t *req, const char *op, stru
 {
 	struct mm_tables *t = a->t;
 	if (strcmp(op, "hello") == 0)
-		return json_pack("{sbsisIsIsIsIsIsb}", "ok", 1, "version", MM_AGENT_PROTOCOL_VERSION,
+		return json_pack("{sbsisIsIsIsIsIsIsb}", "ok", 1, "version", MM_AGENT_PROTOCOL_VERSION,
 				 "generation", (json_int_t)t->generation, "workers",
 				 (json_int_t)t->conf.n_workers, "rooms", (json_int_t)t->n_rooms,
 				 "endpoints", (json_int_t)t->n_endpoints, "blocks",
-				 (json_int_t)t->n_blocks, "guard", a->guard != NULL);
+				 (json_int_t)t->n_blocks, "bans", (json_int_t)t->n_bans, "guard",
+				 a->guard != NULL);
 	if (strcmp(op, "stats.get") == 0)
 		return mm_agent_stats(a, req, e);
 	if (strcmp(op, "room.list") == 0) {
@@ -315,7 +330,8 @@ char *mm_agent_handle(struct mm_agent *a, const char *line, size_t len)
 		const char *op = json_string_value(jop);
 		static const char *const changes[] = {"room.put",  "room.del",  "endpoint.put",
 						      "endpoint.del", "route.put", "block.put",
-						      "block.del", "batch",     "state.sync"};
+						      "block.del", "ban.put",   "ban.del",
+						      "batch",     "state.sync"};
 		bool change = false;
 		for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++)
 			change |= strcmp(op, changes[i]) == 0;

@@ -19,6 +19,7 @@ struct view {
 	json_t *keys;  /* keystr -> name | null */
 	long rooms_delta, eps_delta;
 	struct block_view blocks;
+	struct ban_view bans;
 };
 
 static void key_str(const struct mm_key *k, char out[48])
@@ -223,6 +224,9 @@ static int check_op(struct view *v, const struct op *op, struct aerr *e)
 	case OP_BLOCK_PUT:
 	case OP_BLOCK_DEL:
 		return mm_agent_check_block(v->t, &v->blocks, op, e);
+	case OP_BAN_PUT:
+	case OP_BAN_DEL:
+		return mm_agent_check_ban(v->t, &v->bans, op, e);
 	}
 	return mm_agent_fail(e, "internal", p, "unhandled op");
 }
@@ -310,6 +314,9 @@ static int apply_op(struct mm_tables *t, const struct op *op, uint64_t now_ns, s
 	case OP_BLOCK_PUT:
 	case OP_BLOCK_DEL:
 		return mm_agent_apply_block(t, op, now_ns, g);
+	case OP_BAN_PUT:
+	case OP_BAN_DEL:
+		return mm_agent_apply_ban(t, op, now_ns);
 	}
 	return -EINVAL;
 }
@@ -323,7 +330,8 @@ int mm_agent_run_ops(struct mm_agent *a, struct op *ops, size_t n, json_t *resul
 	uint64_t now_ns = mm_agent_now(a);
 	struct view v = {.t = t, .guard = a->guard, .rooms = json_object(), .eps = json_object(),
 			 .keys = json_object(),
-			 .blocks = {.names = json_object(), .keys = json_object()}};
+			 .blocks = {.names = json_object(), .keys = json_object()},
+			 .bans = {.names = json_object(), .prefixes = json_object()}};
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		rc = check_op(&v, &ops[i], e);
@@ -335,6 +343,8 @@ int mm_agent_run_ops(struct mm_agent *a, struct op *ops, size_t n, json_t *resul
 	json_decref(v.keys);
 	json_decref(v.blocks.names);
 	json_decref(v.blocks.keys);
+	json_decref(v.bans.names);
+	json_decref(v.bans.prefixes);
 	if (rc)
 		return rc;
 

@@ -150,6 +150,14 @@ void mm_agent_tick(struct mm_agent *a)
 	struct mm_tables *t = a->t;
 	uint64_t now = mm_agent_now(a);
 	mm_agent_guard_tick(a, now); /* retry a failed guard update */
+	bool bans_due = false;
+	for (uint32_t i = 0; i < t->n_bans && !bans_due; i++)
+		bans_due = t->bans[i].expires_ns <= now;
+	if (bans_due) {
+		struct guard_touch tc = {0};
+		mm_agent_bans_expire(a, now, a->guard ? &tc : NULL);
+		mm_agent_guard_sync(a, &tc);
+	}
 	if (now < t->blocks_next_expiry)
 		return;
 	struct guard_touch expiring;

@@ -127,7 +127,50 @@ static int set_block(struct mm_agent *a, const struct mm_guard_tuple *gt)
 	return note(a, rc == -ENOENT ? 0 : rc, "kicked delete", gt);
 }
 
+static int note_prefix(struct mm_agent *a, int rc, const char *what, const struct mm_guard_prefix *p)
+{
+	if (rc == 0)
+		return note(a, 0, what, NULL);
+	char buf[64], w[96];
+	struct net_addr x;
+	memcpy(x.b, p->addr, 16);
+	net_addr_format(&x, buf, sizeof(buf));
+	snprintf(w, sizeof(w), "%s %s/%u", what, buf, (unsigned)p->prefixlen);
+	return note(a, rc, w, NULL);
+}
+
+static int set_prefix(struct mm_agent *a, const struct mm_guard_prefix *p)
+{
+	struct mm_agent_guard *g = a->guard;
+	if (!g->ops->prefix_put || !g->ops->prefix_del)
+		return 0;
+	struct mm_ban *b = mm_agent_ban_of(a->t, p->addr, (uint8_t)p->prefixlen);
+	if (b)
+		return note_prefix(a, g->ops->prefix_put(g->ctx, p, b->expires_ns), "prefix put", p);
+	int rc = g->ops->prefix_del(g->ctx, p);
+	return note_prefix(a, rc == -ENOENT ? 0 : rc, "prefix delete", p);
+}
+
 /* ------------------------------------------------------ touched tuples --- */
+
+void mm_agent_guard_touch_prefix(struct guard_touch *tc, const uint8_t addr[16], uint8_t len)
+{
+	if (tc->n_prefixes == tc->cap_prefixes) {
+		size_t cap = tc->cap_prefixes ? 2 * tc->cap_prefixes : 16;
+		struct mm_guard_prefix *v = realloc(tc->prefixes, cap * sizeof(*v));
+		if (!v) {
+			tc->oom = true;
+			return;
+		}
+		tc->prefixes = v;
+		tc->cap_prefixes = cap;
+	}
+	struct mm_guard_prefix *p = &tc->prefixes[tc->n_prefixes++];
+	memset(p, 0, sizeof(*p));
+	p->prefixlen = len;
+	memcpy(p->addr, addr, 16);
+}
+
 
 static void touch_ep(struct guard_touch *tc, const struct mm_guard_tuple *t)
 {
@@ -203,6 +246,15 @@ void mm_agent_guard_collect(struct mm_agent *a, const struct op *ops, size_t n,
 			if ((b = mm_tables_block(t, op->block)))
 				touch_block(tc, &b->key);
 			break;
+		case OP_BAN_PUT:
+		case OP_BAN_DEL: {
+			struct mm_ban *bn = mm_agent_ban(t, op->ban);
+			if (bn)
+				mm_agent_guard_touch_prefix(tc, bn->addr, bn->prefixlen);
+			if (op->type == OP_BAN_PUT)
+				mm_agent_guard_touch_prefix(tc, op->ban_addr, op->ban_len);
+			break;
+		}
 		case OP_ROOM_PUT:
 		case OP_ROUTE_PUT:
 			break;
@@ -235,9 +287,12 @@ int mm_agent_guard_sync(struct mm_agent *a, struct guard_touch *tc)
 			tuple_of_bkey(&tc->blocks[i], &gt);
 			fails += set_block(a, &gt);
 		}
+		for (size_t i = 0; i < tc->n_prefixes; i++)
+			fails += set_prefix(a, &tc->prefixes[i]);
 	}
 	free(tc->eps);
 	free(tc->blocks);
+	free(tc->prefixes);
 	memset(tc, 0, sizeof(*tc));
 	return fails;
 }
@@ -260,6 +315,17 @@ static int drop_stale(void *arg, const struct mm_guard_tuple *gt)
 	} else if (c->kicked && !block_holding(c->a->t, gt)) {
 		int rc = g->ops->kick_del(g->ctx, gt);
 		c->fails += note(c->a, rc == -ENOENT ? 0 : rc, "kicked delete", gt);
+	}
+	return 0;
+}
+
+static int drop_stale_prefix(void *arg, const struct mm_guard_prefix *p)
+{
+	struct stale_ctx *c = arg;
+	struct mm_agent_guard *g = c->a->guard;
+	if (p->prefixlen > 128 || !mm_agent_ban_of(c->a->t, p->addr, (uint8_t)p->prefixlen)) {
+		int rc = g->ops->prefix_del(g->ctx, p);
+		c->fails += note_prefix(c->a, rc == -ENOENT ? 0 : rc, "prefix delete", p);
 	}
 	return 0;
 }
@@ -292,9 +358,20 @@ int mm_agent_guard_resync(struct mm_agent *a)
 		tuple_of_bkey(&b->key, &gt);
 		c.fails += note(a, g->ops->kick_put(g->ctx, &gt, b->expires_ns), "kicked put", &gt);
 	}
+	if (g->ops->prefix_put && g->ops->prefix_del && g->ops->prefixes) {
+		rc = g->ops->prefixes(g->ctx, drop_stale_prefix, &c);
+		if (rc)
+			c.fails += note(a, rc, "listing the banned prefixes", NULL);
+		for (uint32_t i = 0; i < a->t->n_bans; i++) {
+			struct mm_guard_prefix p = {.prefixlen = a->t->bans[i].prefixlen};
+			memcpy(p.addr, a->t->bans[i].addr, 16);
+			c.fails += note_prefix(a, g->ops->prefix_put(g->ctx, &p, a->t->bans[i].expires_ns),
+					       "prefix put", &p);
+		}
+	}
 	g->resyncs++;
 	if (was_dirty && !g->dirty)
-		guard_log(g, "guard: allowlist and kicked 5-tuples back in step with the tables");
+		guard_log(g, "guard: allowlist, kicked 5-tuples and bans back in step with the tables");
 	return c.fails;
 }
 

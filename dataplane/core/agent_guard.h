@@ -32,6 +32,12 @@ struct mm_agent_guard_ops {
 	 * kicked list, from a snapshot (fn may delete). */
 	int (*tuples)(void *ctx, bool kicked, int (*fn)(void *arg, const struct mm_guard_tuple *t),
 		      void *arg);
+	/* Banned source prefixes (the LPM map), host bits cleared, until
+	 * expires_ns; prefixes lists them from a snapshot (fn may delete).
+	 * All three NULL: bans are kept in mmdp's tables only. */
+	int (*prefix_put)(void *ctx, const struct mm_guard_prefix *p, uint64_t expires_ns);
+	int (*prefix_del)(void *ctx, const struct mm_guard_prefix *p);
+	int (*prefixes)(void *ctx, int (*fn)(void *arg, const struct mm_guard_prefix *p), void *arg);
 	/* The counters summed over CPUs (NULL: stats.get shows none). */
 	int (*counters)(void *ctx, struct mm_guard_counter out[MM_GUARD_COUNTER_SLOTS]);
 };
@@ -57,8 +63,8 @@ struct mm_agent_guard {
 	char last_error[192];
 };
 
-/* Make the allowlist exactly mmdp's endpoints and the kicked list exactly
- * its blocks (entries of neither are removed, missing ones added). Run at
+/* Make the allowlist exactly mmdp's endpoints, the kicked list exactly
+ * its blocks and the prefix map exactly its bans (entries of neither are removed, missing ones added). Run at
  * start (clearing what an earlier mmdp left in the pinned maps), for
  * state.sync, and to recover from a failed update. Returns the number of
  * map updates that failed (0: in sync). */

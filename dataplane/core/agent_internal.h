@@ -24,7 +24,8 @@ struct aerr {
 int mm_agent_fail(struct aerr *e, const char *code, const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-enum op_type { OP_ROOM_PUT, OP_ROOM_DEL, OP_EP_PUT, OP_EP_DEL, OP_ROUTE_PUT, OP_BLOCK_PUT, OP_BLOCK_DEL };
+enum op_type { OP_ROOM_PUT, OP_ROOM_DEL, OP_EP_PUT, OP_EP_DEL, OP_ROUTE_PUT, OP_BLOCK_PUT, OP_BLOCK_DEL,
+	       OP_BAN_PUT, OP_BAN_DEL };
 
 struct op {
 	enum op_type type;
@@ -47,7 +48,18 @@ struct op {
 	/* block.put, block.del */
 	const char *block;
 	struct mm_block_key bkey;
-	uint32_t ttl_s;
+	uint32_t ttl_s; /* block.put, ban.put */
+	/* ban.put, ban.del */
+	const char *ban;
+	uint8_t ban_addr[16]; /* host bits cleared */
+	uint8_t ban_len;      /* bits of ban_addr (IPv4 /n: 96 + n) */
+};
+
+/* What the ops checked so far did to bans (agent_ban.c). */
+struct ban_view {
+	json_t *names;    /* ban -> prefix string, or null: deleted */
+	json_t *prefixes; /* prefix string -> ban, or null: freed */
+	long delta;
 };
 
 /* What the ops checked so far did to blocks (agent_block.c). */
@@ -88,6 +100,8 @@ struct guard_touch {
 	size_t n_eps, cap_eps;
 	struct mm_block_key *blocks; /* blocks' 5-tuples */
 	size_t n_blocks, cap_blocks;
+	struct mm_guard_prefix *prefixes; /* bans' prefixes */
+	size_t n_prefixes, cap_prefixes;
 	bool oom;                    /* could not record all: resync instead */
 };
 void mm_agent_guard_collect(struct mm_agent *a, const struct op *ops, size_t n,
@@ -113,6 +127,20 @@ int mm_agent_check_block(struct mm_tables *t, struct block_view *v, const struct
 int mm_agent_apply_block(struct mm_tables *t, const struct op *op, uint64_t now_ns,
 			 struct mm_garbage *g);
 json_t *mm_agent_blocks_stats(struct mm_tables *t, uint64_t now_ns);
+
+/* Bans (agent_ban.c): banned source prefixes, kept in the tables and put
+ * in the guard's prefix map. */
+int mm_agent_parse_ban(json_t *o, struct op *op, struct aerr *e);
+int mm_agent_check_ban(struct mm_tables *t, struct ban_view *v, const struct op *op,
+		       struct aerr *e);
+int mm_agent_apply_ban(struct mm_tables *t, const struct op *op, uint64_t now_ns);
+struct mm_ban *mm_agent_ban(struct mm_tables *t, const char *name);
+/* The ban holding exactly this prefix, or NULL. */
+struct mm_ban *mm_agent_ban_of(struct mm_tables *t, const uint8_t addr[16], uint8_t len);
+/* Remove the bans expired at now_ns; their prefixes into tc (may be NULL). */
+void mm_agent_bans_expire(struct mm_agent *a, uint64_t now_ns, struct guard_touch *tc);
+void mm_agent_guard_touch_prefix(struct guard_touch *tc, const uint8_t addr[16], uint8_t len);
+json_t *mm_agent_bans_stats(struct mm_tables *t, uint64_t now_ns);
 
 json_t *mm_agent_stats(struct mm_agent *a, json_t *req, struct aerr *e);
 json_t *mm_agent_room_info(const struct mm_room *r);

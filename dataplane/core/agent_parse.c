@@ -315,5 +315,9 @@ int mm_agent_parse_op(struct mm_tables *t, json_t *o, struct op *op, struct aerr
 		op->type = strcmp(name, "block.put") == 0 ? OP_BLOCK_PUT : OP_BLOCK_DEL;
 		return mm_agent_parse_block(t, o, op, e);
 	}
+	if (strcmp(name, "ban.put") == 0 || strcmp(name, "ban.del") == 0) {
+		op->type = strcmp(name, "ban.put") == 0 ? OP_BAN_PUT : OP_BAN_DEL;
+		return mm_agent_parse_ban(o, op, e);
+	}
 	return mm_agent_fail(e, "unknown_op", f, "unknown or non-batchable op \"%.64s\"", name);
 }

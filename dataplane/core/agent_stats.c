@@ -137,7 +137,15 @@ json_t *mm_agent_stats(struct mm_agent *a, json_t *req, struct aerr *e)
 		mm_agent_fail(e, "internal", "", "out of memory");
 		return NULL;
 	}
-	return json_pack("{sbsIsososososo}", "ok", 1, "generation", (json_int_t)t->generation, "drops",
-			 drops_json(total), "workers", workers, "rooms", rooms, "blocks", blocks,
-			 "guard", mm_agent_guard_stats(a));
+	json_t *bans = mm_agent_bans_stats(t, mm_agent_now(a));
+	if (!bans) {
+		json_decref(workers);
+		json_decref(rooms);
+		json_decref(blocks);
+		mm_agent_fail(e, "internal", "", "out of memory");
+		return NULL;
+	}
+	return json_pack("{sbsIsosososososo}", "ok", 1, "generation", (json_int_t)t->generation,
+			 "drops", drops_json(total), "workers", workers, "rooms", rooms, "blocks",
+			 blocks, "bans", bans, "guard", mm_agent_guard_stats(a));
 }

@@ -206,6 +206,9 @@ void mm_tables_fini(struct mm_tables *t)
 		}
 	}
 	mm_blocks_unlink_all(t, &g);
+	free(t->bans);
+	t->bans = NULL;
+	t->n_bans = t->cap_bans = 0;
 	bool online = urcu_qsbr_read_ongoing();
 	if (online)
 		urcu_qsbr_thread_offline();

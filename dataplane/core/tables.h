@@ -259,6 +259,20 @@ struct mm_block {
 	struct mm_block_counter dropped[]; /* [n_workers] */
 };
 
+/* A banned source prefix (ban.put): agent thread only, never read by the
+ * workers; the XDP guard's prefix map enforces it (agent_ban.c). addr is
+ * the 16-byte form (IPv4-mapped), host bits cleared; prefixlen counts its
+ * bits (an IPv4 /n is 96 + n). */
+struct mm_ban {
+	char name[MM_NAME_MAX + 1];
+	uint8_t addr[16];
+	uint8_t prefixlen;
+	uint8_t family; /* 4 or 6 */
+	uint64_t expires_ns;
+};
+#define MM_BANS_MAX 4096
+#define MM_BAN_TTL_MAX (30u * 86400u)
+
 struct mm_tables {
 	struct cds_lfht *by_key;        /* workers read */
 	struct cds_lfht *blocks_by_key; /* workers read (after a by_key miss) */
@@ -276,6 +290,8 @@ struct mm_tables {
 	struct cds_lfht *blocks_by_name;
 	uint32_t n_blocks;
 	uint64_t blocks_next_expiry; /* no block expires before; UINT64_MAX: none */
+	struct mm_ban *bans; /* [n_bans] of cap_bans, unordered (agent only) */
+	uint32_t n_bans, cap_bans;
 };
 
 /* Iterate a cds_lfht. (cds_lfht_for_each_entry forms container_of(NULL)

@@ -49,6 +49,21 @@ static int op_tuples(void *ctx, bool kicked, int (*fn)(void *, const struct mm_g
 	return mm_guard_tuples(ctx, kicked ? MM_GUARD_M_KICKED : MM_GUARD_M_ALLOW, fn, arg);
 }
 
+static int op_prefix_put(void *ctx, const struct mm_guard_prefix *p, uint64_t expires_ns)
+{
+	return mm_guard_prefix_put_until(ctx, p, expires_ns);
+}
+
+static int op_prefix_del(void *ctx, const struct mm_guard_prefix *p)
+{
+	return mm_guard_prefix_del(ctx, p);
+}
+
+static int op_prefixes(void *ctx, int (*fn)(void *, const struct mm_guard_prefix *), void *arg)
+{
+	return mm_guard_prefixes(ctx, fn, arg);
+}
+
 static int op_counters(void *ctx, struct mm_guard_counter out[MM_GUARD_COUNTER_SLOTS])
 {
 	return mm_guard_counters_read(ctx, out);
@@ -60,6 +75,9 @@ static const struct mm_agent_guard_ops pinned_ops = {
 	.kick_put = op_kick_put,
 	.kick_del = op_kick_del,
 	.tuples = op_tuples,
+	.prefix_put = op_prefix_put,
+	.prefix_del = op_prefix_del,
+	.prefixes = op_prefixes,
 	.counters = op_counters,
 };
 

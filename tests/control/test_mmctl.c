@@ -266,7 +266,8 @@ Test(mmctl, help_lists_every_command_and_exit_code)
 		"streams ROOM PID", "subscribe ROOM PID", "mute ROOM PID", "unmute ROOM PID",
 		"mute-all ROOM", "kick ROOM PID", "hand ROOM PID", "chat send ROOM", "chat list ROOM",
 		"invite ROOM", "events ROOM", "tokens create SCOPE", "tokens revoke ID",
-		"blocks list", "blocks delete ID", "--url", "--token", "--token-file", "--json",
+		"blocks list", "blocks delete ID", "bans list", "bans add PREFIX", "bans delete ID",
+		"--url", "--token", "--token-file", "--json",
 		"--timeout", "Exit codes", "2 usage error", "8 cannot reach",
 	};
 	struct run r;
@@ -627,6 +628,17 @@ static const char *const usage_cases[][14] = {
 	{ "blocks" },
 	{ "blocks", "list", "extra" },
 	{ "blocks", "delete" },
+	{ "bans" },
+	{ "bans", "list", "extra" },
+	{ "bans", "add" },
+	{ "bans", "add", "10.0.0.0/8", "extra" },
+	{ "bans", "add", "not an address" },
+	{ "bans", "add", "10.0.0.0/8", "--ttl", "0" },
+	{ "bans", "add", "10.0.0.0/8", "--ttl", "2592001" },
+	{ "bans", "add", "10.0.0.0/8", "--ttl" },
+	{ "bans", "add", "10.0.0.0/8", "--reason", "@129" },
+	{ "bans", "add", "10.0.0.0/8", "--color", "red" },
+	{ "bans", "delete" },
 	{ "--timeout", "0", "rooms", "list" },
 	{ "--timeout", "3601", "rooms", "list" },
 	{ "--timeout", "soon", "rooms", "list" },
@@ -1026,6 +1038,89 @@ Test(mmctl_meeting, kick_and_blocks)
 	cr_assert(strstr(r.out, "(blocked for 0 s)"), "%s", r.out);
 	run_free(&r);
 	cr_assert_eq(h_db_count(&H, "SELECT count(*) FROM participants"), 1);
+}
+
+Test(mmctl, bans_add_list_delete)
+{
+	char buf[256];
+	struct run r;
+	MM(&r, "bans", "add", "203.0.113.9/24", "--ttl", "600", "--reason", "flood");
+	EXPECT_RC(&r, 0);
+	char id[64] = "";
+	cr_assert_eq(sscanf(r.out, "banned 203.0.113.0/24 as %63s until", id), 1, "%s", r.out);
+	cr_assert(id[0] == 'n', "%s", r.out);
+	run_free(&r);
+	json_t *put = h_rec_wait_op("ban.put", 1000);
+	cr_assert(put, "ban.put pushed");
+	cr_assert_str_eq(jstr(put, "ban"), id);
+	cr_assert_str_eq(jstr(put, "prefix"), "203.0.113.0/24");
+	json_decref(put);
+	MM(&r, "--json", "bans", "add", "2001:db8::/32");
+	EXPECT_RC(&r, 0);
+	json_t *j = out_json(&r);
+	run_free(&r);
+	cr_assert_str_eq(jstr(j, "prefix"), "2001:db8::/32");
+	cr_assert_str_eq(jstr(j, "reason"), "ban");
+	json_decref(j);
+
+	/* the server's refusals: conflict 5, bad prefix 6 */
+	MM(&r, "bans", "add", "203.0.113.0/24");
+	EXPECT_RC(&r, 5);
+	cr_assert(!strncmp(r.err, "mmctl: conflict: ", 17), "%s", r.err);
+	run_free(&r);
+	MM(&r, "bans", "add", "203.0.113.0/33");
+	EXPECT_RC(&r, 6);
+	cr_assert(!strncmp(r.err, "mmctl: invalid_field: ", 22), "%s", r.err);
+	run_free(&r);
+
+	MM(&r, "bans", "list");
+	EXPECT_RC(&r, 0);
+	cr_assert(!strncmp(r.out, "ID ", 3) && strstr(r.out, "PREFIX") && strstr(r.out, "EXPIRES"),
+		  "%s", r.out);
+	cr_assert(strstr(r.out, "203.0.113.0/24") && strstr(r.out, "flood"), "%s", r.out);
+	cr_assert(strstr(r.out, "2001:db8::/32"), "%s", r.out);
+	cr_assert_eq(lines(r.out), 3, "%s", r.out);
+	run_free(&r);
+	MM(&r, "--json", "bans", "list");
+	EXPECT_RC(&r, 0);
+	j = out_json(&r);
+	run_free(&r);
+	cr_assert_eq(json_array_size(json_object_get(j, "bans")), 2);
+	json_decref(j);
+
+	MM(&r, "bans", "delete", id);
+	EXPECT_RC(&r, 0);
+	snprintf(buf, sizeof(buf), "lifted ban %s\n", id);
+	cr_assert_str_eq(r.out, buf);
+	run_free(&r);
+	json_t *del = h_rec_wait_op("ban.del", 1000);
+	cr_assert(del);
+	cr_assert_str_eq(jstr(del, "ban"), id);
+	json_decref(del);
+	MM(&r, "bans", "delete", id);
+	EXPECT_RC(&r, 4);
+	run_free(&r);
+	cr_assert_eq(h_db_count(&H, "SELECT count(*) FROM bans"), 1);
+
+	/* not an operator: 3 */
+	MM(&r, "tokens", "create", "tenant:acme");
+	EXPECT_RC(&r, 0);
+	char tok[128];
+	cr_assert(kv(r.out, "token", tok, sizeof(tok)));
+	run_free(&r);
+	MM_T(&r, tok, "bans", "list");
+	EXPECT_RC(&r, 3);
+	run_free(&r);
+	MM_T(&r, tok, "bans", "add", "10.0.0.0/8");
+	EXPECT_RC(&r, 3);
+	run_free(&r);
+	/* mmdp refuses: 7, nothing stored */
+	h_rec_fail_op("ban.put");
+	MM(&r, "bans", "add", "10.0.0.0/8");
+	EXPECT_RC(&r, 7);
+	run_free(&r);
+	h_rec_fail_op(NULL);
+	cr_assert_eq(h_db_count(&H, "SELECT count(*) FROM bans"), 1);
 }
 
 Test(mmctl_meeting, chat_send_and_list)

@@ -14,9 +14,14 @@ set -euo pipefail
 if [[ ${MMX_GUARD_MOUNTNS:-} != 1 ]]; then
 	command -v unshare >/dev/null || { echo "SKIP: unshare is not installed"; exit 77; }
 	export MMX_GUARD_MOUNTNS=1
-	exec unshare --mount --propagation private -- "$0" "$@"
+	# "unchanged", then private below: "unshare --propagation private"
+	# makes / private, which fails where / is no mount point (a chroot,
+	# as on a fresh Debian root built with debootstrap).
+	exec unshare --mount --propagation unchanged -- "$0" "$@"
 fi
 : "${MMSITE_DP_NS:?run under tools/mmsite run}"
+# Nothing mounted here may reach the machine's own mount table.
+mount --make-rprivate / 2>/dev/null || mount --make-rprivate /sys
 mount -t bpf bpf /sys/fs/bpf
 dp() { nsenter --net="/run/netns/$MMSITE_DP_NS" -- "$@"; }
 dp ip link set dev "$MMSITE_DP_IF" xdp off 2>/dev/null || true
