@@ -156,6 +156,8 @@ static void api_dispatch(struct ctl *c, struct MHD_Connection *conn, const char 
 			api_tokens(&rq, rep);
 		else if (!strcmp(rq.parts[0], "blocks"))
 			api_blocks(&rq, rep);
+		else if (!strcmp(rq.parts[0], "guard"))
+			api_guard(&rq, rep);
 		else if (!strcmp(rq.parts[0], "bans"))
 			api_bans(&rq, rep);
 		else

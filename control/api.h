@@ -109,6 +109,7 @@ void api_events(struct api_req *rq, struct api_reply *rep);
 void api_invite_create(struct api_req *rq, struct api_reply *rep);
 void api_invite_join(struct api_req *rq, struct api_reply *rep);
 void api_blocks(struct api_req *rq, struct api_reply *rep);
+void api_guard(struct api_req *rq, struct api_reply *rep);
 void api_bans(struct api_req *rq, struct api_reply *rep);
 void api_tokens(struct api_req *rq, struct api_reply *rep);
 /* Create a token for scope (expires_at 0 = never) into token/id. */

@@ -192,3 +192,54 @@ int cmd_bans(struct mmctl *m, int argc, char **argv)
 		return delete_id("bans delete ID", m, argc - 1, argv + 1, "/v1/bans/%s", "lifted ban");
 	return usage_error("bans list|add|delete");
 }
+
+/* guard: the XDP guard's verdicts and its drops by reason. */
+int cmd_guard(struct mmctl *m, int argc, char **argv)
+{
+	const char *pos[1];
+	int npos, rc;
+	json_t *r = NULL;
+	if ((rc = opts_parse("guard", argc, argv, NULL, 0, pos, 0, 0, &npos)) ||
+	    (rc = http_call(m, "GET", "/v1/guard", NULL, true, &r)) || m->json)
+		goto out;
+	json_t *g = json_object_get(r, "guard");
+	if (!json_is_object(g)) {
+		printf("mmdp runs without the XDP guard\n");
+		goto out;
+	}
+	json_t *sync = json_object_get(g, "sync");
+	printf("pin dir          %s\n", js(g, "pin_dir", "-"));
+	printf("lists in sync    %s (%lld errors)\n",
+	       json_is_true(json_object_get(sync, "in_sync")) ? "yes" : "NO",
+	       (long long)json_integer_value(json_object_get(sync, "errors")));
+	static const char *const vh[] = { "VERDICT", "PACKETS", "BYTES" };
+	struct table *t = table_new(N(vh), vh);
+	const char *key;
+	json_t *v;
+	json_object_foreach(json_object_get(g, "verdicts"), key, v) {
+		char p[32], b[32];
+		snprintf(p, sizeof(p), "%lld", (long long)json_integer_value(json_object_get(v, "packets")));
+		snprintf(b, sizeof(b), "%lld", (long long)json_integer_value(json_object_get(v, "bytes")));
+		const char *row[] = { key, p, b };
+		table_add(t, row);
+	}
+	printf("\n");
+	table_print(t, stdout);
+	table_free(t);
+	static const char *const dh[] = { "DROPPED AT XDP", "PACKETS" };
+	t = table_new(N(dh), dh);
+	json_object_foreach(json_object_get(g, "drops"), key, v) {
+		if (!json_integer_value(v))
+			continue;
+		char p[32];
+		snprintf(p, sizeof(p), "%lld", (long long)json_integer_value(v));
+		const char *row[] = { key, p };
+		table_add(t, row);
+	}
+	printf("\n");
+	table_print(t, stdout);
+	table_free(t);
+out:
+	json_decref(r);
+	return rc;
+}

@@ -57,6 +57,7 @@ static const char usage_text[] =
 "  bans add PREFIX [--ttl 1..2592000] [--reason TEXT]\n"
 "                                           PREFIX: 203.0.113.0/24, 2001:db8::/32\n"
 "  bans delete ID\n"
+"  guard                                    the XDP guard's verdicts and drops\n"
 "\n"
 "Exit codes:\n"
 "  0 ok                      5 conflict (409, e.g. room_full)\n"
@@ -78,6 +79,7 @@ static const struct command commands[] = {
 	{ "kick", cmd_kick }, { "hand", cmd_hand }, { "chat", cmd_chat },
 	{ "invite", cmd_invite }, { "events", cmd_events }, { "tokens", cmd_tokens },
 	{ "blocks", cmd_blocks }, { "bans", cmd_bans },
+	{ "guard", cmd_guard },
 };
 
 static char *read_token_file(const char *path)

@@ -1414,3 +1414,41 @@ Test(mmctl_meeting, join_with_streams_then_streams_and_subscriptions)
 	cr_assert(strstr(r.out, ": none"), "%s", r.out);
 	run_free(&r);
 }
+
+/* mmctl guard: mmctld asks mmdp (stats.get) and passes its "guard" on. The
+ * recorder stands for an mmdp without the guard (no "guard" in its reply);
+ * the guard's own counters are tested on the site (test_guard_site.c). */
+Test(mmctl, guard_counters)
+{
+	struct run r;
+	json_decref(h_rec_take());
+	MM(&r, "guard");
+	EXPECT_RC(&r, 0);
+	cr_assert(strstr(r.out, "without the XDP guard"), "%s", r.out);
+	run_free(&r);
+	json_t *q = h_rec_wait_op("stats.get", 1000);
+	cr_assert(q, "mmctld asked mmdp");
+	json_decref(q);
+	MM(&r, "--json", "guard");
+	EXPECT_RC(&r, 0);
+	json_t *j = out_json(&r);
+	run_free(&r);
+	cr_assert(json_is_null(json_object_get(j, "guard")));
+	json_decref(j);
+	MM(&r, "guard", "extra");
+	EXPECT_RC(&r, 2);
+	run_free(&r);
+	h_rec_fail_op("stats.get");
+	MM(&r, "guard");
+	EXPECT_RC(&r, 7);
+	run_free(&r);
+	h_rec_fail_op(NULL);
+	json_t *t;
+	cr_assert_eq(h_http(&H, "POST", "/v1/tokens", H.op_token, "{\"scope\":\"tenant:acme\"}", 0,
+			    &t), 201);
+	struct run r2;
+	mm_as(&r2, json_string_value(json_object_get(t, "token")), "guard", (const char *)NULL);
+	EXPECT_RC(&r2, 3);
+	run_free(&r2);
+	json_decref(t);
+}

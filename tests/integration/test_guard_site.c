@@ -890,16 +890,12 @@ Test(flood, legitimate_media_survives_a_flood_dropped_at_xdp)
 	char kick_arg[128];
 	snprintf(kick_arg, sizeof(kick_arg), "%s:%u>%u", kicked->addr, kicked->port, kicked->server_port);
 
-	/* Banned prefixes, as an operator's ban through mmctld would put them
-	 * (mmdp's agent has no prefix operation: the maps are shared). */
-	struct mm_guard *maps = NULL;
-	int rc = mm_guard_open_pinned(PIN_DIR, &maps);
-	cr_assert_eq(rc, 0, "open the guard's pinned maps: %s", strerror(-rc));
-	struct mm_guard_prefix pfx;
-	cr_assert_eq(mm_guard_prefix_parse("198.18.200.0/24", &pfx), 0);
-	cr_assert_eq(mm_guard_prefix_put(maps, &pfx, 0), 0);
-	cr_assert_eq(mm_guard_prefix_parse("2001:2:0:bad::/64", &pfx), 0);
-	cr_assert_eq(mm_guard_prefix_put(maps, &pfx, 0), 0);
+	/* Banned prefixes, as mmctld pushes an operator's ban (ban.put): in
+	 * force at XDP once acknowledged. */
+	do_ok(json_pack("{sss[{sssssi}{sssssi}]}", "op", "batch", "ops",
+			"op", "ban.put", "ban", "ban4", "prefix", "198.18.200.0/24", "ttl_seconds", 3600,
+			"op", "ban.put", "ban", "ban6", "prefix", "2001:2:0:bad::/64", "ttl_seconds", 3600));
+	int rc;
 
 	/* Legitimate media: every participant sends 50 RTP packets/s (20 ms
 	 * audio) and an RTCP compound a second; two mmflood processes send
@@ -1008,6 +1004,5 @@ Test(flood, legitimate_media_survives_a_flood_dropped_at_xdp)
 	json_decref(r2);
 	json_decref(st0);
 	json_decref(st);
-	mm_guard_close(maps);
 	finish();
 }
