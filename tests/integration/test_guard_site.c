@@ -892,7 +892,7 @@ Test(flood, legitimate_media_survives_a_flood_dropped_at_xdp)
 
 	/* Banned prefixes, as mmctld pushes an operator's ban (ban.put): in
 	 * force at XDP once acknowledged. */
-	do_ok(json_pack("{sss[{sssssi}{sssssi}]}", "op", "batch", "ops",
+	do_ok(json_pack("{s:s,s:[{s:s,s:s,s:s,s:i},{s:s,s:s,s:s,s:i}]}", "op", "batch", "ops",
 			"op", "ban.put", "ban", "ban4", "prefix", "198.18.200.0/24", "ttl_seconds", 3600,
 			"op", "ban.put", "ban", "ban6", "prefix", "2001:2:0:bad::/64", "ttl_seconds", 3600));
 	int rc;
