@@ -190,9 +190,7 @@ int ctl_store_block_list(struct ctl_store *s, int64_t now, ctl_block_fn fn, void
 
 int ctl_store_block_expire(struct ctl_store *s, int64_t now, int *n)
 {
-	sqlite3_stmt *st;
-	int rc = store_prepare(s, &st, "DELETE FROM blocks WHERE expires_at <= ?", "i", now);
-	return rc ? rc : store_run(st, n);
+	return store_do(s, n, "DELETE FROM blocks WHERE expires_at <= ?", "i", now);
 }
 
 int ctl_store_ban_insert(struct ctl_store *s, const struct ctl_ban *b, int64_t now)
@@ -237,7 +235,5 @@ int ctl_store_ban_list(struct ctl_store *s, int64_t now, ctl_ban_fn fn, void *ar
 
 int ctl_store_ban_expire(struct ctl_store *s, int64_t now, int *n)
 {
-	sqlite3_stmt *st;
-	int rc = store_prepare(s, &st, "DELETE FROM bans WHERE expires_at <= ?", "i", now);
-	return rc ? rc : store_run(st, n);
+	return store_do(s, n, "DELETE FROM bans WHERE expires_at <= ?", "i", now);
 }
