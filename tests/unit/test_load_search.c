@@ -90,3 +90,21 @@ Test(load_search, clamps)
 	cr_assert_eq(s.max, 5);
 	cr_assert_eq(ld_search_next(&s), 5);
 }
+
+/* --ramp's loads: both ends exact, evenly spaced, never decreasing. */
+Test(load_search, ramp_values)
+{
+	cr_assert_eq(ld_ramp_value(10, 80, 8, 0), 10);
+	cr_assert_eq(ld_ramp_value(10, 80, 8, 1), 20);
+	cr_assert_eq(ld_ramp_value(10, 80, 8, 7), 80);
+	cr_assert_eq(ld_ramp_value(10, 80, 8, 9), 80, "past the last step stays at the top");
+	cr_assert_eq(ld_ramp_value(5, 9, 1, 3), 5, "one step is the start");
+	int prev = 0, distinct = 0;
+	for (int i = 0; i < 8; i++) {
+		int v = ld_ramp_value(1, 4, 8, i);
+		cr_assert(v >= prev, "step %d went down: %d after %d", i, v, prev);
+		distinct += v != prev;
+		prev = v;
+	}
+	cr_assert_eq(distinct, 4, "a narrow range gives each value once after dedup");
+}

@@ -1,14 +1,19 @@
-/* --find-max: the highest number of rooms (of --participants each, at
+/* --find-max and --ramp. --find-max: the highest number of rooms (of --participants each, at
  * the scenario's profile) that mmdp carries with loss <= --max-loss and
  * nothing misdelivered over a trial of --trial seconds (after --warmup),
  * by the search of tools/load/search.h, one full run per trial (the rooms
  * set up, loaded, checked and removed). The report: every step (load,
  * offered and received rates, loss, verdict, the bracket after it, which
  * side looked like the limit), the maximum, the full report of the trial
- * at the maximum, and a line a planner can paste. */
+ * at the maximum, and a line a planner can paste. --ramp: trials at
+ * --ramp-steps loads evenly spaced from --rooms to --max-rooms, every one
+ * run whatever the one before gave (throughput, loss and latency against
+ * offered load, past the knee), reported the same way. --plot draws the
+ * trials of either (tools/load/plot.h). */
 #include <stdlib.h>
 #include <string.h>
 
+#include "tools/load/plot.h"
 #include "tools/load/run.h"
 #include "tools/load/search.h"
 
@@ -57,7 +62,14 @@ static json_t *step_json(int step, int rooms, int parts, const json_t *rep, bool
 		json_object_set_new(j, "loss_percent", json_real(jreal(rep, "loss", "percent")));
 		json_object_set_new(j, "misdelivered",
 				    json_integer((json_int_t)jreal(rep, "misdelivered", "total")));
+		double secs = jreal(rep, "measured_s", NULL);
+		json_object_set_new(j, "expected_pps",
+				    json_real(secs > 0 ? jreal(rep, "expected", "copies") / secs : 0.0));
+		json_object_set_new(j, "latency_p50_ms", json_real(jreal(rep, "latency_ms", "p50")));
+		json_object_set_new(j, "latency_p90_ms", json_real(jreal(rep, "latency_ms", "p90")));
 		json_object_set_new(j, "latency_p99_ms", json_real(jreal(rep, "latency_ms", "p99")));
+		json_object_set_new(j, "latency_p999_ms", json_real(jreal(rep, "latency_ms", "p99.9")));
+		json_object_set_new(j, "latency_max_ms", json_real(jreal(rep, "latency_ms", "max")));
 		json_object_set_new(j, "generator_max_lag_ms", json_real(jreal(rep, "offered", "max_lag_ms")));
 		json_object_set_new(j, "generator_cpu_percent",
 				    json_real(jreal(rep, "cpu", "percent_of_one_core")));
@@ -97,6 +109,37 @@ static int workers_of(struct ld_run *R)
 	return n;
 }
 
+/* The trials: the search's next value, or the ramp's next distinct one. */
+struct plan {
+	bool ramp;
+	struct ld_search s;
+	int from, to, n, i, last;
+};
+
+static int plan_next(struct plan *p)
+{
+	if (!p->ramp)
+		return ld_search_next(&p->s);
+	while (p->i < p->n) {
+		int v = ld_ramp_value(p->from, p->to, p->n, p->i);
+		if (v != p->last)
+			return v;
+		p->i++;
+	}
+	return 0;
+}
+
+static void plan_record(struct plan *p, int v, bool pass)
+{
+	/* The ramp keeps a bracket too: the highest load that passed below
+	 * the lowest that failed, for the report. */
+	ld_search_record(&p->s, v, pass);
+	if (p->ramp) {
+		p->last = v;
+		p->i++;
+	}
+}
+
 int ld_find_max(struct ld_run *R)
 {
 	struct ld_opts *o = &R->o;
@@ -104,14 +147,22 @@ int ld_find_max(struct ld_run *R)
 	int max = o->max_rooms > 0 ? o->max_rooms : 20000 / parts;
 	if (max > 20000 / parts)
 		max = 20000 / parts;
-	struct ld_search s;
-	ld_search_init(&s, o->conf.rooms, 1, max, o->precision);
+	struct plan P = {.ramp = o->ramp};
+	ld_search_init(&P.s, o->conf.rooms, 1, max, o->precision);
+	if (P.ramp) {
+		P.from = o->conf.rooms < max ? o->conf.rooms : max;
+		P.to = max;
+		P.n = o->ramp_steps;
+	}
+	const char *mode = P.ramp ? "ramp" : "find-max";
 	o->duration = o->trial;
 	json_t *steps = json_array(), *at_max = NULL;
 	const char *last_limit = NULL;
 	FILE *sf = o->steps_file ? fopen(o->steps_file, "a") : NULL;
-	int v, errors = 0;
-	while ((v = ld_search_next(&s)) != 0 && !ld_interrupted()) {
+	int v, errors = 0, fails = 0;
+	if (o->steps_file && !sf)
+		fprintf(stderr, "mmload: cannot append to %s: %m\n", o->steps_file);
+	while ((v = plan_next(&P)) != 0 && !ld_interrupted()) {
 		o->conf.rooms = v;
 		json_t *rep = NULL;
 		bool pass = false;
@@ -119,20 +170,33 @@ int ld_find_max(struct ld_run *R)
 		if (st == 2 || !rep) {
 			/* A run that could not be set up is no measurement: stop. */
 			errors++;
-			json_array_append_new(steps, step_json(s.steps + 1, v, parts, NULL, false, &s));
+			json_array_append_new(steps, step_json(P.s.steps + 1, v, parts, NULL, false, &P.s));
 			json_decref(rep);
 			break;
 		}
-		ld_search_record(&s, v, pass);
-		json_t *sj = step_json(s.steps, v, parts, rep, pass, &s);
+		/* A ramp's loads only grow: its bracket is the highest load
+		 * that passed below the first that failed; a pass above that
+		 * failure is reported but moves nothing. */
+		bool best_so_far = pass && v > P.s.lo && v < P.s.hi;
+		if (P.ramp && pass && v >= P.s.hi) {
+			P.s.steps++;
+			P.last = v;
+			P.i++;
+		} else {
+			plan_record(&P, v, pass);
+		}
+		if (!pass)
+			fails++;
+		json_t *sj = step_json(P.s.steps, v, parts, rep, pass, &P.s);
 		if (!pass)
 			last_limit = json_string_value(json_object_get(sj, "limit"));
 		fprintf(stderr,
-			"mmload: find-max step %d: %d rooms x %d (%d participants): offered %.0f pps, "
-			"received %.0f pps, loss %.4f%% => %s%s%s; bracket [%d, %d]\n",
-			s.steps, v, parts, v * parts, jreal(rep, "offered", "pps"),
+			"mmload: %s step %d: %d rooms x %d (%d participants): offered %.0f pps, "
+			"received %.0f pps, loss %.4f%%, p99 %.2f ms => %s%s%s; bracket [%d, %d]\n",
+			mode, P.s.steps, v, parts, v * parts, jreal(rep, "offered", "pps"),
 			jreal(rep, "received", "pps"), jreal(rep, "loss", "percent"),
-			pass ? "pass" : "FAIL", pass ? "" : ": ", pass ? "" : last_limit, s.lo, s.hi);
+			jreal(rep, "latency_ms", "p99"), pass ? "pass" : "FAIL", pass ? "" : ": ",
+			pass ? "" : last_limit, P.s.lo, P.s.hi);
 		if (sf) {
 			char *t = json_dumps(sj, JSON_COMPACT);
 			if (t)
@@ -140,7 +204,7 @@ int ld_find_max(struct ld_run *R)
 			free(t);
 		}
 		json_array_append_new(steps, sj);
-		if (pass && v == ld_search_result(&s)) {
+		if (pass && (P.ramp ? best_so_far : v == ld_search_result(&P.s))) {
 			json_decref(at_max);
 			at_max = rep;
 		} else {
@@ -149,39 +213,43 @@ int ld_find_max(struct ld_run *R)
 	}
 	if (sf)
 		fclose(sf);
-	int best = ld_search_result(&s);
-	bool converged = ld_search_next(&s) == 0 && !errors && !ld_interrupted();
+	int best = ld_search_result(&P.s);
+	bool converged = plan_next(&P) == 0 && !errors && !ld_interrupted();
 	char prof[160], line[512];
 	profile_text(R, prof, sizeof(prof));
 	int workers = workers_of(R);
 	const char *bound = "";
-	if (best && s.hi > s.max)
-		bound = " (the search's upper bound, --max-rooms: mmdp may carry more)";
+	if (best && P.s.hi > P.s.max)
+		bound = P.ramp ? " (the ramp's top, --max-rooms: mmdp may carry more)"
+			       : " (the search's upper bound, --max-rooms: mmdp may carry more)";
 	else if (best && last_limit && strncmp(last_limit, "generator", 9) == 0)
 		bound = " (a lower bound: mmload, not mmdp, was the limit)";
+	const char *fwd = R->ctl->forwarder ? R->ctl->forwarder : "mmdp";
+	char cores[64];
 	if (workers > 1)
-		snprintf(line, sizeof(line), "%d mmdp worker cores carry %d participants in rooms of %d "
-			 "at profile %s: %.0f packets/s in, %.0f copies/s out, over %s%s",
-			 workers, best * parts, parts, prof, at_max ? jreal(at_max, "offered", "pps") : 0.0,
-			 at_max ? jreal(at_max, "received", "pps") : 0.0, R->io->name, bound);
+		snprintf(cores, sizeof(cores), "%d %s worker cores carry", workers, fwd);
 	else
-		snprintf(line, sizeof(line), "one mmdp worker core carries %d participants in rooms of %d "
-			 "at profile %s: %.0f packets/s in, %.0f copies/s out, over %s%s",
-			 best * parts, parts, prof, at_max ? jreal(at_max, "offered", "pps") : 0.0,
-			 at_max ? jreal(at_max, "received", "pps") : 0.0, R->io->name, bound);
+		snprintf(cores, sizeof(cores), "one %s %s carries", fwd,
+			 strcmp(fwd, "mmdp") ? "forwarding core" : "worker core");
+	snprintf(line, sizeof(line), "%s %d participants in rooms of %d at profile %s: %.0f "
+		 "packets/s in, %.0f copies/s out, over %s%s",
+		 cores, best * parts, parts, prof, at_max ? jreal(at_max, "offered", "pps") : 0.0,
+		 at_max ? jreal(at_max, "received", "pps") : 0.0, R->io->name, bound);
 
 	json_t *j = json_object();
 	json_object_set_new(j, "tool", json_string("mmload"));
 	json_object_set_new(j, "version", json_integer(1));
-	json_object_set_new(j, "mode", json_string("find-max"));
+	json_object_set_new(j, "mode", json_string(mode));
 	json_object_set_new(j, "io", json_string(R->io->name));
 	json_object_set_new(j, "control", json_string(R->ctl->name));
-	json_object_set_new(j, "search",
-			    json_pack("{sssisisisisfsisisfso}", "variable", "rooms",
-				      "participants_per_room", parts, "start", s.start, "min", s.min,
-				      "max", s.max, "precision_percent", s.precision, "trial_s",
-				      o->trial, "warmup_s", o->warmup, "max_loss_percent", o->max_loss,
-				      "steps", steps));
+	json_t *sj = json_pack("{sssisisisisfsisisfso}", "variable", "rooms", "participants_per_room",
+			       parts, "start", P.s.start, "min", P.s.min, "max", P.s.max,
+			       "precision_percent", P.s.precision, "trial_s", o->trial, "warmup_s",
+			       o->warmup, "max_loss_percent", o->max_loss, "steps", steps);
+	if (P.ramp)
+		json_object_set_new(sj, "ramp", json_pack("{sisisi}", "from", P.from, "to", P.to,
+							  "steps", P.n));
+	json_object_set_new(j, "search", sj);
 	json_object_set_new(j, "converged", json_boolean(converged));
 	if (best && at_max)
 		json_object_set_new(
@@ -199,14 +267,31 @@ int ld_find_max(struct ld_run *R)
 	json_object_set_new(j, "profile", json_string(prof));
 	json_object_set_new(j, "summary", json_string(line));
 	json_object_set_new(j, "at_max", at_max ? at_max : json_null());
-	json_object_set_new(j, "pass", json_boolean(best > 0 && converged));
+	/* A ramp passes when it ran every step and its lowest load passed. */
+	bool ok = P.ramp ? converged && best > 0 && (size_t)fails < json_array_size(steps)
+			 : best > 0 && converged;
+	json_object_set_new(j, "pass", json_boolean(ok));
+	int plot_rc = 0;
+	if (o->plot) {
+		char title[256], err[512];
+		snprintf(title, sizeof(title), "%s, rooms of %d, %s (%s, %s)", fwd, parts, prof,
+			 R->io->name, mode);
+		plot_rc = ld_plot(steps, o->plot, title, o->max_loss, err, sizeof(err));
+		if (plot_rc)
+			fprintf(stderr, "mmload: --plot: %s\n", err);
+		else
+			json_object_set_new(j, "plots", json_pack("{s:s+,s:s+,s:s+}", "throughput",
+								  o->plot, "-throughput.png", "loss",
+								  o->plot, "-loss.png", "latency", o->plot,
+								  "-latency.png"));
+	}
 	if (o->report && json_dump_file(j, o->report, JSON_INDENT(1)) != 0)
 		fprintf(stderr, "mmload: cannot write %s\n", o->report);
 	if (o->json) {
 		json_dumpf(j, stdout, JSON_INDENT(2));
 		fputc('\n', stdout);
 	}
-	fprintf(stderr, "mmload: find-max: %s%s\n", line, converged ? "" : " (search not finished)");
+	fprintf(stderr, "mmload: %s: %s%s\n", mode, line, converged ? "" : " (not finished)");
 	json_decref(j);
-	return errors ? 2 : best > 0 && converged ? 0 : 1;
+	return errors || plot_rc ? 2 : ok ? 0 : 1;
 }

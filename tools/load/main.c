@@ -320,7 +320,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	if (prepare(&R) != 0)
 		goto out;
-	if (R.o.find_max) {
+	if (R.o.find_max || R.o.ramp) {
 		status = ld_find_max(&R);
 		goto out;
 	}

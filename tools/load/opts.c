@@ -74,6 +74,12 @@ void ld_usage(FILE *f)
 "  --max-rooms N          upper bound of the search (20000 / participants)\n"
 "  --precision PCT        stop when the bracket is within PCT of its low end (5)\n"
 "  --steps-file FILE      append each step (a JSON line) as the search goes\n"
+"  --ramp                 instead of searching, a trial at each of --ramp-steps N (8)\n"
+"                         loads evenly spaced from --rooms to --max-rooms, whatever\n"
+"                         each gives: throughput, loss and latency past the knee\n"
+"  --plot PREFIX          PREFIX-throughput.png, PREFIX-loss.png, PREFIX-latency.png\n"
+"                         (gnuplot) against offered load, from the trials; the data\n"
+"                         and the gnuplot script stay in PREFIX.dat and PREFIX.gp\n"
 "  The report holds every step, the maximum, the full report at the maximum and\n"
 "  \"summary\": one mmdp worker core carries N participants in rooms of M at\n"
 "  profile P. Exit 0 when the search converged on a maximum > 0.\n"
@@ -113,6 +119,7 @@ enum {
 	O_DURATION, O_WARMUP, O_THREADS, O_MUTE_ONE, O_MAX_LOSS, O_REPORT, O_JSON,
 	O_PER_STREAM, O_QUIET, O_HELP, O_CPU, O_IO, O_MEMIF, O_EAL, O_MAC, O_DP_MAC, O_DP_IP4,
 	O_DP_IP6, O_FIND_MAX, O_TRIAL, O_MAX_ROOMS, O_PRECISION, O_STEPS_FILE,
+	O_RAMP, O_RAMP_STEPS, O_PLOT,
 };
 
 static const struct option longopts[] = {
@@ -138,6 +145,7 @@ static const struct option longopts[] = {
 	{"dp-ip6", 1, NULL, O_DP_IP6}, {"find-max", 0, NULL, O_FIND_MAX},
 	{"trial", 1, NULL, O_TRIAL}, {"max-rooms", 1, NULL, O_MAX_ROOMS},
 	{"precision", 1, NULL, O_PRECISION}, {"steps-file", 1, NULL, O_STEPS_FILE},
+	{"ramp", 0, NULL, O_RAMP}, {"ramp-steps", 1, NULL, O_RAMP_STEPS}, {"plot", 1, NULL, O_PLOT},
 	{NULL, 0, NULL, 0},
 };
 
@@ -162,6 +170,7 @@ static int take(struct ld_opts *o, int c, const char *a)
 	case O_MEMIF: o->memif = a; return strlen(a) < 100 ? 0 : -EINVAL;
 	case O_EAL: o->eal = a; return 0;
 	case O_STEPS_FILE: o->steps_file = a; return 0;
+	case O_PLOT: o->plot = a; return *a && strlen(a) < 3000 ? 0 : -EINVAL;
 	case O_IO:
 		o->io = !strcmp(a, "kernel") ? LD_IO_KERNEL : !strcmp(a, "memif") ? LD_IO_MEMIF : -1;
 		return o->io < 0 ? -EINVAL : 0;
@@ -229,6 +238,7 @@ static int take(struct ld_opts *o, int c, const char *a)
 	case O_THREADS: o->threads = (int)v; return v >= 1 && v <= 2 ? 0 : -EINVAL;
 	case O_TRIAL: o->trial = (int)v; return v >= 1 && v <= 3600 ? 0 : -EINVAL;
 	case O_MAX_ROOMS: o->max_rooms = (int)v; return v >= 1 && v <= 10000 ? 0 : -EINVAL;
+	case O_RAMP_STEPS: o->ramp_steps = (int)v; return v >= 2 && v <= 100 ? 0 : -EINVAL;
 	}
 	return -EINVAL;
 }
@@ -239,7 +249,7 @@ int ld_opts_parse(int argc, char **argv, struct ld_opts *o)
 			      .srtp = MM_SRTP_AEAD_AES_128_GCM, .family = 4, .duration = 10,
 			      .warmup = 2, .threads = 1, .max_loss = 0.01, .client_port = 20000,
 			      .server_port = 40000, .mac = "02:6d:6d:10:00:01", .trial = 10,
-			      .precision = 5};
+			      .precision = 5, .ramp_steps = 8};
 	o->dp_mac = getenv("MMSITE_DP_MAC") ? getenv("MMSITE_DP_MAC") : "02:6d:6d:00:00:01";
 	o->dp_ip4 = getenv("MMSITE_DP_IP4") ? getenv("MMSITE_DP_IP4") : "198.18.0.1";
 	o->dp_ip6 = getenv("MMSITE_DP_IP6") ? getenv("MMSITE_DP_IP6") : "2001:2::1";
@@ -258,6 +268,7 @@ int ld_opts_parse(int argc, char **argv, struct ld_opts *o)
 		case O_PER_STREAM: o->per_stream = true; break;
 		case O_QUIET: o->quiet = true; break;
 		case O_FIND_MAX: o->find_max = true; break;
+		case O_RAMP: o->ramp = true; break;
 		case 'h':
 		case O_HELP: ld_usage(stdout); return 1;
 		case '?': return -EINVAL;
@@ -287,8 +298,21 @@ int ld_opts_parse(int argc, char **argv, struct ld_opts *o)
 		fprintf(stderr, "mmload: --io memif needs --memif PATH and runs one I/O thread\n");
 		return -EINVAL;
 	}
-	if (o->find_max && o->mute_one) {
-		fprintf(stderr, "mmload: --find-max and --mute-one do not go together\n");
+	if (o->find_max && o->ramp) {
+		fprintf(stderr, "mmload: --find-max or --ramp, not both\n");
+		return -EINVAL;
+	}
+	if ((o->find_max || o->ramp) && o->mute_one) {
+		fprintf(stderr, "mmload: --find-max and --ramp do not go with --mute-one\n");
+		return -EINVAL;
+	}
+	if (o->ramp && o->max_rooms <= o->conf.rooms) {
+		fprintf(stderr, "mmload: --ramp goes from --rooms (%d) up to --max-rooms, which must be "
+				"higher\n", o->conf.rooms);
+		return -EINVAL;
+	}
+	if (o->plot && !o->find_max && !o->ramp) {
+		fprintf(stderr, "mmload: --plot draws the trials of --find-max or --ramp\n");
 		return -EINVAL;
 	}
 	if (!o->mmctld && !o->socket) {

@@ -64,6 +64,9 @@ struct ld_opts {
 	int max_rooms;         /* upper bound of the search */
 	double precision;      /* stop when hi - lo <= lo * precision / 100 (at least 1 room) */
 	const char *steps_file; /* a line per trial (JSON), appended as the search goes */
+	bool ramp;             /* --ramp: trials at ramp_steps loads, --rooms to --max-rooms */
+	int ramp_steps;
+	const char *plot;      /* --plot PREFIX: PNGs of the trials (tools/load/plot.h) */
 };
 
 enum ld_io_kind { LD_IO_KERNEL = 0, LD_IO_MEMIF = 1 };
@@ -195,6 +198,7 @@ struct ld_control {
 	/* Mute or unmute the audio of participant p; returns once it applies. */
 	int (*mute)(struct ld_run *R, uint32_t p, bool muted);
 	void (*teardown)(struct ld_run *R);
+	const char *forwarder; /* what forwards (reports, summary); NULL: mmdp */
 };
 extern const struct ld_control ld_control_agent; /* control_agent.c */
 extern const struct ld_control ld_control_rest;  /* control_rest.c */

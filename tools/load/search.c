@@ -47,3 +47,13 @@ int ld_search_result(const struct ld_search *s)
 {
 	return s->lo >= s->min ? s->lo : 0;
 }
+
+int ld_ramp_value(int from, int to, int steps, int i)
+{
+	if (steps <= 1 || i <= 0)
+		return from;
+	if (i >= steps - 1)
+		return to;
+	double v = (double)from + (double)(to - from) * (double)i / (double)(steps - 1);
+	return (int)(v + 0.5);
+}

@@ -33,4 +33,9 @@ void ld_search_record(struct ld_search *s, int value, bool pass);
 /* The result: the highest value that passed, 0 when none did. */
 int ld_search_result(const struct ld_search *s);
 
+/* --ramp: trial i (0 .. steps - 1) of a ramp from `from` to `to`, evenly
+ * spaced and rounded; with steps 1 just `from`. Consecutive values may be
+ * equal when the range is narrower than the steps (the caller skips them). */
+int ld_ramp_value(int from, int to, int steps, int i);
+
 #endif
