@@ -70,6 +70,9 @@ int api_mmdp_ready(struct api_req *rq, struct api_reply *rep);
 int api_begin(struct api_req *rq, struct api_reply *rep);
 /* Push req (stolen) to mmdp, then commit (or roll back: 502 / 503). */
 int api_push_commit(struct api_req *rq, json_t *req, struct api_reply *rep);
+/* The same for a deletion mmdp may already have made by itself (a block
+ * or ban it expired): its not_found counts as done. */
+int api_push_del_commit(struct api_req *rq, json_t *req, struct api_reply *rep);
 json_t *api_participant_json(const struct ctl *c, const struct ctl_participant *p);
 void api_participant_join(struct api_req *rq, struct api_reply *rep);
 void api_participant_leave(struct api_req *rq, struct api_reply *rep);

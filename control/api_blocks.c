@@ -44,24 +44,10 @@ void api_blocks(struct api_req *rq, struct api_reply *rep)
 				api_error(rep, 500, "internal", "store: cannot delete block");
 			return;
 		}
-		/* mmdp forgets a block by itself when it expires: its
-		 * not_found then means the same as ok. */
-		char err[400];
-		enum ctl_push_result pr = ctl_sync_push(rq->c, json_pack("{s:s,s:s}", "op",
-								       "block.del", "block",
-								       rq->parts[1]),
-							err, sizeof(err));
-		if (pr == CTL_PUSH_UNAVAILABLE || (pr == CTL_PUSH_REFUSED &&
-						   !strstr(err, "refused: not_found"))) {
-			ctl_store_rollback(rq->c->store);
-			api_error(rep, pr == CTL_PUSH_REFUSED ? 502 : 503, pr == CTL_PUSH_REFUSED ?
-				  "mmdp_error" : "mmdp_unavailable", "%s", err);
-			return;
-		}
-		if (api_commit(rq, rep) == 0)
+		/* mmdp forgets a block by itself when it expires. */
+		if (api_push_del_commit(rq, json_pack("{s:s,s:s}", "op", "block.del", "block",
+						      rq->parts[1]), rep) == 0)
 			rep->status = 204;
-		else
-			ctl_mmdp_close(&rq->c->mmdp); /* resync from the store */
 	} else if (rq->nparts <= 2) {
 		api_error(rep, 405, "method_not_allowed", "%s not allowed here", rq->method);
 	} else {

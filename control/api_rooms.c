@@ -100,13 +100,13 @@ int api_mmdp_ready(struct api_req *rq, struct api_reply *rep)
 }
 
 /* Push req, then commit or roll back. On success rep is left alone. */
-int api_push_commit(struct api_req *rq, json_t *req, struct api_reply *rep)
+static int push_commit(struct api_req *rq, json_t *req, struct api_reply *rep, bool absent_ok)
 {
 	char err[400];
 	enum ctl_push_result pr = ctl_sync_push(rq->c, req, err, sizeof(err));
-	if (pr != CTL_PUSH_OK) {
+	if (pr != CTL_PUSH_OK && !(absent_ok && pr == CTL_PUSH_NOT_FOUND)) {
 		ctl_store_rollback(rq->c->store);
-		if (pr == CTL_PUSH_REFUSED)
+		if (pr != CTL_PUSH_UNAVAILABLE)
 			api_error(rep, 502, "mmdp_error", "%s", err);
 		else
 			api_error(rep, 503, "mmdp_unavailable", "%s", err);
@@ -121,6 +121,16 @@ int api_push_commit(struct api_req *rq, json_t *req, struct api_reply *rep)
 		api_error(rep, 500, "internal", "store commit failed");
 	}
 	return rc;
+}
+
+int api_push_commit(struct api_req *rq, json_t *req, struct api_reply *rep)
+{
+	return push_commit(rq, req, rep, false);
+}
+
+int api_push_del_commit(struct api_req *rq, json_t *req, struct api_reply *rep)
+{
+	return push_commit(rq, req, rep, true);
 }
 
 int api_begin(struct api_req *rq, struct api_reply *rep)

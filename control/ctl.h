@@ -31,6 +31,7 @@ enum ctl_push_result {
 	CTL_PUSH_OK = 0,
 	CTL_PUSH_REFUSED,        /* mmdp answered ok:false (message in err) */
 	CTL_PUSH_UNAVAILABLE,    /* not connected / transport failure */
+	CTL_PUSH_NOT_FOUND,      /* refused with code not_found (message in err) */
 };
 
 /* endpoint.put body (without "op") for a participant. */

@@ -152,7 +152,9 @@ enum ctl_push_result ctl_sync_push(struct ctl *c, json_t *req, char *err, size_t
 		snprintf(err, errlen, "mmdp refused: %s: %s",
 			 json_string_value(json_object_get(e, "code")) ?: "?",
 			 json_string_value(json_object_get(e, "message")) ?: "");
-		res = CTL_PUSH_REFUSED;
+		res = !strcmp(json_string_value(json_object_get(e, "code")) ?: "", "not_found")
+			      ? CTL_PUSH_NOT_FOUND
+			      : CTL_PUSH_REFUSED;
 	}
 	json_decref(reply);
 	return res;

@@ -293,7 +293,7 @@ static int rec_listen = -1;
 static bool rec_running;
 static pthread_mutex_t rec_lock = PTHREAD_MUTEX_INITIALIZER;
 static json_t *rec_log;
-static char rec_fail[32];
+static char rec_fail[32], rec_fail_code[32] = "conflict";
 
 static void rec_serve(int fd)
 {
@@ -319,9 +319,12 @@ static void rec_serve(int fd)
 			if (req)
 				json_array_append(rec_log, req);
 			pthread_mutex_unlock(&rec_lock);
-			const char *rep = fail ?
-				"{\"ok\":false,\"error\":{\"code\":\"conflict\",\"message\":\"refused by test\"}}\n" :
-				"{\"ok\":true,\"generation\":1}\n";
+			char rep[160];
+			if (fail)
+				snprintf(rep, sizeof(rep), "{\"ok\":false,\"error\":{\"code\":\"%s\","
+					 "\"message\":\"refused by test\"}}\n", rec_fail_code);
+			else
+				snprintf(rep, sizeof(rep), "{\"ok\":true,\"generation\":1}\n");
 			if (send(fd, rep, strlen(rep), MSG_NOSIGNAL) < 0)
 				return;
 			json_decref(req);
@@ -377,8 +380,14 @@ void h_rec_stop(void)
 
 void h_rec_fail_op(const char *op)
 {
+	h_rec_fail_op_code(op, "conflict");
+}
+
+void h_rec_fail_op_code(const char *op, const char *code)
+{
 	pthread_mutex_lock(&rec_lock);
 	snprintf(rec_fail, sizeof(rec_fail), "%s", op ? op : "");
+	snprintf(rec_fail_code, sizeof(rec_fail_code), "%s", code);
 	pthread_mutex_unlock(&rec_lock);
 }
 

@@ -40,6 +40,8 @@ void h_rec_start(struct h_ctl *h);
 void h_rec_stop(void);
 /* Refuse every request whose op is `op` (NULL: accept all). */
 void h_rec_fail_op(const char *op);
+/* The same with mmdp's error code (h_rec_fail_op: "conflict"). */
+void h_rec_fail_op_code(const char *op, const char *code);
 /* Requests recorded so far (a new reference), and forget them. */
 json_t *h_rec_take(void);
 /* Wait up to ms for a recorded request with this op; returns it (owned). */

@@ -174,6 +174,26 @@ Test(bans, mmdp_refusing_rolls_back)
 	cr_assert_eq(h_db_count(&H, "SELECT count(*) FROM bans"), 0);
 }
 
+/* Deleting a ban mmdp already expired by itself: its not_found counts as
+ * done; any other refusal keeps the ban. */
+Test(bans, delete_after_mmdp_expired_it)
+{
+	json_t *r;
+	cr_assert_eq(req("POST", H.op_token, "{\"prefix\":\"10.1.0.0/16\"}", &r, "/v1/bans"), 201);
+	char id[64];
+	snprintf(id, sizeof(id), "%s", str(r, "id"));
+	json_decref(r);
+	h_rec_fail_op("ban.del");
+	cr_assert_eq(req("DELETE", H.op_token, NULL, &r, "/v1/bans/%s", id), 502);
+	cr_assert_str_eq(h_err_code(r), "mmdp_error");
+	json_decref(r);
+	cr_assert_eq(h_db_count(&H, "SELECT count(*) FROM bans"), 1, "a refusal keeps the ban");
+	h_rec_fail_op_code("ban.del", "not_found");
+	cr_assert_eq(req("DELETE", H.op_token, NULL, NULL, "/v1/bans/%s", id), 204);
+	h_rec_fail_op(NULL);
+	cr_assert_eq(h_db_count(&H, "SELECT count(*) FROM bans"), 0);
+}
+
 Test(bans, state_sync_after_a_restart_carries_them)
 {
 	json_t *r;

@@ -302,8 +302,15 @@ Test(meeting, kick_removes_blocks_and_revokes)
 	cr_assert_eq(json_array_size(json_object_get(sync, "blocks")), 1);
 	cr_assert_eq(json_array_size(json_object_get(sync, "endpoints")), 3);
 	json_decref(sync);
-	/* Lifting it. */
+	/* Lifting it: refused by mmdp, it stays; mmdp had already expired
+	 * it (not_found), it is gone. */
+	h_rec_fail_op("block.del");
+	cr_assert_eq(req("DELETE", H.op_token, NULL, NULL, "/v1/blocks/%s", bid), 502);
+	cr_assert_eq(h_db_count(&H, "SELECT count(*) FROM blocks"), 1);
+	json_decref(h_rec_take());
+	h_rec_fail_op_code("block.del", "not_found");
 	cr_assert_eq(req("DELETE", H.op_token, NULL, NULL, "/v1/blocks/%s", bid), 204);
+	h_rec_fail_op(NULL);
 	json_t *del = h_rec_wait_op("block.del", 1000);
 	cr_assert(del);
 	cr_assert_str_eq(json_string_value(json_object_get(del, "block")), bid);
