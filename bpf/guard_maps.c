@@ -273,43 +273,58 @@ int mm_guard_kick_del(struct mm_guard *g, const struct mm_guard_tuple *t)
 	return del(g->fd[MM_GUARD_M_KICKED], t);
 }
 
+/* Every key of a hash map, copied out first (the caller's callback may
+ * delete them while we go), in a malloc'd array of *n keys of ksz bytes. */
+static int map_keys(int fd, size_t ksz, size_t limit, void **out, size_t *n_out)
+{
+	size_t n = 0, cap = 64;
+	unsigned char *keys = malloc(cap * ksz);
+	if (!keys)
+		return -ENOMEM;
+	const void *prev = NULL;
+	int err = 0;
+	for (;;) {
+		if (n == cap) {
+			unsigned char *k = realloc(keys, 2 * cap * ksz);
+			if (!k) {
+				err = -ENOMEM;
+				break;
+			}
+			keys = k;
+			cap *= 2;
+		}
+		if (bpf_map_get_next_key(fd, prev, keys + n * ksz)) {
+			if (errno != ENOENT)
+				err = -errno;
+			break;
+		}
+		prev = keys + n * ksz;
+		if (++n > 4 * limit) { /* changing under us */
+			err = -EAGAIN;
+			break;
+		}
+	}
+	if (err) {
+		free(keys);
+		return err;
+	}
+	*out = keys;
+	*n_out = n;
+	return 0;
+}
+
 int mm_guard_tuples(struct mm_guard *g, enum mm_guard_map m,
 		    int (*fn)(void *arg, const struct mm_guard_tuple *t), void *arg)
 {
 	if (m != MM_GUARD_M_ALLOW && m != MM_GUARD_M_KICKED)
 		return -EINVAL;
-	int fd = g->fd[m];
-	size_t n = 0, cap = 256;
-	struct mm_guard_tuple *keys = malloc(cap * sizeof(*keys)), cur;
-	if (!keys)
-		return -ENOMEM;
-	int err = 0;
-	const void *prev = NULL;
-	/* Keys first, then the callback: it may delete them. */
-	while (bpf_map_get_next_key(fd, prev, &cur) == 0) {
-		if (n == cap) {
-			struct mm_guard_tuple *k = realloc(keys, 2 * cap * sizeof(*keys));
-			if (!k) {
-				err = -ENOMEM;
-				goto out;
-			}
-			keys = k;
-			cap *= 2;
-		}
-		keys[n++] = cur;
-		prev = &keys[n - 1];
-		if (n > 4 * (size_t)MM_GUARD_ALLOW_MAX) { /* changing under us */
-			err = -EAGAIN;
-			goto out;
-		}
-	}
-	if (errno != ENOENT) {
-		err = -errno;
-		goto out;
-	}
+	void *keys;
+	size_t n;
+	int err = map_keys(g->fd[m], sizeof(struct mm_guard_tuple), MM_GUARD_ALLOW_MAX, &keys, &n);
+	if (err)
+		return err;
 	for (size_t i = 0; i < n && !err; i++)
-		err = fn(arg, &keys[i]);
-out:
+		err = fn(arg, (const struct mm_guard_tuple *)keys + i);
 	free(keys);
 	return err;
 }
@@ -348,37 +363,14 @@ int mm_guard_prefix_put_until(struct mm_guard *g, const struct mm_guard_prefix *
 int mm_guard_prefixes(struct mm_guard *g, int (*fn)(void *arg, const struct mm_guard_prefix *p),
 		      void *arg)
 {
-	int fd = g->fd[MM_GUARD_M_PREFIXES];
-	size_t n = 0, cap = 64;
-	struct mm_guard_prefix *keys = malloc(cap * sizeof(*keys)), cur;
-	if (!keys)
-		return -ENOMEM;
-	int err = 0;
-	const void *prev = NULL;
-	while (bpf_map_get_next_key(fd, prev, &cur) == 0) {
-		if (n == cap) {
-			struct mm_guard_prefix *k = realloc(keys, 2 * cap * sizeof(*keys));
-			if (!k) {
-				err = -ENOMEM;
-				goto out;
-			}
-			keys = k;
-			cap *= 2;
-		}
-		keys[n++] = cur;
-		prev = &keys[n - 1];
-		if (n > 4 * (size_t)MM_GUARD_PREFIXES_MAX) { /* changing under us */
-			err = -EAGAIN;
-			goto out;
-		}
-	}
-	if (errno != ENOENT) {
-		err = -errno;
-		goto out;
-	}
+	void *keys;
+	size_t n;
+	int err = map_keys(g->fd[MM_GUARD_M_PREFIXES], sizeof(struct mm_guard_prefix),
+			   MM_GUARD_PREFIXES_MAX, &keys, &n);
+	if (err)
+		return err;
 	for (size_t i = 0; i < n && !err; i++)
-		err = fn(arg, &keys[i]);
-out:
+		err = fn(arg, (const struct mm_guard_prefix *)keys + i);
 	free(keys);
 	return err;
 }
