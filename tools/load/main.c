@@ -102,6 +102,7 @@ static void run(struct ld_run *R)
 		if (!ru0 && now >= R->t_meas) {
 			getrusage(RUSAGE_SELF, &R->ru0);
 			R->ru0_ns = now;
+			ld_fwcpu_sample(R, 0);
 			ru0 = true;
 		}
 		if (now >= R->t_end)
@@ -118,6 +119,7 @@ static void run(struct ld_run *R)
 	}
 	getrusage(RUSAGE_SELF, &R->ru1);
 	R->ru1_ns = ld_now_ns();
+	ld_fwcpu_sample(R, 1);
 	/* Let the last copies arrive: until quiet for a while. */
 	uint64_t last = rx_total(R), quiet_since = ld_now_ns(), end = quiet_since + DRAIN_MAX_NS;
 	while (!g_stop && ld_now_ns() < end && ld_now_ns() - quiet_since < DRAIN_QUIET_NS) {
@@ -180,7 +182,9 @@ static int prepare(struct ld_run *R)
 	}
 	if (mm_srtp_global_init())
 		return -ENOMEM;
-	R->ctl = R->o.mmctld ? &ld_control_rest : &ld_control_agent;
+	R->ctl = R->o.rtpengine ? &ld_control_rtpengine
+		 : R->o.mmctld	? &ld_control_rest
+				: &ld_control_agent;
 	if (R->o.socket && connect_agent(R) != 0 && !R->o.mmctld)
 		return -ENOTCONN;
 	if (R->io->init) {
@@ -236,6 +240,8 @@ static void run_free(struct ld_run *R)
 	memset(&R->kst1, 0, sizeof(R->kst1));
 	R->n_mutes = 0;
 	R->stop = 0;
+	memset(&R->fw0, 0, sizeof(R->fw0));
+	memset(&R->fw1, 0, sizeof(R->fw1));
 }
 
 int ld_run_once(struct ld_run *R, json_t **report, bool *pass)
@@ -275,6 +281,11 @@ int ld_run_once(struct ld_run *R, json_t **report, bool *pass)
 		R->io->stats(R, 1);
 	R->stats1 = ld_agent_stats(R);
 	json_t *rep = ld_report(R, pass);
+	if (rep) {
+		ld_fwcpu_report(R, rep);
+		if (R->ctl->report)
+			R->ctl->report(R, rep);
+	}
 	if (rep && g_stop) {
 		json_object_set_new(rep, "interrupted", json_true());
 		json_object_set_new(rep, "pass", json_false());

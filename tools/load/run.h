@@ -64,6 +64,12 @@ struct ld_opts {
 	int max_rooms;         /* upper bound of the search */
 	double precision;      /* stop when hi - lo <= lo * precision / 100 (at least 1 room) */
 	const char *steps_file; /* a line per trial (JSON), appended as the search goes */
+	/* --rtpengine HOST:PORT (tools/load/control_rtpengine.c): set the calls
+	 * up through rtpengine's ng protocol instead of mmdp's agent. */
+	const char *rtpengine;
+	/* --forwarder-pid PID (tools/load/fwcpu.c): the forwarder's CPU time
+	 * over the measured window, per forwarded packet. */
+	int fwd_pid;
 };
 
 enum ld_io_kind { LD_IO_KERNEL = 0, LD_IO_MEMIF = 1 };
@@ -195,9 +201,12 @@ struct ld_control {
 	/* Mute or unmute the audio of participant p; returns once it applies. */
 	int (*mute)(struct ld_run *R, uint32_t p, bool muted);
 	void (*teardown)(struct ld_run *R);
+	/* Add the backend's part to the run's report (may be NULL). */
+	void (*report)(struct ld_run *R, json_t *rep);
 };
 extern const struct ld_control ld_control_agent; /* control_agent.c */
 extern const struct ld_control ld_control_rest;  /* control_rest.c */
+extern const struct ld_control ld_control_rtpengine; /* control_rtpengine.c */
 
 struct ld_mute_event {
 	uint32_t part;
@@ -211,6 +220,15 @@ struct ld_mute_event {
 struct ld_kstats {
 	bool valid;
 	uint64_t in_datagrams, in_errors, rcvbuf_errors, sndbuf_errors;
+};
+
+/* A sample of the forwarder's CPU time (fwcpu.c). */
+struct ld_fwcpu {
+	bool valid, sched_valid;
+	uint64_t utime, stime;    /* clock ticks, /proc/PID/stat (all threads) */
+	uint64_t sched_ns;        /* sum of /proc/PID/task/x/schedstat run time */
+	int threads;
+	uint64_t at_ns;
 };
 
 struct ld_run {
@@ -238,6 +256,8 @@ struct ld_run {
 	int n_mutes;
 	const struct ld_io *io;
 	void *io_state;           /* the backend's process-wide state */
+	void *rtpe;               /* control_rtpengine.c's state */
+	struct ld_fwcpu fw0, fw1; /* --forwarder-pid: at t_meas and t_end */
 };
 
 /* participants.c: names, addresses, ports, keys, sockets. */
@@ -276,6 +296,11 @@ int ld_run_once(struct ld_run *R, json_t **report, bool *pass);
 bool ld_interrupted(void);
 /* findmax.c: --find-max; returns the exit status. */
 int ld_find_max(struct ld_run *R);
+
+/* fwcpu.c: sample --forwarder-pid's CPU time (which 0: start of the
+ * measured window, 1: its end); add "forwarder_cpu" to the report. */
+void ld_fwcpu_sample(struct ld_run *R, int which);
+void ld_fwcpu_report(const struct ld_run *R, json_t *rep);
 
 /* report.c */
 void ld_progress(struct ld_run *R, uint64_t now, uint64_t *prev_tx, uint64_t *prev_rx,
