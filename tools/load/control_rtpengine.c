@@ -20,7 +20,10 @@
  * one leg's key and encrypt with the other's. mmload checks it: the keys
  * differ on each leg, and the report's "reencrypts" is true only when in
  * addition every receiver authenticated what it got with its own leg's
- * key (key_out; a passed-through packet fails there as an auth error). */
+ * key (key_out; a passed-through packet fails there as an auth error).
+ * --rtpengine-same-suite keeps both legs on one suite, for comparison:
+ * the answerer then takes the crypto line of its own suite, the offerer's
+ * key, and "reencrypts" comes out false. */
 #include "tools/load/run.h"
 
 #include <arpa/inet.h>
@@ -388,7 +391,8 @@ static int rtpe_setup(struct ld_run *R)
 	if (rc)
 		return rc;
 	S->prof_a = R->parts[0].srtp;
-	S->prof_b = S->prof_a == MM_SRTP_NONE ? MM_SRTP_NONE : other_profile(S->prof_a);
+	S->prof_b = S->prof_a == MM_SRTP_NONE || R->o.rtpe_same_suite ? S->prof_a
+									 : other_profile(S->prof_a);
 	for (uint32_t r = 0; r < (uint32_t)R->sc.conf.rooms; r++) {
 		rc = setup_call(R, S, r);
 		if (rc) {

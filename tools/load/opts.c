@@ -33,6 +33,9 @@ void ld_usage(FILE *f)
 "                         or AES_CM_128_HMAC_SHA1_80 when --srtp is that), so that\n"
 "                         rtpengine decrypts and re-encrypts (the report's\n"
 "                         \"reencrypts\"); no --mute-one; kernel I/O only\n"
+"  --rtpengine-same-suite both legs on --srtp: rtpengine 10.5 then hands the\n"
+"                         answerer the offerer's key and passes packets through\n"
+"                         without decrypting (\"reencrypts\": false); for comparison\n"
 "  --forwarder-pid PID    the forwarder's CPU time (/proc/PID) over the measured\n"
 "                         window and per forwarded packet (\"forwarder_cpu\")\n"
 "Scenario:\n"
@@ -124,7 +127,7 @@ enum {
 	O_DURATION, O_WARMUP, O_THREADS, O_MUTE_ONE, O_MAX_LOSS, O_REPORT, O_JSON,
 	O_PER_STREAM, O_QUIET, O_HELP, O_CPU, O_IO, O_MEMIF, O_EAL, O_MAC, O_DP_MAC, O_DP_IP4,
 	O_DP_IP6, O_FIND_MAX, O_TRIAL, O_MAX_ROOMS, O_PRECISION, O_STEPS_FILE,
-	O_RTPENGINE = 512, O_FWD_PID,
+	O_RTPENGINE = 512, O_FWD_PID, O_RTPE_SAME,
 };
 
 static const struct option longopts[] = {
@@ -151,6 +154,7 @@ static const struct option longopts[] = {
 	{"trial", 1, NULL, O_TRIAL}, {"max-rooms", 1, NULL, O_MAX_ROOMS},
 	{"precision", 1, NULL, O_PRECISION}, {"steps-file", 1, NULL, O_STEPS_FILE},
 	{"rtpengine", 1, NULL, O_RTPENGINE}, {"forwarder-pid", 1, NULL, O_FWD_PID},
+	{"rtpengine-same-suite", 0, NULL, O_RTPE_SAME},
 	{NULL, 0, NULL, 0},
 };
 
@@ -276,6 +280,7 @@ int ld_opts_parse(int argc, char **argv, struct ld_opts *o)
 		case O_JSON: o->json = true; break;
 		case O_PER_STREAM: o->per_stream = true; break;
 		case O_QUIET: o->quiet = true; break;
+		case O_RTPE_SAME: o->rtpe_same_suite = true; break;
 		case O_FIND_MAX: o->find_max = true; break;
 		case 'h':
 		case O_HELP: ld_usage(stdout); return 1;

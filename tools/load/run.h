@@ -67,6 +67,7 @@ struct ld_opts {
 	/* --rtpengine HOST:PORT (tools/load/control_rtpengine.c): set the calls
 	 * up through rtpengine's ng protocol instead of mmdp's agent. */
 	const char *rtpengine;
+	bool rtpe_same_suite;  /* --rtpengine-same-suite: both legs on --srtp */
 	/* --forwarder-pid PID (tools/load/fwcpu.c): the forwarder's CPU time
 	 * over the measured window, per forwarded packet. */
 	int fwd_pid;
