@@ -159,7 +159,16 @@ int ld_find_max(struct ld_run *R)
 		bound = " (the search's upper bound, --max-rooms: mmdp may carry more)";
 	else if (best && last_limit && strncmp(last_limit, "generator", 9) == 0)
 		bound = " (a lower bound: mmload, not mmdp, was the limit)";
-	if (workers > 1)
+	if (R->o.rtpengine)
+		snprintf(line, sizeof(line), "rtpengine carries %d participants in rooms of %d "
+			 "at profile %s: %.0f packets/s in, %.0f copies/s out, over %s%s",
+			 best * parts, parts, prof, at_max ? jreal(at_max, "offered", "pps") : 0.0,
+			 at_max ? jreal(at_max, "received", "pps") : 0.0, R->io->name,
+			 best && s.hi > s.max ? " (the search's upper bound, --max-rooms)"
+			 : best && last_limit && strncmp(last_limit, "generator", 9) == 0
+				 ? " (a lower bound: mmload, not rtpengine, was the limit)"
+				 : "");
+	else if (workers > 1)
 		snprintf(line, sizeof(line), "%d mmdp worker cores carry %d participants in rooms of %d "
 			 "at profile %s: %.0f packets/s in, %.0f copies/s out, over %s%s",
 			 workers, best * parts, parts, prof, at_max ? jreal(at_max, "offered", "pps") : 0.0,
