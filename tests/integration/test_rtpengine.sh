@@ -25,7 +25,6 @@ die() { echo "rtpengine: $*" >&2; exit 1; }
 [[ -n ${RTPENGINE_SH:-} && -x $RTPENGINE_SH ]] || die "RTPENGINE_SH is not set or not executable"
 [[ -n ${MMSITE_PREFIX:-} && -n ${MMSITE_DP_NS:-} ]] || die "run inside the test site (tools/mmsite run)"
 command -v jq >/dev/null || die "jq is not installed"
-command -v python3 >/dev/null || { echo "SKIP: python3 is not installed"; exit 77; }
 if ! command -v rtpengine >/dev/null && ! "$RTPENGINE_SH" install; then
 	echo "SKIP: rtpengine-daemon is not installed and cannot be"
 	exit 77
@@ -40,6 +39,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
+RTPENGINE_PID=''
+RTPENGINE_NG=''
 eval "$("$RTPENGINE_SH" start --prefix "$MMSITE_PREFIX" --cpu 1 --log "$WORK/rtpengine.log")"
 say "rtpengine pid $RTPENGINE_PID, ng $RTPENGINE_NG"
 

@@ -16,7 +16,8 @@
 #                      [--port-max N] [--log FILE]
 #       installs if needed, puts the addresses on P's dp0, starts rtpengine
 #       (ng on 127.0.0.1:PORT inside P's dp namespace: mmload --rtpengine
-#       opens its control socket there) and prints, once it answers a ping:
+#       opens its control socket there) and prints, once it is up (its ng
+#       port bound; answers an ng ping where python3 is installed):
 #         RTPENGINE_PID=<pid>
 #         RTPENGINE_NG=127.0.0.1:<port>
 #         RTPENGINE_LOG=<file>
@@ -104,6 +105,13 @@ sys.exit(0 if b"pong" in r else 1)
 EOF
 }
 
+# Ready: its ng port is bound and (where python3 is) answers an ng ping.
+ready() {
+	nsx ss -Hlun "sport = :$NG_PORT" 2>/dev/null | grep -q . || return 1
+	command -v python3 >/dev/null || return 0
+	ng_ping 2>/dev/null
+}
+
 running_pid() {
 	[[ -f $PIDFILE ]] || return 1
 	local pid
@@ -129,7 +137,6 @@ addrs_off() {
 start() {
 	parse "$@"
 	install_rtpengine
-	command -v python3 >/dev/null || die "python3 is needed for the ng ping"
 	if pid=$(running_pid); then
 		die "rtpengine for $PREFIX already runs (pid $pid): stop it first"
 	fi
@@ -148,10 +155,10 @@ start() {
 	local i
 	for ((i = 0; i < 50; i++)); do
 		kill -0 "$pid" 2>/dev/null || { tail -5 "$LOG" >&2; addrs_off; rm -f "$PIDFILE"; die "rtpengine exited"; }
-		ng_ping 2>/dev/null && break
+		ready && break
 		sleep 0.1
 	done
-	((i < 50)) || { stop_pid "$pid"; addrs_off; rm -f "$PIDFILE"; die "rtpengine does not answer ng pings (log: $LOG)"; }
+	((i < 50)) || { stop_pid "$pid"; addrs_off; rm -f "$PIDFILE"; die "rtpengine does not answer on its ng port (log: $LOG)"; }
 	echo "RTPENGINE_PID=$pid"
 	echo "RTPENGINE_NG=127.0.0.1:$NG_PORT"
 	echo "RTPENGINE_LOG=$LOG"
