@@ -156,6 +156,18 @@ static void summary(const json_t *j)
 		json_real_value(json_object_get(json_object_get(j, "jitter_ms"), "mean")),
 		json_real_value(json_object_get(json_object_get(j, "cpu"), "percent_of_one_core")),
 		json_is_true(json_object_get(j, "pass")) ? "PASS" : "FAIL");
+	const json_t *fw = json_object_get(j, "forwarder_cpu");
+	if (fw && !json_object_get(fw, "error"))
+		fprintf(stderr, "mmload: forwarder (pid %lld): %.1f%% of a core, %.0f ns CPU per "
+				"forwarded packet\n",
+			(long long)json_integer_value(json_object_get(fw, "pid")),
+			json_real_value(json_object_get(fw, "percent_of_one_core")),
+			json_real_value(json_object_get(fw, "ns_per_packet")));
+	const json_t *re = json_object_get(j, "reencrypts");
+	if (re && !json_is_null(re))
+		fprintf(stderr, "mmload: rtpengine re-encrypts: %s\n",
+			json_is_true(re) ? "yes (own key on each leg, every copy authenticated with it)"
+					 : "NO (a key passed from leg to leg, or copies failed SRTP)");
 	json_int_t k = json_integer_value(
 		json_object_get(json_object_get(j, "kernel"), "udp_rcvbuf_errors"));
 	if (k)
