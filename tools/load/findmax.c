@@ -75,6 +75,9 @@ static json_t *step_json(int step, int rooms, int parts, const json_t *rep, bool
 				    json_real(jreal(rep, "cpu", "percent_of_one_core")));
 		json_object_set_new(j, "mmdp_drops",
 				    json_deep_copy(json_object_get(json_object_get(rep, "mmdp"), "drops")));
+		const json_t *fw = json_object_get(rep, "forwarder_cpu");
+		if (fw)
+			json_object_set_new(j, "forwarder_cpu", json_deep_copy(fw));
 		if (!pass)
 			json_object_set_new(j, "limit", json_string(limit_of(rep)));
 	} else {

@@ -102,6 +102,7 @@ static void run(struct ld_run *R)
 		if (!ru0 && now >= R->t_meas) {
 			getrusage(RUSAGE_SELF, &R->ru0);
 			R->ru0_ns = now;
+			ld_fwcpu_sample(R, 0);
 			ru0 = true;
 		}
 		if (now >= R->t_end)
@@ -118,6 +119,7 @@ static void run(struct ld_run *R)
 	}
 	getrusage(RUSAGE_SELF, &R->ru1);
 	R->ru1_ns = ld_now_ns();
+	ld_fwcpu_sample(R, 1);
 	/* Let the last copies arrive: until quiet for a while. */
 	uint64_t last = rx_total(R), quiet_since = ld_now_ns(), end = quiet_since + DRAIN_MAX_NS;
 	while (!g_stop && ld_now_ns() < end && ld_now_ns() - quiet_since < DRAIN_QUIET_NS) {
@@ -154,6 +156,18 @@ static void summary(const json_t *j)
 		json_real_value(json_object_get(json_object_get(j, "jitter_ms"), "mean")),
 		json_real_value(json_object_get(json_object_get(j, "cpu"), "percent_of_one_core")),
 		json_is_true(json_object_get(j, "pass")) ? "PASS" : "FAIL");
+	const json_t *fw = json_object_get(j, "forwarder_cpu");
+	if (fw && !json_object_get(fw, "error"))
+		fprintf(stderr, "mmload: forwarder (pid %lld): %.1f%% of a core, %.0f ns CPU per "
+				"forwarded packet\n",
+			(long long)json_integer_value(json_object_get(fw, "pid")),
+			json_real_value(json_object_get(fw, "percent_of_one_core")),
+			json_real_value(json_object_get(fw, "ns_per_packet")));
+	const json_t *re = json_object_get(j, "reencrypts");
+	if (re && !json_is_null(re))
+		fprintf(stderr, "mmload: rtpengine re-encrypts: %s\n",
+			json_is_true(re) ? "yes (own key on each leg, every copy authenticated with it)"
+					 : "NO (a key passed from leg to leg, or copies failed SRTP)");
 	json_int_t k = json_integer_value(
 		json_object_get(json_object_get(j, "kernel"), "udp_rcvbuf_errors"));
 	if (k)
@@ -180,7 +194,9 @@ static int prepare(struct ld_run *R)
 	}
 	if (mm_srtp_global_init())
 		return -ENOMEM;
-	R->ctl = R->o.mmctld ? &ld_control_rest : &ld_control_agent;
+	R->ctl = R->o.rtpengine ? &ld_control_rtpengine
+		 : R->o.mmctld	? &ld_control_rest
+				: &ld_control_agent;
 	if (R->o.socket && connect_agent(R) != 0 && !R->o.mmctld)
 		return -ENOTCONN;
 	if (R->io->init) {
@@ -236,6 +252,8 @@ static void run_free(struct ld_run *R)
 	memset(&R->kst1, 0, sizeof(R->kst1));
 	R->n_mutes = 0;
 	R->stop = 0;
+	memset(&R->fw0, 0, sizeof(R->fw0));
+	memset(&R->fw1, 0, sizeof(R->fw1));
 }
 
 int ld_run_once(struct ld_run *R, json_t **report, bool *pass)
@@ -275,6 +293,11 @@ int ld_run_once(struct ld_run *R, json_t **report, bool *pass)
 		R->io->stats(R, 1);
 	R->stats1 = ld_agent_stats(R);
 	json_t *rep = ld_report(R, pass);
+	if (rep) {
+		ld_fwcpu_report(R, rep);
+		if (R->ctl->report)
+			R->ctl->report(R, rep);
+	}
 	if (rep && g_stop) {
 		json_object_set_new(rep, "interrupted", json_true());
 		json_object_set_new(rep, "pass", json_false());

@@ -24,6 +24,20 @@ void ld_usage(FILE *f)
 "  --client-port N        first participant port (20000); --server-port N first\n"
 "                         mmdp port with --socket (40000)\n"
 "  --keep                 leave the rooms in place at the end\n"
+"  --rtpengine HOST:PORT  set up through rtpengine's ng protocol instead (the\n"
+"                         benchmark against rtpengine): rooms of exactly 2, one\n"
+"                         call per room (offer: participant 1, answer: participant\n"
+"                         2); the control socket is opened in the site's dp\n"
+"                         namespace ($MMSITE_DP_NS). SRTP: participant 1's leg uses\n"
+"                         --srtp, participant 2's another suite (AEAD_AES_128_GCM,\n"
+"                         or AES_CM_128_HMAC_SHA1_80 when --srtp is that), so that\n"
+"                         rtpengine decrypts and re-encrypts (the report's\n"
+"                         \"reencrypts\"); no --mute-one; kernel I/O only\n"
+"  --rtpengine-same-suite both legs on --srtp: rtpengine 10.5 then hands the\n"
+"                         answerer the offerer's key and passes packets through\n"
+"                         without decrypting (\"reencrypts\": false); for comparison\n"
+"  --forwarder-pid PID    the forwarder's CPU time (/proc/PID) over the measured\n"
+"                         window and per forwarded packet (\"forwarder_cpu\")\n"
 "Scenario:\n"
 "  --rooms N (2)  --participants N per room (4)\n"
 "  audio: every participant, Opus-like, 20 ms packets of 60-120 bytes while\n"
@@ -120,6 +134,7 @@ enum {
 	O_PER_STREAM, O_QUIET, O_HELP, O_CPU, O_IO, O_MEMIF, O_EAL, O_MAC, O_DP_MAC, O_DP_IP4,
 	O_DP_IP6, O_FIND_MAX, O_TRIAL, O_MAX_ROOMS, O_PRECISION, O_STEPS_FILE,
 	O_RAMP, O_RAMP_STEPS, O_PLOT,
+	O_RTPENGINE = 512, O_FWD_PID, O_RTPE_SAME,
 };
 
 static const struct option longopts[] = {
@@ -146,6 +161,8 @@ static const struct option longopts[] = {
 	{"trial", 1, NULL, O_TRIAL}, {"max-rooms", 1, NULL, O_MAX_ROOMS},
 	{"precision", 1, NULL, O_PRECISION}, {"steps-file", 1, NULL, O_STEPS_FILE},
 	{"ramp", 0, NULL, O_RAMP}, {"ramp-steps", 1, NULL, O_RAMP_STEPS}, {"plot", 1, NULL, O_PLOT},
+	{"rtpengine", 1, NULL, O_RTPENGINE}, {"forwarder-pid", 1, NULL, O_FWD_PID},
+	{"rtpengine-same-suite", 0, NULL, O_RTPE_SAME},
 	{NULL, 0, NULL, 0},
 };
 
@@ -171,6 +188,12 @@ static int take(struct ld_opts *o, int c, const char *a)
 	case O_EAL: o->eal = a; return 0;
 	case O_STEPS_FILE: o->steps_file = a; return 0;
 	case O_PLOT: o->plot = a; return *a && strlen(a) < 3000 ? 0 : -EINVAL;
+	case O_RTPENGINE: o->rtpengine = a; return strrchr(a, ':') ? 0 : -EINVAL;
+	case O_FWD_PID:
+		if (num(a, 1, 1 << 22, &v))
+			return -EINVAL;
+		o->fwd_pid = (int)v;
+		return 0;
 	case O_IO:
 		o->io = !strcmp(a, "kernel") ? LD_IO_KERNEL : !strcmp(a, "memif") ? LD_IO_MEMIF : -1;
 		return o->io < 0 ? -EINVAL : 0;
@@ -267,6 +290,7 @@ int ld_opts_parse(int argc, char **argv, struct ld_opts *o)
 		case O_JSON: o->json = true; break;
 		case O_PER_STREAM: o->per_stream = true; break;
 		case O_QUIET: o->quiet = true; break;
+		case O_RTPE_SAME: o->rtpe_same_suite = true; break;
 		case O_FIND_MAX: o->find_max = true; break;
 		case O_RAMP: o->ramp = true; break;
 		case 'h':
@@ -315,7 +339,16 @@ int ld_opts_parse(int argc, char **argv, struct ld_opts *o)
 		fprintf(stderr, "mmload: --plot draws the trials of --find-max or --ramp\n");
 		return -EINVAL;
 	}
-	if (!o->mmctld && !o->socket) {
+	if (o->rtpengine) {
+		if (o->mmctld || o->mute_one || o->io != LD_IO_KERNEL || o->conf.participants != 2) {
+			fprintf(stderr, "mmload: --rtpengine needs rooms of exactly 2 (--participants "
+					"2) and kernel I/O, and cannot do --mmctld or --mute-one "
+					"(rtpengine has no mute)\n");
+			return -EINVAL;
+		}
+		o->socket = NULL; /* mmdp's agent is not in the path */
+	}
+	if (!o->mmctld && !o->socket && !o->rtpengine) {
 		fprintf(stderr, "mmload: --socket PATH (or --mmctld URL) is required\n");
 		return -EINVAL;
 	}

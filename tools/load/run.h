@@ -67,6 +67,13 @@ struct ld_opts {
 	bool ramp;             /* --ramp: trials at ramp_steps loads, --rooms to --max-rooms */
 	int ramp_steps;
 	const char *plot;      /* --plot PREFIX: PNGs of the trials (tools/load/plot.h) */
+	/* --rtpengine HOST:PORT (tools/load/control_rtpengine.c): set the calls
+	 * up through rtpengine's ng protocol instead of mmdp's agent. */
+	const char *rtpengine;
+	bool rtpe_same_suite;  /* --rtpengine-same-suite: both legs on --srtp */
+	/* --forwarder-pid PID (tools/load/fwcpu.c): the forwarder's CPU time
+	 * over the measured window, per forwarded packet. */
+	int fwd_pid;
 };
 
 enum ld_io_kind { LD_IO_KERNEL = 0, LD_IO_MEMIF = 1 };
@@ -199,9 +206,12 @@ struct ld_control {
 	int (*mute)(struct ld_run *R, uint32_t p, bool muted);
 	void (*teardown)(struct ld_run *R);
 	const char *forwarder; /* what forwards (reports, summary); NULL: mmdp */
+	/* Add the backend's part to the run's report (may be NULL). */
+	void (*report)(struct ld_run *R, json_t *rep);
 };
 extern const struct ld_control ld_control_agent; /* control_agent.c */
 extern const struct ld_control ld_control_rest;  /* control_rest.c */
+extern const struct ld_control ld_control_rtpengine; /* control_rtpengine.c */
 
 struct ld_mute_event {
 	uint32_t part;
@@ -215,6 +225,15 @@ struct ld_mute_event {
 struct ld_kstats {
 	bool valid;
 	uint64_t in_datagrams, in_errors, rcvbuf_errors, sndbuf_errors;
+};
+
+/* A sample of the forwarder's CPU time (fwcpu.c). */
+struct ld_fwcpu {
+	bool valid, sched_valid;
+	uint64_t utime, stime;    /* clock ticks, /proc/PID/stat (all threads) */
+	uint64_t sched_ns;        /* sum of /proc/PID/task/x/schedstat run time */
+	int threads;
+	uint64_t at_ns;
 };
 
 struct ld_run {
@@ -242,6 +261,8 @@ struct ld_run {
 	int n_mutes;
 	const struct ld_io *io;
 	void *io_state;           /* the backend's process-wide state */
+	void *rtpe;               /* control_rtpengine.c's state */
+	struct ld_fwcpu fw0, fw1; /* --forwarder-pid: at t_meas and t_end */
 };
 
 /* participants.c: names, addresses, ports, keys, sockets. */
@@ -280,6 +301,11 @@ int ld_run_once(struct ld_run *R, json_t **report, bool *pass);
 bool ld_interrupted(void);
 /* findmax.c: --find-max; returns the exit status. */
 int ld_find_max(struct ld_run *R);
+
+/* fwcpu.c: sample --forwarder-pid's CPU time (which 0: start of the
+ * measured window, 1: its end); add "forwarder_cpu" to the report. */
+void ld_fwcpu_sample(struct ld_run *R, int which);
+void ld_fwcpu_report(const struct ld_run *R, json_t *rep);
 
 /* report.c */
 void ld_progress(struct ld_run *R, uint64_t now, uint64_t *prev_tx, uint64_t *prev_rx,
