@@ -650,7 +650,7 @@ Test(forwarding, worker_busy_cycles)
 		rx, busy_polls, rx ? (double)busy / (double)rx : 0.0);
 
 	/* And on: still only forward. */
-	usleep(200000);
+	usleep(500000);
 	cyc_snap(&s3, "after");
 	cyc_later(&s2, &s3, "after");
 	finish();
