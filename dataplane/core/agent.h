@@ -17,6 +17,7 @@
 struct mm_agent {
 	struct mm_tables *t;
 	uint32_t worker_lcore[MM_WORKERS_MAX]; /* for stats: lcore of each worker */
+	uint64_t tsc_hz; /* for stats: the TSC's frequency (the workers' cycles); 0: unknown */
 	/* Monotonic nanoseconds for block expiry; NULL: CLOCK_MONOTONIC
 	 * (tests set their own). */
 	uint64_t (*now_ns)(void);

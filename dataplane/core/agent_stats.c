@@ -104,14 +104,18 @@ json_t *mm_agent_stats(struct mm_agent *a, json_t *req, struct aerr *e)
 		}
 		json_array_append_new(
 			workers,
-			json_pack("{sIsIsIsIsIsIsIsIso}", "worker", (json_int_t)w, "lcore",
+			json_pack("{sIsIsIsIsIsIsIsIsIsIsIsIso}", "worker", (json_int_t)w, "lcore",
 				  (json_int_t)a->worker_lcore[w], "neigh_replies",
 				  (json_int_t)MM_CNT_GET(ws->neigh_replies), "rx_packets",
 				  (json_int_t)MM_CNT_GET(ws->rx_packets), "tx_packets",
 				  (json_int_t)MM_CNT_GET(ws->tx_packets), "tx_bytes",
 				  (json_int_t)MM_CNT_GET(ws->tx_bytes), "handoff_out",
 				  (json_int_t)MM_CNT_GET(ws->handoff_out), "handoff_in",
-				  (json_int_t)MM_CNT_GET(ws->handoff_in), "drops", drops_json(d)));
+				  (json_int_t)MM_CNT_GET(ws->handoff_in), "cycles",
+				  (json_int_t)MM_CNT_GET(ws->cycles), "busy_cycles",
+				  (json_int_t)MM_CNT_GET(ws->busy_cycles), "polls",
+				  (json_int_t)MM_CNT_GET(ws->polls), "busy_polls",
+				  (json_int_t)MM_CNT_GET(ws->busy_polls), "drops", drops_json(d)));
 	}
 	json_t *rooms = json_array();
 	json_t *jr = json_object_get(req, "room");
@@ -145,7 +149,8 @@ json_t *mm_agent_stats(struct mm_agent *a, json_t *req, struct aerr *e)
 		mm_agent_fail(e, "internal", "", "out of memory");
 		return NULL;
 	}
-	return json_pack("{sbsIsosososososo}", "ok", 1, "generation", (json_int_t)t->generation,
-			 "drops", drops_json(total), "workers", workers, "rooms", rooms, "blocks",
-			 blocks, "bans", bans, "guard", mm_agent_guard_stats(a));
+	return json_pack("{sbsIsIsosososososo}", "ok", 1, "generation", (json_int_t)t->generation,
+			 "tsc_hz", (json_int_t)a->tsc_hz, "drops", drops_json(total), "workers",
+			 workers, "rooms", rooms, "blocks", blocks, "bans", bans, "guard",
+			 mm_agent_guard_stats(a));
 }

@@ -230,6 +230,12 @@ struct mm_worker_stats {
 	uint64_t handoff_out, handoff_in;
 	uint64_t neigh_replies; /* ARP replies and IPv6 neighbour advertisements sent */
 	uint64_t drops[MM_DROP__COUNT];
+	/* The worker's poll loop, in TSC cycles (mmdp's worker.c; 0 where no
+	 * DPDK worker runs, e.g. in unit tests): cycles and polls count every
+	 * loop iteration since the worker started; busy_cycles and busy_polls
+	 * those in which an RX burst or the hand-off ring gave it at least one
+	 * frame. busy_cycles / forwarded packets is the cost per packet. */
+	uint64_t cycles, busy_cycles, polls, busy_polls;
 } MM_CACHE_ALIGNED;
 
 /* A blocked UDP 5-tuple (a kicked participant): packets from raddr:rport

@@ -18,6 +18,7 @@
 
 #include "dataplane/core/agent_server.h"
 #include "dataplane/core/config.h"
+#include "dataplane/mmdp/unmap_guard.h"
 #include "dataplane/mmdp/worker.h"
 #if MMDP_GUARD
 #include "dataplane/mmdp/guard.h"
@@ -212,6 +213,7 @@ int main(int argc, char **argv)
 	}
 	static struct mm_agent agent;
 	agent.t = &tables;
+	agent.tsc_hz = rte_get_tsc_hz();
 
 	struct mmdp_worker *workers = rte_zmalloc("mmdp_workers", sizeof(*workers) * n_workers, 64);
 	if (!workers)
@@ -238,6 +240,9 @@ int main(int argc, char **argv)
 	if (guard)
 		mmdp_guard_attach_agent(guard, &agent); /* before any request */
 #endif
+	/* A PMD that unmaps shared memory on its interrupt thread (net_memif
+	 * when its peer leaves) waits for the workers: unmap_guard.c. */
+	mmdp_unmap_guard_arm(true);
 	id = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore)
 		rte_eal_remote_launch(mmdp_worker_main, &workers[id++], lcore);
@@ -256,9 +261,15 @@ int main(int argc, char **argv)
 		close(lfd);
 		unlink(cfg.agent_socket);
 	}
+	/* The agent reads no table from here on: offline, so that a grace
+	 * period the interrupt thread waits for (unmap_guard.c) does not wait
+	 * for this thread's shutdown. */
+	urcu_qsbr_thread_offline();
 	__atomic_store_n(&g_stop, 1, __ATOMIC_RELAXED);
 	rte_eal_mp_wait_lcore();
-	fprintf(stderr, "mmdp: stopping\n");
+	mmdp_unmap_guard_arm(false);
+	fprintf(stderr, "mmdp: stopping (%llu unmap(s) by the interrupt thread waited for the workers)\n",
+		(unsigned long long)mmdp_unmap_guard_waits());
 
 	ports_close(n_ports);
 #if MMDP_GUARD

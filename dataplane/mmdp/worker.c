@@ -2,6 +2,7 @@
  * forwarding engine, flush TX, announce a quiescent state. */
 #include "dataplane/mmdp/worker.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include <rte_cycles.h>
@@ -124,26 +125,46 @@ static inline void process(struct mmdp_worker *w, struct rte_mbuf *m, uint16_t p
 	}
 }
 
+/* Busy cycles: the TSC read at the top of each iteration (the one the loop
+ * needs anyway for its clock) closes the iteration before it, which is
+ * counted in cycles and polls, and also in busy_cycles and busy_polls when
+ * an RX burst or the hand-off ring gave it a frame. Counters lag by at most
+ * one iteration. Written by this worker only (relaxed stores, like its
+ * other counters); read by the agent for stats.get. */
 int mmdp_worker_main(void *arg)
 {
 	struct mmdp_worker *w = arg;
+	struct mm_worker_stats *st = w->ctx.st;
 	struct rte_mbuf *pkts[MMDP_BURST];
 	const double ns_per_cycle = 1e9 / (double)rte_get_tsc_hz();
+	uint64_t prev = rte_rdtsc();
+	bool busy = false;
 
 	urcu_qsbr_register_thread();
 	while (!__atomic_load_n(w->stop, __ATOMIC_RELAXED)) {
-		uint64_t now_ns = (uint64_t)((double)rte_get_tsc_cycles() * ns_per_cycle);
+		uint64_t now = rte_rdtsc();
+		uint64_t spent = now - prev;
+		prev = now;
+		MM_CNT_ADD(st->cycles, spent);
+		MM_CNT_ADD(st->polls, 1);
+		if (busy) {
+			MM_CNT_ADD(st->busy_cycles, spent);
+			MM_CNT_ADD(st->busy_polls, 1);
+			busy = false;
+		}
+		uint64_t now_ns = (uint64_t)((double)now * ns_per_cycle);
 		for (uint16_t p = 0; p < w->n_ports; p++) {
 			if (w->queue[p] < 0)
 				continue;
 			uint16_t n = rte_eth_rx_burst(p, (uint16_t)w->queue[p], pkts, MMDP_BURST);
 			if (!n)
 				continue;
+			busy = true;
 			uint64_t bytes = 0;
 			for (uint16_t i = 0; i < n; i++)
 				bytes += pkts[i]->pkt_len;
-			MM_CNT_ADD(w->ctx.st->rx_packets, n);
-			MM_CNT_ADD(w->ctx.st->rx_bytes, bytes);
+			MM_CNT_ADD(st->rx_packets, n);
+			MM_CNT_ADD(st->rx_bytes, bytes);
 			for (uint16_t i = 0; i < n; i++) {
 				if (i + 1 < n)
 					rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
@@ -152,7 +173,8 @@ int mmdp_worker_main(void *arg)
 		}
 		unsigned n = rte_ring_dequeue_burst(w->handoff, (void **)pkts, MMDP_BURST, NULL);
 		if (n) {
-			MM_CNT_ADD(w->ctx.st->handoff_in, n);
+			busy = true;
+			MM_CNT_ADD(st->handoff_in, n);
 			for (unsigned i = 0; i < n; i++)
 				process(w, pkts[i], pkts[i]->port, now_ns);
 		}

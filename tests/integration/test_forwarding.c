@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tools/sim/sim.h"
@@ -540,6 +541,118 @@ Test(forwarding, three_rooms)
 		fprintf(stderr, "three_rooms: %lld packets handed between the 2 workers\n", handoffs);
 	}
 	json_decref(st);
+	finish();
+}
+
+/* The workers' loop counters (stats.get: cycles, busy_cycles, polls,
+ * busy_polls, tsc_hz): the loop's cycles follow the wall clock; idle, the
+ * busy share stays small; traffic makes the busy counters grow; every
+ * counter only grows; busy never exceeds the total. */
+#define CYC_KEYS 5
+static const char *cyc_keys[CYC_KEYS] = {"cycles", "busy_cycles", "polls", "busy_polls", "rx_packets"};
+
+struct cyc_snap {
+	long long tsc_hz, v[2][CYC_KEYS];
+	double t; /* seconds, CLOCK_MONOTONIC, around the request */
+};
+
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void cyc_snap(struct cyc_snap *c, const char *when)
+{
+	double a = mono_s();
+	json_t *st = stats();
+	c->t = (a + mono_s()) / 2;
+	cr_assert(st && sim_reply_ok(st), "stats.get failed: %s", dumps(st));
+	c->tsc_hz = sim_json_int(st, "tsc_hz");
+	json_t *ws = json_object_get(st, "workers");
+	cr_assert_eq((int)json_array_size(ws), T.workers, "%s: %zu workers in stats.get", when,
+		     json_array_size(ws));
+	for (int w = 0; w < T.workers; w++) {
+		json_t *wj = json_array_get(ws, (size_t)w);
+		for (int k = 0; k < CYC_KEYS; k++) {
+			json_t *v = json_object_get(wj, cyc_keys[k]);
+			cr_assert(json_is_integer(v), "%s: worker %d has no %s", when, w, cyc_keys[k]);
+			c->v[w][k] = (long long)json_integer_value(v);
+		}
+		check(c->v[w][1] <= c->v[w][0], "%s: worker %d busy_cycles %lld > cycles %lld", when,
+		      w, c->v[w][1], c->v[w][0]);
+		check(c->v[w][3] <= c->v[w][2], "%s: worker %d busy_polls %lld > polls %lld", when, w,
+		      c->v[w][3], c->v[w][2]);
+	}
+	json_decref(st);
+}
+
+/* b is later than a: nothing went back; cycles and polls went forward, the
+ * cycles at the TSC's rate (the worker polls without pause; preempted time
+ * counts too). */
+static void cyc_later(const struct cyc_snap *a, const struct cyc_snap *b, const char *when)
+{
+	for (int w = 0; w < T.workers; w++) {
+		for (int k = 0; k < CYC_KEYS; k++)
+			check(b->v[w][k] >= a->v[w][k], "%s: worker %d %s went back: %lld -> %lld",
+			      when, w, cyc_keys[k], a->v[w][k], b->v[w][k]);
+		check(b->v[w][2] > a->v[w][2], "%s: worker %d made no poll", when, w);
+		double want = (b->t - a->t) * (double)a->tsc_hz;
+		double got = (double)(b->v[w][0] - a->v[w][0]);
+		check(got > 0.5 * want && got < 1.5 * want,
+		      "%s: worker %d counted %.0f cycles in %.3f s, expected about %.0f", when, w,
+		      got, b->t - a->t, want);
+	}
+}
+
+static long long cyc_sum(const struct cyc_snap *c, int k)
+{
+	long long n = 0;
+	for (int w = 0; w < T.workers; w++)
+		n += c->v[w][k];
+	return n;
+}
+
+Test(forwarding, worker_busy_cycles)
+{
+	struct cyc_snap s0, s1, s2, s3;
+	cyc_snap(&s0, "start");
+	check(s0.tsc_hz > 100000000, "tsc_hz %lld", s0.tsc_hz);
+
+	/* Idle for half a second: the loop runs, the traffic is nil. */
+	usleep(500000);
+	cyc_snap(&s1, "idle");
+	cyc_later(&s0, &s1, "idle");
+	long long idle_cyc = cyc_sum(&s1, 0) - cyc_sum(&s0, 0);
+	long long idle_busy = cyc_sum(&s1, 1) - cyc_sum(&s0, 1);
+	check(idle_busy * 4 < idle_cyc, "idle: %lld of %lld cycles counted busy", idle_busy, idle_cyc);
+
+	/* Traffic: a room of 3, 100 rounds (RTP and some RTCP). */
+	const int n = 3, rounds = 100;
+	int senders[] = {0, 1, 2};
+	do_ok(json_pack("{ssss}", "op", "room.put", "room", "cyc"));
+	join(0, "cyc", false);
+	join(1, "cyc", true);
+	join(2, "cyc", false);
+	send_rounds(senders, n, rounds, 25);
+	settle((uint64_t)n * (n - 1) * (uint64_t)(rounds + rounds / 25), 100);
+	cyc_snap(&s2, "traffic");
+	cyc_later(&s1, &s2, "traffic");
+	long long rx = cyc_sum(&s2, 4) - cyc_sum(&s1, 4);
+	long long busy = cyc_sum(&s2, 1) - cyc_sum(&s1, 1);
+	long long busy_polls = cyc_sum(&s2, 3) - cyc_sum(&s1, 3);
+	check(rx >= (long long)n * rounds, "traffic: workers received %lld packets", rx);
+	check(busy > 0, "traffic: busy_cycles did not grow");
+	check(busy_polls > 0 && busy_polls <= rx * T.workers,
+	      "traffic: %lld busy polls for %lld packets received", busy_polls, rx);
+	fprintf(stderr, "worker_busy_cycles: %lld packets in, %lld busy polls, %.0f busy cycles per packet in\n",
+		rx, busy_polls, rx ? (double)busy / (double)rx : 0.0);
+
+	/* And on: still only forward. */
+	usleep(500000);
+	cyc_snap(&s3, "after");
+	cyc_later(&s2, &s3, "after");
 	finish();
 }
 

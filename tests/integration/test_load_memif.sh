@@ -10,14 +10,19 @@
 #    exactly; the totals add up, and mmdp's counters match the memif
 #    port's (what mmload put on the link is what mmdp received, what mmdp
 #    sent is what mmload took off it).
-# 2. --find-max (rooms of 4, audio, SRTP, 2 s trials, at most 16 rooms):
-#    it ends with a maximum > 0 and every step lies strictly inside the
-#    bracket left by the steps before it, which only shrinks.
-#
-# DPDK 22.11's net_memif may crash the server's polling lcore when the
-# client disconnects (mmload exiting) while it polls; so mmdp is started
-# fresh for each mmload and its end is not judged here (see BENCHMARKS.md).
-#   tools/mmsite run --prefix mmq- -- env MMDP_BIN=... MMLOAD_BIN=... $0
+#    The report's "forwarder" (mmdp's busy cycles per forwarded packet)
+#    adds up with mmdp's counters.
+# 2. The same mmdp, a client that dies: an mmload killed with SIGKILL while
+#    its frames flow through mmdp. mmdp stays up and answers.
+# 3. The same mmdp again: another mmload passes (no loss, no misdelivery).
+# 4. The same mmdp: --find-max (rooms of 4, audio, SRTP, 2 s trials, at most
+#    16 rooms): it ends with a maximum > 0 and every step lies strictly
+#    inside the bracket left by the steps before it, which only shrinks.
+# 5. mmdp, after four memif clients came and went, stops cleanly (exit 0),
+#    and its interrupt thread's unmaps of the departed clients' regions
+#    waited for the workers (dataplane/mmdp/unmap_guard.c: DPDK 22.11's
+#    net_memif unmaps them while the workers may be inside a burst).
+#   tools/mmsite run --prefix mmq- -- env MMDP_BIN=... MMLOAD_BIN=... MMAGENT_BIN=... $0
 set -euo pipefail
 
 say() { echo "load-memif: $*"; }
@@ -25,6 +30,7 @@ die() { echo "load-memif: $*" >&2; exit 1; }
 
 [[ -n ${MMDP_BIN:-} && -x $MMDP_BIN ]] || die "MMDP_BIN (the mmdp binary) is not set or not executable"
 [[ -n ${MMLOAD_BIN:-} && -x $MMLOAD_BIN ]] || die "MMLOAD_BIN (the mmload binary) is not set or not executable"
+[[ -n ${MMAGENT_BIN:-} && -x $MMAGENT_BIN ]] || die "MMAGENT_BIN (the mmagent binary) is not set or not executable"
 command -v jq >/dev/null || die "jq is not installed"
 [[ $("$MMLOAD_BIN" --help) == *"--io memif"* ]] || { echo "SKIP: mmload built without DPDK"; exit 77; }
 
@@ -32,6 +38,7 @@ WORK=$(mktemp -d /tmp/mmq-test.XXXXXX)
 SOCK=$WORK/agent.sock
 MEMIF=$WORK/memif.sock
 MMDP_PID=
+KILLED_PID=
 FAILS=0
 
 stop_pid() {
@@ -50,6 +57,7 @@ stop_pid() {
 cleanup() {
 	local st=$?
 	trap - EXIT INT TERM
+	[[ -n $KILLED_PID ]] && stop_pid "$KILLED_PID"
 	[[ -n $MMDP_PID ]] && stop_pid "$MMDP_PID"
 	if [[ $st != 0 || ${KEEP_WORK:-0} == 1 ]]; then
 		echo "load-memif: reports and logs kept in $WORK" >&2
@@ -91,6 +99,24 @@ start_mmdp() {
 	die "mmdp's agent socket did not appear within 30 s"
 }
 
+agent() { "$MMAGENT_BIN" --socket "$SOCK" "$@"; }
+
+# mmdp still runs and answers its agent socket.
+mmdp_alive() {
+	local what=$1
+	if kill -0 "$MMDP_PID" 2>/dev/null && agent '{"op":"stats.get"}' >"$WORK/alive.json" 2>&1 &&
+		[[ $(jq -r .ok "$WORK/alive.json") == true ]]; then
+		echo "   ok: mmdp alive and answering $what"
+	else
+		echo "   FAILED: mmdp is gone or does not answer $what" >&2
+		tail -n 30 "$WORK/mmdp.log" >&2 || true
+		die "mmdp died"
+	fi
+}
+
+# The packets mmdp's workers received so far.
+mmdp_rx() { agent '{"op":"stats.get"}' | jq '[.workers[].rx_packets] | add'; }
+
 MMLOAD=("$MMLOAD_BIN" --io memif --memif "$MEMIF" --socket "$SOCK" --mac 02:6d:6d:10:00:01
 	--dp-mac 02:6d:6d:00:00:01 --dp-ip4 198.18.0.1 --dp-ip6 2001:2::1 --cpu 0 --prefix mmq)
 
@@ -124,10 +150,67 @@ check "$R" "mmload took exactly what mmdp sent off the link" '.mmdp.tx_packets =
 check "$R" "nothing dropped by mmdp or the port" \
 	'(.mmdp.drops | length) == 0 and .memif.imissed == 0 and .memif.oerrors == 0 and .memif.rx_nombuf == 0'
 check "$R" "the generator kept its schedule" '.offered.skipped_events == 0 and .offered.send_errors == 0'
+check "$R" "forwarder: busy cycles > 0, within the workers' cycles, at mmdp's TSC rate" \
+	'.forwarder.tsc_hz > 0 and .forwarder.busy_cycles > 0 and .forwarder.busy_cycles <= .forwarder.cycles
+	 and .forwarder.busy_polls > 0 and .forwarder.busy_polls <= .forwarder.polls
+	 and .forwarder.busy_fraction > 0 and .forwarder.busy_fraction <= 1'
+check "$R" "forwarder: its packets are mmdp's, its ratios add up" \
+	'.forwarder as $f | $f.tx_packets == .mmdp.tx_packets and $f.rx_packets == .mmdp.rx_packets
+	 and ($f.cycles_per_packet - $f.busy_cycles / $f.tx_packets | fabs) < 1e-6 * $f.cycles_per_packet
+	 and ($f.ns_per_packet - $f.cycles_per_packet * 1e9 / $f.tsc_hz | fabs) < 1e-6 * $f.ns_per_packet
+	 and ($f.busy_fraction - $f.busy_cycles / $f.cycles | fabs) < 1e-9
+	 and ($f.workers | length) == 1 and $f.workers[0].busy_cycles == $f.busy_cycles'
+check "$R" "forwarder: the workers' cycles span the run (at least warmup + duration)" \
+	'.forwarder.cycles >= 12 * .forwarder.tsc_hz'
+say "$(jq -r '.forwarder | "mmdp: \(.cycles_per_packet | floor) busy cycles (\(.ns_per_packet | floor) ns) per forwarded packet, busy \(.busy_fraction * 100 | floor) %"' "$R")"
+mmdp_alive "after the first mmload left"
 
 # ---- 2 --------------------------------------------------------------------------
-say "2. memif: --find-max over rooms of 4 (audio, SRTP), 2 s trials, at most 16 rooms"
-start_mmdp
+say "2. memif, the same mmdp: an mmload killed with SIGKILL while its frames flow"
+rx0=$(mmdp_rx)
+rx=$rx0
+"${MMLOAD[@]}" --prefix mmk --client-port 30000 --server-port 45000 --rooms 2 --participants 4 \
+	--srtp AEAD_AES_128_GCM --duration 30 --warmup 1 --quiet >"$WORK/killed.log" 2>&1 &
+KILLED_PID=$!
+flowing=0
+for ((i = 0; i < 150; i++)); do
+	sleep 0.1
+	kill -0 "$KILLED_PID" 2>/dev/null || break
+	rx=$(mmdp_rx)
+	if ((rx > rx0 + 2000)); then
+		flowing=1
+		break
+	fi
+done
+if ((flowing)); then
+	echo "   ok: frames flowing through mmdp ($((rx - rx0)) received) when mmload is killed"
+else
+	echo "   FAILED: no frames flowed from the mmload to be killed" >&2
+	cat "$WORK/killed.log" >&2 || true
+	FAILS=$((FAILS + 1))
+fi
+kill -KILL "$KILLED_PID" 2>/dev/null || true
+wait "$KILLED_PID" 2>/dev/null || true
+KILLED_PID=
+sleep 1
+mmdp_alive "after a killed mmload"
+
+# ---- 3 --------------------------------------------------------------------------
+say "3. memif, the same mmdp: another mmload, 2 rooms x 4, audio, SRTP, 3 s"
+R=$WORK/again.json
+st=0
+"${MMLOAD[@]}" --rooms 2 --participants 4 --srtp AEAD_AES_128_GCM --duration 3 --warmup 1 \
+	--quiet --report "$R" || st=$?
+[[ $st == 0 ]] || { echo "   FAILED: mmload exited $st" >&2; FAILS=$((FAILS + 1)); }
+[[ -s $R ]] || die "no report"
+check "$R" "it passed: no loss, no misdelivery, copies > 0" \
+	'.pass and .loss.packets == 0 and .misdelivered.total == 0 and .received.packets == .expected.copies and .expected.copies > 0'
+check "$R" "mmdp received exactly what mmload put on the link, and sent what it took off" \
+	'.mmdp.rx_packets == .memif.opackets and .mmdp.tx_packets == .memif.ipackets'
+mmdp_alive "after the third mmload left"
+
+# ---- 4 --------------------------------------------------------------------------
+say "4. memif, the same mmdp: --find-max over rooms of 4 (audio, SRTP), 2 s trials, at most 16 rooms"
 R=$WORK/findmax.json
 st=0
 "${MMLOAD[@]}" --find-max --rooms 2 --participants 4 --srtp AEAD_AES_128_GCM --trial 2 --warmup 1 \
@@ -150,6 +233,28 @@ check "$R" "the report at the maximum is a passing run of that size" \
 check "$R" "a summary a planner can paste" \
 	'.summary | test("^one mmdp worker core carries [0-9]+ participants in rooms of 4 at profile audio, AEAD_AES_128_GCM")'
 say "$(jq -r .summary "$R")"
+mmdp_alive "after --find-max"
+
+# ---- 5 --------------------------------------------------------------------------
+say "5. mmdp stops cleanly after four memif clients came and went"
+kill -TERM "$MMDP_PID"
+st=0
+wait "$MMDP_PID" || st=$?
+MMDP_PID=
+if [[ $st == 0 ]]; then
+	echo "   ok: mmdp exited 0"
+else
+	echo "   FAILED: mmdp exited $st" >&2
+	tail -n 30 "$WORK/mmdp.log" >&2 || true
+	FAILS=$((FAILS + 1))
+fi
+waits=$(sed -n 's/.*stopping (\([0-9]*\) unmap(s) by the interrupt thread waited.*/\1/p' "$WORK/mmdp.log")
+if [[ -n $waits ]] && ((waits >= 4)); then
+	echo "   ok: $waits unmaps of departed clients' regions waited for the workers"
+else
+	echo "   FAILED: unmaps that waited for the workers: '${waits}' (expected >= 4, one per client at least)" >&2
+	FAILS=$((FAILS + 1))
+fi
 
 if ((FAILS)); then
 	die "$FAILS check(s) failed"

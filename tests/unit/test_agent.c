@@ -254,3 +254,26 @@ Test(agent, stats_list_every_drop_reason)
 	json_decref(r);
 	H_ERR(&A, "not_found", "{\"op\":\"stats.get\",\"room\":\"zz\"}");
 }
+
+/* The workers' loop counters and the TSC frequency, each from its own field. */
+Test(agent, stats_report_worker_cycles_and_tsc_hz)
+{
+	populate();
+	A.tsc_hz = 2100000000;
+	T.wstats[1].cycles = 1000;
+	T.wstats[1].busy_cycles = 400;
+	T.wstats[1].polls = 50;
+	T.wstats[1].busy_polls = 7;
+	json_t *r = h_agent(&A, "{\"op\":\"stats.get\"}");
+	cr_assert_eq(json_integer_value(json_object_get(r, "tsc_hz")), 2100000000);
+	json_t *w0 = json_array_get(json_object_get(r, "workers"), 0);
+	json_t *w1 = json_array_get(json_object_get(r, "workers"), 1);
+	static const char *keys[] = {"cycles", "busy_cycles", "polls", "busy_polls"};
+	static const long long want[] = {1000, 400, 50, 7};
+	for (int i = 0; i < 4; i++) {
+		cr_assert(json_is_integer(json_object_get(w0, keys[i])), "workers[0] has no %s", keys[i]);
+		cr_assert_eq(json_integer_value(json_object_get(w0, keys[i])), 0, "%s", keys[i]);
+		cr_assert_eq(json_integer_value(json_object_get(w1, keys[i])), want[i], "%s", keys[i]);
+	}
+	json_decref(r);
+}

@@ -179,6 +179,7 @@ json_t *ld_report(struct ld_run *R, bool *pass)
 	set(j, "mute", ld_mute_json(R, &t, &s));
 	set(j, "cpu", ld_cpu_json(R));
 	set(j, "mmdp", ld_mmdp_json(R));
+	set(j, "forwarder", ld_forwarder_json(R));
 	set(j, R->io->name, R->io->report ? R->io->report(R) : json_null());
 	set(j, "timeline", ld_timeline_json(R));
 	if (R->o.per_stream)

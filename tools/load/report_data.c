@@ -174,6 +174,63 @@ json_t *ld_mmdp_json(const struct ld_run *R)
 			 workers_sum(R->stats1, "tx_packets") - workers_sum(R->stats0, "tx_packets"));
 }
 
+static json_int_t worker_delta(const json_t *w0, const json_t *w1, const char *key)
+{
+	return json_integer_value(json_object_get(w1, key)) -
+	       json_integer_value(json_object_get(w0, key));
+}
+
+static json_t *ratio(double num, double den)
+{
+	return den > 0 ? json_real(num / den) : json_null();
+}
+
+/* mmdp's forwarding cost over the run, from its workers' loop counters
+ * (stats.get before the setup and after the I/O threads stopped: warmup
+ * and setup included): busy cycles (loop iterations that got frames) per
+ * packet forwarded, in cycles and in ns at the TSC's rate, and the share of
+ * the workers' cycles that were busy. Sums over the workers (busy_fraction:
+ * of all their cycles), then a line per worker. null when mmdp reports no
+ * cycles (an mmdp before them, or no stats.get). */
+json_t *ld_forwarder_json(const struct ld_run *R)
+{
+	if (!R->stats0 || !R->stats1)
+		return json_null();
+	json_int_t hz = json_integer_value(json_object_get(R->stats1, "tsc_hz"));
+	const json_t *ws0 = json_object_get(R->stats0, "workers");
+	const json_t *ws1 = json_object_get(R->stats1, "workers");
+	if (hz <= 0 || json_array_size(ws0) != json_array_size(ws1) || !json_array_size(ws1) ||
+	    !json_object_get(json_array_get(ws1, 0), "busy_cycles"))
+		return json_null();
+	json_int_t cyc = 0, busy = 0, polls = 0, bpolls = 0, rx = 0, tx = 0;
+	json_t *per = json_array();
+	size_t i;
+	json_t *w1;
+	json_array_foreach(ws1, i, w1) {
+		const json_t *w0 = json_array_get(ws0, i);
+		json_int_t c = worker_delta(w0, w1, "cycles"), b = worker_delta(w0, w1, "busy_cycles");
+		json_int_t t = worker_delta(w0, w1, "tx_packets");
+		cyc += c;
+		busy += b;
+		polls += worker_delta(w0, w1, "polls");
+		bpolls += worker_delta(w0, w1, "busy_polls");
+		rx += worker_delta(w0, w1, "rx_packets");
+		tx += t;
+		json_array_append_new(
+			per, json_pack("{sIsIsIsIsoso}", "worker",
+				       json_integer_value(json_object_get(w1, "worker")), "lcore",
+				       json_integer_value(json_object_get(w1, "lcore")), "busy_cycles", b,
+				       "tx_packets", t, "cycles_per_packet", ratio((double)b, (double)t),
+				       "busy_fraction", ratio((double)b, (double)c)));
+	}
+	return json_pack("{sIsIsIsIsIsIsIsososososo}", "tsc_hz", hz, "cycles", cyc, "busy_cycles",
+			 busy, "polls", polls, "busy_polls", bpolls, "rx_packets", rx, "tx_packets",
+			 tx, "cycles_per_packet", ratio((double)busy, (double)tx), "ns_per_packet",
+			 ratio((double)busy * 1e9 / (double)hz, (double)tx), "cycles_per_rx_packet",
+			 ratio((double)busy, (double)rx), "busy_fraction",
+			 ratio((double)busy, (double)cyc), "workers", per);
+}
+
 json_t *ld_kernel_json(const struct ld_run *R)
 {
 	const struct ld_kstats *a = &R->kst0, *b = &R->kst1;

@@ -28,6 +28,8 @@ void ld_timeline_loss(const struct ld_run *R, uint32_t from, uint32_t to, uint64
 json_t *ld_mute_json(const struct ld_run *R, const struct ld_totals *t, const struct ld_tstats *s);
 json_t *ld_cpu_json(const struct ld_run *R);
 json_t *ld_mmdp_json(const struct ld_run *R);
+/* mmdp's cost per forwarded packet over the run (its workers' busy cycles). */
+json_t *ld_forwarder_json(const struct ld_run *R);
 /* UDP drops in the host namespaces' kernels (mmload's sockets) during the run. */
 json_t *ld_kernel_json(const struct ld_run *R);
 json_t *ld_timeline_json(const struct ld_run *R);
