@@ -37,9 +37,12 @@ static const char *limit_of(const json_t *rep)
 		return "generator: mmload fell behind its schedule";
 	if (tx_full > 0 || kernel_rcvbuf > 0)
 		return "generator: mmload did not read fast enough (mmdp's TX ring full)";
+	bool reflect = json_is_true(json_object_get(rep, "reflect"));
 	if (send_errors > 0)
-		return "mmdp: its receive ring was full (mmload could not send)";
-	return "mmdp: packets went in and fewer copies came out";
+		return reflect ? "forwarder: its receive ring was full (mmload could not send)"
+			       : "mmdp: its receive ring was full (mmload could not send)";
+	return reflect ? "forwarder: packets went in and fewer came back"
+		       : "mmdp: packets went in and fewer copies came out";
 }
 
 static json_t *step_json(int step, int rooms, int parts, const json_t *rep, bool pass,
@@ -104,6 +107,8 @@ int ld_find_max(struct ld_run *R)
 	int max = o->max_rooms > 0 ? o->max_rooms : 20000 / parts;
 	if (max > 20000 / parts)
 		max = 20000 / parts;
+	if (max > 10000) /* --rooms' bound (reflect: rooms of 1) */
+		max = 10000;
 	struct ld_search s;
 	ld_search_init(&s, o->conf.rooms, 1, max, o->precision);
 	o->duration = o->trial;
@@ -159,7 +164,13 @@ int ld_find_max(struct ld_run *R)
 		bound = " (the search's upper bound, --max-rooms: mmdp may carry more)";
 	else if (best && last_limit && strncmp(last_limit, "generator", 9) == 0)
 		bound = " (a lower bound: mmload, not mmdp, was the limit)";
-	if (workers > 1)
+	if (o->conf.reflect)
+		snprintf(line, sizeof(line), "the forwarder returns the packets of %d participants in "
+			 "rooms of %d at profile %s to their senders (reflect, 1 copy per packet): "
+			 "%.0f packets/s in, %.0f packets/s back, over %s%s",
+			 best * parts, parts, prof, at_max ? jreal(at_max, "offered", "pps") : 0.0,
+			 at_max ? jreal(at_max, "received", "pps") : 0.0, R->io->name, bound);
+	else if (workers > 1)
 		snprintf(line, sizeof(line), "%d mmdp worker cores carry %d participants in rooms of %d "
 			 "at profile %s: %.0f packets/s in, %.0f copies/s out, over %s%s",
 			 workers, best * parts, parts, prof, at_max ? jreal(at_max, "offered", "pps") : 0.0,
@@ -176,6 +187,7 @@ int ld_find_max(struct ld_run *R)
 	json_object_set_new(j, "mode", json_string("find-max"));
 	json_object_set_new(j, "io", json_string(R->io->name));
 	json_object_set_new(j, "control", json_string(R->ctl->name));
+	json_object_set_new(j, "reflect", json_boolean(o->conf.reflect));
 	json_object_set_new(j, "search",
 			    json_pack("{sssisisisisfsisisfso}", "variable", "rooms",
 				      "participants_per_room", parts, "start", s.start, "min", s.min,

@@ -65,6 +65,13 @@ void ld_usage(FILE *f)
 "  --dp-ip4 A --dp-ip6 A  mmdp's addresses on that port (default $MMSITE_DP_IP4 or\n"
 "                         198.18.0.1, $MMSITE_DP_IP6 or 2001:2::1); participants are\n"
 "                         198.19.X.Y and 2001:2:0:1::N, port --client-port + index\n"
+"Reflect (the I/O limit, tools/bench/testpmd.sh):\n"
+"  --reflect              no meeting, no --socket: the forwarder (dpdk-testpmd\n"
+"                         --forward-mode=5tswap) returns each packet to its sender;\n"
+"                         participant i sends to the forwarder's address (--dp-ip4/6\n"
+"                         or MMSITE_DP_IP4/6) port --server-port + i; each stream is\n"
+"                         expected once, at its sender (copies per packet 1), anywhere\n"
+"                         else it is misdelivered (not_sender); --participants >= 1\n"
 "Capacity search (--find-max):\n"
 "  --find-max             binary search (RFC 2544 style) over the number of rooms of\n"
 "                         --participants each, at the scenario's profile, for the\n"
@@ -113,6 +120,7 @@ enum {
 	O_DURATION, O_WARMUP, O_THREADS, O_MUTE_ONE, O_MAX_LOSS, O_REPORT, O_JSON,
 	O_PER_STREAM, O_QUIET, O_HELP, O_CPU, O_IO, O_MEMIF, O_EAL, O_MAC, O_DP_MAC, O_DP_IP4,
 	O_DP_IP6, O_FIND_MAX, O_TRIAL, O_MAX_ROOMS, O_PRECISION, O_STEPS_FILE,
+	O_REFLECT,
 };
 
 static const struct option longopts[] = {
@@ -138,6 +146,7 @@ static const struct option longopts[] = {
 	{"dp-ip6", 1, NULL, O_DP_IP6}, {"find-max", 0, NULL, O_FIND_MAX},
 	{"trial", 1, NULL, O_TRIAL}, {"max-rooms", 1, NULL, O_MAX_ROOMS},
 	{"precision", 1, NULL, O_PRECISION}, {"steps-file", 1, NULL, O_STEPS_FILE},
+	{"reflect", 0, NULL, O_REFLECT},
 	{NULL, 0, NULL, 0},
 };
 
@@ -258,6 +267,7 @@ int ld_opts_parse(int argc, char **argv, struct ld_opts *o)
 		case O_PER_STREAM: o->per_stream = true; break;
 		case O_QUIET: o->quiet = true; break;
 		case O_FIND_MAX: o->find_max = true; break;
+		case O_REFLECT: o->conf.reflect = true; break;
 		case 'h':
 		case O_HELP: ld_usage(stdout); return 1;
 		case '?': return -EINVAL;
@@ -290,6 +300,15 @@ int ld_opts_parse(int argc, char **argv, struct ld_opts *o)
 	if (o->find_max && o->mute_one) {
 		fprintf(stderr, "mmload: --find-max and --mute-one do not go together\n");
 		return -EINVAL;
+	}
+	if (o->conf.reflect) {
+		if (o->mmctld || o->mute_one) {
+			fprintf(stderr, "mmload: --reflect sets nothing up: no --mmctld, no "
+					"--mute-one\n");
+			return -EINVAL;
+		}
+		o->socket = NULL; /* no mmdp: not even $MMDP_AGENT_SOCKET */
+		return 0;
 	}
 	if (!o->mmctld && !o->socket) {
 		fprintf(stderr, "mmload: --socket PATH (or --mmctld URL) is required\n");
