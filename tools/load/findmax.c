@@ -160,10 +160,15 @@ int ld_find_max(struct ld_run *R)
 	profile_text(R, prof, sizeof(prof));
 	int workers = workers_of(R);
 	const char *bound = "";
+	const char *fwd = o->conf.reflect ? "the forwarder" : "mmdp";
+	char bbuf[96];
 	if (best && s.hi > s.max)
-		bound = " (the search's upper bound, --max-rooms: mmdp may carry more)";
+		snprintf(bbuf, sizeof(bbuf), " (the search's upper bound, --max-rooms: %s may carry more)", fwd);
 	else if (best && last_limit && strncmp(last_limit, "generator", 9) == 0)
-		bound = " (a lower bound: mmload, not mmdp, was the limit)";
+		snprintf(bbuf, sizeof(bbuf), " (a lower bound: mmload, not %s, was the limit)", fwd);
+	else
+		bbuf[0] = 0;
+	bound = bbuf;
 	if (o->conf.reflect)
 		snprintf(line, sizeof(line), "the forwarder returns the packets of %d participants in "
 			 "rooms of %d at profile %s to their senders (reflect, 1 copy per packet): "
