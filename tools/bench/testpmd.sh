@@ -35,33 +35,39 @@
 #   --testpmd BIN        dpdk-testpmd binary ($TESTPMD_BIN or dpdk-testpmd)
 # MMLOAD_ARGS go to mmload after "--io ... --reflect --report ...", e.g.
 # "--rooms 4 --participants 4 --duration 5 --warmup 2" or "--find-max ...".
-# Do not give --quiet: the script follows mmload's "set up through" line.
+# Do not give --quiet or --report: the script follows mmload's progress lines
+# and keeps its report (WORK/mmload.json).
 #
 # How it measures: testpmd runs interactively (-i) with --record-core-cycles,
 # driven through a FIFO on its stdin ("start", "clear fwd stats all",
 # "show fwd stats all", "stop", "quit"). For each mmload run (one, or one per
 # --find-max trial) the script clears testpmd's forward statistics when
-# mmload's warmup ends (the "set up through" line + 0.1 s + the warmup) and
-# reads them when the run has ended (the next run's line, the find-max step
-# line, or mmload's exit), so a window is the measured interval plus
-# mmload's drain (at most 2 s in which only late packets arrive).
+# mmload's warmup ends (its "set up through" line + 0.1 s + the warmup) and
+# reads them at the run's "drain" progress line (mmload stopped meanwhile),
+# so a window is about the measured interval plus mmload's drain (0.3 s or
+# more in which only late packets arrive). The clear may come late by a
+# script's reaction time (cleared_late_s; on a loaded machine a few hundred
+# ms): packet counts are the window's, not the run's; cycles per packet are
+# over the same window. mmload's report (--work DIR keeps it) has the run's.
 #
 # Output (stdout): one JSON object:
 #   {"forwarder": "dpdk-testpmd", "io": "memif"|"kernel", "forward_mode": M,
 #    "forwarding_lcores": 1, "mmload_status": N, "mmload_report": PATH|null,
-#    "mmload": {pass, offered_pps, received_pps, lost, misdelivered, copies,
-#               copies_per_packet} (single runs) or {pass, converged, max,
-#               summary} (--find-max),
-#    "windows": [{"run": i, "rx_packets", "rx_dropped", "tx_packets",
-#                 "tx_dropped", "cycles_per_packet", "busy_cycles",
-#                 "cycle_packets", "mhz", "window": "measured+drain"}],
-#    "testpmd_log": PATH|null, "note": ...}
-# cycles_per_packet is testpmd's "CPU cycles/packet" (busy cycles of the
-# forwarding lcore over the packets it received in the window), null when
-# testpmd prints none. With net_memif as the server (DPDK 22.11) testpmd's
-# port counters stay 0 (so do its cycles/packet line): memif windows also
-# carry mmload's own memif port counters for the whole run (link_*: what
-# mmload put on the link and got back) and "note" says so.
+#    "mmload": {pass, reflect, offered_pps, received_pps, lost, copies,
+#               copies_per_packet, misdelivered} (one run) or {pass,
+#               converged, max, summary, limit_above_max} (--find-max),
+#    "windows": [{"run": i (1 = the first run or trial), "rx_packets",
+#                 "rx_dropped", "tx_packets", "tx_dropped",
+#                 "cycles_per_packet", "busy_cycles", "cycle_packets", "mhz",
+#                 "window": "measured+drain", "window_s", "cleared_late_s"
+#                 [, memif, one run: "link_to_forwarder", "link_from_forwarder":
+#                 mmload's own memif port counters for its whole run,
+#                 warmup included]}],
+#    "testpmd_log": PATH|null, "note": "..."}
+# cycles_per_packet is testpmd's "CPU cycles/packet": the TSC cycles the
+# forwarding lcore spent in bursts that received something, over the packets
+# received in the window (idle polls are not counted, preemption inside a
+# burst is: on a shared machine, low rates give large numbers).
 # Exit status: mmload's (0 pass, 1 fail, 2 error), or 2 when testpmd did not
 # start.
 set -euo pipefail
@@ -239,7 +245,7 @@ memif)
 	# mmload on the main lcore's CPU: testpmd's lcore 1 spins.
 	LD_CMD=("$MMLOAD" --io memif --memif "$SOCK" --eal "-l 0 --file-prefix $FPREFIX-load --in-memory"
 		--dp-mac 02:6d:6d:00:00:01 --reflect --report "$WORK/report.fifo")
-	NOTE='"net_memif as the server in DPDK 22.11 counts nothing (port stats 0), so testpmd prints no packet counts and no CPU cycles/packet; link_* are mmload'"'"'s own memif port counters for the whole run (warmup included): what it put on the link (testpmd received) and what came back (testpmd sent)"'
+	NOTE='"memif: testpmd is the net_memif server; its port counters are good while mmload is connected (they drop to 0 when it leaves, so each window is read before mmload closes its port)"'
 	;;
 kernel)
 	if [[ -z ${MMSITE_DP_NS:-} ]]; then
@@ -252,6 +258,7 @@ kernel)
 	tp_start nsenter --net="/run/netns/$MMSITE_DP_NS" --
 	tp_cmd "set promisc all on"
 	LD_CMD=("$MMLOAD" --io kernel --reflect --report "$WORK/report.fifo")
+	NOTE='"kernel: testpmd on the site dp0 through net_af_xdp (copy mode on a veth), promiscuous; the hosts reach it through permanent neighbour entries"' 
 	;;
 esac
 
@@ -347,7 +354,7 @@ LD_PID=
 
 LINK=null
 if [[ $MODE == memif && -s $REPORT ]]; then
-	LINK=$(jq -c '(.memif // .at_max.memif) | if . then {link_to_forwarder: .opackets,
+	LINK=$(jq -c '.memif | if . then {link_to_forwarder: .opackets,
 		link_from_forwarder: .ipackets, link_window: "mmload run (warmup included)"} else null end' \
 		"$REPORT")
 fi

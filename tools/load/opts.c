@@ -72,6 +72,7 @@ void ld_usage(FILE *f)
 "                         or MMSITE_DP_IP4/6) port --server-port + i; each stream is\n"
 "                         expected once, at its sender (copies per packet 1), anywhere\n"
 "                         else it is misdelivered (not_sender); --participants >= 1\n"
+"                         (--speakers at most --participants)\n"
 "Capacity search (--find-max):\n"
 "  --find-max             binary search (RFC 2544 style) over the number of rooms of\n"
 "                         --participants each, at the scenario's profile, for the\n"
@@ -284,6 +285,8 @@ int ld_opts_parse(int argc, char **argv, struct ld_opts *o)
 		fprintf(stderr, "mmload: unexpected argument %s\n", argv[optind]);
 		return -EINVAL;
 	}
+	if (o->conf.reflect && o->conf.speakers > o->conf.participants)
+		o->conf.speakers = o->conf.participants; /* rooms of 1 */
 	if (ld_conf_check(&o->conf, err, sizeof(err))) {
 		fprintf(stderr, "mmload: %s\n", err);
 		return -EINVAL;
