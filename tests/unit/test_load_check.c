@@ -204,3 +204,65 @@ Test(load_check, misdelivery_classes)
 	cr_assert_str_eq(ld_mis_name(LD_MIS_OTHER_ROOM), "other_room");
 	ld_scenario_free(&sc);
 }
+
+/* --reflect: each stream is expected once, at its own sender; anyone else
+ * getting it (same room or not) is a misdelivery; mutes and unknown
+ * streams as usual; one copy per packet. */
+Test(load_check, reflect_classes)
+{
+	struct ld_conf c;
+	struct ld_scenario sc;
+	ld_conf_defaults(&c); /* 2 rooms x 4, audio */
+	c.reflect = true;
+	cr_assert_eq(ld_scenario_build(&sc, &c), 0);
+	cr_assert_eq(ld_copies(&sc), 1);
+	struct ld_tag t = {.stream = 1, .phase = LD_PHASE_EXPECTED}; /* room 0, participant 1 */
+	cr_assert_eq(ld_classify(&sc, 1, &t), LD_MIS_NONE, "back at its sender");
+	cr_assert_eq(ld_classify(&sc, 0, &t), LD_MIS_NOT_SENDER, "same room, not the sender");
+	cr_assert_eq(ld_classify(&sc, 3, &t), LD_MIS_NOT_SENDER);
+	cr_assert_eq(ld_classify(&sc, 4, &t), LD_MIS_NOT_SENDER, "other room");
+	t.phase = LD_PHASE_UNCERTAIN;
+	cr_assert_eq(ld_classify(&sc, 1, &t), LD_MIS_NONE, "may arrive");
+	t.phase = LD_PHASE_MUTED;
+	cr_assert_eq(ld_classify(&sc, 1, &t), LD_MIS_MUTED);
+	t.phase = 7;
+	cr_assert_eq(ld_classify(&sc, 1, &t), LD_MIS_UNKNOWN);
+	t.phase = 0;
+	t.stream = sc.n_streams;
+	cr_assert_eq(ld_classify(&sc, 1, &t), LD_MIS_UNKNOWN);
+	cr_assert_str_eq(ld_mis_name(LD_MIS_NOT_SENDER), "not_sender");
+	/* Every stream of every participant, at every receiver. */
+	for (uint32_t s = 0; s < sc.n_streams; s++)
+		for (uint32_t r = 0; r < sc.n_parts; r++) {
+			struct ld_tag u = {.stream = s, .phase = LD_PHASE_EXPECTED};
+			cr_assert_eq(ld_classify(&sc, r, &u),
+				     sc.streams[s].part == r ? LD_MIS_NONE : LD_MIS_NOT_SENDER,
+				     "stream %u at %u", s, r);
+		}
+	ld_scenario_free(&sc);
+	/* Without reflect, the copies are the others in the room. */
+	c.reflect = false;
+	cr_assert_eq(ld_scenario_build(&sc, &c), 0);
+	cr_assert_eq(ld_copies(&sc), 3);
+	ld_scenario_free(&sc);
+}
+
+/* Rooms of one are for reflect only. */
+Test(load_check, reflect_single_participant)
+{
+	struct ld_conf c;
+	char err[256];
+	ld_conf_defaults(&c);
+	c.participants = 1;
+	c.speakers = 1;
+	cr_assert_neq(ld_conf_check(&c, err, sizeof(err)), 0);
+	c.reflect = true;
+	cr_assert_eq(ld_conf_check(&c, err, sizeof(err)), 0, "%s", err);
+	struct ld_scenario sc;
+	cr_assert_eq(ld_scenario_build(&sc, &c), 0);
+	cr_assert_eq(ld_copies(&sc), 1);
+	struct ld_tag t = {.stream = 0, .phase = LD_PHASE_EXPECTED};
+	cr_assert_eq(ld_classify(&sc, 0, &t), LD_MIS_NONE);
+	cr_assert_eq(ld_classify(&sc, 1, &t), LD_MIS_NOT_SENDER);
+	ld_scenario_free(&sc);
+}

@@ -79,7 +79,7 @@ uint32_t ld_ns_to_ts(uint64_t ns, uint32_t clock_rate)
 const char *ld_mis_name(enum ld_mis m)
 {
 	static const char *const names[LD_MIS__COUNT] = {"none", "other_room", "self", "muted",
-							 "unknown_stream"};
+							 "unknown_stream", "not_sender"};
 	return (unsigned)m < LD_MIS__COUNT ? names[m] : "?";
 }
 
@@ -88,6 +88,11 @@ enum ld_mis ld_classify(const struct ld_scenario *sc, uint32_t receiver, const s
 	if (t->stream >= sc->n_streams || t->phase >= LD_PHASES)
 		return LD_MIS_UNKNOWN;
 	const struct ld_stream *s = &sc->streams[t->stream];
+	if (sc->conf.reflect) {
+		if (s->part != receiver)
+			return LD_MIS_NOT_SENDER;
+		return t->phase == LD_PHASE_MUTED ? LD_MIS_MUTED : LD_MIS_NONE;
+	}
 	if (s->part == receiver)
 		return LD_MIS_SELF;
 	if (s->room != ld_part_room(sc, receiver))

@@ -42,9 +42,12 @@ static const char *limit_of(const json_t *rep)
 		return "generator: mmload fell behind its schedule";
 	if (tx_full > 0 || kernel_rcvbuf > 0)
 		return "generator: mmload did not read fast enough (mmdp's TX ring full)";
+	bool reflect = json_is_true(json_object_get(rep, "reflect"));
 	if (send_errors > 0)
-		return "mmdp: its receive ring was full (mmload could not send)";
-	return "mmdp: packets went in and fewer copies came out";
+		return reflect ? "forwarder: its receive ring was full (mmload could not send)"
+			       : "mmdp: its receive ring was full (mmload could not send)";
+	return reflect ? "forwarder: packets went in and fewer came back"
+		       : "mmdp: packets went in and fewer copies came out";
 }
 
 static json_t *step_json(int step, int rooms, int parts, const json_t *rep, bool pass,
@@ -150,6 +153,8 @@ int ld_find_max(struct ld_run *R)
 	int max = o->max_rooms > 0 ? o->max_rooms : 20000 / parts;
 	if (max > 20000 / parts)
 		max = 20000 / parts;
+	if (max > 10000) /* --rooms' bound (reflect: rooms of 1) */
+		max = 10000;
 	struct plan P = {.ramp = o->ramp};
 	ld_search_init(&P.s, o->conf.rooms, 1, max, o->precision);
 	if (P.ramp) {
@@ -222,14 +227,20 @@ int ld_find_max(struct ld_run *R)
 	profile_text(R, prof, sizeof(prof));
 	int workers = workers_of(R);
 	const char *bound = "";
+	const char *fwd = o->conf.reflect ? "the forwarder" : R->ctl->forwarder ? R->ctl->forwarder : "mmdp";
+	char bbuf[128];
 	if (best && P.s.hi > P.s.max)
-		bound = P.ramp ? " (the ramp's top, --max-rooms: mmdp may carry more)"
-			       : " (the search's upper bound, --max-rooms: mmdp may carry more)";
+		snprintf(bbuf, sizeof(bbuf), " (the %s, --max-rooms: %s may carry more)",
+			 P.ramp ? "ramp's top" : "search's upper bound", fwd);
 	else if (best && last_limit && strncmp(last_limit, "generator", 9) == 0)
-		bound = " (a lower bound: mmload, not mmdp, was the limit)";
-	const char *fwd = R->ctl->forwarder ? R->ctl->forwarder : "mmdp";
-	char cores[64];
-	if (workers > 1)
+		snprintf(bbuf, sizeof(bbuf), " (a lower bound: mmload, not %s, was the limit)", fwd);
+	else
+		bbuf[0] = 0;
+	bound = bbuf;
+	char cores[128];
+	if (o->conf.reflect)
+		snprintf(cores, sizeof(cores), "the forwarder (reflect: each packet back to its sender, 1 copy) carries");
+	else if (workers > 1)
 		snprintf(cores, sizeof(cores), "%d %s worker cores carry", workers, fwd);
 	else
 		snprintf(cores, sizeof(cores), "one %s %s carries", fwd,
@@ -253,6 +264,7 @@ int ld_find_max(struct ld_run *R)
 		json_object_set_new(sj, "ramp", json_pack("{sisisi}", "from", P.from, "to", P.to,
 							  "steps", P.n));
 	json_object_set_new(j, "search", sj);
+	json_object_set_new(j, "reflect", json_boolean(o->conf.reflect));
 	json_object_set_new(j, "converged", json_boolean(converged));
 	if (best && at_max)
 		json_object_set_new(

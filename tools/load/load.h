@@ -54,6 +54,10 @@ struct ld_conf {
 	double turn;               /* seconds a speaker keeps the floor */
 	int audio_level_id;        /* RFC 8285 one-byte id of RFC 6464, 1..14 */
 	uint32_t seed;             /* SSRC and phase salt */
+	/* mmload --reflect: no meeting; the forwarder (e.g. dpdk-testpmd
+	 * 5tswap) returns every packet to its sender, so each stream is
+	 * expected once, at its own sender, and --participants may be 1. */
+	bool reflect;
 };
 
 /* Defaults for every field (2 rooms x 4 participants, audio only). */
@@ -98,10 +102,11 @@ static inline uint32_t ld_part_room(const struct ld_scenario *sc, uint32_t p)
 	return p / sc->parts_per_room;
 }
 
-/* Copies mmdp makes of each packet: everyone else in the room. */
+/* Copies mmdp makes of each packet: everyone else in the room (reflect:
+ * one, back to its sender). */
 static inline uint32_t ld_copies(const struct ld_scenario *sc)
 {
-	return sc->parts_per_room - 1;
+	return sc->conf.reflect ? 1 : sc->parts_per_room - 1;
 }
 
 /* The talk model: time is cut in turns of conf.turn seconds; in turn n the
@@ -232,9 +237,13 @@ enum ld_mis {
 	LD_MIS_SELF,       /* its own stream came back */
 	LD_MIS_MUTED,      /* sent after its mute was acknowledged */
 	LD_MIS_UNKNOWN,    /* a stream id mmload never had */
+	LD_MIS_NOT_SENDER, /* reflect: a stream arrived at someone other than its sender */
 	LD_MIS__COUNT
 };
 const char *ld_mis_name(enum ld_mis m);
+/* With sc->conf.reflect a receiver must get its own streams only (any
+ * other stream: LD_MIS_NOT_SENDER); otherwise those of the others in
+ * its room. */
 enum ld_mis ld_classify(const struct ld_scenario *sc, uint32_t receiver, const struct ld_tag *t);
 
 /* ---- Latency histogram ------------------------------------------------------- */

@@ -194,9 +194,10 @@ static int prepare(struct ld_run *R)
 	}
 	if (mm_srtp_global_init())
 		return -ENOMEM;
-	R->ctl = R->o.rtpengine ? &ld_control_rtpengine
-		 : R->o.mmctld	? &ld_control_rest
-				: &ld_control_agent;
+	R->ctl = R->o.conf.reflect ? &ld_control_reflect
+		 : R->o.rtpengine   ? &ld_control_rtpengine
+		 : R->o.mmctld	    ? &ld_control_rest
+				    : &ld_control_agent;
 	if (R->o.socket && connect_agent(R) != 0 && !R->o.mmctld)
 		return -ENOTCONN;
 	if (R->io->init) {

@@ -79,6 +79,14 @@ void ld_usage(FILE *f)
 "  --dp-ip4 A --dp-ip6 A  mmdp's addresses on that port (default $MMSITE_DP_IP4 or\n"
 "                         198.18.0.1, $MMSITE_DP_IP6 or 2001:2::1); participants are\n"
 "                         198.19.X.Y and 2001:2:0:1::N, port --client-port + index\n"
+"Reflect (the I/O limit, tools/bench/testpmd.sh):\n"
+"  --reflect              no meeting, no --socket: the forwarder (dpdk-testpmd\n"
+"                         --forward-mode=5tswap) returns each packet to its sender;\n"
+"                         participant i sends to the forwarder's address (--dp-ip4/6\n"
+"                         or MMSITE_DP_IP4/6) port --server-port + i; each stream is\n"
+"                         expected once, at its sender (copies per packet 1), anywhere\n"
+"                         else it is misdelivered (not_sender); --participants >= 1\n"
+"                         (--speakers at most --participants)\n"
 "Capacity search (--find-max):\n"
 "  --find-max             binary search (RFC 2544 style) over the number of rooms of\n"
 "                         --participants each, at the scenario's profile, for the\n"
@@ -135,6 +143,7 @@ enum {
 	O_DP_IP6, O_FIND_MAX, O_TRIAL, O_MAX_ROOMS, O_PRECISION, O_STEPS_FILE,
 	O_RAMP, O_RAMP_STEPS, O_PLOT,
 	O_RTPENGINE = 512, O_FWD_PID, O_RTPE_SAME,
+	O_REFLECT = 600,
 };
 
 static const struct option longopts[] = {
@@ -163,6 +172,7 @@ static const struct option longopts[] = {
 	{"ramp", 0, NULL, O_RAMP}, {"ramp-steps", 1, NULL, O_RAMP_STEPS}, {"plot", 1, NULL, O_PLOT},
 	{"rtpengine", 1, NULL, O_RTPENGINE}, {"forwarder-pid", 1, NULL, O_FWD_PID},
 	{"rtpengine-same-suite", 0, NULL, O_RTPE_SAME},
+	{"reflect", 0, NULL, O_REFLECT},
 	{NULL, 0, NULL, 0},
 };
 
@@ -293,6 +303,7 @@ int ld_opts_parse(int argc, char **argv, struct ld_opts *o)
 		case O_RTPE_SAME: o->rtpe_same_suite = true; break;
 		case O_FIND_MAX: o->find_max = true; break;
 		case O_RAMP: o->ramp = true; break;
+		case O_REFLECT: o->conf.reflect = true; break;
 		case 'h':
 		case O_HELP: ld_usage(stdout); return 1;
 		case '?': return -EINVAL;
@@ -309,6 +320,8 @@ int ld_opts_parse(int argc, char **argv, struct ld_opts *o)
 		fprintf(stderr, "mmload: unexpected argument %s\n", argv[optind]);
 		return -EINVAL;
 	}
+	if (o->conf.reflect && o->conf.speakers > o->conf.participants)
+		o->conf.speakers = o->conf.participants; /* rooms of 1 */
 	if (ld_conf_check(&o->conf, err, sizeof(err))) {
 		fprintf(stderr, "mmload: %s\n", err);
 		return -EINVAL;
@@ -347,6 +360,15 @@ int ld_opts_parse(int argc, char **argv, struct ld_opts *o)
 			return -EINVAL;
 		}
 		o->socket = NULL; /* mmdp's agent is not in the path */
+	}
+	if (o->conf.reflect) {
+		if (o->mmctld || o->mute_one || o->rtpengine) {
+			fprintf(stderr, "mmload: --reflect sets nothing up: no --mmctld, "
+					"--rtpengine or --mute-one\n");
+			return -EINVAL;
+		}
+		o->socket = NULL; /* no mmdp: not even $MMDP_AGENT_SOCKET */
+		return 0;
 	}
 	if (!o->mmctld && !o->socket && !o->rtpengine) {
 		fprintf(stderr, "mmload: --socket PATH (or --mmctld URL) is required\n");

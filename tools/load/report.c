@@ -136,6 +136,7 @@ json_t *ld_report(struct ld_run *R, bool *pass)
 	set(j, "tool", json_string("mmload"));
 	set(j, "version", json_integer(1));
 	set(j, "control", json_string(R->ctl->name));
+	set(j, "reflect", json_boolean(R->sc.conf.reflect));
 	set(j, "io", json_string(R->io->name));
 	set(j, "scenario", scenario_json(R));
 	set(j, "duration_s", json_integer(R->o.duration));
@@ -153,7 +154,8 @@ json_t *ld_report(struct ld_run *R, bool *pass)
 	set(off, "skipped_events", jint(s.skipped_events));
 	set(off, "max_lag_ms", json_real((double)s.lag_max_ns / 1e6));
 	set(j, "offered", off);
-	set(j, "expected", json_pack("{sI}", "copies", (json_int_t)t.copies));
+	set(j, "expected", json_pack("{sIsi}", "copies", (json_int_t)t.copies,
+				     "copies_per_packet", (int)ld_copies(&R->sc)));
 	json_t *rx = json_object();
 	set(rx, "packets", jint(rx_pkts));
 	set(rx, "bytes", jint(rx_bytes));

@@ -58,7 +58,8 @@ static uint64_t stream_received(const struct ld_run *R, uint32_t id, uint64_t *u
 	*uncertain = *dups = *reordered = 0;
 	*jitter_max_ms = 0;
 	for (uint32_t r = st->room * P; r < (st->room + 1) * P; r++) {
-		if (r == st->part)
+		/* Its receivers: the others in the room (reflect: its sender). */
+		if ((r == st->part) != R->sc.conf.reflect)
 			continue;
 		const struct ld_flow *f = &R->flows[(size_t)r * spr + st->room_slot];
 		rx += f->rx;

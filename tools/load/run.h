@@ -212,6 +212,7 @@ struct ld_control {
 extern const struct ld_control ld_control_agent; /* control_agent.c */
 extern const struct ld_control ld_control_rest;  /* control_rest.c */
 extern const struct ld_control ld_control_rtpengine; /* control_rtpengine.c */
+extern const struct ld_control ld_control_reflect; /* control_reflect.c: --reflect */
 
 struct ld_mute_event {
 	uint32_t part;

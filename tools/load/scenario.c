@@ -66,8 +66,8 @@ int ld_conf_check(const struct ld_conf *c, char *err, size_t errlen)
 #define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); return -EINVAL; } while (0)
 	if (c->rooms < 1 || c->rooms > 10000)
 		BAD("--rooms must be 1..10000");
-	if (c->participants < 2 || c->participants > 100)
-		BAD("--participants must be 2..100 (a room holds at most 100)");
+	if (c->participants < (c->reflect ? 1 : 2) || c->participants > 100)
+		BAD("--participants must be %d..100 (a room holds at most 100)", c->reflect ? 1 : 2);
 	if ((long)c->rooms * c->participants > 20000)
 		BAD("at most 20000 participants in all (rooms x participants)");
 	if (c->fps < 1 || c->fps > 120 || c->screen_fps < 1 || c->screen_fps > 60)
