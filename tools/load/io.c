@@ -104,6 +104,10 @@ static bool send_due(struct ld_thread *T)
 	bool more = false;
 	while (ld_sched_top(&T->sched, &it)) {
 		uint64_t now = ld_now_ns();
+		if (now >= R->t_end && it.at < R->t_end && !T->end_seen) {
+			__atomic_store_n(&T->st.end_lag_ns, R->t_end - it.at, __ATOMIC_RELAXED);
+			T->end_seen = true;
+		}
 		if (it.at > now || now >= R->t_end)
 			break;
 		if (now - start > SEND_SLICE_NS) {

@@ -20,11 +20,14 @@ void ld_sum_stats(const struct ld_run *R, struct ld_tstats *sum, struct ld_hist 
 			dst[k] += ld_ctr_get(&src[k]);
 		ld_hist_merge(h, &R->th[i].hist);
 	}
-	sum->lag_max_ns = 0; /* a maximum, not a sum */
+	sum->lag_max_ns = sum->end_lag_ns = 0; /* maxima, not sums */
 	for (int i = 0; i < R->n_threads; i++) {
 		uint64_t l = ld_ctr_get(&R->th[i].st.lag_max_ns);
+		uint64_t e = ld_ctr_get(&R->th[i].st.end_lag_ns);
 		if (l > sum->lag_max_ns)
 			sum->lag_max_ns = l;
+		if (e > sum->end_lag_ns)
+			sum->end_lag_ns = e;
 	}
 }
 

@@ -128,6 +128,10 @@ struct ld_tline {
 struct ld_tstats {
 	uint64_t tx_pkts, tx_bytes, tx_errors;   /* everything sent, warmup included */
 	uint64_t lag_max_ns, late_events, skipped_events;
+	/* How far behind the schedule the thread was when the measured window
+	 * ended (the oldest event due and not sent, ns; a maximum): a
+	 * generator that cannot sustain the load builds up this backlog. */
+	uint64_t end_lag_ns;
 	uint64_t rx_datagrams, rx_bytes;         /* everything received */
 	uint64_t rx_pkts[LD_KINDS], rx_kbytes[LD_KINDS]; /* measured, expected, first copies */
 	uint64_t mis[LD_MIS__COUNT];
@@ -155,6 +159,7 @@ struct ld_thread {
 	uint8_t (*rxbuf)[LD_RX_BUF];
 	void *io;            /* the backend's per-thread state */
 	int error;
+	bool end_seen;       /* end_lag_ns taken */
 };
 
 /* What the generator hands to the backend with each packet. */
