@@ -277,7 +277,8 @@ exec 8<"$WORK/mmload.err"
 # the FIFO gets its reader only after the last window was read, so the
 # last run's port stays up however late the script reacts. The reader
 # starts once mmload has been silent for 1.5 s after a drain line (between
-# --find-max trials the next run's line comes at once).
+# --find-max trials the next run's line comes at once). Times come from
+# $EPOCHREALTIME (no fork: the loop shares a CPU with mmload).
 WINDOWS=()
 run=0
 open=0      # cleared and not read yet
@@ -286,14 +287,13 @@ last_drain=0
 clear_ms=0
 clear_late=0
 CAT_PID=
-now_ms() { date +%s%3N; }
 close_window() {
 	local s
 	s=$(tp_stats)
 	# Counters that went backwards (a port that went down) are no reading.
 	if jq -e '(.rx_packets // 0) < 9e18 and (.tx_packets // 0) < 9e18' <<<"$s" >/dev/null; then
 		WINDOWS+=("$(jq -c --argjson run "$run" --argjson late "$clear_late" \
-			--argjson secs "$(( $(now_ms) - clear_ms ))" \
+			--argjson secs "$((${EPOCHREALTIME/./} / 1000 - clear_ms))" \
 			'{run: $run} + . + {window: "measured+drain", window_s: ($secs / 1000),
 			  cleared_late_s: ($late / 1000)}' <<<"$s")")
 	else
@@ -311,7 +311,7 @@ while :; do
 		if [[ $line =~ set\ up\ through\ reflect.*\;\ ([0-9]+)\ s\ warmup ]]; then
 			last_drain=0
 			run=$((run + 1))
-			clear_at=$(($(now_ms) + 100 + BASH_REMATCH[1] * 1000))
+			clear_at=$(($((${EPOCHREALTIME/./} / 1000)) + 100 + BASH_REMATCH[1] * 1000))
 		elif [[ $line =~ ^\[\ *[0-9.]+s\ drain ]]; then
 			kill -STOP "$LD_PID" 2>/dev/null || true
 			if ((clear_at)); then # a run shorter than our reaction: no window
@@ -320,21 +320,21 @@ while :; do
 				close_window
 			fi
 			kill -CONT "$LD_PID" 2>/dev/null || true
-			last_drain=$(now_ms)
+			last_drain=$((${EPOCHREALTIME/./} / 1000))
 		fi
 	else
 		rc=$?
 		((rc > 128)) || break # EOF: mmload has gone
 		part=$part$line
 	fi
-	if ((clear_at && $(now_ms) >= clear_at)); then
-		clear_late=$(($(now_ms) - clear_at))
+	if ((clear_at && $((${EPOCHREALTIME/./} / 1000)) >= clear_at)); then
+		clear_late=$(($((${EPOCHREALTIME/./} / 1000)) - clear_at))
 		tp_cmd "clear fwd stats all"
-		clear_ms=$(now_ms)
+		clear_ms=$((${EPOCHREALTIME/./} / 1000))
 		clear_at=0
 		open=1
 	fi
-	if [[ -z $CAT_PID ]] && ((last_drain && $(now_ms) - last_drain > 1500)); then
+	if [[ -z $CAT_PID ]] && ((last_drain && $((${EPOCHREALTIME/./} / 1000)) - last_drain > 1500)); then
 		cat "$WORK/report.fifo" >"$REPORT" &
 		CAT_PID=$!
 	fi
