@@ -40,11 +40,15 @@ static const char *limit_of(const json_t *rep)
 		return "generator: mmload fell behind its schedule";
 	if (tx_full > 0 || kernel_rcvbuf > 0)
 		return "generator: mmload did not read fast enough (mmdp's TX ring full)";
+	const char *ctl = json_string_value(json_object_get(rep, "control"));
 	bool reflect = json_is_true(json_object_get(rep, "reflect"));
+	bool rtpe = ctl && !strcmp(ctl, "rtpengine");
 	if (send_errors > 0)
 		return reflect ? "forwarder: its receive ring was full (mmload could not send)"
-			       : "mmdp: its receive ring was full (mmload could not send)";
+		       : rtpe	? "rtpengine: mmload could not send (socket buffer full)"
+				: "mmdp: its receive ring was full (mmload could not send)";
 	return reflect ? "forwarder: packets went in and fewer came back"
+	       : rtpe  ? "rtpengine: packets went in and fewer copies came out"
 		       : "mmdp: packets went in and fewer copies came out";
 }
 
