@@ -219,13 +219,16 @@ st=0
 [[ -s $R ]] || die "no report"
 check "$R" "the search converged on a maximum > 0" \
 	'.mode == "find-max" and .converged and .max.rooms > 0 and .max.participants == .max.rooms * 4'
-check "$R" "each step strictly inside the bracket before it, which only shrinks" \
-	'.search as $s | [range(0; $s.steps | length)] | all(. as $i | $s.steps[$i] as $x |
-	 (if $i == 0 then {lo: ($s.min - 1), hi: ($s.max + 1)} else $s.steps[$i - 1] end) as $p |
+check "$R" "each step strictly inside the bracket before it, which only shrinks (failed attempts that were retried aside)" \
+	'.search as $s | ($s.steps | map(select(.retried | not))) as $st | [range(0; $st | length)] | all(. as $i | $st[$i] as $x |
+	 (if $i == 0 then {lo: ($s.min - 1), hi: ($s.max + 1)} else $st[$i - 1] end) as $p |
 	 $x.rooms > $p.lo and $x.rooms < $p.hi and $x.lo >= $p.lo and $x.hi <= $p.hi and
 	 ($x.hi - $x.lo) < ($p.hi - $p.lo))'
 check "$R" "the maximum is the highest step that passed" \
 	'.max.rooms == ([.search.steps[] | select(.pass) | .rooms] | max)'
+check "$R" "a retried attempt failed and was tried again at the same load" \
+	'.search.steps as $st | all(range(0; $st | length); . as $i | ($st[$i].retried | not) or
+	 ($st[$i].pass == false and $st[$i + 1].rooms == $st[$i].rooms))'
 check "$R" "no step above the maximum passed" \
 	'.max.rooms as $m | all(.search.steps[]; .rooms <= $m or (.pass | not))'
 check "$R" "the report at the maximum is a passing run of that size" \

@@ -176,7 +176,10 @@ int ld_find_max(struct ld_run *R)
 	int v, errors = 0, fails = 0;
 	if (o->steps_file && !sf)
 		fprintf(stderr, "mmload: cannot append to %s: %m\n", o->steps_file);
+	int attempt = 0, prev_v = 0;
 	while ((v = plan_next(&P)) != 0 && !ld_interrupted()) {
+		attempt = v == prev_v ? attempt + 1 : 1;
+		prev_v = v;
 		o->conf.rooms = v;
 		json_t *rep = NULL;
 		bool pass = false;
@@ -195,6 +198,22 @@ int ld_find_max(struct ld_run *R)
 		if (pass && !json_is_true(json_object_get(json_object_get(rep, "offered"),
 							  "kept_schedule")))
 			pass = false;
+		/* A search repeats a failed trial (--retries): a load fails
+		 * only when every attempt fails, so that one stall of a shared
+		 * machine (a vCPU descheduled for some ms overruns a ring)
+		 * does not end the search below what the forwarder carries;
+		 * real overload fails every time. */
+		if (!pass && !P.ramp && attempt <= o->retries) {
+			json_t *aj = step_json(P.s.steps + 1, v, parts, rep, false, &P.s);
+			json_object_set_new(aj, "attempt", json_integer(attempt));
+			json_object_set_new(aj, "retried", json_true());
+			fprintf(stderr, "mmload: %s: %d rooms failed (%s), attempt %d of %d: again\n",
+				mode, v, json_string_value(json_object_get(aj, "limit")), attempt,
+				o->retries + 1);
+			json_array_append_new(steps, aj);
+			json_decref(rep);
+			continue;
+		}
 		/* A ramp's loads only grow: its bracket is the highest load
 		 * that passed below the first that failed; a pass above that
 		 * failure is reported but moves nothing. */
@@ -209,6 +228,7 @@ int ld_find_max(struct ld_run *R)
 		if (!pass)
 			fails++;
 		json_t *sj = step_json(P.s.steps, v, parts, rep, pass, &P.s);
+		json_object_set_new(sj, "attempt", json_integer(attempt));
 		if (!pass)
 			last_limit = json_string_value(json_object_get(sj, "limit"));
 		fprintf(stderr,
@@ -269,9 +289,9 @@ int ld_find_max(struct ld_run *R)
 	json_object_set_new(j, "mode", json_string(mode));
 	json_object_set_new(j, "io", json_string(R->io->name));
 	json_object_set_new(j, "control", json_string(R->ctl->name));
-	json_t *sj = json_pack("{sssisisisisfsisisfso}", "variable", "rooms", "participants_per_room",
+	json_t *sj = json_pack("{sssisisisisfsisisisfso}", "variable", "rooms", "participants_per_room",
 			       parts, "start", P.s.start, "min", P.s.min, "max", P.s.max,
-			       "precision_percent", P.s.precision, "trial_s", o->trial, "warmup_s",
+			       "precision_percent", P.s.precision, "retries", o->retries, "trial_s", o->trial, "warmup_s",
 			       o->warmup, "max_loss_percent", o->max_loss, "steps", steps);
 	if (P.ramp)
 		json_object_set_new(sj, "ramp", json_pack("{sisisi}", "from", P.from, "to", P.to,

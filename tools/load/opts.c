@@ -96,6 +96,9 @@ void ld_usage(FILE *f)
 "  --max-rooms N          upper bound of the search (20000 / participants)\n"
 "  --precision PCT        stop when the bracket is within PCT of its low end (5)\n"
 "  --steps-file FILE      append each step (a JSON line) as the search goes\n"
+"  --retries N            run a failed trial again up to N times (1): a load fails\n"
+"                         only if every attempt does (one stall of a shared machine\n"
+"                         is not the forwarder's limit; real overload fails each time)\n"
 "  --ramp                 instead of searching, a trial at each of --ramp-steps N (8)\n"
 "                         loads evenly spaced from --rooms to --max-rooms, whatever\n"
 "                         each gives: throughput, loss and latency past the knee\n"
@@ -143,7 +146,7 @@ enum {
 	O_DP_IP6, O_FIND_MAX, O_TRIAL, O_MAX_ROOMS, O_PRECISION, O_STEPS_FILE,
 	O_RAMP, O_RAMP_STEPS, O_PLOT,
 	O_RTPENGINE = 512, O_FWD_PID, O_RTPE_SAME,
-	O_REFLECT = 600,
+	O_REFLECT = 600, O_RETRIES,
 };
 
 static const struct option longopts[] = {
@@ -172,7 +175,7 @@ static const struct option longopts[] = {
 	{"ramp", 0, NULL, O_RAMP}, {"ramp-steps", 1, NULL, O_RAMP_STEPS}, {"plot", 1, NULL, O_PLOT},
 	{"rtpengine", 1, NULL, O_RTPENGINE}, {"forwarder-pid", 1, NULL, O_FWD_PID},
 	{"rtpengine-same-suite", 0, NULL, O_RTPE_SAME},
-	{"reflect", 0, NULL, O_REFLECT},
+	{"reflect", 0, NULL, O_REFLECT}, {"retries", 1, NULL, O_RETRIES},
 	{NULL, 0, NULL, 0},
 };
 
@@ -271,6 +274,7 @@ static int take(struct ld_opts *o, int c, const char *a)
 	case O_THREADS: o->threads = (int)v; return v >= 1 && v <= 2 ? 0 : -EINVAL;
 	case O_TRIAL: o->trial = (int)v; return v >= 1 && v <= 3600 ? 0 : -EINVAL;
 	case O_MAX_ROOMS: o->max_rooms = (int)v; return v >= 1 && v <= 10000 ? 0 : -EINVAL;
+	case O_RETRIES: o->retries = (int)v; return v <= 5 ? 0 : -EINVAL;
 	case O_RAMP_STEPS: o->ramp_steps = (int)v; return v >= 2 && v <= 100 ? 0 : -EINVAL;
 	}
 	return -EINVAL;
@@ -282,7 +286,7 @@ int ld_opts_parse(int argc, char **argv, struct ld_opts *o)
 			      .srtp = MM_SRTP_AEAD_AES_128_GCM, .family = 4, .duration = 10,
 			      .warmup = 2, .threads = 1, .max_loss = 0.01, .client_port = 20000,
 			      .server_port = 40000, .mac = "02:6d:6d:10:00:01", .trial = 10,
-			      .precision = 5, .ramp_steps = 8};
+			      .precision = 5, .ramp_steps = 8, .retries = 1};
 	o->dp_mac = getenv("MMSITE_DP_MAC") ? getenv("MMSITE_DP_MAC") : "02:6d:6d:00:00:01";
 	o->dp_ip4 = getenv("MMSITE_DP_IP4") ? getenv("MMSITE_DP_IP4") : "198.18.0.1";
 	o->dp_ip6 = getenv("MMSITE_DP_IP6") ? getenv("MMSITE_DP_IP6") : "2001:2::1";

@@ -64,6 +64,7 @@ struct ld_opts {
 	int max_rooms;         /* upper bound of the search */
 	double precision;      /* stop when hi - lo <= lo * precision / 100 (at least 1 room) */
 	const char *steps_file; /* a line per trial (JSON), appended as the search goes */
+	int retries;           /* --retries: attempts after a failed trial (find-max) */
 	bool ramp;             /* --ramp: trials at ramp_steps loads, --rooms to --max-rooms */
 	int ramp_steps;
 	const char *plot;      /* --plot PREFIX: PNGs of the trials (tools/load/plot.h) */
