@@ -18,7 +18,7 @@
 # 4. The same mmdp: --find-max (rooms of 4, audio, SRTP, 2 s trials, at most
 #    16 rooms): it ends with a maximum > 0 and every step lies strictly
 #    inside the bracket left by the steps before it, which only shrinks.
-# 5. mmdp, after four memif clients came and went, stops cleanly (exit 0),
+# 5. mmdp, after five memif clients came and went, stops cleanly (exit 0),
 #    and its interrupt thread's unmaps of the departed clients' regions
 #    waited for the workers (dataplane/mmdp/unmap_guard.c: DPDK 22.11's
 #    net_memif unmaps them while the workers may be inside a burst).
@@ -238,8 +238,37 @@ check "$R" "a summary a planner can paste" \
 say "$(jq -r .summary "$R")"
 mmdp_alive "after --find-max"
 
+# ---- 4b -------------------------------------------------------------------------
+say "4b. memif, the same mmdp: --ramp over 1, 2, 3 rooms of 4 (audio, plain), 1 s trials, plotted"
+R=$WORK/ramp.json
+st=0
+"${MMLOAD[@]}" --ramp --rooms 1 --max-rooms 3 --ramp-steps 3 --participants 4 --srtp none --trial 1 \
+	--warmup 1 --plot "$WORK/ramp" --quiet --report "$R" || st=$?
+[[ $st == 0 ]] || { echo "   FAILED: mmload --ramp exited $st" >&2; FAILS=$((FAILS + 1)); }
+[[ -s $R ]] || die "no report"
+check "$R" "a ramp of three trials at 1, 2 and 3 rooms, each run whatever the one before gave" \
+	'.mode == "ramp" and ([.search.steps[].rooms] == [1, 2, 3]) and .search.ramp.steps == 3'
+check "$R" "the load grew with the rooms: offered packets/s in step with the participants" \
+	'.search.steps | (.[1].offered_pps > .[0].offered_pps * 1.5) and (.[2].offered_pps > .[1].offered_pps * 1.2)'
+check "$R" "every trial carried its load (3 copies a packet) and the ramp passed" \
+	'.pass and all(.search.steps[]; .pass and .loss_percent == 0 and (.expected_pps / .offered_pps) > 2.9)'
+check "$R" "latency percentiles per trial, in order" \
+	'all(.search.steps[]; .latency_p50_ms <= .latency_p99_ms and .latency_p99_ms <= .latency_max_ms)'
+for png in throughput loss latency; do
+	if [[ $(head -c 8 "$WORK/ramp-$png.png" 2>/dev/null | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]]; then
+		echo "   ok: $png plot drawn (PNG)"
+	else
+		echo "   FAILED: no $png plot at $WORK/ramp-$png.png" >&2
+		FAILS=$((FAILS + 1))
+	fi
+done
+check "$R" "the plots are named in the report" '.plots.latency | endswith("ramp-latency.png")'
+[[ $(grep -vc '^#' "$WORK/ramp.dat") == 3 ]] && echo "   ok: three rows of data kept" ||
+	{ echo "   FAILED: ramp.dat does not hold 3 rows" >&2; FAILS=$((FAILS + 1)); }
+mmdp_alive "after --ramp"
+
 # ---- 5 --------------------------------------------------------------------------
-say "5. mmdp stops cleanly after four memif clients came and went"
+say "5. mmdp stops cleanly after five memif clients came and went"
 kill -TERM "$MMDP_PID"
 st=0
 wait "$MMDP_PID" || st=$?
@@ -252,10 +281,10 @@ else
 	FAILS=$((FAILS + 1))
 fi
 waits=$(sed -n 's/.*stopping (\([0-9]*\) unmap(s) by the interrupt thread waited.*/\1/p' "$WORK/mmdp.log")
-if [[ -n $waits ]] && ((waits >= 4)); then
+if [[ -n $waits ]] && ((waits >= 5)); then
 	echo "   ok: $waits unmaps of departed clients' regions waited for the workers"
 else
-	echo "   FAILED: unmaps that waited for the workers: '${waits}' (expected >= 4, one per client at least)" >&2
+	echo "   FAILED: unmaps that waited for the workers: '${waits}' (expected >= 5, one per client at least)" >&2
 	FAILS=$((FAILS + 1))
 fi
 
