@@ -208,22 +208,6 @@ static int delete_call(struct rtpe *S, const char *call_id, bool quiet_missing)
 	return rc;
 }
 
-static int random_key(struct mm_srtp_keys *k, enum mm_srtp_profile profile)
-{
-	memset(k, 0, sizeof(*k));
-	k->profile = profile;
-	k->master_len = mm_srtp_master_len(profile);
-	size_t got = 0;
-	while (got < k->master_len) {
-		ssize_t n = getrandom(k->master + got, k->master_len - got, 0);
-		if (n < 0 && errno != EINTR)
-			return -errno;
-		if (n > 0)
-			got += (size_t)n;
-	}
-	return 0;
-}
-
 static bool same_key(const struct mm_srtp_keys *a, const struct mm_srtp_keys *b)
 {
 	return a->profile == b->profile && a->master_len == b->master_len &&
@@ -316,7 +300,7 @@ static int setup_call(struct ld_run *R, struct rtpe *S, uint32_t room)
 	if (srtp) {
 		/* Leg B: its own suite and key (see the top). */
 		b->srtp = S->prof_b;
-		int rc = random_key(&b->key_in, b->srtp);
+		int rc = ld_random_key(&b->key_in, b->srtp);
 		if (rc)
 			return rc;
 	}

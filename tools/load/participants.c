@@ -36,7 +36,7 @@ static int addr_plus(const char *base, unsigned add, char *out, size_t cap)
 	return inet_ntop(fam, b, out, (socklen_t)cap) ? 0 : -EINVAL;
 }
 
-static int random_key(struct mm_srtp_keys *k, enum mm_srtp_profile profile)
+int ld_random_key(struct mm_srtp_keys *k, enum mm_srtp_profile profile)
 {
 	memset(k, 0, sizeof(*k));
 	k->profile = profile;
@@ -122,7 +122,7 @@ int ld_parts_plan(struct ld_run *R, char *err, size_t errlen)
 		p->thread = i % (uint32_t)R->n_threads;
 		p->srtp = o->srtp;
 		if (p->srtp != MM_SRTP_NONE &&
-		    ((rc = random_key(&p->key_in, p->srtp)) || (rc = random_key(&p->key_out, p->srtp)))) {
+		    ((rc = ld_random_key(&p->key_in, p->srtp)) || (rc = ld_random_key(&p->key_out, p->srtp)))) {
 			snprintf(err, errlen, "getrandom: %s", strerror(-rc));
 			return rc;
 		}

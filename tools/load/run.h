@@ -279,6 +279,8 @@ int ld_parts_open(struct ld_run *R, char *err, size_t errlen);
 void ld_parts_close(struct ld_run *R);
 /* (Re)create participant p's SRTP sessions from its keys. */
 int ld_part_srtp(struct ld_part *p);
+/* A fresh random master key and salt for profile (getrandom). */
+int ld_random_key(struct mm_srtp_keys *k, enum mm_srtp_profile profile);
 
 /* kstats.c: read the kernel's UDP counters (enters each host namespace
  * in turn, from the calling thread). */
