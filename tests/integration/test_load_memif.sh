@@ -233,6 +233,11 @@ check "$R" "no step above the maximum passed" \
 	'.max.rooms as $m | all(.search.steps[]; .rooms <= $m or (.pass | not))'
 check "$R" "the report at the maximum is a passing run of that size" \
 	'.at_max.pass and .at_max.scenario.rooms == .max.rooms and .at_max.loss.percent <= 0.01'
+check "$R" "a projection from mmdp's busy share at the maximum, above the maximum when the worker was not full" \
+	'(.projected == null and (.at_max.forwarder.busy_fraction // 0) <= 0.05) or
+	 (.projected.busy_fraction == .at_max.forwarder.busy_fraction and
+	  (.projected.participants * .projected.busy_fraction - .max.participants | fabs) < 0.01 and
+	  .projected.participants >= .max.participants)'
 check "$R" "a summary a planner can paste" \
 	'.summary | test("^one mmdp worker core carries [0-9]+ participants in rooms of 4 at profile audio, AEAD_AES_128_GCM")'
 say "$(jq -r .summary "$R")"

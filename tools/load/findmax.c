@@ -256,7 +256,7 @@ int ld_find_max(struct ld_run *R)
 		fclose(sf);
 	int best = ld_search_result(&P.s);
 	bool converged = plan_next(&P) == 0 && !errors && !ld_interrupted();
-	char prof[160], line[512];
+	char prof[160], line[768];
 	profile_text(R, prof, sizeof(prof));
 	int workers = workers_of(R);
 	const char *bound = "";
@@ -282,6 +282,31 @@ int ld_find_max(struct ld_run *R)
 		 "packets/s in, %.0f copies/s out, over %s%s",
 		 cores, best * parts, parts, prof, at_max ? jreal(at_max, "offered", "pps") : 0.0,
 		 at_max ? jreal(at_max, "received", "pps") : 0.0, R->io->name, bound);
+	/* Where mmload, not mmdp, stopped the search, mmdp's worker was not
+	 * full at the maximum: its busy cycles per copy there (the report's
+	 * "forwarder") project what one core would carry at that cost. A
+	 * projection, linear in the load, and said so; but it does not move
+	 * with the generator's own capacity as the measured maximum does. */
+	json_t *proj = json_null();
+	const json_t *fw = at_max ? json_object_get(at_max, "forwarder") : NULL;
+	double busy = fw ? jreal(fw, "busy_fraction", NULL) : 0.0;
+	int workers_busy = fw ? (int)json_array_size(json_object_get(fw, "workers")) : 0;
+	if (busy > 0.05 && busy <= 1.0 && workers_busy > 0) {
+		/* busy_fraction is over all the workers' cycles: the share each
+		 * would be at were the load spread evenly. */
+		double p_parts = (double)(best * parts) / busy, p_copies = jreal(at_max, "received", "pps") / busy;
+		proj = json_pack("{sfsfsfsfss}", "busy_fraction", busy, "participants", p_parts,
+				 "copies_per_s", p_copies, "ns_per_copy", jreal(fw, "ns_per_packet", NULL),
+				 "note", "linear projection from the worker's busy share at the maximum");
+		if (last_limit && strncmp(last_limit, "generator", 9) == 0) {
+			size_t n = strlen(line);
+			snprintf(line + n, sizeof(line) - n,
+				 "; mmdp's worker%s %.0f %% busy there: at %.0f ns per copy, about %.0f "
+				 "participants (%.0f copies/s) at full load",
+				 workers_busy > 1 ? "s were" : " was", busy * 100,
+				 jreal(fw, "ns_per_packet", NULL), p_parts, p_copies);
+		}
+	}
 
 	json_t *j = json_object();
 	json_object_set_new(j, "tool", json_string("mmload"));
@@ -314,6 +339,7 @@ int ld_find_max(struct ld_run *R)
 	json_object_set_new(j, "mmdp_workers", json_integer(workers));
 	json_object_set_new(j, "profile", json_string(prof));
 	json_object_set_new(j, "summary", json_string(line));
+	json_object_set_new(j, "projected", proj);
 	json_object_set_new(j, "at_max", at_max ? at_max : json_null());
 	/* A ramp passes when it ran every step and its lowest load passed. */
 	bool ok = P.ramp ? converged && best > 0 && (size_t)fails < json_array_size(steps)
