@@ -26,8 +26,9 @@ EAL_DEFAULT="-l 0,1 --in-memory --no-pci --vdev net_af_xdp0,iface=dp0,start_queu
 MMDP_EAL=${MMDP_EAL:-$EAL_DEFAULT}
 MMCTLD_BIN=${MMCTLD_BIN:-}
 
-say() { echo "load: $*"; }
-die() { echo "load: $*" >&2; exit 1; }
+TEST_NAME="load"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 [[ -n ${MMDP_BIN:-} && -x $MMDP_BIN ]] || die "MMDP_BIN (the mmdp binary) is not set or not executable"
 [[ -n ${MMLOAD_BIN:-} && -x $MMLOAD_BIN ]] || die "MMLOAD_BIN (the mmload binary) is not set or not executable"
@@ -40,18 +41,6 @@ SOCK=$WORK/agent.sock
 MMDP_PID=
 MMCTLD_PID=
 FAILS=0
-
-stop_pid() {
-	local pid=$1 i
-	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null || true
-}
 
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
@@ -70,17 +59,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-# check REPORT DESCRIPTION JQ-EXPRESSION: the expression must be true.
-check() {
-	local rep=$1 what=$2 expr=$3
-	if [[ $(jq -r "$expr" "$rep") == true ]]; then
-		echo "   ok: $what"
-	else
-		echo "   FAILED: $what ($expr)" >&2
-		FAILS=$((FAILS + 1))
-	fi
-}
 
 # The checks every run must pass.
 check_common() {

@@ -25,8 +25,9 @@
 #   tools/mmsite run --prefix mmq- -- env MMDP_BIN=... MMLOAD_BIN=... MMAGENT_BIN=... $0
 set -euo pipefail
 
-say() { echo "load-memif: $*"; }
-die() { echo "load-memif: $*" >&2; exit 1; }
+TEST_NAME="load-memif"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 [[ -n ${MMDP_BIN:-} && -x $MMDP_BIN ]] || die "MMDP_BIN (the mmdp binary) is not set or not executable"
 [[ -n ${MMLOAD_BIN:-} && -x $MMLOAD_BIN ]] || die "MMLOAD_BIN (the mmload binary) is not set or not executable"
@@ -40,18 +41,6 @@ MEMIF=$WORK/memif.sock
 MMDP_PID=
 KILLED_PID=
 FAILS=0
-
-stop_pid() {
-	local pid=$1 i
-	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null || true
-}
 
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
@@ -69,16 +58,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-check() {
-	local rep=$1 what=$2 expr=$3
-	if [[ $(jq -r "$expr" "$rep") == true ]]; then
-		echo "   ok: $what"
-	else
-		echo "   FAILED: $what ($expr)" >&2
-		FAILS=$((FAILS + 1))
-	fi
-}
 
 cat >"$WORK/mmdp.json" <<EOF2
 {"agent_socket":"$SOCK","ports":[{"addresses":["198.18.0.1","2001:2::1"]}]}
@@ -268,8 +247,12 @@ for png in throughput loss latency; do
 	fi
 done
 check "$R" "the plots are named in the report" '.plots.latency | endswith("ramp-latency.png")'
-[[ $(grep -vc '^#' "$WORK/ramp.dat") == 3 ]] && echo "   ok: three rows of data kept" ||
-	{ echo "   FAILED: ramp.dat does not hold 3 rows" >&2; FAILS=$((FAILS + 1)); }
+if [[ $(grep -vc '^#' "$WORK/ramp.dat") == 3 ]]; then
+	echo "   ok: three rows of data kept"
+else
+	echo "   FAILED: ramp.dat does not hold 3 rows" >&2
+	FAILS=$((FAILS + 1))
+fi
 mmdp_alive "after --ramp"
 
 # ---- 5 --------------------------------------------------------------------------

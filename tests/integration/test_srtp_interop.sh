@@ -50,8 +50,9 @@ PT=111
 SSRC_A_BASE=$((0x5a5a0000))
 SSRC_B_BASE=$((0x3c3c0000))
 
-say() { echo "srtp-interop: $*"; }
-die() { echo "srtp-interop: $*" >&2; exit 1; }
+TEST_NAME="srtp-interop"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 [[ -n $MMDP_BIN && -x $MMDP_BIN ]] || die "MMDP_BIN (the mmdp binary) is not set or not executable"
 [[ -n $MMAGENT_BIN && -x $MMAGENT_BIN ]] || die "MMAGENT_BIN (the mmagent binary) is not set or not executable"
@@ -79,22 +80,6 @@ PIDS=() # GStreamer processes still running
 FAILS=0       # runs that failed
 OTHER_FAILS=0 # mmdp or a process that did not stop
 ROWS=()
-
-# Stop a process we started: SIGTERM, then SIGKILL after $2 tenths of a second.
-stop_pid() {
-	local pid=$1 tenths=${2:-50} i
-	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < tenths; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		echo "srtp-interop: pid $pid did not stop on SIGTERM, killing it" >&2
-		kill -KILL "$pid" 2>/dev/null || true
-	fi
-	wait "$pid" 2>/dev/null || true
-}
 
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {

@@ -132,6 +132,7 @@ static void agent_teardown(struct ld_run *R)
 
 const struct ld_control ld_control_agent = {
 	.name = "agent",
+	.forwarder = "mmdp",
 	.setup = agent_setup,
 	.mute = agent_mute,
 	.teardown = agent_teardown,

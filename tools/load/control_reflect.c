@@ -36,6 +36,7 @@ static void reflect_teardown(struct ld_run *R)
 
 const struct ld_control ld_control_reflect = {
 	.name = "reflect",
+	.forwarder = "the forwarder",
 	.setup = reflect_setup,
 	.mute = reflect_mute,
 	.teardown = reflect_teardown,

@@ -242,6 +242,7 @@ static void rest_teardown(struct ld_run *R)
 
 const struct ld_control ld_control_rest = {
 	.name = "mmctld",
+	.forwarder = "mmdp",
 	.setup = rest_setup,
 	.mute = rest_mute,
 	.teardown = rest_teardown,

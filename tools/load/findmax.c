@@ -25,8 +25,9 @@ static double jreal(const json_t *o, const char *a, const char *b)
 	return json_is_integer(v) ? (double)json_integer_value(v) : json_real_value(v);
 }
 
-/* Which side looks like the limit of a trial that failed. */
-static const char *limit_of(const json_t *rep)
+/* Which side looks like the limit of a trial that failed (fwd: what
+ * forwards, the control's forwarder); written into buf. */
+static const char *limit_of(const json_t *rep, const char *fwd, char *buf, size_t cap)
 {
 	bool kept = json_is_true(json_object_get(json_object_get(rep, "offered"), "kept_schedule"));
 	double mis = jreal(rep, "misdelivered", "total");
@@ -40,19 +41,16 @@ static const char *limit_of(const json_t *rep)
 		return "generator: mmload fell behind its schedule";
 	if (tx_full > 0 || kernel_rcvbuf > 0)
 		return "generator: mmload did not read fast enough (mmdp's TX ring full)";
-	const char *ctl = json_string_value(json_object_get(rep, "control"));
-	bool reflect = json_is_true(json_object_get(rep, "reflect"));
-	bool rtpe = ctl && !strcmp(ctl, "rtpengine");
 	if (send_errors > 0)
-		return reflect ? "forwarder: its receive ring was full (mmload could not send)"
-		       : rtpe	? "rtpengine: mmload could not send (socket buffer full)"
-				: "mmdp: its receive ring was full (mmload could not send)";
-	return reflect ? "forwarder: packets went in and fewer came back"
-	       : rtpe  ? "rtpengine: packets went in and fewer copies came out"
-		       : "mmdp: packets went in and fewer copies came out";
+		snprintf(buf, cap, "%s: it did not take all mmload sent (its receive ring or "
+			 "socket buffer full)", fwd);
+	else
+		snprintf(buf, cap, "%s: packets went in and fewer copies came out", fwd);
+	return buf;
 }
 
-static json_t *step_json(int step, int rooms, int parts, const json_t *rep, bool pass,
+static json_t *step_json(const char *fwd, int step, int rooms, int parts, const json_t *rep,
+			 bool pass,
 			 const struct ld_search *s)
 {
 	json_t *j = json_pack("{sisisisb}", "step", step, "rooms", rooms, "participants",
@@ -87,8 +85,9 @@ static json_t *step_json(int step, int rooms, int parts, const json_t *rep, bool
 		const json_t *fw = json_object_get(rep, "forwarder_cpu");
 		if (fw)
 			json_object_set_new(j, "forwarder_cpu", json_deep_copy(fw));
+		char buf[160];
 		if (!pass)
-			json_object_set_new(j, "limit", json_string(limit_of(rep)));
+			json_object_set_new(j, "limit", json_string(limit_of(rep, fwd, buf, sizeof(buf))));
 	} else {
 		json_object_set_new(j, "error", json_true());
 	}
@@ -169,6 +168,7 @@ int ld_find_max(struct ld_run *R)
 		P.n = o->ramp_steps;
 	}
 	const char *mode = P.ramp ? "ramp" : "find-max";
+	const char *fwd = R->ctl->forwarder;
 	o->duration = o->trial;
 	json_t *steps = json_array(), *at_max = NULL;
 	const char *last_limit = NULL;
@@ -187,7 +187,7 @@ int ld_find_max(struct ld_run *R)
 		if (st == 2 || !rep) {
 			/* A run that could not be set up is no measurement: stop. */
 			errors++;
-			json_array_append_new(steps, step_json(P.s.steps + 1, v, parts, NULL, false, &P.s));
+			json_array_append_new(steps, step_json(fwd, P.s.steps + 1, v, parts, NULL, false, &P.s));
 			json_decref(rep);
 			break;
 		}
@@ -204,7 +204,7 @@ int ld_find_max(struct ld_run *R)
 		 * does not end the search below what the forwarder carries;
 		 * real overload fails every time. */
 		if (!pass && !P.ramp && attempt <= o->retries) {
-			json_t *aj = step_json(P.s.steps + 1, v, parts, rep, false, &P.s);
+			json_t *aj = step_json(fwd, P.s.steps + 1, v, parts, rep, false, &P.s);
 			json_object_set_new(aj, "attempt", json_integer(attempt));
 			json_object_set_new(aj, "retried", json_true());
 			fprintf(stderr, "mmload: %s: %d rooms failed (%s), attempt %d of %d: again\n",
@@ -227,7 +227,7 @@ int ld_find_max(struct ld_run *R)
 		}
 		if (!pass)
 			fails++;
-		json_t *sj = step_json(P.s.steps, v, parts, rep, pass, &P.s);
+		json_t *sj = step_json(fwd, P.s.steps, v, parts, rep, pass, &P.s);
 		json_object_set_new(sj, "attempt", json_integer(attempt));
 		if (!pass)
 			last_limit = json_string_value(json_object_get(sj, "limit"));
@@ -260,7 +260,6 @@ int ld_find_max(struct ld_run *R)
 	profile_text(R, prof, sizeof(prof));
 	int workers = workers_of(R);
 	const char *bound = "";
-	const char *fwd = o->conf.reflect ? "the forwarder" : R->ctl->forwarder ? R->ctl->forwarder : "mmdp";
 	char bbuf[128];
 	if (best && P.s.hi > P.s.max)
 		snprintf(bbuf, sizeof(bbuf), " (the %s, --max-rooms: %s may carry more)",

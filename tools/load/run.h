@@ -211,7 +211,7 @@ struct ld_control {
 	/* Mute or unmute the audio of participant p; returns once it applies. */
 	int (*mute)(struct ld_run *R, uint32_t p, bool muted);
 	void (*teardown)(struct ld_run *R);
-	const char *forwarder; /* what forwards (reports, summary); NULL: mmdp */
+	const char *forwarder; /* what forwards (limits, summary, plots): "mmdp", ... */
 	/* Add the backend's part to the run's report (may be NULL). */
 	void (*report)(struct ld_run *R, json_t *rep);
 };
