@@ -142,9 +142,13 @@ static int plan_next(struct plan *p)
 
 static void plan_record(struct plan *p, int v, bool pass)
 {
-	/* The ramp keeps a bracket too: the highest load that passed below
-	 * the lowest that failed, for the report. */
-	ld_search_record(&p->s, v, pass);
+	/* The ramp keeps a bracket too, for the report. Its loads only
+	 * grow: the bracket is the highest load that passed below the first
+	 * that failed, and a pass above that failure moves nothing. */
+	if (p->ramp && pass && v >= p->s.hi)
+		p->s.steps++;
+	else
+		ld_search_record(&p->s, v, pass);
 	if (p->ramp) {
 		p->last = v;
 		p->i++;
@@ -214,17 +218,8 @@ int ld_find_max(struct ld_run *R)
 			json_decref(rep);
 			continue;
 		}
-		/* A ramp's loads only grow: its bracket is the highest load
-		 * that passed below the first that failed; a pass above that
-		 * failure is reported but moves nothing. */
 		bool best_so_far = pass && v > P.s.lo && v < P.s.hi;
-		if (P.ramp && pass && v >= P.s.hi) {
-			P.s.steps++;
-			P.last = v;
-			P.i++;
-		} else {
-			plan_record(&P, v, pass);
-		}
+		plan_record(&P, v, pass);
 		if (!pass)
 			fails++;
 		json_t *sj = step_json(fwd, P.s.steps, v, parts, rep, pass, &P.s);
