@@ -38,7 +38,9 @@
 	X(STUN_MALFORMED, 27, "stun_malformed")  /* XDP: short, no cookie  */ \
 	X(DTLS_MALFORMED, 28, "dtls_malformed")  /* XDP: short record      */ \
 	X(BLOCKED_PREFIX, 29, "blocked_prefix")  /* XDP: banned src prefix */ \
-	X(HANDSHAKE_RATE_LIMITED, 30, "handshake_rate_limited") /* XDP     */
+	X(HANDSHAKE_RATE_LIMITED, 30, "handshake_rate_limited") /* XDP     */ \
+	X(LAST_N, 31, "last_n")                  /* audio not in last-N    */ \
+	X(NOT_SELECTED, 32, "not_selected")      /* layer nobody receives  */
 
 enum mm_drop_reason {
 #define MM_DROP_ENUM_(n, v, s) MM_DROP_##n = v,
