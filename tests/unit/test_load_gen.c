@@ -2,7 +2,9 @@
  * gen.c, payload.c, sched.c): stream layout, audio packets (sizes, talk
  * pattern, RFC 6464 audio level parsed with dataplane/proto's RFC 8285
  * parser, DTX), video frames (packets, marker bits, keyframe sizes,
- * bitrate), simulcast layers, the payload tag and checksum, the schedule. */
+ * bitrate), simulcast layers, the payload tag and checksum, the schedule,
+ * VP8-shaped video payloads (RFC 7741 descriptor, RFC 6386 frame tag and
+ * keyframe header) and their parser on good and broken input. */
 #include <criterion/criterion.h>
 
 #include <errno.h>
@@ -319,4 +321,122 @@ Test(load_sched, pops_in_time_order)
 	}
 	cr_assert_eq(n, 1000);
 	ld_sched_free(&s);
+}
+
+/* Every video and screen packet: a VP8 descriptor with S on a frame's
+ * first packet only, the frame tag's P bit 0 on a keyframe's first packet
+ * with the start code and the layer's size, 1 on a delta frame's; the tag
+ * after the 11-byte prefix; the checksum covering the prefix. */
+Test(load_vp8, generator_writes_descriptor_and_keyframe_header)
+{
+	struct ld_conf c;
+	ld_conf_defaults(&c);
+	c.video = c.simulcast = c.screen = true;
+	c.keyframe_interval = 0.5;
+	struct ld_scenario sc = build(&c);
+	uint8_t buf[LD_PKT_BUF] __attribute__((aligned(16)));
+	static const uint16_t w[3] = {320, 640, 1280}, hgt[3] = {180, 360, 720};
+	for (uint32_t id = 1; id <= 4; id++) { /* participant 0: 3 layers and the screen */
+		const struct ld_stream *s = &sc.streams[id];
+		cr_assert_neq(s->kind, LD_AUDIO);
+		struct ld_gen g;
+		ld_gen_init(s, &g, 0);
+		uint32_t keys = 0, deltas = 0;
+		for (uint32_t f = 0; f < 40; f++) {
+			struct ld_event ev;
+			ld_gen_plan(&sc, s, &g, &ev);
+			for (uint32_t k = 0; k < ev.npkts; k++) {
+				struct rtp_header h;
+				struct ld_tag t = next_packet(&sc, s, &g, &ev, k, buf, &h);
+				struct ld_vp8 v;
+				cr_assert_eq(ld_vp8_parse(h.payload, h.payload_len, &v), 0);
+				cr_assert_eq(v.hdr_len, 1);
+				cr_assert_eq(v.start, k == 0, "S on the first packet only");
+				cr_assert_eq(h.payload[0] & 0x07, 0, "PID 0");
+				cr_assert_eq(v.key, k == 0 && ev.key);
+				cr_assert_eq(h.payload[LD_VP8_PREFIX], 0x4d, "tag at offset 11");
+				cr_assert_eq(t.flags & LD_TAG_KEY, ev.key ? LD_TAG_KEY : 0);
+				if (k == 0 && ev.key) {
+					keys++;
+					cr_assert_eq(h.payload[1] & 1, 0, "P bit 0");
+					cr_assert_eq(h.payload[4], 0x9d);
+					cr_assert_eq(h.payload[5], 0x01);
+					cr_assert_eq(h.payload[6], 0x2a);
+					cr_assert_eq(v.width, s->kind == LD_SCREEN ? 1920 : w[s->layer]);
+					cr_assert_eq(v.height, s->kind == LD_SCREEN ? 1080 : hgt[s->layer]);
+				} else if (k == 0) {
+					deltas++;
+					cr_assert_eq(h.payload[1] & 1, 1, "P bit 1");
+					cr_assert_eq(h.payload[1] & 0x10, 0x10, "show_frame");
+				}
+			}
+			ld_gen_advance(s, &g, &ev);
+		}
+		cr_assert_gt(keys, 0, "stream %u", id);
+		cr_assert_gt(deltas, 0, "stream %u", id);
+	}
+	/* Audio keeps its tag at offset 0, no prefix. */
+	struct ld_gen g;
+	ld_gen_init(&sc.streams[0], &g, 0);
+	struct ld_event ev;
+	ld_gen_plan(&sc, &sc.streams[0], &g, &ev);
+	struct rtp_header h;
+	next_packet(&sc, &sc.streams[0], &g, &ev, 0, buf, &h);
+	cr_assert_eq(h.payload[0], 0x4d);
+	ld_scenario_free(&sc);
+}
+
+Test(load_vp8, checksum_covers_the_prefix)
+{
+	uint8_t p[200];
+	ld_vp8_write(p, true, true, 5000, 640, 360);
+	ld_payload_fill(p, LD_VP8_PREFIX + LD_TAG_LEN, sizeof(p));
+	struct ld_tag t = {.stream = 9, .index = 3, .send_ns = 42}, r;
+	ld_tag_write_at(p, sizeof(p), LD_VP8_PREFIX, &t);
+	cr_assert_eq(ld_tag_read(p, sizeof(p), &r), 0);
+	cr_assert_eq(r.stream, 9);
+	cr_assert_eq(r.index, 3);
+	for (size_t i = 0; i < sizeof(p); i++) {
+		p[i] ^= 0x04;
+		int rc = ld_tag_read(p, sizeof(p), &r);
+		cr_assert(rc == -EBADMSG || rc == -EPROTO, "byte %zu: %d", i, rc);
+		p[i] ^= 0x04;
+	}
+	/* Too short for a prefix and a tag: not ours. */
+	cr_assert_eq(ld_tag_read(p, LD_VP8_PREFIX + LD_TAG_LEN - 1, &r), -EPROTO);
+}
+
+Test(load_vp8, parser_rejects_truncated_and_malformed)
+{
+	uint8_t p[LD_VP8_PREFIX] = {0};
+	struct ld_vp8 v;
+	cr_assert_eq(ld_vp8_parse(p, 0, &v), -ENODATA);
+	ld_vp8_write(p, true, true, 3000, 1280, 720);
+	for (size_t n = 1; n < LD_VP8_PREFIX; n++)
+		cr_assert_eq(ld_vp8_parse(p, n, &v), -ENODATA, "keyframe header cut at %zu", n);
+	cr_assert_eq(ld_vp8_parse(p, sizeof(p), &v), 0);
+	cr_assert(v.start && v.key);
+	p[5] = 0x02; /* broken start code */
+	cr_assert_eq(ld_vp8_parse(p, sizeof(p), &v), -EBADMSG);
+	/* A delta frame needs only the frame tag. */
+	ld_vp8_write(p, true, false, 3000, 1280, 720);
+	cr_assert_eq(ld_vp8_parse(p, 4, &v), 0);
+	cr_assert(v.start && !v.key);
+	cr_assert_eq(ld_vp8_parse(p, 3, &v), -ENODATA);
+	/* Not a frame's first packet: the descriptor is enough. */
+	ld_vp8_write(p, false, false, 3000, 1280, 720);
+	cr_assert_eq(ld_vp8_parse(p, 1, &v), 0);
+	cr_assert(!v.start && !v.key);
+	/* S with a PID other than 0 starts no frame. */
+	uint8_t q[4] = {0x11, 0x00, 0x00, 0x00};
+	cr_assert_eq(ld_vp8_parse(q, sizeof(q), &v), 0);
+	cr_assert(!v.start && !v.key);
+	/* Extensions: X with a 15-bit PictureID, then a keyframe's tag. */
+	uint8_t x[14] = {0x90, 0x80, 0x81, 0x23, 0x10, 0, 0, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0};
+	cr_assert_eq(ld_vp8_parse(x, sizeof(x), &v), 0);
+	cr_assert_eq(v.hdr_len, 4);
+	cr_assert(v.start && v.key);
+	cr_assert_eq(v.width, 320);
+	cr_assert_eq(v.height, 240);
+	cr_assert_eq(ld_vp8_parse(x, 3, &v), -ENODATA, "PictureID cut");
 }

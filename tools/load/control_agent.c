@@ -62,9 +62,10 @@ static json_t *endpoint_json(const struct ld_run *R, const struct ld_part *p, bo
 	json_t *streams = json_array();
 	for (uint32_t s = R->sc.part_first[p->id]; s < R->sc.part_first[p->id + 1]; s++) {
 		const struct ld_stream *st = &R->sc.streams[s];
-		json_array_append_new(streams, json_pack("{sIsssI}", "ssrc", (json_int_t)st->ssrc,
-							 "kind", ld_kind_name(st->kind),
-							 "clock_rate", (json_int_t)st->clock_rate));
+		json_t *j = json_pack("{sIsssIss}", "ssrc", (json_int_t)st->ssrc, "kind",
+				      ld_kind_name(st->kind), "clock_rate", (json_int_t)st->clock_rate,
+				      "codec", st->kind == LD_AUDIO ? "opus" : "vp8");
+		json_array_append_new(streams, j);
 	}
 	json_t *o = json_pack("{sssssss{sssi}s{sssi}sbsbso}", "op", "endpoint.put", "endpoint",
 			      p->name, "room", room, "local", "addr", p->server_addr, "port",

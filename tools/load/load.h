@@ -3,10 +3,14 @@
  * histogram and the send schedule. No sockets, no threads, no allocation
  * per packet: unit tests (tests/unit/test_load_*.c) call them directly.
  *
- * Every payload mmload sends starts with a 24-byte tag (struct ld_tag):
- * who sent it (stream id), its packet index in that stream, the send time
- * (CLOCK_MONOTONIC ns) and a checksum over the whole payload; the rest is
- * a fixed fill pattern. A receiver checks every byte after SRTP unprotect. */
+ * Every audio payload mmload sends starts with a 24-byte tag (struct
+ * ld_tag): who sent it (stream id), its packet index in that stream, the
+ * send time (CLOCK_MONOTONIC ns) and a checksum over the whole payload; the
+ * rest is a fixed fill pattern. Video and screen payloads are VP8-shaped
+ * (RFC 7741): an 11-byte prefix (payload descriptor, then the VP8 frame
+ * tag and keyframe header on a frame's first packet, filler otherwise),
+ * then the tag; the checksum covers the prefix too. A receiver checks
+ * every byte after SRTP unprotect. */
 #ifndef MM_LOAD_H
 #define MM_LOAD_H
 
@@ -81,6 +85,8 @@ struct ld_stream {
 	uint32_t phase;      /* video: keyframes are the frames n with (n + phase) % gop == 0 */
 	uint16_t seq0;
 	uint32_t ts0;
+	uint16_t width, height; /* video and screen: what the VP8 keyframe header says */
+	uint32_t rtx_ssrc;   /* video and screen: its RFC 4588 retransmission SSRC; 0 for audio */
 };
 
 struct ld_scenario {
@@ -129,6 +135,10 @@ uint32_t ld_frame_packet_bytes(uint32_t frame_bytes, uint32_t npkts, uint32_t k)
 /* ---- Payload tag ------------------------------------------------------------ */
 
 #define LD_TAG_LEN 24
+/* Video and screen: the tag follows a VP8 prefix of this many bytes (the
+ * 1-byte RFC 7741 descriptor and 10 bytes: the 3-byte frame tag, 3-byte
+ * start code and 4 bytes of size of a keyframe's first packet). */
+#define LD_VP8_PREFIX 11
 #define LD_TAG_MAGIC 0x4d4cu /* "ML" */
 
 /* Phases of a stream, carried in each packet: mute and unmute change them
@@ -153,12 +163,36 @@ struct ld_tag {
 void ld_payload_fill(uint8_t *payload, size_t from, size_t len);
 /* Write the tag into payload[0..24) and the checksum over payload[0, len). */
 void ld_tag_write(uint8_t *payload, size_t len, const struct ld_tag *t);
-/* 0 with *t; -EPROTO when the payload is not mmload's (short, no magic);
- * -EBADMSG when the checksum does not match (damaged). */
+/* The same with the tag at payload + off (off 0 or LD_VP8_PREFIX): the
+ * checksum covers payload[0, off) too. */
+void ld_tag_write_at(uint8_t *payload, size_t len, size_t off, const struct ld_tag *t);
+/* 0 with *t; -EPROTO when the payload is not mmload's (short, no magic at
+ * 0 nor after a VP8 prefix); -EBADMSG when the checksum does not match
+ * (damaged). */
 int ld_tag_read(const uint8_t *payload, size_t len, struct ld_tag *t);
 /* The checksum: 64-bit words weighted by position, bytes 12..15 (the
  * checksum's own field) taken as zero, folded to 32 bits. */
 uint32_t ld_payload_sum(const uint8_t *p, size_t len);
+
+/* ---- VP8 (RFC 7741 payload descriptor, RFC 6386 frame tag) ------------------------ */
+
+struct ld_vp8 {
+	bool start;          /* S=1 and PID 0: the first packet of a frame */
+	bool key;            /* start and the frame tag's P bit 0: a keyframe */
+	uint16_t width, height; /* keyframes: 14 bits each */
+	size_t hdr_len;      /* bytes of the payload descriptor */
+};
+
+/* Write LD_VP8_PREFIX bytes at p: descriptor (S on a frame's first
+ * packet, PID 0), then on a first packet the frame tag (P = !key, shown,
+ * first partition size from frame_bytes) and for a keyframe the start
+ * code 0x9d 0x01 0x2a and width, height; filler otherwise. */
+void ld_vp8_write(uint8_t *p, bool first, bool key, uint32_t frame_bytes, uint16_t width,
+		  uint16_t height);
+/* Read a VP8 payload's descriptor and, on a frame's first packet, its
+ * frame tag (and keyframe header): 0, -ENODATA when truncated, -EBADMSG
+ * when a keyframe has no start code. */
+int ld_vp8_parse(const uint8_t *payload, size_t len, struct ld_vp8 *out);
 
 /* ---- Generator ---------------------------------------------------------------- */
 

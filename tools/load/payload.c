@@ -5,7 +5,9 @@
  *   4  stream id (4)    8 index (4)  12 checksum (4)
  *  16  send time, CLOCK_MONOTONIC ns (8)
  *  24  fill: byte k is ld_fill[k]
- * Big-endian fields. */
+ * Big-endian fields. Video and screen payloads carry the tag after a
+ * LD_VP8_PREFIX-byte VP8 prefix (tools/load/gen.c); their checksum is that
+ * of the tagged part folded with a hash of the prefix. */
 #include "tools/load/load.h"
 
 #include <errno.h>
@@ -84,30 +86,59 @@ uint32_t ld_payload_sum(const uint8_t *p, size_t len)
 	return (uint32_t)acc;
 }
 
+/* A hash of the VP8 prefix (0 when there is none), folded into the
+ * checksum so that it covers every byte of the payload. */
+static uint32_t prefix_sum(const uint8_t *p, size_t n)
+{
+	uint32_t h = 0;
+	for (size_t i = 0; i < n; i += 4) {
+		uint8_t w[4] = {0};
+		memcpy(w, p + i, n - i < 4 ? n - i : 4);
+		h = ld_mix(h ^ (uint32_t)i, get32(w));
+	}
+	return h;
+}
+
+void ld_tag_write_at(uint8_t *payload, size_t len, size_t off, const struct ld_tag *t)
+{
+	uint8_t *g = payload + off;
+	put16(g, LD_TAG_MAGIC);
+	g[2] = t->phase;
+	g[3] = t->flags;
+	put32(g + 4, t->stream);
+	put32(g + 8, t->index);
+	put32(g + 12, 0);
+	put32(g + 16, (uint32_t)(t->send_ns >> 32));
+	put32(g + 20, (uint32_t)t->send_ns);
+	put32(g + 12, ld_payload_sum(g, len - off) ^ prefix_sum(payload, off));
+}
+
 void ld_tag_write(uint8_t *payload, size_t len, const struct ld_tag *t)
 {
-	put16(payload, LD_TAG_MAGIC);
-	payload[2] = t->phase;
-	payload[3] = t->flags;
-	put32(payload + 4, t->stream);
-	put32(payload + 8, t->index);
-	put32(payload + 12, 0);
-	put32(payload + 16, (uint32_t)(t->send_ns >> 32));
-	put32(payload + 20, (uint32_t)t->send_ns);
-	put32(payload + 12, ld_payload_sum(payload, len));
+	ld_tag_write_at(payload, len, 0, t);
+}
+
+static bool magic_at(const uint8_t *p)
+{
+	return p[0] == (LD_TAG_MAGIC >> 8) && p[1] == (LD_TAG_MAGIC & 0xff);
 }
 
 int ld_tag_read(const uint8_t *payload, size_t len, struct ld_tag *t)
 {
-	if (len < LD_TAG_LEN || payload[0] != (LD_TAG_MAGIC >> 8) ||
-	    payload[1] != (LD_TAG_MAGIC & 0xff))
+	size_t off;
+	if (len >= LD_TAG_LEN && magic_at(payload))
+		off = 0;
+	else if (len >= LD_VP8_PREFIX + LD_TAG_LEN && magic_at(payload + LD_VP8_PREFIX))
+		off = LD_VP8_PREFIX;
+	else
 		return -EPROTO;
-	if (get32(payload + 12) != ld_payload_sum(payload, len))
+	const uint8_t *g = payload + off;
+	if (get32(g + 12) != (ld_payload_sum(g, len - off) ^ prefix_sum(payload, off)))
 		return -EBADMSG;
-	t->phase = payload[2];
-	t->flags = payload[3];
-	t->stream = get32(payload + 4);
-	t->index = get32(payload + 8);
-	t->send_ns = (uint64_t)get32(payload + 16) << 32 | get32(payload + 20);
+	t->phase = g[2];
+	t->flags = g[3];
+	t->stream = get32(g + 4);
+	t->index = get32(g + 8);
+	t->send_ns = (uint64_t)get32(g + 16) << 32 | get32(g + 20);
 	return 0;
 }

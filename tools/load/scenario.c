@@ -11,6 +11,9 @@
 #include <string.h>
 
 #define SSRC_BASE 0x6c000000u
+/* RTX SSRCs: the same low 24 bits in a range of their own, so that no
+ * retransmission SSRC equals a media SSRC. */
+#define RTX_SSRC_BASE 0x6d000000u
 
 /* A 32-bit hash of two words (murmur3's finaliser over a mix). */
 uint32_t ld_mix(uint32_t a, uint32_t b)
@@ -113,6 +116,7 @@ static void stream_video(struct ld_stream *st, enum ld_kind kind, uint32_t kbps,
 	frame_sizes(kbps, fps, st->gop, (uint32_t)c->keyframe_factor, &st->key_bytes,
 		    &st->delta_bytes);
 	st->phase = ld_mix(st->ssrc, 0x6b657931u) % st->gop;
+	st->rtx_ssrc = RTX_SSRC_BASE + (st->ssrc & 0x00ffffffu);
 }
 
 int ld_scenario_build(struct ld_scenario *sc, const struct ld_conf *c)
@@ -154,9 +158,14 @@ int ld_scenario_build(struct ld_scenario *sc, const struct ld_conf *c)
 				uint32_t kbps = (uint32_t)c->video_kbps >> (LD_LAYERS - 1 - layer);
 				stream_video(st, LD_VIDEO, kbps ? kbps : 1, (uint32_t)c->fps, c);
 				st->layer = (uint8_t)(c->simulcast ? layer : 0);
+				/* 1280x720 at full rate, halved per layer below. */
+				st->width = (uint16_t)(1280u >> (LD_LAYERS - 1 - layer));
+				st->height = (uint16_t)(720u >> (LD_LAYERS - 1 - layer));
 			} else {
 				stream_video(st, LD_SCREEN, (uint32_t)c->screen_kbps,
 					     (uint32_t)c->screen_fps, c);
+				st->width = 1920;
+				st->height = 1080;
 			}
 		}
 	}
