@@ -440,3 +440,64 @@ Test(load_vp8, parser_rejects_truncated_and_malformed)
 	cr_assert_eq(v.height, 240);
 	cr_assert_eq(ld_vp8_parse(x, 3, &v), -ENODATA, "PictureID cut");
 }
+
+/* Every video and screen stream has an RTX SSRC of its own: distinct from
+ * every media SSRC and from each other; audio has none. */
+Test(load_scenario, rtx_ssrcs_unique)
+{
+	struct ld_conf c;
+	ld_conf_defaults(&c);
+	c.rooms = 4;
+	c.participants = 10;
+	c.video = c.simulcast = c.screen = true;
+	struct ld_scenario sc = build(&c);
+	uint32_t n = 0, *all = calloc(2 * sc.n_streams, sizeof(*all));
+	cr_assert_not_null(all);
+	for (uint32_t i = 0; i < sc.n_streams; i++) {
+		const struct ld_stream *s = &sc.streams[i];
+		all[n++] = s->ssrc;
+		if (s->kind == LD_AUDIO) {
+			cr_assert_eq(s->rtx_ssrc, 0);
+			continue;
+		}
+		cr_assert_neq(s->rtx_ssrc, 0);
+		all[n++] = s->rtx_ssrc;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		for (uint32_t j = i + 1; j < n; j++)
+			cr_assert_neq(all[i], all[j], "SSRC %08x twice", all[i]);
+	free(all);
+	ld_scenario_free(&sc);
+}
+
+/* The SFU options: defaults ask for nothing (old runs unchanged), any of
+ * them turns the SFU checks on, bad values are refused. */
+Test(load_scenario, sfu_options)
+{
+	struct ld_conf c;
+	char err[256];
+	ld_conf_defaults(&c);
+	cr_assert_not(ld_conf_sfu(&c));
+	cr_assert_eq(c.last_n, -1);
+	cr_assert_eq(c.video_last_n, -1);
+	cr_assert_eq(c.max_layer, -1);
+	struct ld_conf v = c;
+	v.simulcast = v.video = true;
+	cr_assert(ld_conf_sfu(&v));
+	v = c, v.last_n = 0;
+	cr_assert(ld_conf_sfu(&v));
+	v = c, v.nack = true;
+	cr_assert(ld_conf_sfu(&v));
+	v.reflect = true;
+	cr_assert_not(ld_conf_sfu(&v), "--reflect has no SFU");
+	v = c, v.max_layer = 3;
+	cr_assert_eq(ld_conf_check(&v, err, sizeof(err)), -EINVAL);
+	v = c, v.rtx_pt = LD_VIDEO_PT;
+	cr_assert_eq(ld_conf_check(&v, err, sizeof(err)), -EINVAL, "RTX PT may not be a media PT");
+	v = c, v.rtx_pt = 120;
+	cr_assert_eq(ld_conf_check(&v, err, sizeof(err)), 0);
+	v = c, v.last_n = 2, v.turn = 2.0; /* settle 2.5 s would never end */
+	cr_assert_eq(ld_conf_check(&v, err, sizeof(err)), -EINVAL);
+	v.settle = 1.0;
+	cr_assert_eq(ld_conf_check(&v, err, sizeof(err)), 0, "%s", err);
+}

@@ -62,12 +62,30 @@ struct ld_conf {
 	 * 5tswap) returns every packet to its sender, so each stream is
 	 * expected once, at its own sender, and --participants may be 1. */
 	bool reflect;
+	/* Issue 7, the SFU (docs/agent-protocol.md "Meetings of 100"); -1 (0
+	 * for rtx_pt): not asked for, mmdp's defaults and no field sent. */
+	int last_n;                /* room.put last_n; audio streams declare audio_level_id */
+	int video_last_n;          /* room.put video_last_n */
+	int max_layer;             /* every endpoint's max_layer */
+	int rtx_pt;                /* every endpoint's rtx_pt: receivers expect RTX */
+	bool nack;                 /* receivers send generic NACKs for gaps */
+	double settle;             /* seconds after a turn starts before audio of a non-speaker counts */
+	bool no_sfu;               /* the forwarder is no SFU (--rtpengine): every layer to everyone */
 };
 
 /* Defaults for every field (2 rooms x 4 participants, audio only). */
 void ld_conf_defaults(struct ld_conf *c);
 /* 0, or -EINVAL with a message in err. */
 int ld_conf_check(const struct ld_conf *c, char *err, size_t errlen);
+/* Whether the forwarder is asked to act as an SFU (any of last-N, video
+ * last-N, simulcast, max layer, NACK, RTX): receivers then get a subset of
+ * the streams, rewritten, and the SFU checker (struct ld_view) counts
+ * loss from the sequence numbers they see. */
+static inline bool ld_conf_sfu(const struct ld_conf *c)
+{
+	return !c->reflect && !c->no_sfu && (c->last_n >= 0 || c->video_last_n >= 0 || c->simulcast ||
+			       c->max_layer >= 0 || c->nack || c->rtx_pt > 0);
+}
 
 struct ld_stream {
 	uint32_t id;         /* index in ld_scenario.streams */

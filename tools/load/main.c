@@ -71,6 +71,21 @@ static void mute_step(struct ld_run *R, uint32_t part, bool muted)
 			R->parts[part].name, m->rc ? "FAILED" : "acknowledged", m->took_ms);
 }
 
+/* --pref-change: participant's endpoint put again with another max_layer. */
+static void pref_step(struct ld_run *R, const struct ld_pref *pf)
+{
+	struct ld_pref_event *e = &R->prefs[R->n_prefs++];
+	uint64_t t = ld_now_ns();
+	e->part = pf->part;
+	e->layer = pf->layer;
+	e->at_s = (double)((int64_t)t - (int64_t)R->t_meas) / 1e9;
+	e->rc = R->ctl->max_layer ? R->ctl->max_layer(R, pf->part, pf->layer) : -ENOTSUP;
+	e->took_ms = (double)(ld_now_ns() - t) / 1e6;
+	if (!R->o.quiet)
+		fprintf(stderr, "mmload: %s's max_layer %d: %s in %.1f ms\n", R->parts[pf->part].name,
+			pf->layer, e->rc ? "FAILED" : "acknowledged", e->took_ms);
+}
+
 static uint64_t rx_total(const struct ld_run *R)
 {
 	uint64_t n = 0;
@@ -91,12 +106,18 @@ static void run(struct ld_run *R)
 		mute_at[1] = R->t_meas + 2 * d / 3;
 	}
 	bool ru0 = false;
+	int prefs = 0;
 	while (!g_stop) {
 		uint64_t wake = next < R->t_end ? next : R->t_end;
+		uint64_t pref_at = prefs < R->o.n_prefs
+					   ? R->t0 + (uint64_t)(R->o.prefs[prefs].at_s * 1e9)
+					   : UINT64_MAX;
 		if (!ru0 && R->t_meas < wake)
 			wake = R->t_meas;
 		if (mutes < 2 && mute_at[mutes] < wake)
 			wake = mute_at[mutes];
+		if (pref_at < wake)
+			wake = pref_at;
 		sleep_until(wake);
 		uint64_t now = ld_now_ns();
 		if (!ru0 && now >= R->t_meas) {
@@ -110,6 +131,12 @@ static void run(struct ld_run *R)
 		if (mutes < 2 && now >= mute_at[mutes]) {
 			mute_step(R, 0, mutes == 0);
 			mutes++;
+		}
+		while (prefs < R->o.n_prefs && now >= pref_at) {
+			pref_step(R, &R->o.prefs[prefs++]);
+			pref_at = prefs < R->o.n_prefs
+					  ? R->t0 + (uint64_t)(R->o.prefs[prefs].at_s * 1e9)
+					  : UINT64_MAX;
 		}
 		if (now >= next) {
 			if (!R->o.quiet)
@@ -252,6 +279,7 @@ static void run_free(struct ld_run *R)
 	memset(&R->kst0, 0, sizeof(R->kst0));
 	memset(&R->kst1, 0, sizeof(R->kst1));
 	R->n_mutes = 0;
+	R->n_prefs = 0;
 	R->stop = 0;
 	memset(&R->fw0, 0, sizeof(R->fw0));
 	memset(&R->fw1, 0, sizeof(R->fw1));

@@ -57,6 +57,31 @@ void ld_usage(FILE *f)
 "                         AEAD_AES_128_GCM (default) or AEAD_AES_256_GCM; keys per\n"
 "                         participant and direction (with --mmctld: mmctld's)\n"
 "  --seed N               SSRC and timing salt (1)\n"
+"SFU (issue 7; docs/agent-protocol.md \"Meetings of 100\"; --socket only):\n"
+"  --last-n N             room.put last_n N (0..100, 0: all audio), and audio\n"
+"                         streams declare audio_level_id (without it they do not, and\n"
+"                         mmdp forwards every audio stream); receivers must then hear\n"
+"                         only the talk model's speakers (\"unexpected_audio\")\n"
+"  --video-last-n N       room.put video_last_n N (0..100, 0: all): each receiver gets\n"
+"                         the video of the N most recent speakers\n"
+"  --max-layer L          every endpoint's max_layer (0..2): the highest simulcast\n"
+"                         layer it receives\n"
+"  --pref-change T:P:L    at T s after sending starts, put participant P (global\n"
+"                         index from 0: room r's slot s is r x participants + s)\n"
+"                         again with max_layer L; repeatable (16)\n"
+"  --settle S             audio of a non-speaker arriving later than S s after its\n"
+"                         turn started counts as unexpected (2.5; below --turn)\n"
+"  --nack                 receivers send RTCP generic NACKs (RFC 4585, compound with\n"
+"                         an RR, SRTCP on the RTP port) for sequence gaps, again\n"
+"                         after 2 x the observed repair time, at most 3 times\n"
+"  --rtx-pt PT            every endpoint's rtx_pt (96..127): mmdp answers NACKs with\n"
+"                         RFC 4588 RTX on the stream's rtx_ssrc (else plain copies)\n"
+"  With --simulcast the camera layers are one group (\"cam\", layer 0..2) and each\n"
+"  receiver gets one layer per group under layer 0's SSRC; video and screen\n"
+"  declare an rtx_ssrc of their own. Any of these (and --simulcast) turns on the\n"
+"  SFU checks: loss from the sequence numbers each receiver sees per SSRC, layer\n"
+"  switches (only at the first packet of a keyframe, no sequence gap, no\n"
+"  interleaving of two layers), the audio heard per turn; the report's \"sfu\".\n"
 "Run:\n"
 "  --duration S (10) --warmup S (2, not measured)\n"
 "  --threads N            I/O threads, 1 or 2 (1)\n"
@@ -147,6 +172,7 @@ enum {
 	O_RAMP, O_RAMP_STEPS, O_PLOT,
 	O_RTPENGINE = 512, O_FWD_PID, O_RTPE_SAME,
 	O_REFLECT = 600, O_RETRIES,
+	O_LAST_N = 700, O_VIDEO_LAST_N, O_MAX_LAYER, O_PREF_CHANGE, O_SETTLE, O_NACK, O_RTX_PT,
 };
 
 static const struct option longopts[] = {
@@ -176,6 +202,9 @@ static const struct option longopts[] = {
 	{"rtpengine", 1, NULL, O_RTPENGINE}, {"forwarder-pid", 1, NULL, O_FWD_PID},
 	{"rtpengine-same-suite", 0, NULL, O_RTPE_SAME},
 	{"reflect", 0, NULL, O_REFLECT}, {"retries", 1, NULL, O_RETRIES},
+	{"last-n", 1, NULL, O_LAST_N}, {"video-last-n", 1, NULL, O_VIDEO_LAST_N},
+	{"max-layer", 1, NULL, O_MAX_LAYER}, {"pref-change", 1, NULL, O_PREF_CHANGE},
+	{"settle", 1, NULL, O_SETTLE}, {"nack", 0, NULL, O_NACK}, {"rtx-pt", 1, NULL, O_RTX_PT},
 	{NULL, 0, NULL, 0},
 };
 
@@ -185,6 +214,33 @@ static const char *name_of(int c)
 		if (lo->val == c)
 			return lo->name;
 	return "?";
+}
+
+/* --pref-change T:P:L, kept in time order. */
+static int pref_change(struct ld_opts *o, const char *a)
+{
+	char t[32], *end;
+	const char *c1 = strchr(a, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	long part, layer;
+	if (!c2 || o->n_prefs == LD_MAX_PREFS || (size_t)(c1 - a) >= sizeof(t))
+		return -EINVAL;
+	snprintf(t, sizeof(t), "%.*s", (int)(c1 - a), a);
+	char pb[16];
+	if ((size_t)(c2 - c1 - 1) >= sizeof(pb))
+		return -EINVAL;
+	snprintf(pb, sizeof(pb), "%.*s", (int)(c2 - c1 - 1), c1 + 1);
+	errno = 0;
+	double at = strtod(t, &end);
+	if (!t[0] || *end || errno || !(at >= 0 && at <= 86400) || num(pb, 0, 19999, &part) ||
+	    num(c2 + 1, 0, LD_LAYERS - 1, &layer))
+		return -EINVAL;
+	int i = o->n_prefs++;
+	while (i > 0 && o->prefs[i - 1].at_s > at) {
+		o->prefs[i] = o->prefs[i - 1];
+		i--;
+	}
+	o->prefs[i] = (struct ld_pref){.at_s = at, .part = (uint32_t)part, .layer = (int)layer};
+	return 0;
 }
 
 /* One option with an argument into o. */
@@ -239,6 +295,8 @@ static int take(struct ld_opts *o, int c, const char *a)
 		}
 		return mm_srtp_profile_parse(a, &o->srtp);
 	case O_TURN: return dbl(a, &cf->turn);
+	case O_SETTLE: return dbl(a, &cf->settle);
+	case O_PREF_CHANGE: return pref_change(o, a);
 	case O_KF_INT: return dbl(a, &cf->keyframe_interval);
 	case O_MAX_LOSS: return dbl(a, &o->max_loss);
 	case O_CPU: {
@@ -276,6 +334,10 @@ static int take(struct ld_opts *o, int c, const char *a)
 	case O_MAX_ROOMS: o->max_rooms = (int)v; return v >= 1 && v <= 10000 ? 0 : -EINVAL;
 	case O_RETRIES: o->retries = (int)v; return v <= 5 ? 0 : -EINVAL;
 	case O_RAMP_STEPS: o->ramp_steps = (int)v; return v >= 2 && v <= 100 ? 0 : -EINVAL;
+	case O_LAST_N: cf->last_n = (int)v; return v <= 100 ? 0 : -EINVAL;
+	case O_VIDEO_LAST_N: cf->video_last_n = (int)v; return v <= 100 ? 0 : -EINVAL;
+	case O_MAX_LAYER: cf->max_layer = (int)v; return v < LD_LAYERS ? 0 : -EINVAL;
+	case O_RTX_PT: cf->rtx_pt = (int)v; return v >= 96 && v <= 127 ? 0 : -EINVAL;
 	}
 	return -EINVAL;
 }
@@ -308,6 +370,7 @@ int ld_opts_parse(int argc, char **argv, struct ld_opts *o)
 		case O_FIND_MAX: o->find_max = true; break;
 		case O_RAMP: o->ramp = true; break;
 		case O_REFLECT: o->conf.reflect = true; break;
+		case O_NACK: o->conf.nack = true; break;
 		case 'h':
 		case O_HELP: ld_usage(stdout); return 1;
 		case '?': return -EINVAL;
@@ -328,6 +391,29 @@ int ld_opts_parse(int argc, char **argv, struct ld_opts *o)
 		o->conf.speakers = o->conf.participants; /* rooms of 1 */
 	if (ld_conf_check(&o->conf, err, sizeof(err))) {
 		fprintf(stderr, "mmload: %s\n", err);
+		return -EINVAL;
+	}
+	const struct ld_conf *cf = &o->conf;
+	bool sfu_fields = cf->last_n >= 0 || cf->video_last_n >= 0 || cf->max_layer >= 0 ||
+			  cf->rtx_pt > 0 || o->n_prefs > 0;
+	if ((o->mmctld || o->rtpengine || cf->reflect) && sfu_fields) {
+		fprintf(stderr, "mmload: --last-n, --video-last-n, --max-layer, --rtx-pt and "
+				"--pref-change are fields of mmdp's agent protocol (--socket): mmctld's "
+				"REST API has none of them yet, rtpengine and --reflect no SFU\n");
+		return -EINVAL;
+	}
+	if ((o->rtpengine || cf->reflect) && cf->nack) {
+		fprintf(stderr, "mmload: --nack needs mmdp (--socket or --mmctld)\n");
+		return -EINVAL;
+	}
+	for (int i = 0; i < o->n_prefs; i++)
+		if (o->prefs[i].part >= (uint32_t)(cf->rooms * cf->participants)) {
+			fprintf(stderr, "mmload: --pref-change names participant %u of %d\n",
+				o->prefs[i].part, cf->rooms * cf->participants);
+			return -EINVAL;
+		}
+	if (o->n_prefs && (o->find_max || o->ramp)) {
+		fprintf(stderr, "mmload: --find-max and --ramp do not go with --pref-change\n");
 		return -EINVAL;
 	}
 	if (o->mmctld && (!o->token || o->conf.simulcast)) {
@@ -364,6 +450,7 @@ int ld_opts_parse(int argc, char **argv, struct ld_opts *o)
 			return -EINVAL;
 		}
 		o->socket = NULL; /* mmdp's agent is not in the path */
+		o->conf.no_sfu = true;
 	}
 	if (o->conf.reflect) {
 		if (o->mmctld || o->mute_one || o->rtpengine) {

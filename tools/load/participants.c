@@ -109,6 +109,7 @@ int ld_parts_plan(struct ld_run *R, char *err, size_t errlen)
 		struct ld_part *p = &R->parts[i];
 		p->fd = -1;
 		p->id = i;
+		p->max_layer = o->conf.max_layer;
 		p->room = ld_part_room(&R->sc, i);
 		p->slot = i % R->sc.parts_per_room;
 		snprintf(p->name, sizeof(p->name), "%s-r%u-p%u", o->prefix, p->room + 1,

@@ -71,6 +71,18 @@ static json_t *scenario_json(const struct ld_run *R)
 						     : o->family == 6 ? "ipv6"
 								      : "mixed"));
 	json_object_set_new(j, "seed", json_integer(c->seed));
+	if (ld_conf_sfu(c)) {
+		json_t *pf = json_array();
+		for (int i = 0; i < o->n_prefs; i++)
+			json_array_append_new(pf, json_pack("{sfsisi}", "at_s", o->prefs[i].at_s,
+							    "participant", (int)o->prefs[i].part,
+							    "max_layer", o->prefs[i].layer));
+		json_object_set_new(j, "sfu", json_pack("{sisisisisbsfso}", "last_n", c->last_n,
+							"video_last_n", c->video_last_n,
+							"max_layer", c->max_layer, "rtx_pt",
+							c->rtx_pt, "nack", c->nack, "settle_s",
+							c->settle, "pref_changes", pf));
+	}
 	return j;
 }
 
@@ -199,6 +211,16 @@ json_t *ld_report(struct ld_run *R, bool *pass)
 	set(j, "jitter_ms",
 	    json_pack("{sfsf}", "mean", t.jitter_mean_ms, "max", t.jitter_max_ms));
 	set(j, "mute", ld_mute_json(R, &t, &s));
+	if (R->o.n_prefs) {
+		json_t *pe = json_array();
+		for (int i = 0; i < R->n_prefs; i++)
+			json_array_append_new(pe, json_pack("{sssisfsfsb}", "participant",
+							    R->parts[R->prefs[i].part].name, "max_layer",
+							    R->prefs[i].layer, "at_s", R->prefs[i].at_s,
+							    "took_ms", R->prefs[i].took_ms, "ok",
+							    R->prefs[i].rc == 0));
+		set(j, "pref_changes", pe);
+	}
 	set(j, "cpu", ld_cpu_json(R));
 	set(j, "mmdp", ld_mmdp_json(R));
 	set(j, "forwarder", ld_forwarder_json(R));

@@ -34,6 +34,15 @@
 #define LD_RX_BATCH 32
 #define LD_RX_BUF 2048
 #define LD_NAME_MAX 80
+#define LD_MAX_PREFS 16 /* --pref-change */
+
+/* --pref-change T:P:L: at T s after the start of sending, participant P
+ * (global index from 0) is put again with max_layer L. */
+struct ld_pref {
+	double at_s;
+	uint32_t part;
+	int layer;
+};
 
 struct ld_opts {
 	struct ld_conf conf;
@@ -75,6 +84,8 @@ struct ld_opts {
 	/* --forwarder-pid PID (tools/load/fwcpu.c): the forwarder's CPU time
 	 * over the measured window, per forwarded packet. */
 	int fwd_pid;
+	struct ld_pref prefs[LD_MAX_PREFS]; /* in time order */
+	int n_prefs;
 };
 
 enum ld_io_kind { LD_IO_KERNEL = 0, LD_IO_MEMIF = 1 };
@@ -100,6 +111,7 @@ struct ld_part {
 	uint8_t family;       /* 4 or 6 */
 	uint32_t thread;
 	bool audio_muted;
+	int max_layer;        /* -1: none sent; written by the main thread (--pref-change) */
 	/* SRTP: key_in protects what it sends (mmdp's in_key for it), key_out
 	 * unprotects what it receives. */
 	enum mm_srtp_profile srtp;
@@ -210,6 +222,9 @@ struct ld_control {
 	int (*setup)(struct ld_run *R);
 	/* Mute or unmute the audio of participant p; returns once it applies. */
 	int (*mute)(struct ld_run *R, uint32_t p, bool muted);
+	/* Put participant p again with max_layer layer (--pref-change); NULL
+	 * where the setup path has no such field. */
+	int (*max_layer)(struct ld_run *R, uint32_t p, int layer);
 	void (*teardown)(struct ld_run *R);
 	const char *forwarder; /* what forwards (limits, summary, plots): "mmdp", ... */
 	/* Add the backend's part to the run's report (may be NULL). */
@@ -219,6 +234,14 @@ extern const struct ld_control ld_control_agent; /* control_agent.c */
 extern const struct ld_control ld_control_rest;  /* control_rest.c */
 extern const struct ld_control ld_control_rtpengine; /* control_rtpengine.c */
 extern const struct ld_control ld_control_reflect; /* control_reflect.c: --reflect */
+
+struct ld_pref_event {
+	uint32_t part;
+	int layer;
+	double at_s;     /* since the start of the measured window */
+	double took_ms;
+	int rc;
+};
 
 struct ld_mute_event {
 	uint32_t part;
@@ -266,6 +289,8 @@ struct ld_run {
 	uint64_t ru0_ns, ru1_ns;
 	struct ld_mute_event mutes[4];
 	int n_mutes;
+	struct ld_pref_event prefs[LD_MAX_PREFS];
+	int n_prefs;
 	const struct ld_io *io;
 	void *io_state;           /* the backend's process-wide state */
 	void *rtpe;               /* control_rtpengine.c's state */

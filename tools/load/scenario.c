@@ -37,6 +37,8 @@ void ld_conf_defaults(struct ld_conf *c)
 		.speakers = 2, .turn = 3.0,
 		.audio_level_id = 1,
 		.seed = 1,
+		.last_n = -1, .video_last_n = -1, .max_layer = -1,
+		.settle = 2.5,
 	};
 }
 
@@ -88,6 +90,17 @@ int ld_conf_check(const struct ld_conf *c, char *err, size_t errlen)
 		BAD("--turn must be 0.02..3600 seconds");
 	if (c->audio_level_id < 1 || c->audio_level_id > 14)
 		BAD("--audio-level-id must be 1..14 (RFC 8285 one-byte form)");
+	if (c->last_n > 100 || c->video_last_n > 100)
+		BAD("--last-n and --video-last-n must be 0..100");
+	if (c->max_layer > LD_LAYERS - 1)
+		BAD("--max-layer must be 0..%d", LD_LAYERS - 1);
+	if (c->rtx_pt && (c->rtx_pt < 96 || c->rtx_pt > 127 || c->rtx_pt == LD_AUDIO_PT ||
+			  c->rtx_pt == LD_VIDEO_PT || c->rtx_pt == LD_SCREEN_PT))
+		BAD("--rtx-pt must be 96..127 and not a media PT (%d, %d, %d)", LD_VIDEO_PT,
+		    LD_SCREEN_PT, LD_AUDIO_PT);
+	if (!(c->settle >= 0 && c->settle < c->turn) && (c->last_n > 0 || c->video_last_n > 0))
+		BAD("--settle (%.2f s) must be below --turn (%.2f s): the time a turn's speakers "
+		    "take to be forwarded", c->settle, c->turn);
 	uint32_t key, delta;
 	frame_sizes((uint32_t)c->video_kbps, (uint32_t)c->fps,
 		    gop_of(c->keyframe_interval, (uint32_t)c->fps), (uint32_t)c->keyframe_factor,
