@@ -37,7 +37,9 @@ void ld_io_sent(struct ld_thread *T, const struct ld_txmeta *m)
 	uint64_t sec = (m->send_ns - R->t0) / 1000000000u;
 	if (sec < T->n_secs) {
 		ld_ctr_add(&T->tl[sec].sent, 1);
-		if (m->phase == LD_PHASE_EXPECTED)
+		/* SFU mode: who gets what is mmdp's choice; the receivers
+		 * count the copies from the sequence numbers (rx.c). */
+		if (m->phase == LD_PHASE_EXPECTED && !R->views)
 			ld_ctr_add(&T->tl[sec].copies, ld_copies(&R->sc));
 	}
 }
@@ -151,6 +153,8 @@ static void *io_main(void *arg)
 		if (wait > IDLE_WAIT_NS)
 			wait = IDLE_WAIT_NS;
 		R->io->rx_wait(T, wait);
+		if (R->views)
+			ld_rx_nacks(T, ld_now_ns());
 	}
 	if (R->io->thread_stop)
 		R->io->thread_stop(T);
@@ -175,12 +179,15 @@ static int thread_init(struct ld_run *R, struct ld_thread *T, int idx)
 		if (p->thread != (uint32_t)idx)
 			continue;
 		T->parts[T->n_parts++] = i;
+		T->cap_gapq += R->views ? R->sc.streams_per_room : 0;
 		for (uint32_t s = R->sc.part_first[i]; s < R->sc.part_first[i + 1]; s++) {
 			ld_gen_init(&R->sc.streams[s], &R->ss[s].gen, R->t0);
 			if ((rc = ld_sched_push(&T->sched, R->ss[s].gen.next_ns, s)) != 0)
 				return rc;
 		}
 	}
+	if (T->cap_gapq && !(T->gapq = calloc(T->cap_gapq, sizeof(*T->gapq))))
+		return -ENOMEM;
 	return R->io->thread_init ? R->io->thread_init(T) : 0;
 }
 
@@ -236,6 +243,7 @@ void ld_io_free(struct ld_run *R)
 		free(T->parts);
 		free(T->txbuf);
 		free(T->rxbuf);
+		free(T->gapq);
 	}
 	free(R->th);
 	R->th = NULL;

@@ -109,6 +109,14 @@ static void k_tx_push(struct ld_thread *T, struct ld_part *p, size_t len, const 
 	b->n++;
 }
 
+static int k_send_ctl(struct ld_thread *T, struct ld_part *p, const uint8_t *buf, size_t len)
+{
+	(void)T;
+	ssize_t n = sendto(p->fd, buf, len, MSG_DONTWAIT, (const struct sockaddr *)&p->server,
+			   p->server_len);
+	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
+}
+
 static bool from_server(const struct ld_part *p, const struct sockaddr_storage *ss)
 {
 	if (ss->ss_family != p->server.ss_family)
@@ -188,6 +196,7 @@ const struct ld_io ld_io_kernel = {
 	.tx_buf = k_tx_buf,
 	.tx_push = k_tx_push,
 	.tx_flush = k_flush,
+	.send_ctl = k_send_ctl,
 	.rx_wait = k_rx_wait,
 	.stats = k_stats,
 	.report = ld_kernel_json,

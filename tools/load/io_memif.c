@@ -285,6 +285,31 @@ static void m_tx_push(struct ld_thread *T, struct ld_part *p, size_t len, const 
 	M->n++;
 }
 
+/* A control packet (RTCP) now, in a frame of its own: not through the
+ * media batch, whose packets are accounted as sent media. */
+static int m_send_ctl(struct ld_thread *T, struct ld_part *p, const uint8_t *buf, size_t len)
+{
+	struct mstate *S = T->R->io_state;
+	struct rte_mbuf *mb = rte_pktmbuf_alloc(S->pool);
+	if (!mb)
+		return -ENOBUFS;
+	mb->data_off = RTE_PKTMBUF_HEADROOM + 2;
+	uint8_t *f = rte_pktmbuf_mtod(mb, uint8_t *);
+	memcpy(f + hdr_len(p), buf, len);
+	struct net_udp_tx tx = {.family = p->family, .no_udp_csum4 = 1, .src = p->addr_b,
+				.dst = p->server_b, .sport = p->port, .dport = p->server_port};
+	memcpy(tx.dst_mac, S->dp_mac, 6);
+	memcpy(tx.src_mac, p->mac_b, 6);
+	size_t flen = net_write_udp(f, &tx, len);
+	mb->data_len = (uint16_t)flen;
+	mb->pkt_len = (uint32_t)flen;
+	for (int tries = 0; tries < TX_RETRIES; tries++)
+		if (rte_eth_tx_burst(S->port, 0, &mb, 1) == 1)
+			return 0;
+	rte_pktmbuf_free(mb);
+	return -ENOBUFS;
+}
+
 /* A frame for mmload: the participant its destination port names. */
 static void rx_frame(struct ld_thread *T, struct rte_mbuf *mb, uint64_t now, uint64_t *bytes)
 {
@@ -364,6 +389,7 @@ const struct ld_io ld_io_memif = {
 	.tx_buf = m_tx_buf,
 	.tx_push = m_tx_push,
 	.tx_flush = m_flush,
+	.send_ctl = m_send_ctl,
 	.rx_wait = m_rx_wait,
 	.stats = m_stats,
 	.report = m_report,

@@ -298,6 +298,115 @@ const char *ld_mis_name(enum ld_mis m);
  * its room. */
 enum ld_mis ld_classify(const struct ld_scenario *sc, uint32_t receiver, const struct ld_tag *t);
 
+/* ---- SFU checker (tools/load/sfu.c) ------------------------------------------------
+ * With an SFU (ld_conf_sfu) a receiver gets a subset of the streams and
+ * each video group as one rewritten stream, so loss is counted per
+ * (receiver, view) from the RTP sequence numbers it sees, extended to 32
+ * bits: a view is what one received SSRC carries (an audio stream, a
+ * camera group under its layer 0's SSRC, a screen share). A view also
+ * checks simulcast layer switches and keeps the gaps to NACK. */
+
+#define LD_VIEW_WIN 512        /* extended sequence numbers a view remembers */
+#define LD_VIEW_MISS 32        /* missing packets a view follows (NACK, repair) */
+#define LD_GIVE_UP_NS 1000000000ull /* a gap not filled by then is lost after repair */
+#define LD_NACK_TRIES 3        /* a missing packet is asked for at most this often */
+#define LD_INTERLEAVE_SPAN 64  /* a switch back within this many seq numbers: interleaving */
+
+struct ld_miss {
+	uint32_t ext;       /* extended sequence number */
+	uint32_t first_us;  /* when it was found missing (ns / 1000, modulo 2^32) */
+	uint32_t asked_us;  /* last NACK */
+	uint32_t tries;     /* NACKs sent for it */
+};
+
+struct ld_view {
+	uint64_t got[LD_VIEW_WIN / 64];   /* bit ext % WIN: arrived (ext > max_ext - WIN) */
+	uint64_t asked[LD_VIEW_WIN / 64]; /* bit ext % WIN: NACKed */
+	uint32_t max_ext;      /* highest extended seq seen */
+	uint32_t meas_lo, meas_hi; /* extended seqs of packets sent in the measured window */
+	uint32_t rx_meas;      /* unique arrivals sent in the measured window */
+	uint32_t reordered;    /* late, not after a NACK */
+	uint32_t repaired;     /* filled after a NACK (RTX or a plain retransmission) */
+	uint32_t retrans_dups; /* a retransmission of what had arrived: neither dup nor loss */
+	uint32_t dups;         /* the same sequence number twice, not retransmitted */
+	uint32_t lost_before_repair, lost_after_repair, nacked;
+	uint32_t rtt_us;       /* NACK to repair, smoothed; 0: none seen yet */
+	/* Simulcast (video groups): layer of the stream in use, the switch to it. */
+	uint32_t switch_ext, prev_switch_ext;
+	uint32_t switches, not_at_key, gap_at_switch, interleaved;
+	uint32_t sgap_lo, sgap_hi; /* seqs missing just before the last switch */
+	int8_t layer, prev_layer;  /* -1: none yet */
+	uint8_t started, have_meas, sgap_open, sgap_key_bad;
+	uint8_t n_miss;
+	struct ld_miss miss[LD_VIEW_MISS];
+};
+
+/* One received packet, as the view sees it. */
+struct ld_vpkt {
+	uint16_t seq;        /* the receiver's sequence number (RTX: its OSN) */
+	bool retrans;        /* came as RTX */
+	bool group;          /* a video group: check layers */
+	int layer;           /* of the stream the tag names */
+	bool key_start;      /* the first packet of a keyframe (VP8) */
+	bool measured;       /* sent in the measured window */
+	uint64_t now_ns;     /* arrival */
+};
+
+enum ld_vseq {
+	LD_V_NEXT,     /* the next seq (or the first) */
+	LD_V_GAP,      /* past a gap (missing seqs now followed) */
+	LD_V_LATE,     /* fills a gap nobody asked for: reordered */
+	LD_V_REPAIRED, /* fills a gap after a NACK */
+	LD_V_OLD,      /* older than the window */
+	LD_V_DUP,      /* a seq that had arrived */
+	LD_V_RETRANS_DUP, /* the same, retransmitted after a NACK */
+};
+
+void ld_view_init(struct ld_view *v);
+enum ld_vseq ld_view_rx(struct ld_view *v, const struct ld_vpkt *p);
+/* After a NACK was asked of ext's packet and it arrived already: whether
+ * the view asked for (ext of) seq, e.g. for an SRTP replay. */
+bool ld_view_was_asked(const struct ld_view *v, uint16_t seq);
+/* Give up the gaps older than LD_GIVE_UP_NS (lost after repair) and, with
+ * nack, put in seqs (increasing) what is due a NACK at now_ns: found
+ * missing and not asked yet, or asked fewer than LD_NACK_TRIES times and
+ * not repaired within twice the observed repair time. Returns how many. */
+int ld_view_nack_due(struct ld_view *v, uint64_t now_ns, bool nack, uint16_t *seqs, int cap);
+/* A receiver's compound RTCP asking for seqs (increasing, 1..LD_NACK_MAX)
+ * of media_ssrc: an RR of own_ssrc with no report block, then a generic
+ * NACK (RFC 4585) packing them as PID/BLP. Its length, or -EINVAL / -E2BIG. */
+#define LD_NACK_MAX 64
+int ld_nack_build(uint8_t *buf, size_t cap, uint32_t own_ssrc, uint32_t media_ssrc,
+		  const uint16_t *seqs, int n);
+/* Expected (span of seqs sent in the measured window) and lost. */
+void ld_view_loss(const struct ld_view *v, uint64_t *expected, uint64_t *lost);
+
+/* The talk model by time: turn of the instant since_t0_ns after the start
+ * of sending, and how far into it (ns). */
+uint32_t ld_turn_of(const struct ld_conf *c, uint64_t since_t0_ns, uint64_t *into_ns);
+uint64_t ld_turn_ns(const struct ld_conf *c);
+bool ld_turn_speaker(const struct ld_conf *c, uint32_t room, uint32_t slot, uint32_t turn);
+
+/* What a receiver heard: the sources (room slots) of audio and video it
+ * got after the settle time of the last two turns. */
+#define LD_MAX_SLOTS 128
+struct ld_ears {
+	uint32_t turn[2];
+	uint64_t audio[2][LD_MAX_SLOTS / 64];
+	uint64_t video[2][LD_MAX_SLOTS / 64];
+	uint8_t have[2];
+};
+/* Account audio (or video) from slot sent since_t0_ns after the start at
+ * receiver (room, self). Returns true for unexpected audio: from a
+ * non-speaker of its turn, later than conf.settle into the turn. */
+bool ld_ears_rx(struct ld_ears *e, const struct ld_conf *c, uint32_t room, uint32_t slot,
+		bool audio, uint64_t since_t0_ns);
+/* Sources heard in turn (audio or video); -1 when the ears hold no such turn. */
+int ld_ears_count(const struct ld_ears *e, uint32_t turn, bool audio);
+/* Whether the audio heard in turn is exactly its speakers other than self. */
+bool ld_ears_exact(const struct ld_ears *e, const struct ld_conf *c, uint32_t room, uint32_t self,
+		   uint32_t turn);
+
 /* ---- Latency histogram ------------------------------------------------------- */
 
 /* Log-linear: 2^LD_HIST_SUB buckets per power of two (relative error below

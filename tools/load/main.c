@@ -195,6 +195,36 @@ static void summary(const json_t *j)
 		fprintf(stderr, "mmload: rtpengine re-encrypts: %s\n",
 			json_is_true(re) ? "yes (own key on each leg, every copy authenticated with it)"
 					 : "NO (a key passed from leg to leg, or copies failed SRTP)");
+	const json_t *sfu = json_object_get(j, "sfu");
+	if (sfu) {
+		const json_t *a = json_object_get(sfu, "audio"), *sm = json_object_get(sfu, "simulcast");
+		const json_t *rt = json_object_get(sfu, "retransmission");
+		const json_t *ly = json_object_get(sm, "layers_at_end");
+		fprintf(stderr,
+			"mmload: SFU: %lld views; audio: %lld unexpected, last turn heard %lld..%lld "
+			"(%s); simulcast: %lld groups, %lld switches, %lld not at a keyframe, %lld "
+			"with a seq gap, %lld interleaved, layers at end %lld/%lld/%lld; NACK: %lld "
+			"sent, %lld asked, %lld repaired, %lld lost before / %lld after repair\n",
+			(long long)json_integer_value(json_object_get(sfu, "views")),
+			(long long)json_integer_value(json_object_get(a, "unexpected_audio")),
+			(long long)json_integer_value(json_object_get(a, "heard_min")),
+			(long long)json_integer_value(json_object_get(a, "heard_max")),
+			json_is_true(json_object_get(a, "all_exact")) ? "everyone exactly the speakers"
+								     : "not exactly the speakers",
+			(long long)json_integer_value(json_object_get(sm, "groups")),
+			(long long)json_integer_value(json_object_get(sm, "switches")),
+			(long long)json_integer_value(json_object_get(sm, "switch_not_at_keyframe")),
+			(long long)json_integer_value(json_object_get(sm, "gap_at_switch")),
+			(long long)json_integer_value(json_object_get(sm, "layer_interleaved")),
+			(long long)json_integer_value(json_array_get(ly, 0)),
+			(long long)json_integer_value(json_array_get(ly, 1)),
+			(long long)json_integer_value(json_array_get(ly, 2)),
+			(long long)json_integer_value(json_object_get(rt, "nacks_sent")),
+			(long long)json_integer_value(json_object_get(rt, "nacked")),
+			(long long)json_integer_value(json_object_get(rt, "repaired")),
+			(long long)json_integer_value(json_object_get(rt, "lost_before_repair")),
+			(long long)json_integer_value(json_object_get(rt, "lost_after_repair")));
+	}
 	json_int_t k = json_integer_value(
 		json_object_get(json_object_get(j, "kernel"), "udp_rcvbuf_errors"));
 	if (k)
@@ -252,6 +282,17 @@ static int plan(struct ld_run *R)
 	R->flows = calloc(flows, sizeof(*R->flows));
 	if (!R->ss || !R->flows)
 		return -ENOMEM;
+	if (ld_conf_sfu(&R->sc.conf)) {
+		R->views = malloc(flows * sizeof(*R->views));
+		R->view_queued = calloc(flows, 1);
+		R->ears = calloc(R->sc.n_parts, sizeof(*R->ears));
+		if (!R->views || !R->view_queued || !R->ears) {
+			fprintf(stderr, "mmload: out of memory for %zu SFU views\n", flows);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < flows; i++)
+			ld_view_init(&R->views[i]);
+	}
 	int rc = ld_parts_plan(R, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "mmload: %s\n", rc == -ENOMEM ? "out of memory" : err);
@@ -271,10 +312,16 @@ static void run_free(struct ld_run *R)
 	json_decref(R->stats1);
 	free(R->ss);
 	free(R->flows);
+	free(R->views);
+	free(R->view_queued);
+	free(R->ears);
 	ld_scenario_free(&R->sc);
 	R->stats0 = R->stats1 = NULL;
 	R->ss = NULL;
 	R->flows = NULL;
+	R->views = NULL;
+	R->view_queued = NULL;
+	R->ears = NULL;
 	memset(&R->sc, 0, sizeof(R->sc));
 	memset(&R->kst0, 0, sizeof(R->kst0));
 	memset(&R->kst1, 0, sizeof(R->kst1));

@@ -144,7 +144,9 @@ json_t *ld_report(struct ld_run *R, bool *pass)
 	 * would have made: RFC 2544 counts what the device under test did
 	 * not take. A run that skipped events did not offer the load asked
 	 * for. */
-	double unsent = (double)t.send_errors * (double)ld_copies(&R->sc);
+	/* SFU mode: an unsent packet is a sequence gap at its receivers,
+	 * already lost in t.lost. */
+	double unsent = R->views ? 0.0 : (double)t.send_errors * (double)ld_copies(&R->sc);
 	double all_loss_pct = t.copies + unsent > 0
 				      ? 100.0 * ((double)t.lost + unsent) / ((double)t.copies + unsent)
 				      : 0.0;
@@ -152,6 +154,13 @@ json_t *ld_report(struct ld_run *R, bool *pass)
 	for (int i = 0; i < R->n_threads; i++)
 		if (R->th[i].error)
 			*pass = false;
+	json_t *sfu = NULL;
+	if (R->views) {
+		bool fail;
+		sfu = ld_sfu_json(R, &s, &fail);
+		if (fail)
+			*pass = false;
+	}
 
 	json_t *j = json_object();
 	set(j, "tool", json_string("mmload"));
@@ -185,7 +194,7 @@ json_t *ld_report(struct ld_run *R, bool *pass)
 					       (double)s.end_lag_ns / 1e9 <= end_lag_limit));
 	set(j, "offered", off);
 	set(j, "expected", json_pack("{sIsi}", "copies", (json_int_t)t.copies,
-				     "copies_per_packet", (int)ld_copies(&R->sc)));
+				     "copies_per_packet", R->views ? 0 : (int)ld_copies(&R->sc)));
 	json_t *rx = json_object();
 	set(rx, "packets", jint(rx_pkts));
 	set(rx, "bytes", jint(rx_bytes));
@@ -226,6 +235,8 @@ json_t *ld_report(struct ld_run *R, bool *pass)
 	set(j, "forwarder", ld_forwarder_json(R));
 	set(j, R->io->name, R->io->report ? R->io->report(R) : json_null());
 	set(j, "timeline", ld_timeline_json(R));
+	if (sfu)
+		set(j, "sfu", sfu);
 	if (R->o.per_stream)
 		set(j, "streams", ld_streams_json(R));
 	set(j, "pass", json_boolean(*pass));

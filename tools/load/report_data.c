@@ -113,6 +113,101 @@ void ld_totals(const struct ld_run *R, struct ld_totals *t)
 			jn++;
 		}
 	t->jitter_mean_ms = jn ? jsum / (double)jn : 0.0;
+	if (R->views) {
+		/* SFU mode: copies and loss from the views' sequence numbers. */
+		size_t n = (size_t)R->sc.n_parts * R->sc.streams_per_room;
+		t->copies = t->lost = 0;
+		for (size_t i = 0; i < n; i++) {
+			uint64_t e, l;
+			ld_view_loss(&R->views[i], &e, &l);
+			t->copies += e;
+			t->lost += l;
+		}
+		t->received = t->copies - t->lost;
+	}
+}
+
+static void range(int v, int *lo, int *hi)
+{
+	if (v < *lo)
+		*lo = v;
+	if (v > *hi)
+		*hi = v;
+}
+
+json_t *ld_sfu_json(const struct ld_run *R, const struct ld_tstats *s, bool *fail)
+{
+	const struct ld_conf *c = &R->sc.conf;
+	uint32_t spr = R->sc.streams_per_room;
+	uint64_t views = 0, groups = 0, sw = 0, nk = 0, gap = 0, il = 0, layers[LD_LAYERS] = {0};
+	uint64_t nacked = 0, rep = 0, lbr = 0, lar = 0, reo = 0, e_all = 0, l_all = 0;
+	for (uint32_t r = 0; r < R->sc.n_parts; r++)
+		for (uint32_t k = 0; k < spr; k++) {
+			const struct ld_view *v = &R->views[(size_t)r * spr + k];
+			const struct ld_stream *st = &R->sc.streams[R->parts[r].room * spr + k];
+			if (!v->started)
+				continue;
+			uint64_t e, l;
+			ld_view_loss(v, &e, &l);
+			views++;
+			e_all += e;
+			l_all += l;
+			nacked += v->nacked;
+			rep += v->repaired;
+			lbr += v->lost_before_repair;
+			/* Gaps still followed at the end were never filled. */
+			lar += v->lost_after_repair + v->n_miss;
+			reo += v->reordered;
+			if (st->kind != LD_VIDEO)
+				continue;
+			groups++;
+			sw += v->switches;
+			nk += v->not_at_key;
+			gap += v->gap_at_switch;
+			il += v->interleaved;
+			if (v->layer >= 0 && v->layer < LD_LAYERS)
+				layers[v->layer]++;
+		}
+	/* Audio heard in the last turn that ended by the window's end (the
+	 * current one when none did), per receiver. */
+	uint64_t span = R->t_end - R->t0, into;
+	uint32_t turn = ld_turn_of(c, span, &into);
+	if (turn > 0)
+		turn--;
+	int amin = 1 << 30, amax = -1, vmin = 1 << 30, vmax = -1;
+	uint32_t exact = 0;
+	for (uint32_t r = 0; r < R->sc.n_parts; r++) {
+		const struct ld_ears *e = &R->ears[r];
+		int a = ld_ears_count(e, turn, true), v = ld_ears_count(e, turn, false);
+		range(a < 0 ? 0 : a, &amin, &amax);
+		range(v < 0 ? 0 : v, &vmin, &vmax);
+		exact += ld_ears_exact(e, c, R->parts[r].room, R->parts[r].slot, turn);
+	}
+	json_t *lay = json_array();
+	for (int l = 0; l < LD_LAYERS; l++)
+		json_array_append_new(lay, jint(layers[l]));
+	json_t *audio = json_pack("{sIsIsisisisisb}", "unexpected_audio", (json_int_t)s->unexpected_audio,
+				  "last_turn", (json_int_t)turn, "heard_min", amin, "heard_max", amax,
+				  "receivers", (int)R->sc.n_parts, "receivers_exact", (int)exact,
+				  "all_exact", exact == R->sc.n_parts);
+	json_t *video = json_pack("{sisi}", "sources_last_turn_min", vmin, "sources_last_turn_max",
+				  vmax);
+	json_t *sim = json_pack("{sIsIsIsIsIso}", "groups", (json_int_t)groups, "switches",
+				(json_int_t)sw, "switch_not_at_keyframe", (json_int_t)nk, "gap_at_switch",
+				(json_int_t)gap, "layer_interleaved", (json_int_t)il, "layers_at_end",
+				lay);
+	json_t *rtx = json_pack("{sbsisIsIsIsIsIsIsIsI}", "nack", c->nack, "rtx_pt", c->rtx_pt,
+				"nacks_sent", (json_int_t)s->nacks_sent, "nack_send_errors",
+				(json_int_t)s->nack_errors, "nacked", (json_int_t)nacked, "repaired",
+				(json_int_t)rep, "lost_before_repair", (json_int_t)lbr,
+				"lost_after_repair", (json_int_t)lar, "rtx_received",
+				(json_int_t)s->rtx_rx, "retransmitted_again", (json_int_t)s->retrans_dups);
+	*fail = s->unexpected_audio || nk || gap || il;
+	return json_pack("{sIsIsIsIsIsIsososo}", "views", (json_int_t)views, "expected",
+			 (json_int_t)e_all, "lost", (json_int_t)l_all, "reordered", (json_int_t)reo,
+			 "wrong_ssrc", (json_int_t)s->wrong_ssrc, "rtcp_received",
+			 (json_int_t)s->rtcp_rx, "audio", audio, "video", video, "simulcast", sim,
+			 "retransmission", rtx);
 }
 
 json_t *ld_mute_json(const struct ld_run *R, const struct ld_totals *t, const struct ld_tstats *s)

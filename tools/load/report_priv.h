@@ -34,5 +34,8 @@ json_t *ld_forwarder_json(const struct ld_run *R);
 json_t *ld_kernel_json(const struct ld_run *R);
 json_t *ld_timeline_json(const struct ld_run *R);
 json_t *ld_streams_json(const struct ld_run *R);
+/* SFU mode: the report's "sfu" (loss per view, last-N audio, simulcast
+ * switches, NACK repair); *fail when a verdict fails the trial. */
+json_t *ld_sfu_json(const struct ld_run *R, const struct ld_tstats *s, bool *fail);
 
 #endif

@@ -151,6 +151,11 @@ struct ld_tstats {
 	uint64_t corrupt, foreign, wrong_source;
 	uint64_t srtp_auth, srtp_replay, srtp_other;
 	uint64_t dups, reordered, seq_mismatch, rx_uncertain;
+	/* SFU mode (ld_conf_sfu): audio of a non-speaker after the settle
+	 * time, RTX and RTCP received, packets on an SSRC other than their
+	 * view's, retransmissions of what had arrived, NACK packets sent. */
+	uint64_t unexpected_audio, rtx_rx, rtcp_rx, wrong_ssrc, retrans_dups;
+	uint64_t nacks_sent, nack_errors;
 };
 
 struct ld_run;
@@ -171,6 +176,10 @@ struct ld_thread {
 	uint8_t (*txbuf)[LD_PKT_BUF];
 	uint8_t (*rxbuf)[LD_RX_BUF];
 	void *io;            /* the backend's per-thread state */
+	/* SFU mode: views of its receivers with gaps to follow (NACK, give up). */
+	uint32_t *gapq;
+	uint32_t n_gapq, cap_gapq;
+	uint64_t next_nack_ns;
 	int error;
 	bool end_seen;       /* end_lag_ns taken */
 };
@@ -204,6 +213,9 @@ struct ld_io {
 	uint8_t *(*tx_buf)(struct ld_thread *T, struct ld_part *p);
 	void (*tx_push)(struct ld_thread *T, struct ld_part *p, size_t len, const struct ld_txmeta *m);
 	void (*tx_flush)(struct ld_thread *T);
+	/* Send one control packet (RTCP) of participant p to its server
+	 * address now (NACKs); 0 or a negative errno. */
+	int (*send_ctl)(struct ld_thread *T, struct ld_part *p, const uint8_t *buf, size_t len);
 	/* Receive (and check, ld_rx_packet) for at most about wait_ns. */
 	void (*rx_wait)(struct ld_thread *T, uint64_t wait_ns);
 	/* Counters of the path before (which 0) and after (1) the run, and
@@ -274,6 +286,11 @@ struct ld_run {
 	struct ld_part *parts;
 	struct ld_sstate *ss;     /* per stream */
 	struct ld_flow *flows;    /* [receiver * streams_per_room + room_slot] */
+	/* SFU mode: [receiver * streams_per_room + room_slot of the view's
+	 * stream] (a camera group: its layer 0), and what each receiver heard. */
+	struct ld_view *views;
+	uint8_t *view_queued;     /* same index: in its thread's gapq */
+	struct ld_ears *ears;     /* [receiver] */
 	struct ld_thread *th;
 	int n_threads;
 	uint64_t t0, t_meas, t_end; /* start of sending, of the measured window, its end */
@@ -320,6 +337,16 @@ void ld_io_received(struct ld_thread *T, uint32_t n, uint64_t bytes, uint64_t no
 /* rx.c: check one received UDP payload for participant p (buf is
  * unprotected in place). */
 void ld_rx_packet(struct ld_thread *T, struct ld_part *p, uint8_t *buf, size_t len, uint64_t now);
+/* SFU mode: the view stream of s (a camera layer's group: its layer 0). */
+static inline const struct ld_stream *ld_view_stream(const struct ld_scenario *sc,
+						      const struct ld_stream *s)
+{
+	return s->kind == LD_VIDEO && sc->conf.simulcast ? s - s->layer : s;
+}
+/* rx.c, SFU mode with --nack: NACK what the thread's views miss (RTCP RR +
+ * generic NACK, SRTCP with the receiver's sending session) and give up
+ * gaps older than LD_GIVE_UP_NS. */
+void ld_rx_nacks(struct ld_thread *T, uint64_t now);
 int ld_io_start(struct ld_run *R);
 void ld_io_join(struct ld_run *R);
 void ld_io_free(struct ld_run *R);
