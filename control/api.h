@@ -74,6 +74,10 @@ int api_push_commit(struct api_req *rq, json_t *req, struct api_reply *rep);
  * or ban it expired): its not_found counts as done. */
 int api_push_del_commit(struct api_req *rq, json_t *req, struct api_reply *rep);
 json_t *api_participant_json(const struct ctl *c, const struct ctl_participant *p);
+/* max_resolution names, by max_layer. */
+extern const char *const api_resolutions[3];
+/* {"op":"room.put",...} for r. */
+json_t *api_room_put(const struct ctl_room *r);
 void api_participant_join(struct api_req *rq, struct api_reply *rep);
 void api_participant_leave(struct api_req *rq, struct api_reply *rep);
 
@@ -88,8 +92,12 @@ int api_participant_load(struct api_req *rq, const struct ctl_room *r,
 			 struct ctl_participant *p, struct api_reply *rep);
 /* Commit (no mmdp push); 500 in rep on failure. */
 int api_commit(struct api_req *rq, struct api_reply *rep);
-/* Parse a "streams" array into p's SSRCs (all -1 when s is NULL). */
+/* Parse a "streams" array into p->src (nothing published when s is NULL):
+ * at most one source per kind, 1..3 simulcast layers (camera, screen),
+ * RTX, codec, audio level id; SSRCs unique, at most 8 streams. */
 int api_parse_streams(json_t *s, struct ctl_participant *p, struct api_reply *rep);
+/* "rtx_pt" and "max_resolution" of body b (when present) into p. */
+int api_parse_endpoint_opts(json_t *b, struct ctl_participant *p, struct api_reply *rep);
 /* Join room r as role (body already checked by the caller's field list). */
 void api_join_room(struct api_req *rq, const struct ctl_room *r, const char *role, json_t *b,
 		   struct api_reply *rep);

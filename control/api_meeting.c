@@ -161,9 +161,8 @@ void api_room_end(struct api_req *rq, struct api_reply *rep)
 		return;
 	}
 	json_t *req = fixed ?
-		json_pack("{s:s,s:[{s:s,s:s},{s:s,s:s,s:i}]}", "op", "batch", "ops",
-			  "op", "room.del", "room", r.id,
-			  "op", "room.put", "room", r.id, "capacity", r.capacity) :
+		json_pack("{s:s,s:[{s:s,s:s},o]}", "op", "batch", "ops",
+			  "op", "room.del", "room", r.id, api_room_put(&r)) :
 		json_pack("{s:s,s:s}", "op", "room.del", "room", r.id);
 	if (api_push_commit(rq, req, rep) == 0) {
 		rep->status = 204;
@@ -175,10 +174,13 @@ void api_room_end(struct api_req *rq, struct api_reply *rep)
 void api_streams_put(struct api_req *rq, const struct ctl_room *r, const struct api_actor *a,
 		     struct ctl_participant *p, json_t *b, struct api_reply *rep)
 {
-	static const struct api_field fields[] = { { "streams", API_ARRAY, true } };
+	static const struct api_field fields[] = {
+		{ "streams", API_ARRAY, true }, { "rtx_pt", API_INT, false },
+	};
 	(void)r;
-	if (api_check_fields(b, "", fields, 1, rep) ||
-	    api_parse_streams(json_object_get(b, "streams"), p, rep))
+	if (api_check_fields(b, "", fields, 2, rep) ||
+	    api_parse_streams(json_object_get(b, "streams"), p, rep) ||
+	    api_parse_endpoint_opts(b, p, rep))
 		return;
 	if (!a->manager && strcmp(a->participant, p->id)) {
 		api_error(rep, 403, "forbidden", "only the participant itself sets its streams");

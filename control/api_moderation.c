@@ -223,13 +223,37 @@ static void role(struct api_req *rq, const struct ctl_room *r, const struct api_
 		api_reply_participant(rq, p, rep);
 }
 
+/* The participant's maximum received resolution (its simulcast layer in
+ * mmdp): the participant itself or a moderator; mmdp is told at once. */
+static void resolution(struct api_req *rq, const struct api_actor *a,
+		       struct ctl_participant *p, json_t *b, struct api_reply *rep)
+{
+	static const struct api_field fields[] = { { "max_resolution", API_STRING, true } };
+	if (api_check_fields(b, "", fields, 1, rep) || api_parse_endpoint_opts(b, p, rep))
+		return;
+	if (!a->moderator && strcmp(a->participant, p->id)) {
+		api_error(rep, 403, "forbidden", "only the participant or a moderator sets its "
+			  "resolution");
+		return;
+	}
+	if (api_mmdp_ready(rq, rep) || api_begin(rq, rep))
+		return;
+	if (ctl_store_participant_update(rq->c->store, p)) {
+		ctl_store_rollback(rq->c->store);
+		api_error(rep, 500, "internal", "store: cannot update participant");
+		return;
+	}
+	if (api_push_commit(rq, endpoint_put(rq->c, p), rep) == 0)
+		api_reply_participant(rq, p, rep);
+}
+
 /* POST/PUT /v1/rooms/{room}/participants/{p}/{action} */
 void api_participant_action(struct api_req *rq, struct api_reply *rep)
 {
 	const char *act = rq->parts[4];
 	bool put = !strcmp(act, "streams") || !strcmp(act, "subscriptions");
 	bool post = !strcmp(act, "mute") || !strcmp(act, "unmute") || !strcmp(act, "kick") ||
-		    !strcmp(act, "hand") || !strcmp(act, "role");
+		    !strcmp(act, "hand") || !strcmp(act, "role") || !strcmp(act, "resolution");
 	struct ctl_room r;
 	struct ctl_participant p;
 	struct api_actor a;
@@ -253,6 +277,8 @@ void api_participant_action(struct api_req *rq, struct api_reply *rep)
 		hand(rq, &r, &a, &p, b, rep);
 	else if (!strcmp(act, "role"))
 		role(rq, &r, &a, &p, b, rep);
+	else if (!strcmp(act, "resolution"))
+		resolution(rq, &a, &p, b, rep);
 	else if (!strcmp(act, "streams"))
 		api_streams_put(rq, &r, &a, &p, b, rep);
 	else

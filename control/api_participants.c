@@ -38,16 +38,135 @@ static int join_remote(json_t *remote, struct ctl_participant *p, struct api_rep
 	return 0;
 }
 
-int api_parse_streams(json_t *arr, struct ctl_participant *p, struct api_reply *rep)
+/* An SSRC value at path: 0 with *out set, or rep set to 400. */
+static int parse_ssrc(json_t *v, const char *path, int64_t *out, struct api_reply *rep)
+{
+	json_int_t n = json_integer_value(v);
+	if (!json_is_integer(v) || n < 0 || n > 0xffffffffLL) {
+		api_error(rep, 400, "invalid_field", "%s: must be an integer 0..4294967295", path);
+		return -EINVAL;
+	}
+	*out = n;
+	return 0;
+}
+
+/* An SSRC or an array of 1..CTL_LAYERS_MAX of them (one per simulcast
+ * layer, lowest first) into out; *n how many. */
+static int parse_ssrc_list(json_t *one, json_t *many, const char *path, int64_t *out, int *n,
+			   struct api_reply *rep)
+{
+	char p[64];
+	size_t i;
+	json_t *v;
+	*n = 0;
+	if (one) {
+		snprintf(p, sizeof(p), "%s", path);
+		if (parse_ssrc(one, p, &out[0], rep))
+			return -EINVAL;
+		*n = 1;
+	}
+	if (!many)
+		return 0;
+	if (json_array_size(many) < 1 || json_array_size(many) > CTL_LAYERS_MAX) {
+		api_error(rep, 400, "invalid_field", "%ss: 1..%d SSRCs (one per layer)", path,
+			  CTL_LAYERS_MAX);
+		return -EINVAL;
+	}
+	int64_t first = out[0];
+	json_array_foreach(many, i, v) {
+		snprintf(p, sizeof(p), "%ss[%zu]", path, i);
+		if (parse_ssrc(v, p, &out[i], rep))
+			return -EINVAL;
+	}
+	if (one && out[0] != first) {
+		api_error(rep, 400, "invalid_field", "%s: must be %ss[0] when both are given",
+			  path, path);
+		return -EINVAL;
+	}
+	*n = (int)json_array_size(many);
+	return 0;
+}
+
+/* One element of "streams" into src (kind k). */
+static int parse_source(json_t *s, size_t i, int k, struct ctl_source *src,
+			struct api_reply *rep)
 {
 	static const struct api_field fields[] = {
-		{ "kind", API_STRING, true }, { "ssrc", API_INT, true },
+		{ "kind", API_STRING, true }, { "ssrc", API_INT, false },
+		{ "ssrcs", API_ARRAY, false }, { "rtx_ssrc", API_INT, false },
+		{ "rtx_ssrcs", API_ARRAY, false }, { "codec", API_STRING, false },
+		{ "audio_level_id", API_INT, false },
 	};
-	static const char *const kinds[] = { "audio", "camera", "screen" };
-	int64_t *slot[] = { &p->ssrc_audio, &p->ssrc_video, &p->ssrc_screen };
+	char path[64];
+	int n;
+	if (api_check_fields(s, "streams[].", fields, 7, rep))
+		return -EINVAL;
+	json_t *ssrc = json_object_get(s, "ssrc"), *ssrcs = json_object_get(s, "ssrcs");
+	json_t *rtx = json_object_get(s, "rtx_ssrc"), *rtxs = json_object_get(s, "rtx_ssrcs");
+	json_t *codec = json_object_get(s, "codec"), *level = json_object_get(s, "audio_level_id");
+	bool audio = k == CTL_KIND_AUDIO;
+	if (!ssrc && !ssrcs) {
+		api_error(rep, 400, "missing_field", "streams[%zu].ssrc: required (or ssrcs)", i);
+		return -EINVAL;
+	}
+	snprintf(path, sizeof(path), "streams[%zu].ssrc", i);
+	if (parse_ssrc_list(ssrc, ssrcs, path, src->ssrc, &src->layers, rep))
+		return -EINVAL;
+	if (audio && src->layers > 1) {
+		api_error(rep, 400, "invalid_field", "streams[%zu].ssrcs: audio has one layer", i);
+		return -EINVAL;
+	}
+	if (audio && (rtx || rtxs)) {
+		api_error(rep, 400, "invalid_field", "streams[%zu].%s: no RTX for audio", i,
+			  rtx ? "rtx_ssrc" : "rtx_ssrcs");
+		return -EINVAL;
+	}
+	if (rtx && src->layers > 1) {
+		api_error(rep, 400, "invalid_field", "streams[%zu].rtx_ssrc: with several layers "
+			  "give rtx_ssrcs, one per layer", i);
+		return -EINVAL;
+	}
+	snprintf(path, sizeof(path), "streams[%zu].rtx_ssrc", i);
+	if (parse_ssrc_list(rtx, rtxs, path, src->rtx_ssrc, &n, rep))
+		return -EINVAL;
+	if (rtxs && n != src->layers) {
+		api_error(rep, 400, "invalid_field", "streams[%zu].rtx_ssrcs: one per layer (%d)",
+			  i, src->layers);
+		return -EINVAL;
+	}
+	if (codec) {
+		const char *c = json_string_value(codec);
+		bool ok = audio ? !strcmp(c, "opus") : !strcmp(c, "vp8") || !strcmp(c, "h264");
+		if (!ok) {
+			api_error(rep, 400, "invalid_field", "streams[%zu].codec: %s", i,
+				  audio ? "opus for audio" : "vp8 or h264 for video");
+			return -EINVAL;
+		}
+		snprintf(src->codec, sizeof(src->codec), "%s", c);
+	}
+	if (level) {
+		json_int_t id = json_integer_value(level);
+		if (!audio || id < 1 || id > 14) {
+			api_error(rep, 400, "invalid_field", "streams[%zu].audio_level_id: %s", i,
+				  audio ? "1..14" : "audio only");
+			return -EINVAL;
+		}
+		src->audio_level_id = (int)id;
+	}
+	return 0;
+}
+
+int api_parse_streams(json_t *arr, struct ctl_participant *p, struct api_reply *rep)
+{
+	static const char *const kinds[CTL_KINDS] = { "audio", "camera", "screen" };
+	int64_t seen[CTL_KINDS * CTL_LAYERS_MAX * 2];
+	int nseen = 0, streams = 0;
 	size_t i;
 	json_t *s;
-	p->ssrc_audio = p->ssrc_video = p->ssrc_screen = -1;
+	memset(p->src, 0, sizeof(p->src));
+	for (int k = 0; k < CTL_KINDS; k++)
+		for (int l = 0; l < CTL_LAYERS_MAX; l++)
+			p->src[k].ssrc[l] = p->src[k].rtx_ssrc[l] = -1;
 	if (!arr)
 		return 0;
 	json_array_foreach(arr, i, s) {
@@ -56,32 +175,68 @@ int api_parse_streams(json_t *arr, struct ctl_participant *p, struct api_reply *
 			api_error(rep, 400, "invalid_field", "streams[%zu]: must be an object", i);
 			return -EINVAL;
 		}
-		if (api_check_fields(s, "streams[].", fields, 2, rep))
-			return -EINVAL;
 		const char *kind = json_string_value(json_object_get(s, "kind"));
-		json_int_t ssrc = json_integer_value(json_object_get(s, "ssrc"));
-		for (k = 0; k < 3 && strcmp(kinds[k], kind); k++)
+		for (k = 0; kind && k < CTL_KINDS && strcmp(kinds[k], kind); k++)
 			;
-		if (k == 3) {
+		if (kind && k == CTL_KINDS) {
 			api_error(rep, 400, "invalid_field",
 				  "streams[%zu].kind: audio, camera or screen", i);
 			return -EINVAL;
 		}
-		if (ssrc < 0 || ssrc > 0xffffffffLL) {
-			api_error(rep, 400, "invalid_field", "streams[%zu].ssrc: 0..4294967295", i);
-			return -EINVAL;
-		}
-		if (*slot[k] >= 0) {
+		if (kind && p->src[k].layers) {
 			api_error(rep, 400, "invalid_field", "streams: more than one %s stream", kind);
 			return -EINVAL;
 		}
-		for (int j = 0; j < 3; j++)
-			if (*slot[j] == ssrc) {
-				api_error(rep, 400, "invalid_field", "streams: SSRC %lld used twice",
-					  (long long)ssrc);
-				return -EINVAL;
-			}
-		*slot[k] = ssrc;
+		struct ctl_source src = { 0 };
+		for (int l = 0; l < CTL_LAYERS_MAX; l++)
+			src.ssrc[l] = src.rtx_ssrc[l] = -1;
+		if (parse_source(s, i, kind ? k : 0, &src, rep))
+			return -EINVAL;
+		/* Every SSRC (RTX too) names one stream of this participant. */
+		for (int l = 0; l < 2 * CTL_LAYERS_MAX; l++) {
+			int64_t v = l < CTL_LAYERS_MAX ? src.ssrc[l] : src.rtx_ssrc[l - CTL_LAYERS_MAX];
+			if (v < 0)
+				continue;
+			for (int j = 0; j < nseen; j++)
+				if (seen[j] == v) {
+					api_error(rep, 400, "invalid_field",
+						  "streams: SSRC %lld used twice", (long long)v);
+					return -EINVAL;
+				}
+			seen[nseen++] = v;
+		}
+		streams += src.layers;
+		if (streams > CTL_STREAMS_MAX) {
+			api_error(rep, 400, "invalid_field", "streams: at most %d streams (layers)",
+				  CTL_STREAMS_MAX);
+			return -EINVAL;
+		}
+		p->src[k] = src;
+	}
+	return 0;
+}
+
+int api_parse_endpoint_opts(json_t *b, struct ctl_participant *p, struct api_reply *rep)
+{
+	json_t *v = json_object_get(b, "rtx_pt");
+	if (v) {
+		json_int_t pt = json_integer_value(v);
+		if (pt != 0 && (pt < 96 || pt > 127)) {
+			api_error(rep, 400, "invalid_field", "rtx_pt: 96..127 (0: no RTX)");
+			return -EINVAL;
+		}
+		p->rtx_pt = (int)pt;
+	}
+	if ((v = json_object_get(b, "max_resolution"))) {
+		int l;
+		for (l = 0; l < 3 && strcmp(json_string_value(v), api_resolutions[l]); l++)
+			;
+		if (l == 3) {
+			api_error(rep, 400, "invalid_field",
+				  "max_resolution: \"low\", \"medium\" or \"high\"");
+			return -EINVAL;
+		}
+		p->max_layer = l;
 	}
 	return 0;
 }
@@ -111,8 +266,10 @@ static int join_parse(json_t *b, struct ctl_participant *p, struct api_reply *re
 		return -EINVAL;
 	}
 	snprintf(p->display_name, sizeof(p->display_name), "%s", json_string_value(v));
+	p->max_layer = 2;
 	if (join_remote(json_object_get(b, "remote"), p, rep) ||
-	    api_parse_streams(json_object_get(b, "streams"), p, rep))
+	    api_parse_streams(json_object_get(b, "streams"), p, rep) ||
+	    api_parse_endpoint_opts(b, p, rep))
 		return -EINVAL;
 	return 0;
 }
@@ -188,10 +345,11 @@ void api_participant_join(struct api_req *rq, struct api_reply *rep)
 	static const struct api_field fields[] = {
 		{ "display_name", API_STRING, true }, { "role", API_STRING, false },
 		{ "remote", API_OBJECT, true }, { "streams", API_ARRAY, false },
+		{ "rtx_pt", API_INT, false }, { "max_resolution", API_STRING, false },
 	};
 	struct ctl_room r;
 	json_t *b = api_body_object(rq, rep);
-	if (!b || api_check_fields(b, "", fields, 4, rep))
+	if (!b || api_check_fields(b, "", fields, 6, rep))
 		goto out;
 	json_t *v = json_object_get(b, "role");
 	const char *role = v ? json_string_value(v) : "attendee";

@@ -16,19 +16,46 @@
 
 static json_t *rooms_room_json(const struct ctl_room *r)
 {
-	json_t *o = json_pack("{s:s,s:s,s:i,s:s,s:I,s:I}", "id", r->id, "name", r->name,
+	json_t *o = json_pack("{s:s,s:s,s:i,s:s,s:I,s:I,s:i,s:i}", "id", r->id, "name", r->name,
 			      "capacity", r->capacity, "kind", r->kind,
 			      "created_at", (json_int_t)r->created_at,
-			      "meeting", (json_int_t)r->meeting);
+			      "meeting", (json_int_t)r->meeting, "last_n", r->last_n,
+			      "video_last_n", r->video_last_n);
 	if (r->tenant[0])
 		json_object_set_new(o, "tenant", json_string(r->tenant));
 	return o;
 }
 
+const char *const api_resolutions[3] = { "low", "medium", "high" };
+
+/* One source as the API shows it: the shape join and PUT streams take. */
+static json_t *source_json(const char *kind, const struct ctl_source *src)
+{
+	json_t *o = json_pack("{s:s,s:I}", "kind", kind, "ssrc", (json_int_t)src->ssrc[0]);
+	if (src->layers > 1) {
+		json_t *ss = json_array(), *rtx = json_array();
+		for (int l = 0; l < src->layers; l++) {
+			json_array_append_new(ss, json_integer((json_int_t)src->ssrc[l]));
+			json_array_append_new(rtx, json_integer((json_int_t)src->rtx_ssrc[l]));
+		}
+		json_object_set_new(o, "ssrcs", ss);
+		if (src->rtx_ssrc[0] >= 0)
+			json_object_set_new(o, "rtx_ssrcs", rtx);
+		else
+			json_decref(rtx);
+	} else if (src->rtx_ssrc[0] >= 0) {
+		json_object_set_new(o, "rtx_ssrc", json_integer((json_int_t)src->rtx_ssrc[0]));
+	}
+	if (src->codec[0])
+		json_object_set_new(o, "codec", json_string(src->codec));
+	if (src->audio_level_id)
+		json_object_set_new(o, "audio_level_id", json_integer(src->audio_level_id));
+	return o;
+}
+
 json_t *api_participant_json(const struct ctl *c, const struct ctl_participant *p)
 {
-	static const char *const kinds[] = { "audio", "camera", "screen" };
-	const int64_t ssrcs[] = { p->ssrc_audio, p->ssrc_video, p->ssrc_screen };
+	static const char *const kinds[CTL_KINDS] = { "audio", "camera", "screen" };
 	struct ctl_subscription subs[2 * 100];
 	size_t n = 0;
 	json_t *o = json_pack("{s:s,s:s,s:s,s:{s:s,s:i},s:{s:s,s:i},s:I,s:b,s:b,s:b,s:b,s:I}",
@@ -41,11 +68,15 @@ json_t *api_participant_json(const struct ctl *c, const struct ctl_participant *
 			      "hand_raised", p->hand_raised_at != 0,
 			      "hand_raised_at", (json_int_t)p->hand_raised_at);
 	json_t *st = json_array();
-	for (int i = 0; i < 3; i++)
-		if (ssrcs[i] >= 0)
-			json_array_append_new(st, json_pack("{s:s,s:I}", "kind", kinds[i],
-							    "ssrc", (json_int_t)ssrcs[i]));
+	for (int k = 0; k < CTL_KINDS; k++)
+		if (p->src[k].layers)
+			json_array_append_new(st, source_json(kinds[k], &p->src[k]));
 	json_object_set_new(o, "streams", st);
+	json_object_set_new(o, "max_resolution",
+			    json_string(api_resolutions[p->max_layer >= 0 && p->max_layer <= 2 ?
+							p->max_layer : 2]));
+	if (p->rtx_pt)
+		json_object_set_new(o, "rtx_pt", json_integer(p->rtx_pt));
 	json_t *sa = json_array();
 	if (ctl_store_subscriptions_get(c->store, p->id, subs, sizeof(subs) / sizeof(subs[0]),
 					&n) == 0)
@@ -141,15 +172,43 @@ int api_begin(struct api_req *rq, struct api_reply *rep)
 	return rc;
 }
 
+json_t *api_room_put(const struct ctl_room *r)
+{
+	json_t *put = ctl_sync_room_json(r);
+	json_object_set_new(put, "op", json_string("room.put"));
+	return put;
+}
+
+/* last_n and video_last_n of b (when present) into r: 0..100 each. */
+static int rooms_parse_last_n(json_t *b, struct ctl_room *r, struct api_reply *rep)
+{
+	static const char *const names[] = { "last_n", "video_last_n" };
+	int *dst[] = { &r->last_n, &r->video_last_n };
+	for (int i = 0; i < 2; i++) {
+		json_t *v = json_object_get(b, names[i]);
+		if (!v)
+			continue;
+		if (json_integer_value(v) < 0 || json_integer_value(v) > CTL_LAST_N_MAX) {
+			api_error(rep, 400, "invalid_field", "%s: must be 0..%d", names[i],
+				  CTL_LAST_N_MAX);
+			return -EINVAL;
+		}
+		*dst[i] = (int)json_integer_value(v);
+	}
+	return 0;
+}
+
 static void rooms_create(struct api_req *rq, struct api_reply *rep)
 {
 	static const struct api_field fields[] = {
 		{ "name", API_STRING, true }, { "capacity", API_INT, false },
 		{ "kind", API_STRING, false }, { "tenant", API_STRING, false },
+		{ "last_n", API_INT, false }, { "video_last_n", API_INT, false },
 	};
-	struct ctl_room r = { .capacity = ROOM_CAPACITY_MAX };
+	struct ctl_room r = { .capacity = ROOM_CAPACITY_MAX, .last_n = CTL_LAST_N_DEFAULT,
+			      .video_last_n = CTL_VIDEO_LAST_N_DEFAULT };
 	json_t *b = api_body_object(rq, rep), *v;
-	if (!b || api_check_fields(b, "", fields, 4, rep))
+	if (!b || api_check_fields(b, "", fields, 6, rep) || rooms_parse_last_n(b, &r, rep))
 		goto out;
 	v = json_object_get(b, "name");
 	if (json_string_length(v) == 0 || json_string_length(v) >= sizeof(r.name)) {
@@ -200,8 +259,7 @@ static void rooms_create(struct api_req *rq, struct api_reply *rep)
 		api_error(rep, 500, "internal", "store: cannot insert room");
 		goto out;
 	}
-	if (api_push_commit(rq, json_pack("{s:s,s:s,s:i}", "op", "room.put", "room", r.id,
-					    "capacity", r.capacity), rep) == 0) {
+	if (api_push_commit(rq, api_room_put(&r), rep) == 0) {
 		rep->status = 201;
 		json_decref(rep->body);
 		rep->body = rooms_room_json(&r);
@@ -282,6 +340,36 @@ static void rooms_delete(struct api_req *rq, struct api_reply *rep)
 	}
 }
 
+/* PATCH /v1/rooms/{room}: the room's settings (operator or its tenant). */
+static void rooms_update(struct api_req *rq, struct api_reply *rep)
+{
+	static const struct api_field fields[] = {
+		{ "last_n", API_INT, false }, { "video_last_n", API_INT, false },
+	};
+	struct ctl_room r;
+	json_t *b = api_body_object(rq, rep);
+	if (!b || api_check_fields(b, "", fields, 2, rep) || api_room_load(rq, true, &r, rep) ||
+	    rooms_parse_last_n(b, &r, rep))
+		goto out;
+	if (!json_object_size(b)) {
+		api_error(rep, 400, "missing_field", "last_n, video_last_n: at least one");
+		goto out;
+	}
+	if (api_mmdp_ready(rq, rep) || api_begin(rq, rep))
+		goto out;
+	if (ctl_store_room_update(rq->c->store, &r)) {
+		ctl_store_rollback(rq->c->store);
+		api_error(rep, 500, "internal", "store: cannot update room");
+		goto out;
+	}
+	if (api_push_commit(rq, api_room_put(&r), rep) == 0) {
+		rep->status = 200;
+		json_decref(rep->body);
+		rep->body = rooms_room_json(&r);
+	}
+out:
+	json_decref(b);
+}
 
 static bool is(const struct api_req *rq, int n, const char *method)
 {
@@ -300,6 +388,8 @@ void api_rooms(struct api_req *rq, struct api_reply *rep)
 		rooms_get(rq, rep);
 	else if (is(rq, 2, "DELETE"))
 		rooms_delete(rq, rep);
+	else if (is(rq, 2, "PATCH"))
+		rooms_update(rq, rep);
 	else if (parts && is(rq, 3, "POST"))
 		api_participant_join(rq, rep);
 	else if (parts && is(rq, 4, "GET"))

@@ -14,6 +14,14 @@
 
 struct ctl_sse_client;
 
+/* What the ticker knows of mmdp's speakers (control/speakers.c). */
+struct ctl_speakers {
+	unsigned conn;           /* the mmdp connection (ctl.mmdp_conn) since is of */
+	int64_t since;           /* speakers.get's seq of the last reply */
+	bool off;                /* mmdp refused speakers.get on this connection */
+	json_t *last;            /* room id -> {"dominant","changes"} last published */
+};
+
 struct ctl {
 	struct ctl_config cfg;
 	struct ctl_store *store;
@@ -24,6 +32,8 @@ struct ctl {
 	bool events_dirty;       /* events written since the last SSE wake-up */
 	struct ctl_sse_client *sse_waiting; /* suspended SSE streams (under lock) */
 	bool stopping;
+	unsigned mmdp_conn;      /* counts connections to mmdp made (and synced) */
+	struct ctl_speakers speakers; /* the ticker's (under lock) */
 };
 
 /* The outcome of pushing one change to mmdp. */
@@ -36,6 +46,8 @@ enum ctl_push_result {
 
 /* endpoint.put body (without "op") for a participant. */
 json_t *ctl_sync_endpoint_json(const struct ctl *c, const struct ctl_participant *p);
+/* room.put body (without "op"): capacity, last_n, video_last_n. */
+json_t *ctl_sync_room_json(const struct ctl_room *r);
 /* Connect if needed and, on a fresh connection, send state.sync from the
  * committed store. Call with c->lock held and no transaction open.
  * 0 or a negative errno. */
@@ -58,6 +70,14 @@ void ctl_sse_wake(struct ctl *c);
 void ctl_sse_keepalive(struct ctl *c);
 /* End every stream (before the HTTP daemon stops). Under c->lock. */
 void ctl_sse_shutdown(struct ctl *c);
+
+/* Speaker events (speakers.c), from the ticker with c->lock held: ask mmdp
+ * what changed since the last reply and emit `speaker` events (and wake the
+ * streams); prune forgets rooms that are gone. */
+void ctl_speakers_init(struct ctl_speakers *sp);
+void ctl_speakers_fini(struct ctl_speakers *sp);
+void ctl_speakers_poll(struct ctl *c);
+void ctl_speakers_prune(struct ctl *c);
 
 /* Blocks to mmdp: block.put body (without "op") with the remaining ttl. */
 json_t *ctl_sync_block_json(const struct ctl_block *b, int64_t now);

@@ -16,7 +16,7 @@
 #include "control/sealed.h"
 #include "dataplane/core/srtp.h"
 
-#define TICK_MS 250             /* mmdp reconnect and resync check */
+#define TICK_MS 250             /* mmdp reconnect and resync check, speakers.get */
 #define KEEPALIVE_TICKS 60      /* SSE keepalive comments every 15 s */
 #define EXPIRE_TICKS 40         /* expired blocks and bans dropped every 10 s */
 
@@ -59,8 +59,8 @@ static void expire_blocks(struct ctl *c)
 		ctl_store_rollback(c->store);
 }
 
-/* Reconnect to mmdp (with a full state.sync) when it went away; SSE
- * keepalives; block expiry. */
+/* Reconnect to mmdp (with a full state.sync) when it went away; speaker
+ * events; SSE keepalives; block expiry. */
 static void *ticker_main(void *arg)
 {
 	struct ctl *c = arg;
@@ -69,10 +69,13 @@ static void *ticker_main(void *arg)
 		bool was = ctl_mmdp_connected(&c->mmdp);
 		if (ctl_sync_ensure(c) && was)
 			fprintf(stderr, "mmctld: lost mmdp at %s, retrying\n", c->mmdp.path);
+		ctl_speakers_poll(c);
 		if (tick % KEEPALIVE_TICKS == 0)
 			ctl_sse_keepalive(c);
-		if (tick % EXPIRE_TICKS == 0)
+		if (tick % EXPIRE_TICKS == 0) {
 			expire_blocks(c);
+			ctl_speakers_prune(c);
+		}
 		pthread_mutex_unlock(&c->lock);
 	}
 	return NULL;
@@ -238,6 +241,7 @@ int main(int argc, char **argv)
 	c.key_len = mm_srtp_master_len(prof);
 	pthread_mutex_init(&c.lock, NULL);
 	ctl_mmdp_init(&c.mmdp, c.cfg.mmdp_socket);
+	ctl_speakers_init(&c.speakers);
 	rc = ctl_store_open(c.cfg.db, &c.store);
 	if (rc) {
 		fprintf(stderr, "mmctld: cannot open database %s\n", c.cfg.db);
@@ -255,6 +259,7 @@ int main(int argc, char **argv)
 out:
 	ctl_store_close(c.store);
 	ctl_mmdp_fini(&c.mmdp);
+	ctl_speakers_fini(&c.speakers);
 	pthread_mutex_destroy(&c.lock);
 	return rc;
 }

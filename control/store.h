@@ -28,6 +28,30 @@ struct ctl_room {
 	int64_t created_at;            /* unix seconds */
 	int64_t meeting;               /* current meeting number (1, 2, ...); a
 	                                * fixed room's next meeting after /end */
+	int last_n;                    /* 0..100: audio streams each receiver gets
+	                                * (the loudest); 0 = all */
+	int video_last_n;              /* 0..100: sources whose video each receiver
+	                                * gets (the latest speakers); 0 = all */
+};
+
+#define CTL_LAST_N_DEFAULT 3
+#define CTL_VIDEO_LAST_N_DEFAULT 0
+#define CTL_LAST_N_MAX 100
+
+/* What a participant publishes, per kind (mmdp: audio, video, screen). */
+enum ctl_kind { CTL_KIND_AUDIO, CTL_KIND_CAMERA, CTL_KIND_SCREEN, CTL_KINDS };
+
+#define CTL_LAYERS_MAX 3      /* simulcast layers of a camera or screen */
+#define CTL_STREAMS_MAX 8     /* mmdp's limit of streams per endpoint */
+
+/* One source: its simulcast layers (lowest first; audio has one), their
+ * RTX SSRCs and how mmdp reads it. */
+struct ctl_source {
+	int layers;                    /* 0: not published; 1..CTL_LAYERS_MAX */
+	int64_t ssrc[CTL_LAYERS_MAX];
+	int64_t rtx_ssrc[CTL_LAYERS_MAX]; /* -1: no RTX for that layer */
+	char codec[8];                 /* "" (mmdp's default), opus, vp8, h264 */
+	int audio_level_id;            /* 0: none; 1..14 (audio only) */
 };
 
 struct ctl_participant {
@@ -38,9 +62,10 @@ struct ctl_participant {
 	char remote_addr[64];
 	int remote_port;
 	int local_port;                /* mmdp's UDP port for this endpoint */
-	int64_t ssrc_audio;            /* -1: none declared */
-	int64_t ssrc_video;            /* the camera stream */
-	int64_t ssrc_screen;
+	struct ctl_source src[CTL_KINDS];  /* indexed by enum ctl_kind */
+	int max_layer;                 /* highest simulcast layer received, 0..2
+	                                * (max_resolution low/medium/high) */
+	int rtx_pt;                    /* negotiated RTX payload type; 0: none */
 	bool audio_muted;
 	bool video_muted;              /* camera and screen */
 	bool unmute_requested;         /* a moderator asked; cleared on unmute */
@@ -122,6 +147,8 @@ typedef int (*ctl_participant_fn)(void *arg, const struct ctl_participant *p);
 
 int ctl_store_room_insert(struct ctl_store *s, const struct ctl_room *r);
 int ctl_store_room_get(struct ctl_store *s, const char *id, struct ctl_room *out);
+/* Writes the room's settings: capacity, last_n, video_last_n. */
+int ctl_store_room_update(struct ctl_store *s, const struct ctl_room *r);
 /* tenant NULL: every room; otherwise that tenant's rooms. Stops at the
  * first non-zero return of fn and returns it. */
 int ctl_store_room_list(struct ctl_store *s, const char *tenant, ctl_room_fn fn, void *arg);
@@ -134,7 +161,8 @@ int ctl_store_room_next_meeting(struct ctl_store *s, const char *id);
 
 int ctl_store_participant_insert(struct ctl_store *s, const struct ctl_participant *p);
 int ctl_store_participant_get(struct ctl_store *s, const char *id, struct ctl_participant *out);
-/* Writes the mutable fields: role, SSRCs, mute flags, unmute request, hand. */
+/* Writes the mutable fields: role, streams, max_layer, rtx_pt, mute flags,
+ * unmute request, hand. */
 int ctl_store_participant_update(struct ctl_store *s, const struct ctl_participant *p);
 int ctl_store_participant_delete(struct ctl_store *s, const char *id);
 int ctl_store_participant_count(struct ctl_store *s, const char *room_id, int *n);

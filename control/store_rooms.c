@@ -4,7 +4,9 @@
 #include "control/sealed.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -17,15 +19,25 @@ static void store_row_room(sqlite3_stmt *st, struct ctl_room *r)
 	store_col_text(st, 4, r->kind, sizeof(r->kind));
 	r->created_at = sqlite3_column_int64(st, 5);
 	r->meeting = sqlite3_column_int64(st, 6);
+	r->last_n = sqlite3_column_int(st, 7);
+	r->video_last_n = sqlite3_column_int(st, 8);
 }
 
-#define ROOM_COLS "id, tenant, name, capacity, kind, created_at, meeting"
+#define ROOM_COLS "id, tenant, name, capacity, kind, created_at, meeting, last_n, video_last_n"
 
 int ctl_store_room_insert(struct ctl_store *s, const struct ctl_room *r)
 {
-	return store_do(s, NULL, "INSERT INTO rooms(" ROOM_COLS ") VALUES(?,?,?,?,?,?,?)",
-				 "sssisii", r->id, r->tenant, r->name, (int64_t)r->capacity,
-				 r->kind, r->created_at, r->meeting > 0 ? r->meeting : (int64_t)1);
+	return store_do(s, NULL, "INSERT INTO rooms(" ROOM_COLS ") VALUES(?,?,?,?,?,?,?,?,?)",
+				 "sssisiiii", r->id, r->tenant, r->name, (int64_t)r->capacity,
+				 r->kind, r->created_at, r->meeting > 0 ? r->meeting : (int64_t)1,
+				 (int64_t)r->last_n, (int64_t)r->video_last_n);
+}
+
+int ctl_store_room_update(struct ctl_store *s, const struct ctl_room *r)
+{
+	return store_do_one(s, "UPDATE rooms SET capacity=?, last_n=?, video_last_n=? WHERE id=?",
+			    "iiis", (int64_t)r->capacity, (int64_t)r->last_n,
+			    (int64_t)r->video_last_n, r->id);
 }
 
 int ctl_store_room_get(struct ctl_store *s, const char *id, struct ctl_room *out)
@@ -90,7 +102,82 @@ int ctl_store_room_next_meeting(struct ctl_store *s, const char *id)
 
 #define PART_COLS "id, room_id, display_name, role, remote_addr, remote_port, local_port, " \
 	"ssrc_audio, ssrc_video, srtp_profile, key_in, key_out, joined_at, ssrc_screen, " \
-	"audio_muted, video_muted, unmute_requested, hand_raised_at"
+	"audio_muted, video_muted, unmute_requested, hand_raised_at, media, max_layer, rtx_pt"
+
+/* The media column: what the ssrc_audio/ssrc_video/ssrc_screen columns (the
+ * first SSRC of each kind, -1 for none) cannot say, as JSON text: per kind
+ * with more than a plain SSRC, {"ssrcs":[...],"rtx":[...],"codec":..,
+ * "level":..}; "" when every source is a plain SSRC (rows of version 2). */
+static const char *const MEDIA_KEYS[CTL_KINDS] = { "audio", "camera", "screen" };
+
+static bool source_plain(const struct ctl_source *src)
+{
+	return src->layers <= 1 && src->rtx_ssrc[0] < 0 && !src->codec[0] &&
+	       !src->audio_level_id;
+}
+
+/* Text for the media column into out (malloc'd; "" when plain). */
+static int media_text(const struct ctl_participant *p, char **out)
+{
+	json_t *o = json_object();
+	for (int k = 0; k < CTL_KINDS; k++) {
+		const struct ctl_source *src = &p->src[k];
+		if (!src->layers || source_plain(src))
+			continue;
+		json_t *ss = json_array(), *rtx = json_array();
+		for (int l = 0; l < src->layers; l++) {
+			json_array_append_new(ss, json_integer(src->ssrc[l]));
+			json_array_append_new(rtx, json_integer(src->rtx_ssrc[l]));
+		}
+		json_object_set_new(o, MEDIA_KEYS[k],
+				    json_pack("{s:o,s:o,s:s,s:i}", "ssrcs", ss, "rtx", rtx,
+					      "codec", src->codec, "level", src->audio_level_id));
+	}
+	*out = json_object_size(o) ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : strdup("");
+	json_decref(o);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* Fill p->src from the three SSRC columns and the media column. */
+static int media_parse(struct ctl_participant *p, const int64_t first[CTL_KINDS],
+		       const char *text)
+{
+	json_t *o = text[0] ? json_loads(text, 0, NULL) : NULL;
+	if (text[0] && !json_is_object(o)) {
+		json_decref(o);
+		return -EIO;
+	}
+	for (int k = 0; k < CTL_KINDS; k++) {
+		struct ctl_source *src = &p->src[k];
+		memset(src, 0, sizeof(*src));
+		for (int l = 0; l < CTL_LAYERS_MAX; l++)
+			src->ssrc[l] = src->rtx_ssrc[l] = -1;
+		src->ssrc[0] = first[k];
+		src->layers = first[k] >= 0;
+		json_t *m = json_object_get(o, MEDIA_KEYS[k]);
+		if (!m || !src->layers)
+			continue;
+		json_t *ss = json_object_get(m, "ssrcs"), *rtx = json_object_get(m, "rtx");
+		size_t n = json_array_size(ss);
+		if (n < 1 || n > CTL_LAYERS_MAX || json_array_size(rtx) != n) {
+			json_decref(o);
+			return -EIO;
+		}
+		src->layers = (int)n;
+		for (size_t l = 0; l < n; l++) {
+			src->ssrc[l] = json_integer_value(json_array_get(ss, l));
+			src->rtx_ssrc[l] = json_integer_value(json_array_get(rtx, l));
+		}
+		snprintf(src->codec, sizeof(src->codec), "%s",
+			 json_string_value(json_object_get(m, "codec")) ?: "");
+		src->audio_level_id = (int)json_integer_value(json_object_get(m, "level"));
+	}
+	json_decref(o);
+	return 0;
+}
+
+/* The first SSRC of kind k (the ssrc_* columns), -1 when not published. */
+#define FIRST_SSRC(p, k) ((p)->src[k].layers ? (p)->src[k].ssrc[0] : (int64_t)-1)
 
 /* The associated data a participant's key is sealed with: whose and which
  * direction (a sealed key moved to another row or column does not open). */
@@ -132,18 +219,25 @@ static int store_row_participant(const struct ctl_store *s, sqlite3_stmt *st,
 	store_col_text(st, 4, p->remote_addr, sizeof(p->remote_addr));
 	p->remote_port = sqlite3_column_int(st, 5);
 	p->local_port = sqlite3_column_int(st, 6);
-	p->ssrc_audio = sqlite3_column_int64(st, 7);
-	p->ssrc_video = sqlite3_column_int64(st, 8);
+	const int64_t first[CTL_KINDS] = { sqlite3_column_int64(st, 7),
+					   sqlite3_column_int64(st, 8),
+					   sqlite3_column_int64(st, 13) };
 	store_col_text(st, 9, p->srtp_profile, sizeof(p->srtp_profile));
 	int rc = open_key(s, p->id, "in", st, 10, p->key_in, sizeof(p->key_in));
 	if (!rc)
 		rc = open_key(s, p->id, "out", st, 11, p->key_out, sizeof(p->key_out));
 	p->joined_at = sqlite3_column_int64(st, 12);
-	p->ssrc_screen = sqlite3_column_int64(st, 13);
 	p->audio_muted = sqlite3_column_int(st, 14) != 0;
 	p->video_muted = sqlite3_column_int(st, 15) != 0;
 	p->unmute_requested = sqlite3_column_int(st, 16) != 0;
 	p->hand_raised_at = sqlite3_column_int64(st, 17);
+	const unsigned char *media = sqlite3_column_text(st, 18);
+	if (!rc && media_parse(p, first, media ? (const char *)media : "")) {
+		fprintf(stderr, "mmctld: participant %s: unreadable media column\n", p->id);
+		rc = -EIO;
+	}
+	p->max_layer = sqlite3_column_int(st, 19);
+	p->rtx_pt = sqlite3_column_int(st, 20);
 	return rc;
 }
 
@@ -230,28 +324,41 @@ int ctl_store_seal_keys(struct ctl_store *s, const uint8_t key[CTL_SEAL_KEY_LEN]
 
 int ctl_store_participant_insert(struct ctl_store *s, const struct ctl_participant *p)
 {
-	char kin[CTL_SEALED_MAX], kout[CTL_SEALED_MAX];
+	char kin[CTL_SEALED_MAX], kout[CTL_SEALED_MAX], *media;
 	int rc = seal_keys(s, p->id, p->key_in, p->key_out, kin, kout);
-	if (rc)
+	if (rc || (rc = media_text(p, &media)))
 		return rc;
-	return store_do(s, NULL, "INSERT INTO participants(" PART_COLS ") "
-				 "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-				 "sssssiiiisssiiiiii",
-				 p->id, p->room_id, p->display_name, p->role, p->remote_addr,
-				 (int64_t)p->remote_port, (int64_t)p->local_port, p->ssrc_audio,
-				 p->ssrc_video, p->srtp_profile, kin, kout, p->joined_at,
-				 p->ssrc_screen, (int64_t)p->audio_muted, (int64_t)p->video_muted,
-				 (int64_t)p->unmute_requested, p->hand_raised_at);
+	rc = store_do(s, NULL, "INSERT INTO participants(" PART_COLS ") "
+			       "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			       "sssssiiiisssiiiiiisii",
+			       p->id, p->room_id, p->display_name, p->role, p->remote_addr,
+			       (int64_t)p->remote_port, (int64_t)p->local_port,
+			       FIRST_SSRC(p, CTL_KIND_AUDIO), FIRST_SSRC(p, CTL_KIND_CAMERA),
+			       p->srtp_profile, kin, kout, p->joined_at,
+			       FIRST_SSRC(p, CTL_KIND_SCREEN), (int64_t)p->audio_muted,
+			       (int64_t)p->video_muted, (int64_t)p->unmute_requested,
+			       p->hand_raised_at, media, (int64_t)p->max_layer, (int64_t)p->rtx_pt);
+	free(media);
+	return rc;
 }
 
 int ctl_store_participant_update(struct ctl_store *s, const struct ctl_participant *p)
 {
-	return store_do_one(s, "UPDATE participants SET role=?, ssrc_audio=?, ssrc_video=?, "
-			       "ssrc_screen=?, audio_muted=?, video_muted=?, "
-			       "unmute_requested=?, hand_raised_at=? WHERE id=?",
-			       "siiiiiiis", p->role, p->ssrc_audio, p->ssrc_video, p->ssrc_screen,
-			       (int64_t)p->audio_muted, (int64_t)p->video_muted,
-			       (int64_t)p->unmute_requested, p->hand_raised_at, p->id);
+	char *media;
+	int rc = media_text(p, &media);
+	if (rc)
+		return rc;
+	rc = store_do_one(s, "UPDATE participants SET role=?, ssrc_audio=?, ssrc_video=?, "
+			     "ssrc_screen=?, audio_muted=?, video_muted=?, "
+			     "unmute_requested=?, hand_raised_at=?, media=?, max_layer=?, "
+			     "rtx_pt=? WHERE id=?",
+			     "siiiiiiisiis", p->role, FIRST_SSRC(p, CTL_KIND_AUDIO),
+			     FIRST_SSRC(p, CTL_KIND_CAMERA), FIRST_SSRC(p, CTL_KIND_SCREEN),
+			     (int64_t)p->audio_muted, (int64_t)p->video_muted,
+			     (int64_t)p->unmute_requested, p->hand_raised_at, media,
+			     (int64_t)p->max_layer, (int64_t)p->rtx_pt, p->id);
+	free(media);
+	return rc;
 }
 
 int ctl_store_participant_get(struct ctl_store *s, const char *id, struct ctl_participant *out)

@@ -10,10 +10,11 @@
 #include <string.h>
 #include <sys/random.h>
 
-/* Schema version 2 (PRAGMA user_version). Version 1 databases (no meetings,
- * mute/hand state, screen SSRC, events, subscriptions, blocks, secrets)
- * are upgraded in place by store_migrate. */
-#define STORE_SCHEMA_VERSION 2
+/* Schema version 3 (PRAGMA user_version). Version 1 databases (no meetings,
+ * mute/hand state, screen SSRC, events, subscriptions, blocks, secrets) and
+ * version 2 ones (no last-N of rooms, no simulcast/RTX/codec of streams, no
+ * max_layer/rtx_pt of participants) are upgraded in place by store_migrate. */
+#define STORE_SCHEMA_VERSION 3
 
 static const char STORE_SCHEMA[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
@@ -23,7 +24,8 @@ static const char STORE_SCHEMA[] =
 	" id TEXT PRIMARY KEY, tenant TEXT NOT NULL, name TEXT NOT NULL,"
 	" capacity INTEGER NOT NULL CHECK(capacity BETWEEN 1 AND 100),"
 	" kind TEXT NOT NULL CHECK(kind IN ('adhoc','fixed')), created_at INTEGER NOT NULL,"
-	" meeting INTEGER NOT NULL DEFAULT 1);"
+	" meeting INTEGER NOT NULL DEFAULT 1, last_n INTEGER NOT NULL DEFAULT 3,"
+	" video_last_n INTEGER NOT NULL DEFAULT 0);"
 	"CREATE TABLE IF NOT EXISTS participants("
 	" id TEXT PRIMARY KEY, room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,"
 	" display_name TEXT NOT NULL, role TEXT NOT NULL, remote_addr TEXT NOT NULL,"
@@ -32,7 +34,9 @@ static const char STORE_SCHEMA[] =
 	" srtp_profile TEXT NOT NULL, key_in TEXT NOT NULL, key_out TEXT NOT NULL,"
 	" joined_at INTEGER NOT NULL, ssrc_screen INTEGER NOT NULL DEFAULT -1,"
 	" audio_muted INTEGER NOT NULL DEFAULT 0, video_muted INTEGER NOT NULL DEFAULT 0,"
-	" unmute_requested INTEGER NOT NULL DEFAULT 0, hand_raised_at INTEGER NOT NULL DEFAULT 0);"
+	" unmute_requested INTEGER NOT NULL DEFAULT 0, hand_raised_at INTEGER NOT NULL DEFAULT 0,"
+	" media TEXT NOT NULL DEFAULT '', max_layer INTEGER NOT NULL DEFAULT 2,"
+	" rtx_pt INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX IF NOT EXISTS participants_room ON participants(room_id);"
 	"CREATE TABLE IF NOT EXISTS tokens("
 	" id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, scope TEXT NOT NULL,"
@@ -56,14 +60,21 @@ static const char STORE_SCHEMA[] =
 	" id TEXT PRIMARY KEY, prefix TEXT NOT NULL UNIQUE, reason TEXT NOT NULL,"
 	" expires_at INTEGER NOT NULL);";
 
-/* Columns version 2 added to version 1 tables. */
-static const char *const STORE_V2_COLUMNS[][2] = {
+/* Columns later versions added to version 1 tables (2: meetings, screen,
+ * mute and hand state; 3: last-N, rich streams). Adding is idempotent:
+ * a column already there is skipped. */
+static const char *const STORE_ADDED_COLUMNS[][2] = {
 	{ "rooms", "meeting INTEGER NOT NULL DEFAULT 1" },
 	{ "participants", "ssrc_screen INTEGER NOT NULL DEFAULT -1" },
 	{ "participants", "audio_muted INTEGER NOT NULL DEFAULT 0" },
 	{ "participants", "video_muted INTEGER NOT NULL DEFAULT 0" },
 	{ "participants", "unmute_requested INTEGER NOT NULL DEFAULT 0" },
 	{ "participants", "hand_raised_at INTEGER NOT NULL DEFAULT 0" },
+	{ "rooms", "last_n INTEGER NOT NULL DEFAULT 3" },
+	{ "rooms", "video_last_n INTEGER NOT NULL DEFAULT 0" },
+	{ "participants", "media TEXT NOT NULL DEFAULT ''" },
+	{ "participants", "max_layer INTEGER NOT NULL DEFAULT 2" },
+	{ "participants", "rtx_pt INTEGER NOT NULL DEFAULT 0" },
 };
 
 int store_err(int rc)
@@ -202,17 +213,21 @@ static int store_migrate(struct ctl_store *s)
 		return rc;
 	if ((rc = store_exec(s, "BEGIN IMMEDIATE")))
 		return rc;
-	for (size_t i = 0; !rc && i < sizeof(STORE_V2_COLUMNS) / sizeof(STORE_V2_COLUMNS[0]); i++) {
+	const size_t n = sizeof(STORE_ADDED_COLUMNS) / sizeof(STORE_ADDED_COLUMNS[0]);
+	for (size_t i = 0; !rc && i < n; i++) {
 		char col[64], sql[256];
-		sscanf(STORE_V2_COLUMNS[i][1], "%63s", col);
-		if (store_has_column(s, STORE_V2_COLUMNS[i][0], col))
+		sscanf(STORE_ADDED_COLUMNS[i][1], "%63s", col);
+		if (store_has_column(s, STORE_ADDED_COLUMNS[i][0], col))
 			continue;
-		snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s", STORE_V2_COLUMNS[i][0],
-			 STORE_V2_COLUMNS[i][1]);
+		snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s", STORE_ADDED_COLUMNS[i][0],
+			 STORE_ADDED_COLUMNS[i][1]);
 		rc = store_exec(s, sql);
 	}
-	if (!rc)
-		rc = store_exec(s, "PRAGMA user_version = 2");
+	if (!rc) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
+		rc = store_exec(s, sql);
+	}
 	if (!rc)
 		rc = store_exec(s, "COMMIT");
 	if (rc)

@@ -8,26 +8,52 @@
 #include <string.h>
 #include <time.h>
 
+/* mmdp's kind and simulcast group of each of ours: camera and screen are
+ * video to mmdp; the layers of one are a group named after the kind. */
+static const char *const SYNC_KIND[CTL_KINDS] = { "audio", "video", "screen" };
+static const char *const SYNC_GROUP[CTL_KINDS] = { "audio", "camera", "screen" };
+
 json_t *ctl_sync_endpoint_json(const struct ctl *c, const struct ctl_participant *p)
 {
 	json_t *streams = json_array();
-	if (p->ssrc_audio >= 0)
-		json_array_append_new(streams, json_pack("{s:I,s:s}", "ssrc",
-							 (json_int_t)p->ssrc_audio, "kind", "audio"));
-	if (p->ssrc_video >= 0)
-		json_array_append_new(streams, json_pack("{s:I,s:s}", "ssrc",
-							 (json_int_t)p->ssrc_video, "kind", "video"));
-	if (p->ssrc_screen >= 0)
-		json_array_append_new(streams, json_pack("{s:I,s:s}", "ssrc",
-							 (json_int_t)p->ssrc_screen, "kind", "screen"));
-	return json_pack("{s:s,s:s,s:{s:s,s:i},s:{s:s,s:i},s:o,s:{s:s,s:s,s:s},s:b,s:b}",
-			 "endpoint", p->id, "room", p->room_id,
-			 "local", "addr", c->cfg.media_address, "port", p->local_port,
-			 "remote", "addr", p->remote_addr, "port", p->remote_port,
-			 "streams", streams,
-			 "srtp", "profile", p->srtp_profile, "in_key", p->key_in,
-			 "out_key", p->key_out,
-			 "audio_muted", p->audio_muted, "video_muted", p->video_muted);
+	for (int k = 0; k < CTL_KINDS; k++) {
+		const struct ctl_source *src = &p->src[k];
+		for (int l = 0; l < src->layers; l++) {
+			json_t *st = json_pack("{s:I,s:s}", "ssrc", (json_int_t)src->ssrc[l],
+					       "kind", SYNC_KIND[k]);
+			if (src->codec[0])
+				json_object_set_new(st, "codec", json_string(src->codec));
+			if (src->audio_level_id)
+				json_object_set_new(st, "audio_level_id",
+						    json_integer(src->audio_level_id));
+			if (src->layers > 1) {
+				json_object_set_new(st, "group", json_string(SYNC_GROUP[k]));
+				json_object_set_new(st, "layer", json_integer(l));
+			}
+			if (src->rtx_ssrc[l] >= 0)
+				json_object_set_new(st, "rtx_ssrc",
+						    json_integer((json_int_t)src->rtx_ssrc[l]));
+			json_array_append_new(streams, st);
+		}
+	}
+	json_t *o = json_pack("{s:s,s:s,s:{s:s,s:i},s:{s:s,s:i},s:o,s:{s:s,s:s,s:s},s:b,s:b,s:i}",
+			      "endpoint", p->id, "room", p->room_id,
+			      "local", "addr", c->cfg.media_address, "port", p->local_port,
+			      "remote", "addr", p->remote_addr, "port", p->remote_port,
+			      "streams", streams,
+			      "srtp", "profile", p->srtp_profile, "in_key", p->key_in,
+			      "out_key", p->key_out,
+			      "audio_muted", p->audio_muted, "video_muted", p->video_muted,
+			      "max_layer", p->max_layer);
+	if (p->rtx_pt)
+		json_object_set_new(o, "rtx_pt", json_integer(p->rtx_pt));
+	return o;
+}
+
+json_t *ctl_sync_room_json(const struct ctl_room *r)
+{
+	return json_pack("{s:s,s:i,s:i,s:i}", "room", r->id, "capacity", r->capacity,
+			 "last_n", r->last_n, "video_last_n", r->video_last_n);
 }
 
 json_t *ctl_sync_block_json(const struct ctl_block *b, int64_t now)
@@ -59,10 +85,9 @@ static int sync_add_ban(void *arg, const struct ctl_ban *b)
 
 static int sync_add_room(void *arg, const struct ctl_room *r)
 {
-	json_t *rooms = arg;
-	return json_array_append_new(rooms, json_pack("{s:s,s:i,s:{s:s}}", "room", r->id,
-						      "capacity", r->capacity, "route",
-						      "mode", "all")) ? -ENOMEM : 0;
+	json_t *room = ctl_sync_room_json(r);
+	json_object_set_new(room, "route", json_pack("{s:s}", "mode", "all"));
+	return json_array_append_new(arg, room) ? -ENOMEM : 0;
 }
 
 struct sync_ep_arg {
@@ -126,10 +151,12 @@ int ctl_sync_ensure(struct ctl *c)
 	if (rc)
 		return rc;
 	rc = ctl_sync_full(c);
-	if (rc)
+	if (rc) {
 		ctl_mmdp_close(&c->mmdp);
-	else
+	} else {
+		c->mmdp_conn++;
 		fprintf(stderr, "mmctld: connected to mmdp at %s, state synced\n", c->mmdp.path);
+	}
 	return rc;
 }
 

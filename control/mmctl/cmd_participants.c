@@ -1,4 +1,4 @@
-/* join (with a token or an invite), leave, role, streams. */
+/* join (with a token or an invite), leave, role, streams, resolution. */
 #include "control/mmctl/mmctl.h"
 
 #include <stdlib.h>
@@ -194,6 +194,28 @@ int cmd_streams(struct mmctl *m, int argc, char **argv)
 		print_streams(r);
 	free(path);
 	json_decref(streams);
+	json_decref(body);
+	json_decref(r);
+	return rc;
+}
+
+int cmd_resolution(struct mmctl *m, int argc, char **argv)
+{
+	static const char *const levels[] = { "low", "medium", "high", NULL };
+	const char *pos[3];
+	char *path;
+	json_t *r = NULL, *body = NULL;
+	int rc = participant_args("resolution ROOM PID low|medium|high", argc, argv, NULL, 0, 1,
+				  pos, &path, "/resolution");
+	if (!rc && !(rc = arg_choice("RESOLUTION", pos[2], levels))) {
+		body = json_pack("{s:s}", "max_resolution", pos[2]);
+		rc = http_call(m, "POST", path, body, true, &r);
+	}
+	if (!rc && !m->json) {
+		out_clean(stdout, js(r, "id", "?"));
+		printf(" receives at most %s resolution\n", js(r, "max_resolution", "?"));
+	}
+	free(path);
 	json_decref(body);
 	json_decref(r);
 	return rc;

@@ -1,4 +1,4 @@
-/* rooms list | create | show | delete | end */
+/* rooms list | create | show | set | delete | end */
 #include "control/mmctl/mmctl.h"
 
 #include <stdlib.h>
@@ -35,15 +35,32 @@ out:
 	return rc;
 }
 
+/* --last-n / --video-last-n (o[0], o[1]) into body; 0 or the exit code. */
+static int last_n_opts(struct opt *o, json_t *body)
+{
+	static const char *const keys[] = { "last_n", "video_last_n" };
+	for (int i = 0; i < 2; i++) {
+		long long v;
+		if (!o[i].seen)
+			continue;
+		if (arg_int(o[i].name, o[i].value, 0, 100, &v))
+			return MMCTL_EUSAGE;
+		json_object_set_new(body, keys[i], json_integer(v));
+	}
+	return 0;
+}
+
 static int rooms_create(struct mmctl *m, int argc, char **argv)
 {
 	static const char *const kinds[] = { "adhoc", "fixed", NULL };
-	struct opt o[] = { OPT_VAL("--capacity"), OPT_VAL("--kind"), OPT_VAL("--tenant") };
+	struct opt o[] = { OPT_VAL("--capacity"), OPT_VAL("--kind"), OPT_VAL("--tenant"),
+			   OPT_VAL("--last-n"), OPT_VAL("--video-last-n") };
 	const char *pos[1];
 	long long cap = 0;
 	int npos, rc;
 	json_t *r = NULL;
-	if ((rc = opts_parse("rooms create NAME [--capacity N] [--kind adhoc|fixed] [--tenant T]",
+	if ((rc = opts_parse("rooms create NAME [--capacity N] [--kind adhoc|fixed] [--tenant T] "
+			     "[--last-n N] [--video-last-n N]",
 			     argc, argv, o, N(o), pos, 1, 1, &npos)) ||
 	    (rc = arg_len("NAME", pos[0], 1, 128)) ||
 	    (o[0].seen && (rc = arg_int("--capacity", o[0].value, 1, 100, &cap))) ||
@@ -51,6 +68,10 @@ static int rooms_create(struct mmctl *m, int argc, char **argv)
 	    (o[2].seen && (rc = arg_len("--tenant", o[2].value, 1, 64))))
 		return rc;
 	json_t *body = json_pack("{s:s}", "name", pos[0]);
+	if ((rc = last_n_opts(&o[3], body))) {
+		json_decref(body);
+		return rc;
+	}
 	if (o[0].seen)
 		json_object_set_new(body, "capacity", json_integer(cap));
 	if (o[1].seen)
@@ -70,6 +91,37 @@ static int rooms_create(struct mmctl *m, int argc, char **argv)
 		}
 		puts(")");
 	}
+	json_decref(body);
+	json_decref(r);
+	return rc;
+}
+
+/* rooms set ROOM [--last-n N] [--video-last-n N]: PATCH the room. */
+static int rooms_set(struct mmctl *m, int argc, char **argv)
+{
+	struct opt o[] = { OPT_VAL("--last-n"), OPT_VAL("--video-last-n") };
+	const char *pos[1];
+	int npos, rc;
+	json_t *r = NULL, *body;
+	if ((rc = opts_parse("rooms set ROOM [--last-n 0..100] [--video-last-n 0..100]", argc,
+			     argv, o, N(o), pos, 1, 1, &npos)) ||
+	    (rc = arg_len("ROOM", pos[0], 1, 256)))
+		return rc;
+	if (!o[0].seen && !o[1].seen)
+		return usage_error("rooms set needs --last-n or --video-last-n");
+	body = json_object();
+	char *path = NULL;
+	if (!(rc = last_n_opts(o, body))) {
+		path = http_path("/v1/rooms/%s", pos[0]);
+		rc = path ? http_call(m, "PATCH", path, body, true, &r) : MMCTL_EINTERNAL;
+	}
+	if (!rc && !m->json) {
+		char ln[24], vln[24];
+		fmt_int(r, "last_n", ln, sizeof(ln));
+		fmt_int(r, "video_last_n", vln, sizeof(vln));
+		printf("room %s: last-N %s, video last-N %s\n", js(r, "id", "?"), ln, vln);
+	}
+	free(path);
 	json_decref(body);
 	json_decref(r);
 	return rc;
@@ -132,6 +184,10 @@ static int rooms_show(struct mmctl *m, int argc, char **argv)
 		out_kv("kind", js(r, "kind", "-"));
 		fmt_int(r, "capacity", v, sizeof(v));
 		out_kv("capacity", v);
+		fmt_int(r, "last_n", v, sizeof(v));
+		out_kv("last-N", v);
+		fmt_int(r, "video_last_n", v, sizeof(v));
+		out_kv("video last-N", v);
 		out_kv("tenant", js(r, "tenant", "-"));
 		fmt_time(json_integer_value(json_object_get(r, "created_at")), v, sizeof(v));
 		out_kv("created", v);
@@ -175,10 +231,10 @@ int cmd_rooms(struct mmctl *m, int argc, char **argv)
 		int (*run)(struct mmctl *, int, char **);
 	} subs[] = {
 		{ "list", rooms_list }, { "create", rooms_create }, { "show", rooms_show },
-		{ "delete", rooms_delete }, { "end", rooms_end },
+		{ "delete", rooms_delete }, { "end", rooms_end }, { "set", rooms_set },
 	};
 	for (size_t i = 0; argc > 0 && i < N(subs); i++)
 		if (!strcmp(argv[0], subs[i].name))
 			return subs[i].run(m, argc - 1, argv + 1);
-	return usage_error("rooms list|create|show|delete|end");
+	return usage_error("rooms list|create|show|set|delete|end");
 }

@@ -20,7 +20,11 @@ static const char usage_text[] =
 "Rooms:\n"
 "  rooms list\n"
 "  rooms create NAME [--capacity 1..100] [--kind adhoc|fixed] [--tenant T]\n"
+"       [--last-n 0..100] [--video-last-n 0..100]\n"
 "  rooms show ROOM                  meeting info and participants\n"
+"  rooms set ROOM [--last-n 0..100] [--video-last-n 0..100]\n"
+"                                   audio of the N loudest, video of the N latest\n"
+"                                   speakers per receiver (0: everyone)\n"
 "  rooms delete ROOM\n"
 "  rooms end ROOM                   end the meeting (a fixed room stays)\n"
 "Participants:\n"
@@ -31,6 +35,7 @@ static const char usage_text[] =
 "  leave ROOM PID\n"
 "  role ROOM PID host|moderator|attendee\n"
 "  streams ROOM PID [--audio-ssrc N] [--camera-ssrc N] [--screen-ssrc N] | --clear\n"
+"  resolution ROOM PID low|medium|high     the most PID receives (simulcast layer)\n"
 "  subscribe ROOM PID (--publisher P --kind camera|screen --max-height 90..4320)...\n"
 "            | --clear            one triple per publisher and kind\n"
 "Moderation:\n"
@@ -74,7 +79,8 @@ struct command {
 
 static const struct command commands[] = {
 	{ "rooms", cmd_rooms }, { "join", cmd_join }, { "leave", cmd_leave },
-	{ "role", cmd_role }, { "streams", cmd_streams }, { "subscribe", cmd_subscribe },
+	{ "role", cmd_role }, { "streams", cmd_streams }, { "resolution", cmd_resolution },
+	{ "subscribe", cmd_subscribe },
 	{ "mute", cmd_mute }, { "unmute", cmd_unmute }, { "mute-all", cmd_mute_all },
 	{ "kick", cmd_kick }, { "hand", cmd_hand }, { "chat", cmd_chat },
 	{ "invite", cmd_invite }, { "events", cmd_events }, { "tokens", cmd_tokens },

@@ -119,6 +119,7 @@ int cmd_join(struct mmctl *m, int argc, char **argv);
 int cmd_leave(struct mmctl *m, int argc, char **argv);
 int cmd_role(struct mmctl *m, int argc, char **argv);
 int cmd_streams(struct mmctl *m, int argc, char **argv);
+int cmd_resolution(struct mmctl *m, int argc, char **argv);
 int cmd_subscribe(struct mmctl *m, int argc, char **argv);
 int cmd_mute(struct mmctl *m, int argc, char **argv);
 int cmd_unmute(struct mmctl *m, int argc, char **argv);

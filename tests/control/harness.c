@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,12 +289,33 @@ const char *h_err_code(json_t *reply)
 
 /* ---- the agent-socket recorder ---- */
 
+static char *h_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *h_strdupf(const char *fmt, ...)
+{
+	char *out = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(&out, fmt, ap);
+	va_end(ap);
+	cr_assert(n >= 0);
+	return out;
+}
+
 static pthread_t rec_thread;
 static int rec_listen = -1;
 static bool rec_running;
 static pthread_mutex_t rec_lock = PTHREAD_MUTEX_INITIALIZER;
 static json_t *rec_log;
+static json_t *rec_polls;      /* speakers.get requests (kept apart from rec_log) */
+static json_t *rec_replies;    /* op -> the reply to send (h_rec_reply_op) */
 static char rec_fail[32], rec_fail_code[32] = "conflict";
+
+/* mmctld polls speakers.get every 250 ms: those requests are not changes,
+ * and tests that count pushes must not see them. */
+static bool rec_is_poll(const char *op)
+{
+	return op && !strcmp(op, "speakers.get");
+}
 
 static void rec_serve(int fd)
 {
@@ -317,15 +339,22 @@ static void rec_serve(int fd)
 			pthread_mutex_lock(&rec_lock);
 			bool fail = op && rec_fail[0] && !strcmp(op, rec_fail);
 			if (req)
-				json_array_append(rec_log, req);
-			pthread_mutex_unlock(&rec_lock);
-			char rep[160];
+				json_array_append(rec_is_poll(op) ? rec_polls : rec_log, req);
+			json_t *custom = op ? json_object_get(rec_replies, op) : NULL;
+			char *rep;
 			if (fail)
-				snprintf(rep, sizeof(rep), "{\"ok\":false,\"error\":{\"code\":\"%s\","
-					 "\"message\":\"refused by test\"}}\n", rec_fail_code);
+				rep = h_strdupf("{\"ok\":false,\"error\":{\"code\":\"%s\","
+						"\"message\":\"refused by test\"}}\n", rec_fail_code);
+			else if (custom)
+				rep = h_strdupf("%s\n", json_string_value(custom));
+			else if (rec_is_poll(op))
+				rep = h_strdupf("{\"ok\":true,\"seq\":0,\"rooms\":[]}\n");
 			else
-				snprintf(rep, sizeof(rep), "{\"ok\":true,\"generation\":1}\n");
-			if (send(fd, rep, strlen(rep), MSG_NOSIGNAL) < 0)
+				rep = h_strdupf("{\"ok\":true,\"generation\":1}\n");
+			pthread_mutex_unlock(&rec_lock);
+			ssize_t w = send(fd, rep, strlen(rep), MSG_NOSIGNAL);
+			free(rep);
+			if (w < 0)
 				return;
 			json_decref(req);
 			len -= (size_t)(nl + 1 - buf);
@@ -363,6 +392,10 @@ void h_rec_start(struct h_ctl *h)
 	pthread_mutex_lock(&rec_lock);
 	if (!rec_log)
 		rec_log = json_array();
+	if (!rec_polls)
+		rec_polls = json_array();
+	if (!rec_replies)
+		rec_replies = json_object();
 	pthread_mutex_unlock(&rec_lock);
 	rec_running = true;
 	cr_assert_eq(pthread_create(&rec_thread, NULL, rec_main, NULL), 0);
@@ -389,6 +422,27 @@ void h_rec_fail_op_code(const char *op, const char *code)
 	snprintf(rec_fail, sizeof(rec_fail), "%s", op ? op : "");
 	snprintf(rec_fail_code, sizeof(rec_fail_code), "%s", code);
 	pthread_mutex_unlock(&rec_lock);
+}
+
+void h_rec_reply_op(const char *op, const char *reply)
+{
+	pthread_mutex_lock(&rec_lock);
+	if (!rec_replies)
+		rec_replies = json_object();
+	if (reply)
+		json_object_set_new(rec_replies, op, json_string(reply));
+	else
+		json_object_del(rec_replies, op);
+	pthread_mutex_unlock(&rec_lock);
+}
+
+json_t *h_rec_polls_take(void)
+{
+	pthread_mutex_lock(&rec_lock);
+	json_t *r = rec_polls ? rec_polls : json_array();
+	rec_polls = json_array();
+	pthread_mutex_unlock(&rec_lock);
+	return r;
 }
 
 json_t *h_rec_take(void)

@@ -3,8 +3,9 @@
  * recorder of mmdp's agent socket.
  *
  * The recorder is a test double of mmdp's agent socket (it speaks the agent
- * protocol minimally: replies {"ok":true}, or an error on demand, and
- * records every request line mmctld sent). It is acceptable for this slice
+ * protocol minimally: replies {"ok":true}, an error on demand, or a reply
+ * a test scripts per op, and records every request line mmctld sent; the
+ * speakers.get polls apart from the changes). It is acceptable for this slice
  * because the real mmdp + mmctld end-to-end test on the test site is the
  * next slice of issue 4. */
 #ifndef CTL_TEST_HARNESS_H
@@ -42,6 +43,14 @@ void h_rec_stop(void);
 void h_rec_fail_op(const char *op);
 /* The same with mmdp's error code (h_rec_fail_op: "conflict"). */
 void h_rec_fail_op_code(const char *op, const char *code);
+/* Answer every request whose op is `op` with the JSON text reply (one
+ * line, no newline); NULL: the default again. Default for speakers.get:
+ * {"ok":true,"seq":0,"rooms":[]}; for anything else {"ok":true,...}.
+ * h_rec_fail_op wins over it. */
+void h_rec_reply_op(const char *op, const char *reply);
+/* speakers.get requests received so far (not in h_rec_take's list), and
+ * forget them. */
+json_t *h_rec_polls_take(void);
 /* Requests recorded so far (a new reference), and forget them. */
 json_t *h_rec_take(void);
 /* Wait up to ms for a recorded request with this op; returns it (owned). */

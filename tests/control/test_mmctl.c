@@ -373,6 +373,70 @@ Test(mmctl, rooms_create_list_show_delete)
 	cr_assert_eq(h_db_count(&H, "SELECT count(*) FROM rooms"), 0);
 }
 
+Test(mmctl, rooms_last_n_and_resolution)
+{
+	struct run r;
+	char buf[256], rid[64];
+	MM(&r, "--json", "rooms", "create", "big", "--last-n", "5", "--video-last-n", "9");
+	EXPECT_RC(&r, 0);
+	json_t *j = out_json(&r);
+	snprintf(rid, sizeof(rid), "%s", jstr(j, "id"));
+	cr_assert_eq(json_integer_value(json_object_get(j, "last_n")), 5);
+	cr_assert_eq(json_integer_value(json_object_get(j, "video_last_n")), 9);
+	json_decref(j);
+	run_free(&r);
+	json_t *put = h_rec_wait_op("room.put", 1000);
+	cr_assert(put);
+	cr_assert_eq(json_integer_value(json_object_get(put, "last_n")), 5);
+	json_decref(put);
+	json_decref(h_rec_take());
+
+	MM(&r, "rooms", "show", rid);
+	EXPECT_RC(&r, 0);
+	cr_assert_str_eq(kv(r.out, "last-N", buf, sizeof(buf)), "5", "%s", r.out);
+	cr_assert_str_eq(kv(r.out, "video last-N", buf, sizeof(buf)), "9", "%s", r.out);
+	run_free(&r);
+
+	MM(&r, "rooms", "set", rid, "--last-n", "0");
+	EXPECT_RC(&r, 0);
+	snprintf(buf, sizeof(buf), "room %s: last-N 0, video last-N 9\n", rid);
+	cr_assert_str_eq(r.out, buf);
+	run_free(&r);
+	put = h_rec_wait_op("room.put", 1000);
+	cr_assert(put);
+	cr_assert_eq(json_integer_value(json_object_get(put, "last_n")), 0);
+	cr_assert_eq(json_integer_value(json_object_get(put, "video_last_n")), 9);
+	json_decref(put);
+	cr_assert_eq(h_db_count(&H, "SELECT last_n FROM rooms"), 0);
+	MM(&r, "rooms", "set", "rnothere", "--video-last-n", "2");
+	EXPECT_RC(&r, 4);
+	run_free(&r);
+
+	json_t *p = join(rid, "An", "198.18.1.2:5000", "host");
+	char pid[64];
+	snprintf(pid, sizeof(pid), "%s", jstr(p, "id"));
+	json_decref(p);
+	json_decref(h_rec_take());
+	MM(&r, "resolution", rid, pid, "low");
+	EXPECT_RC(&r, 0);
+	snprintf(buf, sizeof(buf), "%s receives at most low resolution\n", pid);
+	cr_assert_str_eq(r.out, buf);
+	run_free(&r);
+	put = h_rec_wait_op("endpoint.put", 1000);
+	cr_assert(put);
+	cr_assert_eq(json_integer_value(json_object_get(put, "max_layer")), 0);
+	json_decref(put);
+	MM(&r, "--json", "resolution", rid, pid, "medium");
+	EXPECT_RC(&r, 0);
+	j = out_json(&r);
+	cr_assert_str_eq(jstr(j, "max_resolution"), "medium");
+	json_decref(j);
+	run_free(&r);
+	MM(&r, "resolution", rid, "pnothere", "high");
+	EXPECT_RC(&r, 4);
+	run_free(&r);
+}
+
 Test(mmctl, join_prints_transport_and_leave)
 {
 	char rid[64], buf[256];
@@ -549,6 +613,16 @@ static const char *const usage_cases[][14] = {
 	{ "rooms", "show", "@R", "more" },
 	{ "rooms", "delete" },
 	{ "rooms", "end" },
+	{ "rooms", "create", "x", "--last-n", "101" },
+	{ "rooms", "create", "x", "--last-n", "-1" },
+	{ "rooms", "create", "x", "--video-last-n", "1000" },
+	{ "rooms", "set", "@R" },
+	{ "rooms", "set", "@R", "--last-n", "101" },
+	{ "rooms", "set", "@R", "--video-last-n", "x" },
+	{ "rooms", "set", "--last-n", "3" },
+	{ "resolution", "@R", "p1" },
+	{ "resolution", "@R", "p1", "ultra" },
+	{ "resolution", "@R", "p1", "low", "more" },
 	{ "join", "@R", "--name", "a", "--remote", "198.18.1.2" },
 	{ "join", "@R", "--name", "a", "--remote", "198.18.1.2:0" },
 	{ "join", "@R", "--name", "a", "--remote", "198.18.1.2:65536" },
