@@ -244,6 +244,8 @@ static json_t *handle_read(struct mm_agent *a, json_t *req, const char *op, stru
 				 a->guard != NULL);
 	if (strcmp(op, "stats.get") == 0)
 		return mm_agent_stats(a, req, e);
+	if (strcmp(op, "speakers.get") == 0)
+		return mm_agent_speakers(a, req, e);
 	if (strcmp(op, "room.list") == 0) {
 		json_t *rooms = json_array();
 		struct cds_lfht_iter it;

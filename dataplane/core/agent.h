@@ -24,6 +24,8 @@ struct mm_agent {
 	/* The XDP guard whose allowlist and kicked list follow the tables
 	 * (agent_guard.h); NULL: none. */
 	struct mm_agent_guard *guard;
+	/* speakers.get: bumped when a call finds rooms whose speaker changed */
+	uint64_t speaker_seq;
 };
 
 /* Handle one request (without its newline). Returns the reply line

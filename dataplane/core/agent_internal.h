@@ -33,6 +33,7 @@ struct op {
 	const char *room;
 	const char *endpoint;
 	uint32_t capacity;
+	uint32_t last_n, video_last_n; /* room.put */
 	/* endpoint.put */
 	struct mm_key key;
 	struct net_addr laddr;
@@ -143,6 +144,8 @@ void mm_agent_guard_touch_prefix(struct guard_touch *tc, const uint8_t addr[16],
 json_t *mm_agent_bans_stats(struct mm_tables *t, uint64_t now_ns);
 
 json_t *mm_agent_stats(struct mm_agent *a, json_t *req, struct aerr *e);
+/* speakers.get: rooms whose dominant speaker changed since "since". */
+json_t *mm_agent_speakers(struct mm_agent *a, json_t *req, struct aerr *e);
 json_t *mm_agent_room_info(const struct mm_room *r);
 json_t *mm_agent_endpoint_stats(const struct mm_endpoint *ep);
 

@@ -96,6 +96,97 @@ int mm_agent_get_addr_port(json_t *o, const char *key, const char *path, struct 
 	return 0;
 }
 
+/* A stream's SFU fields (docs/agent-protocol.md, "Meetings of 100"):
+ * codec, audio_level_id, group and layer, rtx_ssrc. *group is the group's
+ * name (NULL: a group of its own). */
+static int parse_stream_sfu(json_t *s, const char *p, struct mm_stream_conf *sc, const char **group,
+			    struct aerr *e)
+{
+	char f[192];
+	json_t *v = json_object_get(s, "codec");
+	int codec = sc->kind == MM_KIND_AUDIO ? MM_CODEC_OPUS : MM_CODEC_VP8;
+	if (v) {
+		codec = json_is_string(v) ? mm_codec_from_name(json_string_value(v)) : -EINVAL;
+		snprintf(f, sizeof(f), "%scodec", p);
+		if (codec < 0 || (codec == MM_CODEC_OPUS) != (sc->kind == MM_KIND_AUDIO))
+			return mm_agent_fail(e, "invalid_field", f, "codec must be %s",
+					     sc->kind == MM_KIND_AUDIO ? "opus" : "vp8 or h264");
+	}
+	sc->codec = (uint8_t)codec;
+	uint64_t u;
+	int r = mm_agent_get_uint(s, "audio_level_id", p, 1, 14, false, &u, e);
+	if (r < 0)
+		return r;
+	if (r == 0 && sc->kind != MM_KIND_AUDIO) {
+		snprintf(f, sizeof(f), "%saudio_level_id", p);
+		return mm_agent_fail(e, "invalid_field", f, "audio_level_id is for audio streams");
+	}
+	sc->audio_level_id = r == 0 ? (uint8_t)u : 0;
+	r = mm_agent_get_uint(s, "layer", p, 0, MM_LAYERS_MAX - 1, false, &u, e);
+	if (r < 0)
+		return r;
+	sc->layer = r == 0 ? (uint8_t)u : 0;
+	v = json_object_get(s, "group");
+	*group = NULL;
+	if (v) {
+		if (mm_agent_get_name(s, "group", p, group, e))
+			return -EINVAL;
+		if (sc->kind == MM_KIND_AUDIO) {
+			snprintf(f, sizeof(f), "%sgroup", p);
+			return mm_agent_fail(e, "invalid_field", f, "simulcast groups are for video and screen");
+		}
+	}
+	r = mm_agent_get_uint(s, "rtx_ssrc", p, 0, UINT32_MAX, false, &u, e);
+	if (r < 0)
+		return r;
+	sc->has_rtx = r == 0;
+	sc->rtx_ssrc = r == 0 ? (uint32_t)u : 0;
+	if (sc->has_rtx && sc->rtx_ssrc == sc->ssrc) {
+		snprintf(f, sizeof(f), "%srtx_ssrc", p);
+		return mm_agent_fail(e, "invalid_field", f, "rtx_ssrc must differ from ssrc");
+	}
+	return 0;
+}
+
+/* Link the layers of each simulcast group: every stream's group is the
+ * conf index of its group's base (its lowest layer), and the base lists
+ * the conf index of each layer. Layers of a group are unique and of one
+ * kind. */
+static int link_groups(struct mm_ep_conf *c, const char **groups, const char *path, struct aerr *e)
+{
+	char f[192];
+	for (uint32_t i = 0; i < c->n_streams; i++) {
+		struct mm_stream_conf *sc = &c->streams[i];
+		for (int l = 0; l < MM_LAYERS_MAX; l++)
+			sc->layers[l] = -1;
+		sc->group = (uint8_t)i;
+		if (!groups[i])
+			continue;
+		for (uint32_t j = 0; j < i; j++) {
+			if (!groups[j] || strcmp(groups[j], groups[i]) != 0)
+				continue;
+			snprintf(f, sizeof(f), "%sstreams[%u].layer", path, i);
+			if (c->streams[j].kind != sc->kind)
+				return mm_agent_fail(e, "invalid_field", f,
+						     "the layers of group %s are not of one kind", groups[i]);
+			if (c->streams[j].layer == sc->layer)
+				return mm_agent_fail(e, "invalid_field", f,
+						     "group %s has layer %u twice", groups[i], sc->layer);
+		}
+	}
+	for (uint32_t i = 0; i < c->n_streams; i++) {
+		struct mm_stream_conf *sc = &c->streams[i];
+		uint32_t base = i;
+		for (uint32_t j = 0; j < c->n_streams && groups[i]; j++)
+			if (groups[j] && strcmp(groups[j], groups[i]) == 0 &&
+			    c->streams[j].layer < c->streams[base].layer)
+				base = j;
+		sc->group = (uint8_t)base;
+		c->streams[base].layers[sc->layer] = (int8_t)i;
+	}
+	return 0;
+}
+
 static int parse_streams(json_t *o, const char *path, struct mm_ep_conf *c, struct aerr *e)
 {
 	char f[192];
@@ -107,6 +198,7 @@ static int parse_streams(json_t *o, const char *path, struct mm_ep_conf *c, stru
 		return mm_agent_fail(e, "invalid_field", f, "streams must be an array");
 	if (json_array_size(arr) > MM_STREAMS_MAX)
 		return mm_agent_fail(e, "limit", f, "at most %d streams per endpoint", MM_STREAMS_MAX);
+	const char *groups[MM_STREAMS_MAX] = {NULL};
 	size_t i;
 	json_t *s;
 	json_array_foreach(arr, i, s) {
@@ -142,9 +234,25 @@ static int parse_streams(json_t *o, const char *path, struct mm_ep_conf *c, stru
 			return r;
 		sc->clock_rate = r == 0 ? (uint32_t)v : (sc->kind == MM_KIND_AUDIO ? 48000 : 90000);
 		sc->muted = sc->kind == MM_KIND_AUDIO ? c->audio_muted : c->video_muted;
+		if (parse_stream_sfu(s, p, sc, &groups[i], e))
+			return -EINVAL;
+		for (size_t j = 0; j < i; j++)
+			if (sc->has_rtx && ((c->streams[j].has_rtx && c->streams[j].rtx_ssrc == sc->rtx_ssrc) ||
+					    c->streams[j].ssrc == sc->rtx_ssrc)) {
+				snprintf(f, sizeof(f), "%srtx_ssrc", p);
+				return mm_agent_fail(e, "invalid_field", f, "rtx_ssrc %u is another stream's",
+						     sc->rtx_ssrc);
+			}
 	}
 	c->n_streams = (uint32_t)json_array_size(arr);
-	return 0;
+	for (uint32_t i = 0; i < c->n_streams; i++)
+		for (uint32_t j = 0; j < c->n_streams; j++)
+			if (c->streams[j].has_rtx && c->streams[j].rtx_ssrc == c->streams[i].ssrc) {
+				snprintf(f, sizeof(f), "%sstreams[%u].rtx_ssrc", path, j);
+				return mm_agent_fail(e, "invalid_field", f, "rtx_ssrc %u is another stream's",
+						     c->streams[i].ssrc);
+			}
+	return link_groups(c, groups, path, e);
 }
 
 static int parse_srtp(json_t *o, struct op *op, struct aerr *e)
@@ -231,6 +339,14 @@ static int parse_endpoint_put(struct mm_tables *t, json_t *o, struct op *op, str
 	if (get_bool(o, "audio_muted", p, &op->conf.audio_muted, e) ||
 	    get_bool(o, "video_muted", p, &op->conf.video_muted, e) || parse_srtp(o, op, e))
 		return -EINVAL;
+	uint64_t v = MM_LAYERS_MAX - 1;
+	if (mm_agent_get_uint(o, "max_layer", p, 0, MM_LAYERS_MAX - 1, false, &v, e) < 0)
+		return -EINVAL;
+	op->conf.max_layer = (uint8_t)v;
+	v = 0;
+	if (mm_agent_get_uint(o, "rtx_pt", p, 96, 127, false, &v, e) < 0)
+		return -EINVAL;
+	op->conf.rtx_pt = (uint8_t)v;
 	return parse_streams(o, p, &op->conf, e);
 }
 
@@ -288,11 +404,16 @@ int mm_agent_parse_op(struct mm_tables *t, json_t *o, struct op *op, struct aerr
 	const char *name = json_string_value(jop);
 	if (strcmp(name, "room.put") == 0) {
 		op->type = OP_ROOM_PUT;
-		uint64_t cap = MM_ROOM_CAPACITY_MAX;
+		uint64_t cap = MM_ROOM_CAPACITY_MAX, last_n = MM_LAST_N_DEFAULT, video_last_n = 0;
 		if (mm_agent_get_name(o, "room", p, &op->room, e) ||
-		    mm_agent_get_uint(o, "capacity", p, 1, MM_ROOM_CAPACITY_MAX, false, &cap, e) < 0)
+		    mm_agent_get_uint(o, "capacity", p, 1, MM_ROOM_CAPACITY_MAX, false, &cap, e) < 0 ||
+		    mm_agent_get_uint(o, "last_n", p, 0, MM_ROOM_CAPACITY_MAX, false, &last_n, e) < 0 ||
+		    mm_agent_get_uint(o, "video_last_n", p, 0, MM_ROOM_CAPACITY_MAX, false,
+				      &video_last_n, e) < 0)
 			return -EINVAL;
 		op->capacity = (uint32_t)cap;
+		op->last_n = (uint32_t)last_n;
+		op->video_last_n = (uint32_t)video_last_n;
 		return 0;
 	}
 	if (strcmp(name, "room.del") == 0) {

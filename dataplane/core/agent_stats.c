@@ -51,7 +51,18 @@ json_t *mm_agent_endpoint_stats(const struct mm_endpoint *ep)
 				 (json_int_t)MM_CNT_GET(ep->roc_recovered), "roc_sweeps_failed",
 				 (json_int_t)MM_CNT_GET(ep->roc_sweeps_failed), "roc_continued",
 				 (json_int_t)MM_CNT_GET(ep->roc_continued));
-	return json_pack("{sssIsosIsIsIsIsIsbsbsbso}", "endpoint", ep->name, "memory_bytes",
+	json_t *sfu = json_pack("{sisisIsIsIsIsIsIsIsIsI}", "max_layer", c->max_layer, "rtx_pt",
+				c->rtx_pt, "nack_rx", (json_int_t)MM_CNT_GET(ep->nack_rx), "rtx_tx",
+				(json_int_t)MM_CNT_GET(ep->rtx_tx), "nack_fwd",
+				(json_int_t)MM_CNT_GET(ep->nack_fwd), "pli_rx",
+				(json_int_t)MM_CNT_GET(ep->pli_rx), "pli_tx",
+				(json_int_t)MM_CNT_GET(ep->pli_tx), "rr_tx",
+				(json_int_t)MM_CNT_GET(ep->rr_tx), "sr_tx",
+				(json_int_t)MM_CNT_GET(ep->sr_tx), "rtcp_consumed",
+				(json_int_t)MM_CNT_GET(ep->rtcp_consumed), "layers",
+				(json_int_t)0);
+	json_object_del(sfu, "layers");
+	return json_pack("{sssosIsosIsIsIsIsIsbsbsbso}", "endpoint", ep->name, "sfu", sfu, "memory_bytes",
 			 (json_int_t)mm_endpoint_memory(ep), "srtp", srtp, "rx_packets",
 			 (json_int_t)MM_CNT_GET(ep->rx_packets), "rx_bytes",
 			 (json_int_t)MM_CNT_GET(ep->rx_bytes), "tx_packets",
@@ -81,7 +92,10 @@ json_t *mm_agent_room_info(const struct mm_room *r)
 	for (uint32_t s = 0; s < MM_ROOM_CAPACITY_MAX; s++)
 		if (r->members[s])
 			json_array_append_new(eps, json_string(r->members[s]->name));
-	json_t *o = json_pack("{sssIsIsssIso}", "room", r->name, "capacity", (json_int_t)r->capacity,
+	json_t *o = json_pack("{sssIsIsIsIsssIso}", "room", r->name, "capacity", (json_int_t)r->capacity,
+			      "last_n", (json_int_t)__atomic_load_n(&r->last_n, __ATOMIC_RELAXED),
+			      "video_last_n",
+			      (json_int_t)__atomic_load_n(&r->video_last_n, __ATOMIC_RELAXED),
 			      "worker", (json_int_t)r->worker, "route",
 			      r->mode == MM_ROUTE_ALL ? "all" : "explicit", "count",
 			      (json_int_t)r->n_members, "endpoints", eps);
@@ -153,4 +167,50 @@ json_t *mm_agent_stats(struct mm_agent *a, json_t *req, struct aerr *e)
 			 "tsc_hz", (json_int_t)a->tsc_hz, "drops", drops_json(total), "workers",
 			 workers, "rooms", rooms, "blocks", blocks, "bans", bans, "guard",
 			 mm_agent_guard_stats(a));
+}
+
+/* ------------------------------------------------------------ speakers --- */
+
+json_t *mm_agent_speakers(struct mm_agent *a, json_t *req, struct aerr *e)
+{
+	struct mm_tables *t = a->t;
+	uint64_t since = 0;
+	if (mm_agent_get_uint(req, "since", "", 0, INT64_MAX, false, &since, e) < 0)
+		return NULL;
+	/* Stamp the rooms whose speaker changed since the last call (of any
+	 * client) with the next sequence number, then list those stamped
+	 * after since. */
+	bool stamped = false;
+	struct cds_lfht_iter it;
+	struct mm_room *r;
+	MM_LFHT_FOREACH(t->rooms_by_name, &it, r, name_node) {
+		uint32_t changes = mm_speaker_changes(&r->spk);
+		if (changes != r->spk_seen) {
+			if (!stamped) {
+				a->speaker_seq++;
+				stamped = true;
+			}
+			r->spk_seen = changes;
+			r->spk_seq = a->speaker_seq;
+		}
+	}
+	json_t *rooms = json_array();
+	MM_LFHT_FOREACH(t->rooms_by_name, &it, r, name_node) {
+		int32_t dom = mm_speaker_dominant(&r->spk);
+		if (since == 0 ? dom < 0 : r->spk_seq <= since)
+			continue;
+		const struct mm_endpoint *dep =
+			dom >= 0 && dom < MM_ROOM_CAPACITY_MAX ? r->members[dom] : NULL;
+		uint32_t slots[MM_ROOM_CAPACITY_MAX];
+		uint32_t n = mm_speaker_selected_slots(&r->spk, slots, MM_ROOM_CAPACITY_MAX);
+		json_t *list = json_array();
+		for (uint32_t i = 0; i < n; i++)
+			if (slots[i] < MM_ROOM_CAPACITY_MAX && r->members[slots[i]])
+				json_array_append_new(list, json_string(r->members[slots[i]]->name));
+		json_array_append_new(rooms, json_pack("{sssososI}", "room", r->name, "dominant",
+						       dep ? json_string(dep->name) : json_null(),
+						       "last_n", list, "changes",
+						       (json_int_t)r->spk_seen));
+	}
+	return json_pack("{sbsIso}", "ok", 1, "seq", (json_int_t)a->speaker_seq, "rooms", rooms);
 }

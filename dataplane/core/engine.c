@@ -3,19 +3,12 @@
 
 #include <string.h>
 
+#include "dataplane/core/engine_internal.h"
 #include "dataplane/proto/demux.h"
 #include "dataplane/proto/neigh.h"
-#include "dataplane/proto/rtcp.h"
-#include "dataplane/proto/rtp.h"
+#include "dataplane/proto/rtx.h"
 
-#define likely(x) __builtin_expect(!!(x), 1)
-#define unlikely(x) __builtin_expect(!!(x), 0)
-
-static inline int drop(struct mm_worker_ctx *w, enum mm_drop_reason reason)
-{
-	MM_CNT_ADD(w->st->drops[reason], 1);
-	return MM_ENGINE_DONE;
-}
+#define drop mm_eng_drop
 
 /* A packet from a 5-tuple that is no endpoint's: if a block names the
  * 5-tuple (a kicked participant), drop it as blocked and count it on the
@@ -42,16 +35,6 @@ static __attribute__((noinline)) int drop_unmatched(struct mm_worker_ctx *w, con
 	MM_CNT_ADD(b->dropped[w->id].packets, 1);
 	MM_CNT_ADD(b->dropped[w->id].bytes, u->payload_len);
 	return drop(w, MM_DROP_BLOCKED);
-}
-
-static inline const uint8_t *next_hop_mac(const struct mm_tables *t, const struct mm_endpoint *sub,
-					  const struct mm_ep_conf *sc)
-{
-	if (sc->mac_set)
-		return sc->mac;
-	if (sub->mac_learned)
-		return sub->learned_mac;
-	return t->conf.ports[sub->port_id].gateway_mac;
 }
 
 /* Map a publisher's RTP header into the subscriber's view. Returns true
@@ -190,27 +173,74 @@ protect_first(struct mm_endpoint *pub, struct mm_endpoint *sub, struct mm_srtp *
 	return r;
 }
 
-/* Copy the (plain) UDP payload to every subscriber of pub, rewriting RTP
- * for the subscriber's view and protecting it with the subscriber's
- * outbound SRTP session: one copy and one encryption per receiver. sc/ss
- * are the RTP stream (NULL for RTCP, which is forwarded as it came). */
-static void fan_out(struct mm_worker_ctx *w, struct mm_endpoint *pub, const struct mm_route *rt,
-		    const uint8_t *pl, size_t plen, const struct mm_stream_conf *sc,
-		    const struct mm_stream_state *ss)
+/* Where a simulcast group's copy to one receiver goes: the layer it gets
+ * (switching only at a keyframe of the new layer, asking the publisher
+ * for one), and the receiver's view re-based at a switch so that its
+ * sequence numbers and timestamps run on. Returns false when this packet
+ * is not for this receiver. */
+static bool simulcast_view(struct mm_worker_ctx *w, struct mm_endpoint *pub,
+			   const struct mm_route *rt, struct mm_endpoint *sub,
+			   const struct mm_ep_conf *pc, const struct mm_stream_conf *sc,
+			   uint16_t seq, uint32_t ts, bool key, uint64_t now_ms, struct mm_rewrite **out)
 {
-	struct mm_tables *t = w->t;
-	const struct mm_route_pub *rp = &rt->pub[pub->slot];
-	bool rtcp = sc == NULL;
-	uint16_t seq = 0;
-	uint32_t ts = 0;
-	if (!rtcp) {
-		seq = rtp_get_seq(pl);
-		ts = rtp_get_ts(pl);
+	const struct mm_stream_conf *base = &pc->streams[sc->group];
+	struct mm_rewrite *rw = mm_eng_group_view(sub, pub, base);
+	if (!sub->alloc_ms || now_ms >= sub->alloc_ms + MM_ALLOC_INTERVAL_MS ||
+	    sub->alloc_conf != rcu_dereference(sub->conf))
+		mm_eng_allocate(w, sub, rt, now_ms); /* due, or its max_layer may have changed */
+	mm_layer_sel_set_target(&rw->sel, rw->alloc_layer);
+	enum mm_layer_verdict v = mm_layer_sel_packet(&rw->sel, sc->layer, key);
+	uint8_t want;
+	if (mm_layer_sel_needs_keyframe(&rw->sel, now_ms, &want) && base->layers[want] >= 0) {
+		mm_eng_request_keyframe(w, pub, &pc->streams[base->layers[want]], now_ms);
+		mm_layer_sel_keyframe_requested(&rw->sel, now_ms);
 	}
+	if (v == MM_LAYER_DROP)
+		return false;
+	if (v == MM_LAYER_SWITCH) {
+		if (rw->last_out_ms) {
+			/* Run on from the last copy: the next sequence number,
+			 * and the timestamp advanced by the time since. */
+			uint64_t ticks = (now_ms - rw->last_out_ms) * sc->clock_rate / 1000u;
+			rw->seq_off = (uint16_t)(rw->last_seq_out + 1 - seq);
+			rw->ts_off = rw->last_ts_out + (uint32_t)(ticks ? ticks : 1) - ts;
+		} else {
+			rw->seq_off = 0;
+			rw->ts_off = 0;
+			rw->last_seq_out = (uint16_t)(seq - 1);
+		}
+		mm_seq_map_start_ts(&rw->map, (uint16_t)(seq + rw->seq_off), rw->seq_off, rw->ts_off,
+				    sc->state_idx);
+	}
+	*out = rw;
+	return true;
+}
+
+/* Copy the (plain) RTP packet to every subscriber of pub, rewriting it
+ * for the subscriber's view and protecting it with the subscriber's
+ * outbound SRTP session: one copy and one encryption per receiver. Video
+ * of a simulcast group goes to each receiver in the layer it gets; key
+ * tells the first packet of a keyframe. Returns the copies sent. */
+static uint64_t fan_out(struct mm_worker_ctx *w, struct mm_endpoint *pub, const struct mm_route *rt,
+			const uint8_t *pl, size_t plen, const struct mm_ep_conf *pc,
+			const struct mm_stream_conf *sc, struct mm_stream_state *ss, bool key,
+			uint64_t now_ms)
+{
+	const struct mm_route_pub *rp = &rt->pub[pub->slot];
+	uint16_t seq = rtp_get_seq(pl);
+	uint32_t ts = rtp_get_ts(pl);
+	bool simulcast = sc->kind != MM_KIND_AUDIO && mm_eng_simulcast(&pc->streams[sc->group]);
 	uint64_t sent = 0, sent_bytes = 0, sent_frame_bytes = 0;
 	for (uint32_t i = 0; i < rp->n; i++) {
 		struct mm_endpoint *sub = rt->subs[rp->off + i];
 		const struct mm_ep_conf *subc = rcu_dereference(sub->conf);
+		struct mm_rewrite *rw;
+		if (simulcast) {
+			if (!simulcast_view(w, pub, rt, sub, pc, sc, seq, ts, key, now_ms, &rw))
+				continue;
+		} else {
+			rw = &sub->rw[pub->slot * MM_STREAMS_MAX + sc->state_idx];
+		}
 		struct mm_srtp *out = NULL;
 		size_t trailer = 0;
 		if (subc->keys) {
@@ -219,8 +249,7 @@ static void fan_out(struct mm_worker_ctx *w, struct mm_endpoint *pub, const stru
 				drop(w, MM_DROP_SRTP_NO_KEY);
 				continue;
 			}
-			trailer = rtcp ? mm_srtcp_trailer(subc->keys->profile)
-				       : mm_srtp_rtp_trailer(subc->keys->profile);
+			trailer = mm_srtp_rtp_trailer(subc->keys->profile);
 		}
 		size_t hl = net_udp_hdr_len(sub->family);
 		size_t cap = hl + plen + trailer;
@@ -235,17 +264,34 @@ static void fan_out(struct mm_worker_ctx *w, struct mm_endpoint *pub, const stru
 			continue;
 		}
 		memcpy(buf + hl, pl, plen);
-		bool first = false;
-		if (!rtcp)
-			first = rewrite_rtp(buf + hl,
-					    &sub->rw[pub->slot * MM_STREAMS_MAX + sc->state_idx], sc,
-					    ss, seq, ts);
+		bool first;
+		if (simulcast) {
+			first = false;
+			uint16_t o = (uint16_t)(seq + rw->seq_off);
+			if ((int16_t)(o - rw->last_seq_out) > 0)
+				rw->last_seq_out = o;
+			rw->last_ts_out = ts + rw->ts_off;
+			rw->last_out_ms = now_ms ? now_ms : 1;
+			mm_seq_map_sent(&rw->map, o);
+			rtp_set_seq(buf + hl, o);
+			rtp_set_ts(buf + hl, rw->last_ts_out);
+			rtp_set_ssrc(buf + hl, rw->out_ssrc);
+		} else {
+			uint16_t seq_off = rw->seq_off;
+			first = rewrite_rtp(buf + hl, rw, sc, ss, seq, ts);
+			if (sc->cache) {
+				if (first)
+					mm_seq_map_reset(&rw->map);
+				if (first || seq_off != rw->seq_off)
+					mm_seq_map_start_ts(&rw->map, (uint16_t)(seq + rw->seq_off),
+							    rw->seq_off, rw->ts_off, sc->state_idx);
+				mm_seq_map_sent(&rw->map, rw->last_seq_out);
+			}
+		}
 		size_t olen = plen;
 		if (out) {
 			int r;
-			if (rtcp)
-				r = mm_srtcp_protect(out, buf + hl, &olen, plen + trailer);
-			else if (likely(!first))
+			if (likely(!first))
 				r = mm_srtp_protect(out, buf + hl, &olen, plen + trailer);
 			else
 				r = protect_first(pub, sub, out, sc, ss, seq, buf + hl, &olen,
@@ -256,22 +302,10 @@ static void fan_out(struct mm_worker_ctx *w, struct mm_endpoint *pub, const stru
 				continue;
 			}
 		}
-
-		const struct mm_port_conf *port = &t->conf.ports[sub->port_id];
-		struct net_udp_tx hdr;
-		memcpy(hdr.dst_mac, next_hop_mac(t, sub, subc), 6);
-		memcpy(hdr.src_mac, port->mac, 6);
-		hdr.family = sub->family;
-		hdr.no_udp_csum4 = out && !port->srtp_udp_csum4;
-		hdr.src = sub->laddr;
-		hdr.dst = sub->key.raddr;
-		hdr.sport = sub->key.lport;
-		hdr.dport = sub->key.rport;
-		size_t flen = net_write_udp(buf, &hdr, olen);
-		w->tx.send(w->tx.ctx, sub->port_id, h, flen);
-
+		size_t flen = mm_eng_finish(w, sub, subc, out != NULL, buf, h, olen);
 		MM_CNT_ADD(sub->tx_packets, 1);
 		MM_CNT_ADD(sub->tx_bytes, olen);
+		mm_rate_add(&sub->tx_rate, (uint32_t)olen, now_ms);
 		sent++;
 		sent_bytes += olen;
 		sent_frame_bytes += flen;
@@ -281,6 +315,7 @@ static void fan_out(struct mm_worker_ctx *w, struct mm_endpoint *pub, const stru
 	MM_CNT_ADD(pub->room->tx_bytes, sent_bytes);
 	MM_CNT_ADD(w->st->tx_packets, sent);
 	MM_CNT_ADD(w->st->tx_bytes, sent_frame_bytes);
+	return sent;
 }
 
 /* The drop reason of an unprotect result. */
@@ -377,6 +412,76 @@ locked:
 	return 0;
 }
 
+/* The room's speaker detector follows the room: its last_n (set by the
+ * agent), and members that left (a new route: forget empty slots). */
+static void speaker_sync(struct mm_room *room, const struct mm_route *rt)
+{
+	uint32_t last_n = __atomic_load_n(&room->last_n, __ATOMIC_RELAXED);
+	if (last_n != room->spk.last_n)
+		mm_speaker_set_last_n(&room->spk, last_n);
+	if (rt && rt->gen != room->spk_route_gen) {
+		room->spk_route_gen = rt->gen;
+		for (uint32_t s = 0; s < MM_SPEAKER_SLOTS; s++)
+			if (s >= rt->n_slots || !rt->members[s])
+				mm_speaker_forget(&room->spk, s);
+	}
+}
+
+/* A publisher stream pauses for everyone (mute, video last-N): its
+ * receivers' views continue after its last copy when it resumes. */
+static inline void pause_stream(struct mm_stream_state *ss)
+{
+	if (!ss->paused) {
+		ss->paused = 1;
+		ss->pause_gen++;
+	}
+}
+
+/* A simulcast group leaves the video last-N: every receiver's view of it
+ * starts again at a keyframe when it comes back. */
+static void pause_group(struct mm_endpoint *pub, const struct mm_route *rt,
+			const struct mm_stream_conf *base)
+{
+	const struct mm_route_pub *rp = &rt->pub[pub->slot];
+	for (uint32_t i = 0; i < rp->n; i++) {
+		struct mm_rewrite *rw = &rt->subs[rp->off + i]->rw[pub->slot * MM_STREAMS_MAX +
+								   base->state_idx];
+		if (rw->src_uid == base->uid)
+			mm_layer_sel_init(&rw->sel);
+	}
+}
+
+/* An RTX packet (RFC 4588) from a publisher, answering mmdp's NACK: the
+ * original, restored, goes to the cache and to the receivers. */
+static int rx_rtx(struct mm_worker_ctx *w, struct mm_endpoint *ep, const struct mm_route *rt,
+		  const struct mm_ep_conf *c, const struct mm_stream_conf *sc, uint8_t *pl,
+		  size_t plen, uint64_t now_ns)
+{
+	if (c->keys) {
+		int r = unprotect(ep, c, pl, &plen, false);
+		if (unlikely(r))
+			return drop(w, (enum mm_drop_reason)r);
+	}
+	struct mm_stream_state *ss = &ep->streams[sc->state_idx];
+	if (ss->uid != sc->uid)
+		return drop(w, MM_DROP_UNKNOWN_SSRC);
+	uint8_t orig[RTP_MAX_PACKET];
+	int n = rtx_restore(orig, sizeof(orig), pl, plen, sc->ssrc, ss->last_pt);
+	if (n < 0)
+		return drop(w, MM_DROP_RTP_MALFORMED); /* padding-only probes too */
+	if (sc->cache)
+		mm_rtx_cache_put(sc->cache, rtp_get_seq(orig), orig, (size_t)n, mm_eng_ms(now_ns));
+	if (sc->muted || !rt || ep->slot >= rt->n_slots || rt->pub[ep->slot].n == 0)
+		return drop(w, MM_DROP_NO_SUBSCRIBER);
+	struct rtp_header h;
+	if (rtp_parse(orig, (size_t)n, &h) != 0)
+		return drop(w, MM_DROP_RTP_MALFORMED);
+	bool key = codec_keyframe_start((enum mm_codec)sc->codec, h.payload, h.payload_len) == 1;
+	if (!fan_out(w, ep, rt, orig, (size_t)n, c, sc, ss, key, mm_eng_ms(now_ns)))
+		return drop(w, MM_DROP_NOT_SELECTED);
+	return MM_ENGINE_DONE;
+}
+
 static int rx_rtp(struct mm_worker_ctx *w, struct mm_endpoint *ep, const struct mm_route *rt,
 		  uint8_t *pl, size_t plen, uint64_t now_ns)
 {
@@ -393,8 +498,12 @@ static int rx_rtp(struct mm_worker_ctx *w, struct mm_endpoint *ep, const struct 
 			break;
 		}
 	}
-	if (unlikely(!sc))
+	if (unlikely(!sc)) {
+		for (uint32_t i = 0; i < c->n_streams; i++)
+			if (c->streams[i].has_rtx && c->streams[i].rtx_ssrc == ssrc)
+				return rx_rtx(w, ep, rt, c, &c->streams[i], pl, plen, now_ns);
 		return drop(w, MM_DROP_UNKNOWN_SSRC);
+	}
 	struct mm_stream_state *ss = &ep->streams[sc->state_idx];
 	if (unlikely(ss->uid != sc->uid)) {
 		memset(ss, 0, sizeof(*ss));
@@ -416,24 +525,58 @@ static int rx_rtp(struct mm_worker_ctx *w, struct mm_endpoint *ep, const struct 
 	rtp_stats_update(&ss->rtp, h.seq, h.timestamp, arrival);
 	MM_CNT_ADD(ss->packets, 1);
 	MM_CNT_ADD(ss->bytes, plen);
+	uint64_t now_ms = mm_eng_ms(now_ns);
+	struct mm_room *room = ep->room;
+	speaker_sync(room, rt);
+	mm_eng_maybe_send_rr(w, ep, c, now_ms);
+
+	bool key = false;
+	if (sc->kind == MM_KIND_AUDIO) {
+		struct rtp_ext_elem el;
+		if (sc->audio_level_id && rtp_ext_find(&h, sc->audio_level_id, &el) == 1 && el.len >= 1)
+			mm_speaker_update(&room->spk, ep->slot, el.data[0] & 0x7f, el.data[0] >> 7,
+					  now_ms);
+	} else {
+		ss->last_pt = h.payload_type;
+		mm_rate_add(&ss->rate, (uint32_t)plen, now_ms);
+		if (sc->cache)
+			mm_rtx_cache_put(sc->cache, h.seq, pl, plen, now_ms);
+		key = codec_keyframe_start((enum mm_codec)sc->codec, h.payload, h.payload_len) == 1;
+	}
 
 	if (sc->muted) {
-		if (!ss->paused) {
-			ss->paused = 1;
-			ss->pause_gen++;
-		}
+		pause_stream(ss);
 		MM_CNT_ADD(ep->muted_packets, 1);
 		return drop(w, MM_DROP_MUTED);
+	}
+	if (sc->kind == MM_KIND_AUDIO && sc->audio_level_id &&
+	    !mm_speaker_selected(&room->spk, ep->slot)) {
+		pause_stream(ss);
+		return drop(w, MM_DROP_LAST_N);
+	}
+	uint32_t vln = __atomic_load_n(&room->video_last_n, __ATOMIC_RELAXED);
+	uint32_t rank = vln ? mm_speaker_rank(&room->spk, ep->slot) : 0;
+	if (unlikely(rank == MM_SPEAKER_NO_RANK)) {
+		mm_speaker_join(&room->spk, ep->slot); /* ranked behind those who spoke */
+		rank = mm_speaker_rank(&room->spk, ep->slot);
+	}
+	if (sc->kind == MM_KIND_VIDEO && rank >= vln && vln) {
+		const struct mm_stream_conf *base = &c->streams[sc->group];
+		if (!ss->paused && rt && ep->slot < rt->n_slots && mm_eng_simulcast(base))
+			pause_group(ep, rt, base);
+		pause_stream(ss);
+		return drop(w, MM_DROP_NOT_SELECTED);
 	}
 	ss->paused = 0;
 	if (!rt || ep->slot >= rt->n_slots || rt->pub[ep->slot].n == 0)
 		return drop(w, MM_DROP_NO_SUBSCRIBER);
-	fan_out(w, ep, rt, pl, plen, sc, ss);
+	if (!fan_out(w, ep, rt, pl, plen, c, sc, ss, key, now_ms) && sc->kind != MM_KIND_AUDIO)
+		return drop(w, MM_DROP_NOT_SELECTED);
 	return MM_ENGINE_DONE;
 }
 
 static int rx_rtcp(struct mm_worker_ctx *w, struct mm_endpoint *ep, const struct mm_route *rt,
-		   uint8_t *pl, size_t plen)
+		   uint8_t *pl, size_t plen, uint64_t now_ns)
 {
 	const struct mm_ep_conf *c = rcu_dereference(ep->conf);
 	if (c->keys) {
@@ -441,13 +584,7 @@ static int rx_rtcp(struct mm_worker_ctx *w, struct mm_endpoint *ep, const struct
 		if (unlikely(r))
 			return drop(w, (enum mm_drop_reason)r);
 	}
-	struct rtcp_compound cp;
-	if (unlikely(rtcp_parse_compound(pl, plen, 0, &cp) != 0))
-		return drop(w, MM_DROP_RTCP_MALFORMED);
-	if (!rt || ep->slot >= rt->n_slots || rt->pub[ep->slot].n == 0)
-		return drop(w, MM_DROP_NO_SUBSCRIBER);
-	fan_out(w, ep, rt, pl, plen, NULL, NULL);
-	return MM_ENGINE_DONE;
+	return mm_eng_rx_rtcp(w, ep, rt, pl, plen, now_ns);
 }
 
 /* Answer ARP requests and IPv6 neighbour solicitations for the port's own
@@ -545,5 +682,5 @@ int mm_engine_rx(struct mm_worker_ctx *w, uint8_t *frame, size_t len, uint16_t i
 	const struct mm_route *rt = rcu_dereference(room->route);
 	if (kind == MM_DEMUX_RTP)
 		return rx_rtp(w, ep, rt, pl, plen, now_ns);
-	return rx_rtcp(w, ep, rt, pl, plen);
+	return rx_rtcp(w, ep, rt, pl, plen, now_ns);
 }

@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-enum { GT_ENDPOINT = 1, GT_CONF, GT_ROUTE, GT_ROOM, GT_KEYSET };
+enum { GT_ENDPOINT = 1, GT_CONF, GT_ROUTE, GT_ROOM, GT_KEYSET, GT_CACHE };
 
 uint64_t mm_key_hash(const struct mm_key *k)
 {
@@ -110,6 +110,9 @@ static void free_route(struct mm_route *r)
 		return;
 	free(r->pub);
 	free(r->subs);
+	free(r->sub);
+	free(r->pubs);
+	free(r->members);
 	free(r);
 }
 
@@ -158,8 +161,42 @@ void mm_keyset_destroy(struct mm_keyset *k)
 	free(k);
 }
 
+static void free_caches(struct mm_ep_conf *c)
+{
+	for (uint32_t i = 0; c && i < c->n_streams; i++)
+		mm_rtx_cache_destroy(c->streams[i].cache);
+}
+
+int mm_conf_attach_caches(const struct mm_ep_conf *old, struct mm_ep_conf *c)
+{
+	for (uint32_t i = 0; i < c->n_streams; i++) {
+		struct mm_stream_conf *sc = &c->streams[i];
+		sc->cache = NULL;
+		if (sc->kind == MM_KIND_AUDIO)
+			continue;
+		for (uint32_t j = 0; old && j < old->n_streams && !sc->cache; j++)
+			if (old->streams[j].ssrc == sc->ssrc)
+				sc->cache = old->streams[j].cache;
+		if (!sc->cache)
+			sc->cache = mm_rtx_cache_create(MM_RTX_CACHE_PACKETS, MM_RTX_CACHE_BYTES);
+		if (!sc->cache) {
+			for (uint32_t j = 0; j < i; j++) {
+				bool shared = false;
+				for (uint32_t k = 0; old && k < old->n_streams; k++)
+					shared |= old->streams[k].cache == c->streams[j].cache;
+				if (!shared)
+					mm_rtx_cache_destroy(c->streams[j].cache);
+				c->streams[j].cache = NULL;
+			}
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 static void free_endpoint(struct mm_endpoint *ep)
 {
+	free_caches(ep->conf);
 	if (ep->conf) {
 		mm_keyset_destroy(ep->conf->keys);
 		mm_keyset_destroy(ep->conf->prev_keys);
@@ -248,6 +285,7 @@ static void free_item(int type, void *p)
 	case GT_ROUTE: free_route(p); break;
 	case GT_ROOM: free_room(p); break;
 	case GT_KEYSET: mm_keyset_destroy(p); break;
+	case GT_CACHE: mm_rtx_cache_destroy(p); break;
 	case MM_GT_BLOCK: free(p); break;
 	}
 }
@@ -290,6 +328,8 @@ struct mm_room *mm_room_create(struct mm_tables *t, const char *name, uint32_t c
 	memset(r, 0, sizeof(*r));
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	r->capacity = capacity;
+	r->last_n = MM_LAST_N_DEFAULT;
+	mm_speaker_init(&r->spk, MM_LAST_N_DEFAULT);
 	r->mode = MM_ROUTE_ALL;
 	r->route_dirty = true;
 	/* The worker with the fewest rooms owns the new one. */
@@ -341,6 +381,7 @@ struct mm_endpoint *mm_endpoint_create(struct mm_tables *t, struct mm_room *r, c
 		conf->streams[i].state_idx = (uint8_t)i;
 		conf->streams[i].uid = t->next_uid++;
 	}
+	mm_bwe_init(&ep->bwe);
 	ep->room = r;
 	ep->key = *key;
 	ep->laddr = *laddr;
@@ -418,6 +459,15 @@ void mm_endpoint_set_conf(struct mm_tables *t, struct mm_endpoint *ep, struct mm
 		conf->streams[i].uid = t->next_uid++;
 	}
 	rcu_assign_pointer(ep->conf, conf);
+	/* Caches of streams the new conf no longer has go with the old conf
+	 * (mm_conf_attach_caches moved the others). */
+	for (uint32_t j = 0; j < old->n_streams; j++) {
+		bool kept = false;
+		for (uint32_t i = 0; i < conf->n_streams; i++)
+			kept |= conf->streams[i].cache == old->streams[j].cache;
+		if (!kept)
+			mm_garbage_add(g, GT_CACHE, old->streams[j].cache);
+	}
 	/* Keysets the new conf no longer names go with the old conf. */
 	struct mm_keyset *gone[2] = {old->keys, old->prev_keys};
 	for (int i = 0; i < 2; i++)
@@ -450,6 +500,9 @@ size_t mm_endpoint_memory(const struct mm_endpoint *ep)
 		out_streams += MM_CNT_GET(ep->rw[i].src_uid) != 0;
 	size_t n = sizeof(*ep) + (size_t)MM_ROOM_CAPACITY_MAX * MM_STREAMS_MAX * sizeof(*ep->rw) +
 		   sizeof(*c);
+	for (uint32_t i = 0; i < c->n_streams; i++)
+		if (c->streams[i].cache)
+			n += mm_rtx_cache_memory(c->streams[i].cache);
 	n += keyset_memory(c->keys, c->n_streams, out_streams);
 	n += keyset_memory(c->prev_keys, c->n_streams, out_streams);
 	return n;
@@ -481,11 +534,16 @@ static int build_route(struct mm_room *r, struct mm_route **out)
 	struct mm_route *rt = calloc(1, sizeof(*rt));
 	if (!rt)
 		return -ENOMEM;
+	static uint64_t route_gen; /* agent thread only */
+	rt->gen = ++route_gen;
 	rt->n_slots = n_slots;
 	rt->pub = calloc(n_slots ? n_slots : 1, sizeof(*rt->pub));
+	rt->sub = calloc(n_slots ? n_slots : 1, sizeof(*rt->sub));
+	rt->members = calloc(n_slots ? n_slots : 1, sizeof(*rt->members));
 	size_t max_subs = (size_t)r->n_members * (r->n_members ? r->n_members - 1 : 0);
 	rt->subs = calloc(max_subs ? max_subs : 1, sizeof(*rt->subs));
-	if (!rt->pub || !rt->subs) {
+	rt->pubs = calloc(max_subs ? max_subs : 1, sizeof(*rt->pubs));
+	if (!rt->pub || !rt->subs || !rt->sub || !rt->pubs || !rt->members) {
 		free_route(rt);
 		return -ENOMEM;
 	}
@@ -501,8 +559,20 @@ static int build_route(struct mm_room *r, struct mm_route **out)
 				rt->subs[k++] = sub;
 		}
 		rt->pub[p].n = k - rt->pub[p].off;
+		rt->members[p] = pub;
 	}
 	rt->n_subs = k;
+	k = 0;
+	for (uint32_t s = 0; s < n_slots; s++) {
+		struct mm_endpoint *sub = r->members[s];
+		rt->sub[s].off = k;
+		for (uint32_t p = 0; sub && p < n_slots; p++) {
+			struct mm_endpoint *pub = r->members[p];
+			if (pub && route_wants(r, sub, pub))
+				rt->pubs[k++] = pub;
+		}
+		rt->sub[s].n = k - rt->sub[s].off;
+	}
 	*out = rt;
 	return 0;
 }

@@ -21,6 +21,10 @@
 #include <urcu/rculfhash.h>
 
 #include "dataplane/core/srtp.h"
+#include "dataplane/proto/codec.h"
+#include "dataplane/sfu/layer.h"
+#include "dataplane/sfu/rtx_cache.h"
+#include "dataplane/sfu/speaker.h"
 #include "dataplane/proto/drop_reason.h"
 #include "dataplane/proto/net.h"
 #include "dataplane/proto/rtp_stats.h"
@@ -35,6 +39,18 @@
 #define MM_ENDPOINTS_MAX (1u << 20)
 #define MM_BLOCKS_MAX 65536
 #define MM_BLOCK_TTL_MAX 86400 /* seconds */
+#define MM_LAST_N_DEFAULT 3
+/* Retransmission cache of each video and screen stream: the last packets,
+ * at most this many and this many bytes (about half a second of a
+ * 2 Mbit/s layer, two seconds of a 500 kbit/s one). */
+#define MM_RTX_CACHE_PACKETS 256
+#define MM_RTX_CACHE_BYTES (128u * 1024u)
+/* PLI/FIR to one publisher stream at most this often (ms), merged over
+ * its receivers; mmdp's receiver reports to a publisher at this period. */
+#define MM_PLI_INTERVAL_MS 300
+#define MM_RR_INTERVAL_MS 1000
+/* How often (ms) a receiver's simulcast layers are chosen again. */
+#define MM_ALLOC_INTERVAL_MS 250
 
 #define MM_CACHE_ALIGNED __attribute__((aligned(64)))
 
@@ -96,6 +112,17 @@ struct mm_stream_conf {
 	uint8_t kind;   /* enum mm_kind */
 	uint8_t muted;  /* derived from the endpoint's mute flags */
 	uint8_t state_idx; /* index into ep->streams (stable across conf swaps) */
+	uint8_t codec;     /* enum mm_codec */
+	uint8_t audio_level_id; /* RFC 8285 id of the RFC 6464 level; 0: none */
+	uint8_t layer;     /* simulcast layer, 0 lowest */
+	uint8_t group;     /* conf index of its group's base (lowest layer); itself alone */
+	int8_t layers[MM_LAYERS_MAX]; /* the base: conf index of each layer, -1 none */
+	bool has_rtx;
+	uint32_t rtx_ssrc; /* RFC 4588 SSRC of this stream's retransmissions */
+	/* Video and screen: the last packets (plain RTP as received), for
+	 * NACKs. The pointer follows the stream across conf swaps; the
+	 * contents belong to the room's worker. */
+	struct mm_rtx_cache *cache;
 };
 
 /* One key generation of an endpoint's SRTP: the inbound session (what the
@@ -116,6 +143,8 @@ struct mm_ep_conf {
 	struct rcu_head rcu;
 	bool audio_muted, video_muted;
 	bool mac_set;
+	uint8_t max_layer; /* highest simulcast layer it receives */
+	uint8_t rtx_pt;    /* RTX payload type it negotiated; 0: plain retransmission */
 	uint8_t mac[6];
 	uint32_t n_streams;
 	struct mm_stream_conf streams[MM_STREAMS_MAX];
@@ -138,6 +167,17 @@ struct mm_stream_state {
 	/* The ROC recovery found for this stream under that keyset (0: none:
 	 * the stream authenticated at ROC 0, as a stream does from its start). */
 	uint32_t roc_recovered;
+	/* SFU: the layer's bitrate (simulcast choice), when mmdp last asked
+	 * the publisher for a keyframe of it (PLI, merged over receivers). */
+	struct mm_rate rate;
+	uint64_t pli_ms;
+	bool pli_sent;
+	uint8_t last_pt; /* payload type of its last packet (RTX restores it) */
+	/* mmdp's receiver reports to the publisher: the counts at the last
+	 * report, and the publisher's last sender report (LSR, when). */
+	uint32_t rr_expected, rr_received;
+	uint32_t sr_ntp_mid;
+	uint64_t sr_ms;
 };
 
 /* What a subscriber sees of one publisher stream. Generic: SSRC, sequence
@@ -151,6 +191,16 @@ struct mm_rewrite {
 	uint16_t seq_off;
 	uint16_t last_seq_out;
 	uint32_t pause_gen; /* publisher pause_gen this mapping was synced to */
+	/* SFU: the entry of a group's base stream is the receiver's view of
+	 * the whole simulcast group: the layer it gets, the last timestamp
+	 * and time it sent (to continue them across a switch), and which
+	 * source stream each range of its sequence numbers came from (NACKs). */
+	uint32_t last_ts_out;
+	uint64_t last_out_ms;
+	int8_t alloc_layer; /* the layer the allocation chose; -1: none */
+	uint16_t rtx_seq;   /* next sequence number of its RTX stream */
+	struct mm_layer_sel sel;
+	struct mm_seq_map map;
 };
 
 struct mm_room;
@@ -186,6 +236,15 @@ struct mm_endpoint {
 	 * recovery sweeps that found none, and outbound streams to this
 	 * endpoint that continued a recovered source's ROC. */
 	uint64_t roc_recovered, roc_sweeps_failed, roc_continued;
+	/* SFU, as a receiver: its downlink estimate, when its layers were last
+	 * chosen; as a publisher: when mmdp last sent it a receiver report. */
+	struct mm_bwe bwe;
+	struct mm_rate tx_rate; /* what mmdp sends it */
+	uint64_t alloc_ms, rr_ms;
+	const struct mm_ep_conf *alloc_conf; /* its conf when its layers were chosen */
+	/* Feedback counters: NACKed packets it asked for, resent from the
+	 * cache, asked of publishers; PLI/FIR it sent and mmdp sent it. */
+	uint64_t nack_rx, rtx_tx, nack_fwd, pli_rx, pli_tx, rr_tx, sr_tx, rtcp_consumed;
 	struct mm_stream_state streams[MM_STREAMS_MAX];
 	struct mm_rewrite *rw; /* [MM_ROOM_CAPACITY_MAX * MM_STREAMS_MAX] */
 };
@@ -197,10 +256,16 @@ struct mm_route_pub {
 };
 struct mm_route {
 	struct rcu_head rcu;
+	uint64_t gen; /* unique per route built */
 	uint32_t n_slots;
 	uint32_t n_subs;
 	struct mm_route_pub *pub;     /* [n_slots] */
 	struct mm_endpoint **subs;    /* [n_subs] */
+	/* The reverse: for the member in slot s, pubs[sub[s].off .. + n) are
+	 * the publishers it receives (its simulcast choice, its feedback). */
+	struct mm_route_pub *sub;     /* [n_slots] */
+	struct mm_endpoint **pubs;    /* [n_subs] */
+	struct mm_endpoint **members; /* [n_slots]: who holds each slot (NULL: free) */
 };
 
 enum mm_route_mode { MM_ROUTE_ALL = 0, MM_ROUTE_EXPLICIT = 1 };
@@ -219,9 +284,18 @@ struct mm_room {
 	void *explicit_subs;
 	struct mm_endpoint *members[MM_ROOM_CAPACITY_MAX]; /* agent */
 	char name[MM_NAME_MAX + 1];
+	/* Set by the agent (relaxed atomics), read by the worker. */
+	uint32_t last_n, video_last_n;
+	/* agent: speakers.get bookkeeping (the speaker changes seen, and the
+	 * agent's sequence number when they were). */
+	uint32_t spk_seen;
+	uint64_t spk_seq;
+	/* worker: the route whose members the speaker detector knows */
+	uint64_t spk_route_gen;
 
 	/* Owned by the room's worker. */
 	MM_CACHE_ALIGNED uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+	struct mm_speaker_room spk;
 };
 
 /* Per-worker counters, written by that worker only. */
@@ -395,6 +469,11 @@ void mm_endpoint_remove(struct mm_tables *t, struct mm_endpoint *ep, struct mm_g
  * keysets the new conf no longer names are freed after the grace period. */
 void mm_endpoint_set_conf(struct mm_tables *t, struct mm_endpoint *ep, struct mm_ep_conf *conf,
 			  struct mm_garbage *g);
+
+/* Give every video and screen stream of c a retransmission cache: the
+ * one of old's stream with the same SSRC (it moves with the stream), else
+ * a new one. 0 or -ENOMEM (then c holds none it created). */
+int mm_conf_attach_caches(const struct mm_ep_conf *old, struct mm_ep_conf *c);
 
 /* Create a keyset (sessions for the directions that have keys). Returns
  * NULL when libsrtp2 cannot (out of memory). */

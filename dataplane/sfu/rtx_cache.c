@@ -131,6 +131,12 @@ void mm_seq_map_reset(struct mm_seq_map *m)
 
 void mm_seq_map_start(struct mm_seq_map *m, uint16_t out_start, uint16_t seq_off, uint8_t src_idx)
 {
+	mm_seq_map_start_ts(m, out_start, seq_off, 0, src_idx);
+}
+
+void mm_seq_map_start_ts(struct mm_seq_map *m, uint16_t out_start, uint16_t seq_off,
+			 uint32_t ts_off, uint8_t src_idx)
+{
 	if (m->n == 0) {
 		m->newest = 0;
 		m->n = 1;
@@ -140,11 +146,23 @@ void mm_seq_map_start(struct mm_seq_map *m, uint16_t out_start, uint16_t seq_off
 			m->n++;
 	}
 	m->seg[m->newest] = (struct mm_seq_seg){
-		.out_start = out_start, .seq_off = seq_off, .src_idx = src_idx};
+		.out_start = out_start, .seq_off = seq_off, .src_idx = src_idx, .ts_off = ts_off};
 }
 
 int mm_seq_map_lookup(const struct mm_seq_map *m, uint16_t out_seq, uint16_t newest_out,
 		      uint8_t *src_idx, uint16_t *src_seq)
+{
+	struct mm_seq_seg seg;
+	int r = mm_seq_map_find(m, out_seq, newest_out, &seg);
+	if (r == 0) {
+		*src_idx = seg.src_idx;
+		*src_seq = (uint16_t)(out_seq - seg.seq_off);
+	}
+	return r;
+}
+
+int mm_seq_map_find(const struct mm_seq_map *m, uint16_t out_seq, uint16_t newest_out,
+		    struct mm_seq_seg *seg)
 {
 	/* Distances back from newest_out: future numbers wrap to large ones. */
 	uint16_t back = (uint16_t)(newest_out - out_seq);
@@ -158,8 +176,7 @@ int mm_seq_map_lookup(const struct mm_seq_map *m, uint16_t out_seq, uint16_t new
 		if ((int16_t)(uint16_t)(s->out_start - newest_out) > 0)
 			continue; /* not begun: nothing sent in it yet */
 		if (back <= (uint16_t)(newest_out - s->out_start)) {
-			*src_idx = s->src_idx;
-			*src_seq = (uint16_t)(out_seq - s->seq_off);
+			*seg = *s;
 			return 0;
 		}
 	}

@@ -123,6 +123,7 @@ struct mm_seq_seg {
 	uint16_t out_start; /* first output sequence number of the segment */
 	uint16_t seq_off;   /* source seq = out seq - seq_off */
 	uint8_t src_idx;    /* source stream */
+	uint32_t ts_off;    /* out RTP timestamp = source's + ts_off (mm_seq_map_start_ts) */
 };
 
 /* A zeroed struct is an empty map (every lookup -ENOENT). */
@@ -141,6 +142,10 @@ void mm_seq_map_reset(struct mm_seq_map *m);
  * MM_SEQ_MAP_SEGMENTS are held. A start at the same out_start as the
  * newest segment replaces it (that one mapped nothing). */
 void mm_seq_map_start(struct mm_seq_map *m, uint16_t out_start, uint16_t seq_off, uint8_t src_idx);
+/* The same with the segment's RTP timestamp offset (a retransmission
+ * carries the timestamp the receiver saw), which mm_seq_map_find returns. */
+void mm_seq_map_start_ts(struct mm_seq_map *m, uint16_t out_start, uint16_t seq_off,
+			 uint32_t ts_off, uint8_t src_idx);
 
 /* The source of output sequence number out_seq, given newest_out, the
  * newest output number sent: the newest segment that has begun (start at
@@ -150,6 +155,9 @@ void mm_seq_map_start(struct mm_seq_map *m, uint16_t out_start, uint16_t seq_off
  * segment kept (too old; also for an empty map). */
 int mm_seq_map_lookup(const struct mm_seq_map *m, uint16_t out_seq, uint16_t newest_out,
 		      uint8_t *src_idx, uint16_t *src_seq);
+/* As mm_seq_map_lookup, giving the whole segment that covered out_seq. */
+int mm_seq_map_find(const struct mm_seq_map *m, uint16_t out_seq, uint16_t newest_out,
+		    struct mm_seq_seg *seg);
 
 /* Tell the map that output number out_seq was sent (per copy, where the
  * caller updates its newest output number; late and older numbers are

@@ -269,7 +269,7 @@ Test(engine_roc, source_muted_across_the_restart)
 	cr_assert_eq(drops(MM_DROP_SRTP_AUTH), 0);
 }
 
-/* After the restart a's SRTCP arrives before its RTP: it creates a's
+/* After the restart a's SRTCP (a sender report) arrives before its RTP: it creates a's
  * inbound stream for SSRC 1001 in mmdp (and b's and c's outbound ones, by
  * forwarding it); the RTP that follows is still recovered and continued. */
 Test(engine_roc, srtcp_before_rtp_after_the_restart)
@@ -281,10 +281,11 @@ Test(engine_roc, srtcp_before_rtp_after_the_restart)
 
 	uint8_t rtcp[256], frame[400];
 	struct rtcp_writer wr = {.buf = rtcp, .cap = sizeof(rtcp)};
-	struct rtcp_rr rr;
-	memset(&rr, 0, sizeof(rr));
-	rr.ssrc = 1001;
-	rtcp_writer_add(&wr, rtcp_rr_build(rtcp_writer_ptr(&wr), rtcp_writer_room(&wr), &rr));
+	struct rtcp_sr sr;
+	memset(&sr, 0, sizeof(sr));
+	sr.ssrc = 1001; /* a sender report: mmdp forwards it (translated) */
+	sr.ntp = 1ull << 32;
+	rtcp_writer_add(&wr, rtcp_sr_build(rtcp_writer_ptr(&wr), rtcp_writer_room(&wr), &sr));
 	size_t n = (size_t)rtcp_writer_finish(&wr);
 	cr_assert_eq(mm_srtcp_protect(PA->tx, rtcp, &n, sizeof(rtcp)), 0);
 	size_t fl = h_frame(frame, "198.18.1.1", 5001, "198.18.0.1", 40001, MAC1, rtcp, n);

@@ -152,12 +152,14 @@ json_t *ld_sfu_json(const struct ld_run *R, const struct ld_tstats *s, bool *fai
 			views++;
 			e_all += e;
 			l_all += l;
+			reo += v->reordered;
+			if (st->kind == LD_AUDIO)
+				continue; /* repair is for video and screen (no NACK for audio) */
 			nacked += v->nacked;
 			rep += v->repaired;
 			lbr += v->lost_before_repair;
 			/* Gaps still followed at the end were never filled. */
 			lar += v->lost_after_repair + v->n_miss;
-			reo += v->reordered;
 			if (st->kind != LD_VIDEO)
 				continue;
 			groups++;

@@ -156,11 +156,14 @@ void ld_rx_nacks(struct ld_thread *T, uint64_t now)
 	for (uint32_t i = 0; i < T->n_gapq;) {
 		uint32_t vi = T->gapq[i];
 		struct ld_view *v = &R->views[vi];
-		int n = ld_view_nack_due(v, now, R->sc.conf.nack, seqs, NACK_MAX);
+		struct ld_part *p = &R->parts[vi / R->sc.streams_per_room];
+		uint32_t room_slot = vi % R->sc.streams_per_room;
+		const struct ld_stream *vs = &R->sc.streams[p->room * R->sc.streams_per_room + room_slot];
+		/* Video and screen only: mmdp keeps no audio to resend (and
+		 * WebRTC clients do not NACK audio). */
+		bool nack = R->sc.conf.nack && vs->kind != LD_AUDIO;
+		int n = ld_view_nack_due(v, now, nack, seqs, NACK_MAX);
 		if (n > 0) {
-			struct ld_part *p = &R->parts[vi / R->sc.streams_per_room];
-			uint32_t room_slot = vi % R->sc.streams_per_room;
-			const struct ld_stream *vs = &R->sc.streams[p->room * R->sc.streams_per_room + room_slot];
 			int rc = send_nack(T, p, vs->ssrc, seqs, n);
 			ld_ctr_add(rc ? &T->st.nack_errors : &T->st.nacks_sent, 1);
 		}
@@ -192,12 +195,15 @@ void ld_rx_packet(struct ld_thread *T, struct ld_part *p, uint8_t *b, size_t len
 	struct ld_tstats *st = &T->st;
 	size_t wire = len;
 	bool sfu = R->views != NULL;
-	if (sfu && len >= 8 && (b[0] >> 6) == 2 && b[1] >= 192 && b[1] <= 223) {
-		ld_ctr_add(&st->rtcp_rx, 1); /* from mmdp: SR, PLI, NACK... */
+	if (len >= 8 && (b[0] >> 6) == 2 && b[1] >= 192 && b[1] <= 223) {
+		/* From mmdp (its receiver reports, keyframe requests and NACKs
+		 * to a publisher; translated sender reports): counted, not
+		 * checked. */
+		ld_ctr_add(&st->rtcp_rx, 1);
 		return;
 	}
-	if (len < RTP_HEADER_MIN || (b[0] >> 6) != 2 || (b[1] >= 192 && b[1] <= 223)) {
-		ld_ctr_add(&st->foreign, 1); /* not RTP (mmload sends no RTCP) */
+	if (len < RTP_HEADER_MIN || (b[0] >> 6) != 2) {
+		ld_ctr_add(&st->foreign, 1); /* not RTP */
 		return;
 	}
 	if (p->rx) {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "dataplane/proto/base64.h"
+#include "dataplane/proto/rtcp.h"
 #include "dataplane/proto/demux.h"
 #include "dataplane/proto/rtp.h"
 
@@ -161,7 +162,7 @@ void sim_participant_close(struct sim_participant *p)
 void sim_participant_reset_rx(struct sim_participant *p)
 {
 	flows_free(p);
-	p->rx_datagrams = p->rx_bytes = p->rx_foreign = 0;
+	p->rx_datagrams = p->rx_bytes = p->rx_foreign = p->rx_mmdp_rtcp = 0;
 	p->rx_bad_payload = p->rx_wrong_source = 0;
 	p->rx_srtp_fail = p->rx_srtp_replay = 0;
 }
@@ -319,7 +320,13 @@ static void rx_rtcp(struct sim_participant *p, const uint8_t *buf, size_t len)
 	uint32_t ssrc, index;
 	uint8_t again[512];
 	if (sim_rtcp_identify(buf, len, &ssrc, &index) != 0) {
-		p->rx_foreign++;
+		/* mmdp's own RTCP (its receiver reports, keyframe requests
+		 * and NACKs to a publisher) is not the simulator's. */
+		struct rtcp_packet first;
+		if (rtcp_packet_parse(buf, len, &first) > 0 && first.ssrc == SIM_MMDP_RTCP_SSRC)
+			p->rx_mmdp_rtcp++;
+		else
+			p->rx_foreign++;
 		return;
 	}
 	struct sim_flow *f = flow_get(p, ssrc);

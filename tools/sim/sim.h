@@ -11,6 +11,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* The SSRC of mmdp's own RTCP (dataplane/core/engine_internal.h). */
+#define SIM_MMDP_RTCP_SSRC 0x6d6d6470u
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -162,6 +165,7 @@ struct sim_participant {
 	uint64_t rx_datagrams;
 	uint64_t rx_bytes;
 	uint64_t rx_foreign;      /* not recognisably from the simulator */
+	uint64_t rx_mmdp_rtcp;    /* RTCP of mmdp's own (receiver reports, PLI, NACK) */
 	uint64_t rx_bad_payload;  /* RTP whose payload was damaged */
 	uint64_t rx_wrong_source; /* not from server_addr:server_port */
 	uint64_t rx_srtp_fail;    /* SRTP/SRTCP that failed to unprotect (dropped) */
