@@ -24,8 +24,13 @@
 #define MM_RTX_CACHE_MAX_SLOTS 4096u   /* packets: the ring of slots */
 #define MM_RTX_CACHE_MAX_PACKET 1500u  /* longer packets are not cached */
 #define MM_RTX_CACHE_MAX_AGE_MS 1000u  /* older packets are not returned */
-#define MM_RTX_CACHE_RESEND_GAP_MS 100u /* per packet, between two resends */
-#define MM_RTX_CACHE_MAX_RESENDS 5u    /* per packet */
+/* A storm guard, per packet and shared by the stream's receivers: at most
+ * one resend per 10 ms (a client asks again after about its round trip,
+ * 20 ms or more in libwebrtc; a shared gap of 100 ms turned every lost
+ * RTX into a lost packet on the test site) and 16 in all (the receivers
+ * that lost the same packet on their own links, or one asking again). */
+#define MM_RTX_CACHE_RESEND_GAP_MS 10u /* per packet, between two resends */
+#define MM_RTX_CACHE_MAX_RESENDS 16u   /* per packet */
 
 struct mm_rtx_cache;
 

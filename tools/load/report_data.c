@@ -205,7 +205,7 @@ json_t *ld_sfu_json(const struct ld_run *R, const struct ld_tstats *s, bool *fai
 				"lost_after_repair", (json_int_t)lar, "rtx_received",
 				(json_int_t)s->rtx_rx, "retransmitted_again", (json_int_t)s->retrans_dups);
 	*fail = s->unexpected_audio || nk || gap || il;
-	return json_pack("{sIsIsIsIsIsIsososo}", "views", (json_int_t)views, "expected",
+	return json_pack("{sIsIsIsIsIsIsosososo}", "views", (json_int_t)views, "expected",
 			 (json_int_t)e_all, "lost", (json_int_t)l_all, "reordered", (json_int_t)reo,
 			 "wrong_ssrc", (json_int_t)s->wrong_ssrc, "rtcp_received",
 			 (json_int_t)s->rtcp_rx, "audio", audio, "video", video, "simulcast", sim,

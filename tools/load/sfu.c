@@ -11,7 +11,7 @@
 #include "dataplane/proto/rtcp.h"
 
 #define DEFAULT_RTT_US 50000u /* repair time assumed before one is seen */
-#define MIN_RETRY_US 10000u
+#define MIN_RETRY_US 20000u /* as libwebrtc's NACK module: about an RTT, not less */
 
 static bool bit_get(const uint64_t *w, uint32_t ext)
 {
