@@ -57,11 +57,14 @@ static inline size_t mm_eng_finish(struct mm_worker_ctx *w, const struct mm_endp
 	return flen;
 }
 
-/* Send a plain RTP (rtcp false) or RTCP packet of mmdp's own to ep,
- * protected with ep's outbound session when it speaks SRTP. Counted on
- * ep and the worker. Returns 0 or a drop reason (counted). */
+/* Send an RTP (rtcp false) or RTCP packet to ep, protected with ep's
+ * outbound session when it speaks SRTP: a copy (a translated sender
+ * report, a retransmission), counted on ep and its room as forwarded, or
+ * mmdp's own report or request (own: a receiver report, PLI or NACK to a
+ * publisher), counted by its kind. The worker counts both. Returns 0 or a
+ * drop reason (counted). */
 int mm_eng_send(struct mm_worker_ctx *w, struct mm_endpoint *ep, const uint8_t *pkt, size_t len,
-		bool rtcp);
+		bool rtcp, bool own);
 
 /* RTCP from endpoint ep (plain, after SRTCP unprotect): sender reports
  * translated for pub's receivers, receiver reports and REMB into ep's

@@ -11,7 +11,7 @@
 #include "dataplane/proto/rtx.h"
 
 int mm_eng_send(struct mm_worker_ctx *w, struct mm_endpoint *ep, const uint8_t *pkt, size_t len,
-		bool rtcp)
+		bool rtcp, bool own)
 {
 	const struct mm_ep_conf *c = rcu_dereference(ep->conf);
 	struct mm_srtp *out = NULL;
@@ -41,8 +41,12 @@ int mm_eng_send(struct mm_worker_ctx *w, struct mm_endpoint *ep, const uint8_t *
 		}
 	}
 	size_t flen = mm_eng_finish(w, ep, c, out != NULL, buf, h, olen);
-	MM_CNT_ADD(ep->tx_packets, 1);
-	MM_CNT_ADD(ep->tx_bytes, olen);
+	if (!own) {
+		MM_CNT_ADD(ep->tx_packets, 1);
+		MM_CNT_ADD(ep->tx_bytes, olen);
+		MM_CNT_ADD(ep->room->tx_packets, 1);
+		MM_CNT_ADD(ep->room->tx_bytes, olen);
+	}
 	MM_CNT_ADD(w->st->tx_packets, 1);
 	MM_CNT_ADD(w->st->tx_bytes, flen);
 	return 0;
@@ -83,7 +87,7 @@ void mm_eng_request_keyframe(struct mm_worker_ctx *w, struct mm_endpoint *pub,
 	rtcp_writer_add(&wr, rtcp_pli_build(rtcp_writer_ptr(&wr), rtcp_writer_room(&wr),
 					    MM_ENGINE_SSRC, sc->ssrc));
 	int n = rtcp_writer_finish(&wr);
-	if (n > 0 && mm_eng_send(w, pub, buf, (size_t)n, true) == 0)
+	if (n > 0 && mm_eng_send(w, pub, buf, (size_t)n, true, true) == 0)
 		MM_CNT_ADD(pub->pli_tx, 1);
 }
 
@@ -136,7 +140,7 @@ void mm_eng_maybe_send_rr(struct mm_worker_ctx *w, struct mm_endpoint *ep,
 		return;
 	uint8_t buf[RTCP_HEADER_LEN + 4 + MM_STREAMS_MAX * RTCP_REPORT_BLOCK_LEN];
 	int n = rtcp_rr_build(buf, sizeof(buf), &rr);
-	if (n > 0 && mm_eng_send(w, ep, buf, (size_t)n, true) == 0)
+	if (n > 0 && mm_eng_send(w, ep, buf, (size_t)n, true, true) == 0)
 		MM_CNT_ADD(ep->rr_tx, 1);
 }
 
@@ -303,9 +307,9 @@ static void serve_nack(struct mm_worker_ctx *w, struct mm_endpoint *sub, const s
 			if (rl < 0)
 				continue;
 			rw->rtx_seq++;
-			if (mm_eng_send(w, sub, r, (size_t)rl, false) == 0)
+			if (mm_eng_send(w, sub, r, (size_t)rl, false, false) == 0)
 				MM_CNT_ADD(sub->rtx_tx, 1);
-		} else if (mm_eng_send(w, sub, pkt, len, false) == 0) {
+		} else if (mm_eng_send(w, sub, pkt, len, false, false) == 0) {
 			MM_CNT_ADD(sub->rtx_tx, 1);
 		}
 	}
@@ -325,7 +329,7 @@ static void serve_nack(struct mm_worker_ctx *w, struct mm_endpoint *sub, const s
 						     MM_ENGINE_SSRC, pc->streams[li].ssrc, items,
 						     (size_t)ni));
 		int bl = rtcp_writer_finish(&wr);
-		if (bl > 0 && mm_eng_send(w, pub, buf, (size_t)bl, true) == 0)
+		if (bl > 0 && mm_eng_send(w, pub, buf, (size_t)bl, true, true) == 0)
 			MM_CNT_ADD(sub->nack_fwd, n_ask[li]);
 	}
 }
@@ -402,7 +406,7 @@ static void forward_sr(struct mm_worker_ctx *w, struct mm_endpoint *pub, const s
 			rtcp_writer_add(&wr, (int)others[k].len);
 		}
 		int n = rtcp_writer_finish(&wr);
-		if (n > 0 && mm_eng_send(w, sub, buf, (size_t)n, true) == 0)
+		if (n > 0 && mm_eng_send(w, sub, buf, (size_t)n, true, false) == 0)
 			MM_CNT_ADD(sub->sr_tx, 1);
 	}
 }

@@ -398,7 +398,7 @@ static uint64_t total_rx(void)
 	uint64_t n = 0;
 	for (int i = 0; i < T.n_parts; i++)
 		if (T.parts[i].open)
-			n += T.parts[i].p.rx_datagrams;
+			n += T.parts[i].p.rx_datagrams - T.parts[i].p.rx_mmdp_rtcp; /* not mmdp's own RTCP */
 	return n;
 }
 
