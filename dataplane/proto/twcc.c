@@ -213,20 +213,26 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return q;
 }
 
-/* us in 250 us units, to the nearest (halves up). */
+/* us in 250 us units, to the nearest (halves up); no overflow for any
+ * int64_t. */
 static int64_t round_units(int64_t us)
 {
-	int64_t q = floor_div(us, TWCC_DELTA_US);
-	if (us - q * TWCC_DELTA_US >= TWCC_DELTA_US / 2)
+	int64_t q = us / TWCC_DELTA_US;
+	int64_t r = us % TWCC_DELTA_US;
+	if (r < 0) {
+		q--;
+		r += TWCC_DELTA_US;
+	}
+	if (r >= TWCC_DELTA_US / 2)
 		q++;
 	return q;
 }
 
 /* Choose the chunks for the symbols sym[0..n) and write them at out when
- * it is not NULL. Returns the number of chunks. A run of 14 or more (or
- * of 7 or more where a 1-bit vector cannot be used) is a run-length
- * chunk; otherwise the next 14 symbols go in a 1-bit vector when all are
- * 0 or 1, else the next 7 in a 2-bit vector. */
+ * it is not NULL. Returns the number of chunks. A run of 14 or more, a
+ * run to the end, or a run of 7 or more where a 1-bit vector cannot be
+ * used is a run-length chunk; otherwise the next 14 symbols go in a 1-bit
+ * vector when all are 0 or 1, else the next 7 in a 2-bit vector. */
 static size_t put_chunks(const uint8_t *sym, size_t n, uint8_t *out)
 {
 	size_t i = 0, k = 0;
@@ -241,7 +247,8 @@ static size_t put_chunks(const uint8_t *sym, size_t n, uint8_t *out)
 				one_bit = false;
 
 		uint16_t c;
-		if (run >= TWCC_VEC1_SYMBOLS || (!one_bit && run >= TWCC_VEC2_SYMBOLS)) {
+		if (run >= TWCC_VEC1_SYMBOLS || run == n - i ||
+		    (!one_bit && run >= TWCC_VEC2_SYMBOLS)) {
 			c = (uint16_t)((unsigned)sym[i] << 13 | run);
 			i += run;
 		} else if (one_bit) {

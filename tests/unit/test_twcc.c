@@ -456,3 +456,390 @@ Test(twcc_bad, iterator_on_unchecked_feedback)
 	twcc_iter_init(&it, &fb);
 	cr_assert_eq(twcc_iter_next(&it, &seq, &rec, &t), -EBADMSG);
 }
+
+/* ---- Builder ------------------------------------------------------------ */
+
+Test(twcc_build, exact_bytes_of_a_run)
+{
+	const bool rec[5] = {true, true, true, true, true};
+	const int64_t at[5] = {65000, 65250, 65250, 129000, 131000};
+	uint8_t b[64];
+	int n = twcc_feedback_build(b, sizeof(b), 0x11111111u, 0x22222222u, 100, 5, rec, at, 3);
+	cr_assert_eq(n, (int)sizeof(msg_run));
+	cr_assert_eq(memcmp(b, msg_run, sizeof(msg_run)), 0);
+}
+
+Test(twcc_build, exact_bytes_of_a_two_bit_vector)
+{
+	/* msg_vec2's packets. The reference time is the first arrival floored
+	 * (-28 ms: -1, where msg_vec2 says -2), so the first delta is small. */
+	static const uint8_t want[] = {
+		0x8F, 205, 0x00, 0x06,
+		0x00, 0x00, 0x00, 0x01,
+		0x00, 0x00, 0x00, 0x02,
+		0x00, 0x07, 0x00, 0x07,
+		0xFF, 0xFF, 0xFF, 0x00,
+		0xD4, 0x90,               /* T=1 S=1 01 01 00 10 01 00 00 */
+		0x90, 0x05, 0xFF, 0x38, 0x10,
+		0x00,
+	};
+	bool rec[7];
+	int64_t at[7];
+	for (size_t i = 0; i < 7; i++) {
+		rec[i] = msg_vec2_pkts[i].received;
+		at[i] = msg_vec2_pkts[i].arrival_us;
+	}
+	uint8_t b[64];
+	int n = twcc_feedback_build(b, sizeof(b), 1, 2, 7, 7, rec, at, 0);
+	cr_assert_eq(n, (int)sizeof(want));
+	cr_assert_eq(memcmp(b, want, sizeof(want)), 0);
+	struct twcc_feedback fb;
+	cr_assert_eq(twcc_feedback_parse(b, (size_t)n, &fb), 0);
+	struct pkt got[8];
+	size_t k = iterate(&fb, got, N_ELEMS(got));
+	expect_pkts(got, k, msg_vec2_pkts, N_ELEMS(msg_vec2_pkts));
+}
+
+/* The chunks of a built message. */
+static size_t built_chunks(const uint8_t *b, int n, uint16_t *chunk, size_t cap)
+{
+	struct twcc_feedback fb;
+	cr_assert_gt(n, 0);
+	cr_assert_eq(twcc_feedback_parse(b, (size_t)n, &fb), 0);
+	size_t k = fb.chunks_len / 2;
+	cr_assert_leq(k, cap);
+	for (size_t i = 0; i < k; i++)
+		chunk[i] = (uint16_t)(fb.chunks[2 * i] << 8 | fb.chunks[2 * i + 1]);
+	return k;
+}
+
+Test(twcc_build, chunk_choice)
+{
+	bool rec[64];
+	int64_t at[64];
+	uint16_t c[16];
+	uint8_t b[256];
+
+	/* 20 received 1 ms apart: one run-length chunk. */
+	for (size_t i = 0; i < 20; i++)
+		rec[i] = true, at[i] = 1000 * (int64_t)i;
+	size_t k = built_chunks(b, twcc_feedback_build(b, sizeof(b), 1, 2, 0, 20, rec, at, 0),
+				c, N_ELEMS(c));
+	cr_assert_eq(k, 1);
+	cr_assert_eq(c[0], 0x2014);
+
+	/* 14 alternating received / lost, small deltas: one 1-bit vector. */
+	for (size_t i = 0; i < 14; i++)
+		rec[i] = i % 2 == 0, at[i] = 1000 * (int64_t)i;
+	k = built_chunks(b, twcc_feedback_build(b, sizeof(b), 1, 2, 0, 14, rec, at, 0), c,
+			 N_ELEMS(c));
+	cr_assert_eq(k, 1);
+	cr_assert_eq(c[0], 0x8000 | 0x2AAA);
+
+	/* A large delta among few packets: one 2-bit vector. */
+	for (size_t i = 0; i < 5; i++)
+		rec[i] = true, at[i] = 1000 * (int64_t)i;
+	at[2] = 200000; /* +196 ms: large; then back: negative, large */
+	k = built_chunks(b, twcc_feedback_build(b, sizeof(b), 1, 2, 0, 5, rec, at, 0), c,
+			 N_ELEMS(c));
+	cr_assert_eq(k, 1);
+	cr_assert_eq(c[0], 0xC000 | 1 << 12 | 1 << 10 | 2 << 8 | 2 << 6 | 1 << 4);
+
+	/* 30 lost, then 10 received with one large delta, then 3 received:
+	 * a run of 30 lost, a 2-bit vector, a 2-bit vector (the 1-bit
+	 * vector cannot hold the large delta, the runs are too short). */
+	for (size_t i = 0; i < 43; i++)
+		rec[i] = i >= 30, at[i] = 1000 * (int64_t)i;
+	at[35] = 900000;
+	at[36] = 900500;
+	k = built_chunks(b, twcc_feedback_build(b, sizeof(b), 1, 2, 0, 43, rec, at, 0), c,
+			 N_ELEMS(c));
+	cr_assert_eq(k, 3);
+	cr_assert_eq(c[0], 0x001E);
+	cr_assert_eq(c[1], 0xD559); /* 1 1 1 1 1 2 1 */
+	cr_assert_eq(c[2], 0xE554); /* 2 1 1 1 1 1 (seq 37 comes back: negative) */
+
+	/* Lost/received alternating 6 times, 14 lost, 20 received: 1-bit
+	 * vectors while runs are short (the second takes the 6 lost left and
+	 * 8 received), then a run to the end. */
+	for (size_t i = 0; i < 40; i++)
+		rec[i] = i < 6 ? i % 2 == 1 : i >= 20, at[i] = 1000 * (int64_t)i;
+	k = built_chunks(b, twcc_feedback_build(b, sizeof(b), 1, 2, 0, 40, rec, at, 0), c,
+			 N_ELEMS(c));
+	cr_assert_eq(k, 3);
+	cr_assert_eq(c[0], 0x8000 | 0x1500); /* 0 1 0 1 0 1, 8 lost */
+	cr_assert_eq(c[1], 0x8000 | 0x00FF); /* 6 lost, 8 received */
+	cr_assert_eq(c[2], 0x200C);          /* 12 received */
+}
+
+Test(twcc_build, no_packet_received)
+{
+	bool rec[3] = {false, false, false};
+	int64_t at[3] = {0, 0, 0};
+	uint8_t b[64];
+	int n = twcc_feedback_build(b, sizeof(b), 1, 2, 65535, 3, rec, at, 7);
+	cr_assert_eq(n, 24);
+	struct twcc_feedback fb;
+	cr_assert_eq(twcc_feedback_parse(b, (size_t)n, &fb), 0);
+	cr_assert_eq(fb.ref_time, 0);
+	cr_assert_eq(fb.n_received, 0);
+	cr_assert_eq(fb.fb_count, 7);
+	struct pkt got[4];
+	size_t k = iterate(&fb, got, N_ELEMS(got));
+	const struct pkt want[] = {{65535, false, 0}, {0, false, 0}, {1, false, 0}};
+	expect_pkts(got, k, want, N_ELEMS(want));
+}
+
+Test(twcc_build, capacity)
+{
+	bool rec[100];
+	int64_t at[100];
+	for (size_t i = 0; i < 100; i++)
+		rec[i] = i % 3 != 0, at[i] = 5000 + 3000 * (int64_t)i;
+	uint8_t b[512];
+	int n = twcc_feedback_build(b, sizeof(b), 1, 2, 0, 100, rec, at, 0);
+	cr_assert_gt(n, 0);
+	cr_assert_eq(n % 4, 0);
+	uint8_t c[512];
+	for (size_t cap = 0; cap < (size_t)n; cap++)
+		cr_assert_eq(twcc_feedback_build(c, cap, 1, 2, 0, 100, rec, at, 0), -E2BIG,
+			     "cap %zu", cap);
+	memset(c, 0xEE, sizeof(c));
+	cr_assert_eq(twcc_feedback_build(c, (size_t)n, 1, 2, 0, 100, rec, at, 0), n);
+	cr_assert_eq(memcmp(b, c, (size_t)n), 0);
+	cr_assert_eq(c[n], 0xEE); /* nothing written past the length */
+
+	/* The largest count fits in an RTCP packet. */
+	static bool all[TWCC_MAX_PACKETS];
+	static int64_t t[TWCC_MAX_PACKETS];
+	static uint8_t big[4 * TWCC_MAX_PACKETS + 64];
+	for (size_t i = 0; i < TWCC_MAX_PACKETS; i++)
+		all[i] = true, t[i] = (int64_t)(i % 2) * 100000; /* every delta large */
+	n = twcc_feedback_build(big, sizeof(big), 1, 2, 0, TWCC_MAX_PACKETS, all, t, 0);
+	cr_assert_gt(n, 2 * TWCC_MAX_PACKETS);
+	struct twcc_feedback fb;
+	cr_assert_eq(twcc_feedback_parse(big, (size_t)n, &fb), 0);
+	cr_assert_eq(fb.status_count, TWCC_MAX_PACKETS);
+	cr_assert_eq(fb.deltas_len, 2 * TWCC_MAX_PACKETS - 1); /* the first is 0 */
+}
+
+Test(twcc_build, invalid_parameters)
+{
+	bool rec[2] = {true, true};
+	int64_t at[2] = {0, 1000};
+	uint8_t b[64];
+	cr_assert_eq(twcc_feedback_build(b, sizeof(b), 1, 2, 0, 0, rec, at, 0), -EINVAL);
+	cr_assert_eq(twcc_feedback_build(b, sizeof(b), 1, 2, 0, 2, NULL, at, 0), -EINVAL);
+	cr_assert_eq(twcc_feedback_build(b, sizeof(b), 1, 2, 0, 2, rec, NULL, 0), -EINVAL);
+	static bool many[TWCC_MAX_PACKETS + 1];
+	static int64_t t[TWCC_MAX_PACKETS + 1];
+	static uint8_t big[8 * TWCC_MAX_PACKETS];
+	cr_assert_eq(twcc_feedback_build(big, sizeof(big), 1, 2, 0, TWCC_MAX_PACKETS + 1, many,
+					 t, 0), -EINVAL);
+
+	/* Reference time outside 24 bits signed, just inside and outside. */
+	at[0] = (int64_t)TWCC_REF_TIME_MAX * 64000 + 63999;
+	at[1] = at[0];
+	cr_assert_gt(twcc_feedback_build(b, sizeof(b), 1, 2, 0, 2, rec, at, 0), 0);
+	at[0] += 1, at[1] = at[0];
+	cr_assert_eq(twcc_feedback_build(b, sizeof(b), 1, 2, 0, 2, rec, at, 0), -EINVAL);
+	at[0] = (int64_t)TWCC_REF_TIME_MIN * 64000, at[1] = at[0];
+	cr_assert_gt(twcc_feedback_build(b, sizeof(b), 1, 2, 0, 2, rec, at, 0), 0);
+	at[0] -= 1, at[1] = at[0];
+	cr_assert_eq(twcc_feedback_build(b, sizeof(b), 1, 2, 0, 2, rec, at, 0), -EINVAL);
+
+	/* Deltas outside 16 bits signed: 32767 units fit, 32768 do not,
+	 * nor -32769; nor any extreme time. */
+	at[0] = 0, at[1] = 32767 * 250;
+	cr_assert_gt(twcc_feedback_build(b, sizeof(b), 1, 2, 0, 2, rec, at, 0), 0);
+	at[1] = 32768 * 250;
+	cr_assert_eq(twcc_feedback_build(b, sizeof(b), 1, 2, 0, 2, rec, at, 0), -EINVAL);
+	at[0] = 63750, at[1] = 63750 - 32768 * 250;
+	cr_assert_gt(twcc_feedback_build(b, sizeof(b), 1, 2, 0, 2, rec, at, 0), 0);
+	at[1] -= 250;
+	cr_assert_eq(twcc_feedback_build(b, sizeof(b), 1, 2, 0, 2, rec, at, 0), -EINVAL);
+	at[1] = INT64_MAX;
+	cr_assert_eq(twcc_feedback_build(b, sizeof(b), 1, 2, 0, 2, rec, at, 0), -EINVAL);
+	at[1] = INT64_MIN;
+	cr_assert_eq(twcc_feedback_build(b, sizeof(b), 1, 2, 0, 2, rec, at, 0), -EINVAL);
+}
+
+/* ---- Round trips -------------------------------------------------------- */
+
+/* Deterministic generator (xorshift32) so that failures reproduce. */
+static uint32_t rng_state = 0x7CC0FFEEu;
+
+static uint32_t rng(void)
+{
+	uint32_t x = rng_state;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return rng_state = x;
+}
+
+static int64_t rng_range(int64_t lo, int64_t hi) /* inclusive */
+{
+	return lo + (int64_t)(((uint64_t)rng() << 32 | rng()) % (uint64_t)(hi - lo + 1));
+}
+
+/* us to the nearest 250 us (halves up), as the builder documents. */
+static int64_t rounded(int64_t us)
+{
+	int64_t q = us / 250;
+	if (us % 250 < 0)
+		q--;
+	if (us - q * 250 >= 125)
+		q++;
+	return q * 250;
+}
+
+Test(twcc_roundtrip, random_patterns)
+{
+	static bool rec[500];
+	static int64_t at[500];
+	static uint8_t b[4096];
+	size_t large_seen = 0, negative_seen = 0;
+	for (int c = 0; c < 1000; c++) {
+		uint16_t count = (uint16_t)rng_range(1, 500);
+		unsigned loss = (unsigned)rng_range(0, 50);        /* percent */
+		uint16_t base = (uint16_t)rng();
+		int64_t t = rng_range(-400000000, 400000000);       /* within 24-bit ref */
+		int64_t last = INT64_MIN;                           /* last received */
+		for (size_t i = 0; i < count; i++) {
+			/* Sending pace: mostly under 64 ms a packet, sometimes a
+			 * gap; arrivals jitter and some come early (reordering). */
+			t += rng_range(0, 100) < 3 ? rng_range(64000, 300000) : rng_range(0, 20000);
+			rec[i] = (unsigned)rng_range(0, 99) >= loss;
+			at[i] = t;
+			if (rng_range(0, 9) == 0)
+				at[i] -= rng_range(0, 80000);
+			/* Keep every delta within 16 bits (the builder's limit;
+			 * beyond it a receiver splits its feedback). */
+			if (last != INT64_MIN && (at[i] - last > 8000000 || last - at[i] > 8000000))
+				at[i] = last + rng_range(-80000, 80000);
+			if (rec[i]) {
+				if (last != INT64_MIN && rounded(at[i]) < rounded(last))
+					negative_seen++;
+				if (last != INT64_MIN && rounded(at[i]) - rounded(last) > 255 * 250)
+					large_seen++;
+				last = at[i];
+			}
+		}
+		uint32_t ss = rng(), ms = rng();
+		uint8_t fbc = (uint8_t)c;
+		int n = twcc_feedback_build(b, sizeof(b), ss, ms, base, count, rec, at, fbc);
+		cr_assert_gt(n, 0, "case %d: %d", c, n);
+		cr_assert_eq(n % 4, 0);
+
+		struct twcc_feedback fb;
+		cr_assert_eq(twcc_feedback_parse(b, (size_t)n, &fb), 0, "case %d", c);
+		cr_assert_eq(fb.sender_ssrc, ss);
+		cr_assert_eq(fb.media_ssrc, ms);
+		cr_assert_eq(fb.base_seq, base);
+		cr_assert_eq(fb.status_count, count);
+		cr_assert_eq(fb.fb_count, fbc);
+		size_t first = 0;
+		while (first < count && !rec[first])
+			first++;
+		if (first < count) {
+			int64_t ref = at[first] / 64000 - (at[first] % 64000 < 0);
+			cr_assert_eq(fb.ref_time, ref, "case %d", c);
+		}
+
+		struct twcc_iter it;
+		twcc_iter_init(&it, &fb);
+		size_t n_rec = 0;
+		for (size_t i = 0; i < count; i++) {
+			uint16_t seq;
+			bool r;
+			int64_t a;
+			cr_assert_eq(twcc_iter_next(&it, &seq, &r, &a), 1, "case %d packet %zu", c, i);
+			cr_assert_eq(seq, (uint16_t)(base + i));
+			cr_assert_eq(r, rec[i], "case %d packet %zu", c, i);
+			if (r) {
+				cr_assert_eq(a, rounded(at[i]), "case %d packet %zu: %lld vs %lld", c,
+					     i, (long long)a, (long long)at[i]);
+				n_rec++;
+			}
+		}
+		uint16_t seq;
+		bool r;
+		int64_t a;
+		cr_assert_eq(twcc_iter_next(&it, &seq, &r, &a), 0);
+		cr_assert_eq(fb.n_received, n_rec);
+	}
+	/* The generator did exercise both kinds of large deltas. */
+	cr_assert_gt(large_seen, 100);
+	cr_assert_gt(negative_seen, 100);
+}
+
+Test(twcc_roundtrip, rounding_of_arrivals)
+{
+	/* Halves round up, negative times too; the first delta after a
+	 * reference time is never negative. */
+	const int64_t cases[][2] = {
+		{124, 0}, {125, 250}, {374, 250}, {375, 500},
+		{-1, 0}, {-125, 0}, {-126, -250}, {63875, 64000}, {63874, 63750},
+	};
+	for (size_t i = 0; i < N_ELEMS(cases); i++) {
+		bool rec[1] = {true};
+		int64_t at[1] = {cases[i][0]};
+		uint8_t b[64];
+		int n = twcc_feedback_build(b, sizeof(b), 1, 2, 0, 1, rec, at, 0);
+		struct twcc_feedback fb;
+		cr_assert_eq(twcc_feedback_parse(b, (size_t)n, &fb), 0);
+		struct pkt got[1];
+		iterate(&fb, got, 1);
+		cr_assert_eq(got[0].arrival_us, cases[i][1], "case %zu: %lld", i,
+			     (long long)got[0].arrival_us);
+	}
+}
+
+/* ---- Compound packets and the extension --------------------------------- */
+
+Test(twcc_compound, rr_and_feedback_accepted)
+{
+	uint8_t b[256];
+	struct rtcp_writer w;
+	rtcp_writer_init(&w, b, sizeof(b));
+	struct rtcp_rr rr = {.ssrc = 0x11111111u, .rc = 0};
+	rtcp_writer_add(&w, rtcp_rr_build(rtcp_writer_ptr(&w), rtcp_writer_room(&w), &rr));
+	memcpy(rtcp_writer_ptr(&w), msg_mixed, sizeof(msg_mixed));
+	rtcp_writer_add(&w, (int)sizeof(msg_mixed));
+	int len = rtcp_writer_finish(&w);
+	cr_assert_eq(len, 8 + (int)sizeof(msg_mixed));
+
+	struct rtcp_compound cp;
+	cr_assert_eq(rtcp_parse_compound(b, (size_t)len, RTCP_COMPOUND_STRICT, &cp), 0);
+	cr_assert_eq(cp.n, 2);
+	cr_assert_eq(cp.pkt[1].pt, RTCP_PT_RTPFB);
+	cr_assert_eq(cp.pkt[1].count_or_fmt, RTCP_RTPFB_FMT_TWCC);
+	cr_assert_eq(cp.pkt[1].ssrc, 1);
+	struct twcc_feedback fb;
+	cr_assert_eq(twcc_feedback_parse(cp.pkt[1].data, cp.pkt[1].len, &fb), 0);
+	cr_assert_eq(fb.status_count, 20);
+
+	/* The compound parser keeps FMT 15 undecoded: a feedback message
+	 * whose chunks fall short still passes there, and only
+	 * twcc_feedback_parse rejects it. */
+	b[8 + 15] = 200; /* status count 20 -> 200 */
+	cr_assert_eq(rtcp_parse_compound(b, (size_t)len, RTCP_COMPOUND_STRICT, &cp), 0);
+	cr_assert_eq(twcc_feedback_parse(cp.pkt[1].data, cp.pkt[1].len, &fb), -ENODATA);
+}
+
+Test(twcc_ext, sequence_number_element)
+{
+	uint8_t d[3];
+	twcc_ext_put_seq(d, 0xABCD);
+	cr_assert_eq(d[0], 0xAB);
+	cr_assert_eq(d[1], 0xCD);
+	struct rtp_ext_elem e = {.id = 5, .len = 2, .data = d};
+	uint16_t seq = 0;
+	cr_assert_eq(twcc_ext_seq(&e, &seq), 0);
+	cr_assert_eq(seq, 0xABCD);
+	e.len = 3;
+	cr_assert_eq(twcc_ext_seq(&e, &seq), -EBADMSG);
+	e.len = 1;
+	cr_assert_eq(twcc_ext_seq(&e, &seq), -EBADMSG);
+}
