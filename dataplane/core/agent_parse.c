@@ -347,6 +347,10 @@ static int parse_endpoint_put(struct mm_tables *t, json_t *o, struct op *op, str
 	if (mm_agent_get_uint(o, "rtx_pt", p, 96, 127, false, &v, e) < 0)
 		return -EINVAL;
 	op->conf.rtx_pt = (uint8_t)v;
+	v = 0;
+	if (mm_agent_get_uint(o, "twcc_id", p, 1, 14, false, &v, e) < 0)
+		return -EINVAL;
+	op->conf.twcc_id = (uint8_t)v;
 	return parse_streams(o, p, &op->conf, e);
 }
 

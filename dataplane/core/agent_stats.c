@@ -51,17 +51,17 @@ json_t *mm_agent_endpoint_stats(const struct mm_endpoint *ep)
 				 (json_int_t)MM_CNT_GET(ep->roc_recovered), "roc_sweeps_failed",
 				 (json_int_t)MM_CNT_GET(ep->roc_sweeps_failed), "roc_continued",
 				 (json_int_t)MM_CNT_GET(ep->roc_continued));
-	json_t *sfu = json_pack("{sisisIsIsIsIsIsIsIsIsI}", "max_layer", c->max_layer, "rtx_pt",
-				c->rtx_pt, "nack_rx", (json_int_t)MM_CNT_GET(ep->nack_rx), "rtx_tx",
+	json_t *sfu = json_pack("{sisisisIsIsIsIsIsIsIsIsIsI}", "max_layer", c->max_layer, "rtx_pt",
+				c->rtx_pt, "twcc_id", c->twcc_id, "twcc_feedback",
+				(json_int_t)MM_CNT_GET(ep->twcc_fb), "twcc_lost",
+				(json_int_t)MM_CNT_GET(ep->twcc_lost), "nack_rx", (json_int_t)MM_CNT_GET(ep->nack_rx), "rtx_tx",
 				(json_int_t)MM_CNT_GET(ep->rtx_tx), "nack_fwd",
 				(json_int_t)MM_CNT_GET(ep->nack_fwd), "pli_rx",
 				(json_int_t)MM_CNT_GET(ep->pli_rx), "pli_tx",
 				(json_int_t)MM_CNT_GET(ep->pli_tx), "rr_tx",
 				(json_int_t)MM_CNT_GET(ep->rr_tx), "sr_tx",
 				(json_int_t)MM_CNT_GET(ep->sr_tx), "rtcp_consumed",
-				(json_int_t)MM_CNT_GET(ep->rtcp_consumed), "layers",
-				(json_int_t)0);
-	json_object_del(sfu, "layers");
+				(json_int_t)MM_CNT_GET(ep->rtcp_consumed));
 	return json_pack("{sssosIsosIsIsIsIsIsbsbsbso}", "endpoint", ep->name, "sfu", sfu, "memory_bytes",
 			 (json_int_t)mm_endpoint_memory(ep), "srtp", srtp, "rx_packets",
 			 (json_int_t)MM_CNT_GET(ep->rx_packets), "rx_bytes",

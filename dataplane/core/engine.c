@@ -222,10 +222,14 @@ static bool simulcast_view(struct mm_worker_ctx *w, struct mm_endpoint *pub,
  * of a simulcast group goes to each receiver in the layer it gets; key
  * tells the first packet of a keyframe. Returns the copies sent. */
 static uint64_t fan_out(struct mm_worker_ctx *w, struct mm_endpoint *pub, const struct mm_route *rt,
-			const uint8_t *pl, size_t plen, const struct mm_ep_conf *pc,
-			const struct mm_stream_conf *sc, struct mm_stream_state *ss, bool key,
-			uint64_t now_ms)
+			const uint8_t *pl, size_t plen, const struct rtp_header *hdr,
+			const struct mm_ep_conf *pc, const struct mm_stream_conf *sc,
+			struct mm_stream_state *ss, bool key, uint64_t now_ms)
 {
+	/* Where the transport-wide sequence number sits in the packet, for
+	 * the id the receivers negotiated (found once per packet and id). */
+	uint8_t twcc_id = 0;
+	int twcc_off = -1;
 	const struct mm_route_pub *rp = &rt->pub[pub->slot];
 	uint16_t seq = rtp_get_seq(pl);
 	uint32_t ts = rtp_get_ts(pl);
@@ -264,6 +268,17 @@ static uint64_t fan_out(struct mm_worker_ctx *w, struct mm_endpoint *pub, const 
 			continue;
 		}
 		memcpy(buf + hl, pl, plen);
+		if (subc->twcc_id) {
+			if (subc->twcc_id != twcc_id) {
+				twcc_id = subc->twcc_id;
+				struct rtp_ext_elem el;
+				twcc_off = rtp_ext_find(hdr, twcc_id, &el) == 1 && el.len == 2
+						   ? (int)(el.data - pl)
+						   : -1;
+			}
+			if (twcc_off >= 0)
+				mm_eng_twcc_stamp(sub, buf + hl + twcc_off, plen, now_ms);
+		}
 		bool first;
 		if (simulcast) {
 			first = false;
@@ -477,7 +492,7 @@ static int rx_rtx(struct mm_worker_ctx *w, struct mm_endpoint *ep, const struct 
 	if (rtp_parse(orig, (size_t)n, &h) != 0)
 		return drop(w, MM_DROP_RTP_MALFORMED);
 	bool key = codec_keyframe_start((enum mm_codec)sc->codec, h.payload, h.payload_len) == 1;
-	if (!fan_out(w, ep, rt, orig, (size_t)n, c, sc, ss, key, mm_eng_ms(now_ns)))
+	if (!fan_out(w, ep, rt, orig, (size_t)n, &h, c, sc, ss, key, mm_eng_ms(now_ns)))
 		return drop(w, MM_DROP_NOT_SELECTED);
 	return MM_ENGINE_DONE;
 }
@@ -570,7 +585,7 @@ static int rx_rtp(struct mm_worker_ctx *w, struct mm_endpoint *ep, const struct 
 	ss->paused = 0;
 	if (!rt || ep->slot >= rt->n_slots || rt->pub[ep->slot].n == 0)
 		return drop(w, MM_DROP_NO_SUBSCRIBER);
-	if (!fan_out(w, ep, rt, pl, plen, c, sc, ss, key, now_ms) && sc->kind != MM_KIND_AUDIO)
+	if (!fan_out(w, ep, rt, pl, plen, &h, c, sc, ss, key, now_ms) && sc->kind != MM_KIND_AUDIO)
 		return drop(w, MM_DROP_NOT_SELECTED);
 	return MM_ENGINE_DONE;
 }

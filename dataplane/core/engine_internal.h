@@ -91,6 +91,21 @@ void mm_eng_maybe_send_rr(struct mm_worker_ctx *w, struct mm_endpoint *ep,
 struct mm_rewrite *mm_eng_group_view(struct mm_endpoint *sub, const struct mm_endpoint *pub,
 				     const struct mm_stream_conf *base);
 
+/* Give the copy to sub its transport-wide sequence number (at ext, the
+ * 2-byte element) and remember its size and send time for sub's
+ * feedback. */
+static inline void mm_eng_twcc_stamp(struct mm_endpoint *sub, uint8_t *ext, size_t bytes,
+				     uint64_t now_ms)
+{
+	uint16_t q = sub->twcc_seq++;
+	ext[0] = (uint8_t)(q >> 8);
+	ext[1] = (uint8_t)q;
+	struct mm_twcc_sent *t = &sub->twcc[q % MM_TWCC_RING];
+	t->seq = q;
+	t->bytes = bytes > UINT16_MAX ? UINT16_MAX : (uint16_t)bytes;
+	t->ms = (uint32_t)now_ms;
+}
+
 /* Is stream sc (a group's base) simulcast: more than one layer? */
 static inline bool mm_eng_simulcast(const struct mm_stream_conf *base)
 {

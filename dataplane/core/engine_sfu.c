@@ -9,6 +9,7 @@
 
 #include "dataplane/core/engine_internal.h"
 #include "dataplane/proto/rtx.h"
+#include "dataplane/proto/twcc.h"
 
 int mm_eng_send(struct mm_worker_ctx *w, struct mm_endpoint *ep, const uint8_t *pkt, size_t len,
 		bool rtcp, bool own)
@@ -353,13 +354,57 @@ static void serve_keyframe_request(struct mm_worker_ctx *w, struct mm_endpoint *
 static void consume_blocks(struct mm_endpoint *ep, const struct rtcp_report_block *rb, uint8_t n,
 			   uint64_t now_ms)
 {
-	if (!n)
-		return;
+	if (!n || (ep->twcc_fb_ms && now_ms < ep->twcc_fb_ms + 2000))
+		return; /* its transport-wide feedback is fresher and finer */
 	uint8_t worst = 0;
 	for (uint8_t i = 0; i < n; i++)
 		if (rb[i].fraction_lost > worst)
 			worst = rb[i].fraction_lost;
 	mm_bwe_on_loss(&ep->bwe, worst, mm_rate_bps(&ep->tx_rate, now_ms), now_ms);
+}
+
+/* Transport-wide feedback from ep about the copies mmdp stamped: the
+ * share of them lost, and the rate at which the acknowledged ones
+ * arrived, feed its downlink estimate (the loss controller of GCC; no
+ * delay-based part yet). Sequence numbers mmdp does not remember (too old,
+ * never sent) are left out. */
+static void consume_twcc(struct mm_endpoint *ep, const struct rtcp_packet *p, uint64_t now_ms)
+{
+	struct twcc_feedback fb;
+	if (twcc_feedback_parse(p->data, p->len, &fb) != 0)
+		return;
+	struct twcc_iter it;
+	twcc_iter_init(&it, &fb);
+	uint16_t seq;
+	bool received;
+	int64_t at, first = INT64_MAX, last = INT64_MIN;
+	uint32_t known = 0, lost = 0;
+	uint64_t bytes = 0;
+	while (twcc_iter_next(&it, &seq, &received, &at) == 1) {
+		const struct mm_twcc_sent *t = &ep->twcc[seq % MM_TWCC_RING];
+		if (t->seq != seq || (uint32_t)now_ms - t->ms > 5000u)
+			continue;
+		known++;
+		if (!received) {
+			lost++;
+			continue;
+		}
+		bytes += t->bytes;
+		if (at < first)
+			first = at;
+		if (at > last)
+			last = at;
+	}
+	if (!known)
+		return;
+	ep->twcc_fb_ms = now_ms ? now_ms : 1;
+	MM_CNT_ADD(ep->twcc_fb, 1);
+	MM_CNT_ADD(ep->twcc_lost, lost);
+	uint64_t acked = last > first ? bytes * 8u * 1000000u / (uint64_t)(last - first)
+				      : mm_rate_bps(&ep->tx_rate, now_ms);
+	uint32_t frac = lost * 256u / known;
+	mm_bwe_on_loss(&ep->bwe, (uint8_t)(frac > 255 ? 255 : frac),
+		       acked > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)acked, now_ms);
 }
 
 /* Forward publisher pub's sender report to each of its receivers that
@@ -453,6 +498,8 @@ int mm_eng_rx_rtcp(struct mm_worker_ctx *w, struct mm_endpoint *ep, const struct
 		case RTCP_PT_RTPFB:
 			if (p->count_or_fmt == RTCP_RTPFB_FMT_NACK)
 				serve_nack(w, ep, rt, p, now_ms);
+			else if (p->count_or_fmt == RTCP_RTPFB_FMT_TWCC)
+				consume_twcc(ep, p, now_ms);
 			break;
 		case RTCP_PT_PSFB:
 			if (p->count_or_fmt == RTCP_PSFB_FMT_PLI) {

@@ -51,6 +51,9 @@
 #define MM_RR_INTERVAL_MS 1000
 /* How often (ms) a receiver's simulcast layers are chosen again. */
 #define MM_ALLOC_INTERVAL_MS 250
+/* Transport-wide sequence numbers mmdp remembers per receiver (size and
+ * send time of each copy), for its transport-wide feedback. */
+#define MM_TWCC_RING 512
 
 #define MM_CACHE_ALIGNED __attribute__((aligned(64)))
 
@@ -145,6 +148,7 @@ struct mm_ep_conf {
 	bool mac_set;
 	uint8_t max_layer; /* highest simulcast layer it receives */
 	uint8_t rtx_pt;    /* RTX payload type it negotiated; 0: plain retransmission */
+	uint8_t twcc_id;   /* RFC 8285 id of transport-wide-cc on its copies; 0: none */
 	uint8_t mac[6];
 	uint32_t n_streams;
 	struct mm_stream_conf streams[MM_STREAMS_MAX];
@@ -245,6 +249,16 @@ struct mm_endpoint {
 	/* Feedback counters: NACKed packets it asked for, resent from the
 	 * cache, asked of publishers; PLI/FIR it sent and mmdp sent it. */
 	uint64_t nack_rx, rtx_tx, nack_fwd, pli_rx, pli_tx, rr_tx, sr_tx, rtcp_consumed;
+	/* Transport-wide congestion control toward it: the next sequence
+	 * number, what each recent one carried, when its last feedback came,
+	 * and the feedback messages and packets they reported lost. */
+	uint16_t twcc_seq;
+	uint64_t twcc_fb_ms, twcc_fb, twcc_lost;
+	struct mm_twcc_sent {
+		uint16_t seq;
+		uint16_t bytes;
+		uint32_t ms; /* low 32 bits of the send time in ms */
+	} twcc[MM_TWCC_RING];
 	struct mm_stream_state streams[MM_STREAMS_MAX];
 	struct mm_rewrite *rw; /* [MM_ROOM_CAPACITY_MAX * MM_STREAMS_MAX] */
 };

@@ -8,6 +8,7 @@
 
 #include "dataplane/proto/rtcp.h"
 #include "dataplane/proto/rtx.h"
+#include "dataplane/proto/twcc.h"
 
 static struct mm_tables T;
 static struct mm_agent A;
@@ -241,6 +242,8 @@ static void simulcast_room(int mx2, bool rtx)
 /* A VP8 packet of layer l: descriptor (S on the first packet of a frame),
  * then on a frame's first packet the frame tag (P bit 0: keyframe, with
  * the start code), then filler with the layer and seq. */
+static uint8_t TWCC_ID; /* nonzero: packets carry a transport-wide seq 0xabcd in this id */
+
 static int send_vp8(int layer, uint16_t seq, uint32_t ts, bool first, bool key, uint64_t now_ns)
 {
 	uint8_t payload[200];
@@ -259,6 +262,12 @@ static int send_vp8(int layer, uint16_t seq, uint32_t ts, bool first, bool key, 
 	payload[22] = (uint8_t)seq;
 	struct rtp_build_params p = {.payload_type = 96, .seq = seq, .timestamp = ts,
 				     .ssrc = CAM0 + (uint32_t)layer, .marker = true};
+	static const uint8_t tw[2] = {0xab, 0xcd};
+	struct rtp_ext_elem el = {.id = TWCC_ID, .len = 2, .data = tw};
+	if (TWCC_ID) {
+		p.n_ext = 1;
+		p.ext = &el;
+	}
 	uint8_t pkt[400];
 	int n = rtp_build(pkt, sizeof(pkt), &p, payload, sizeof(payload));
 	cr_assert_gt(n, 0);
@@ -620,4 +629,74 @@ Test(sfu, mmdp_sends_receiver_reports_to_publishers)
 	}
 	cr_assert(reports >= 2 && reports <= 3, "%u reports in 3 s", reports);
 	cr_assert_eq(lost, 1);
+}
+
+/* ---- transport-wide congestion control ------------------------------------ */
+
+Test(sfu, copies_get_transport_wide_sequence_numbers_and_feedback_is_read)
+{
+	simulcast_room(2, false);
+	/* e2 negotiated transport-cc with id 5, e3 did not. */
+	H_OK(&A,
+	     "{\"op\":\"endpoint.put\",\"endpoint\":\"e2\",\"room\":\"r\",\"twcc_id\":5,"
+	     "\"local\":{\"addr\":\"198.18.0.1\",\"port\":40002},\"remote\":{\"addr\":\"198.18.1.2\",\"port\":5002},"
+	     "\"streams\":[{\"ssrc\":1002,\"kind\":\"audio\"}]}");
+	H_ERR(&A, "invalid_field",
+	      "{\"op\":\"endpoint.put\",\"endpoint\":\"e2\",\"room\":\"r\",\"twcc_id\":15,"
+	      "\"local\":{\"addr\":\"198.18.0.1\",\"port\":40002},\"remote\":{\"addr\":\"198.18.1.2\",\"port\":5002}}");
+	TWCC_ID = 5;
+	LSEQ[0] = 10;
+	LSEQ[1] = 500;
+	LSEQ[2] = 900;
+	uint64_t t0 = 1000000000ull;
+	frames(0, 20, 30, t0);
+	TWCC_ID = 0;
+	uint16_t expect = 0;
+	uint32_t n2 = 0, n3 = 0;
+	for (size_t k = 0; k < CAP->n; k++) {
+		struct net_udp u;
+		const uint8_t *pl;
+		int to = frame_to(k, &u, &pl);
+		struct rtp_header h;
+		if ((to != 2 && to != 3) || rtp_parse(pl, u.payload_len, &h) != 0 || h.payload_type != 96)
+			continue;
+		struct rtp_ext_elem el;
+		cr_assert_eq(rtp_ext_find(&h, 5, &el), 1);
+		uint16_t q = (uint16_t)(el.data[0] << 8 | el.data[1]);
+		if (to == 2) {
+			cr_assert_eq(q, expect, "e2's copies numbered in order: %u, expected %u", q, expect);
+			expect++;
+			n2++;
+		} else {
+			cr_assert_eq(q, 0xabcd, "e3 did not negotiate it: the publisher's value");
+			n3++;
+		}
+	}
+	cr_assert_geq(n2, 19);
+	cr_assert_geq(n3, 19);
+	/* e2 reports: every other copy lost. */
+	bool rx[64];
+	int64_t at[64];
+	for (int i = 0; i < (int)n2 && i < 64; i++) {
+		rx[i] = i % 2 == 0;
+		at[i] = 1000000 + i * 33000;
+	}
+	uint8_t buf[512];
+	struct rtcp_writer wr;
+	rtcp_writer_init(&wr, buf, sizeof(buf));
+	struct rtcp_rr rr = {.ssrc = 1002};
+	rtcp_writer_add(&wr, rtcp_rr_build(rtcp_writer_ptr(&wr), rtcp_writer_room(&wr), &rr));
+	rtcp_writer_add(&wr, twcc_feedback_build(rtcp_writer_ptr(&wr), rtcp_writer_room(&wr), 1002,
+						 CAM0, 0, (uint16_t)(n2 < 64 ? n2 : 64), rx, at, 0));
+	int len = rtcp_writer_finish(&wr);
+	cr_assert_gt(len, 0);
+	size_t mark = CAP->n;
+	cr_assert_eq(push(2, buf, (size_t)len, t0 + 21 * 33000000ull), MM_ENGINE_DONE);
+	cr_assert_eq(CAP->n, mark, "feedback is consumed");
+	json_t *r = h_agent(&A, "{\"op\":\"endpoint.get\",\"endpoint\":\"e2\"}");
+	json_t *sfu = json_object_get(r, "sfu");
+	cr_assert_eq(json_integer_value(json_object_get(sfu, "twcc_id")), 5);
+	cr_assert_eq(json_integer_value(json_object_get(sfu, "twcc_feedback")), 1);
+	cr_assert_eq(json_integer_value(json_object_get(sfu, "twcc_lost")), (json_int_t)(n2 < 64 ? n2 : 64) / 2);
+	json_decref(r);
 }
