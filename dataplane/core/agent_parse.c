@@ -96,6 +96,29 @@ int mm_agent_get_addr_port(json_t *o, const char *key, const char *path, struct 
 	return 0;
 }
 
+/* A stream's RID (RFC 8852 RtpStreamId): 1..16 of [A-Za-z0-9_-]. */
+static int parse_rid(json_t *s, const char *p, struct mm_stream_conf *sc, struct aerr *e)
+{
+	sc->rid[0] = 0;
+	json_t *v = json_object_get(s, "rid");
+	if (!v)
+		return 0;
+	const char *r = json_is_string(v) ? json_string_value(v) : "";
+	size_t n = strlen(r);
+	bool ok = n >= 1 && n <= MM_RID_MAX;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = (r[i] >= 'a' && r[i] <= 'z') || (r[i] >= 'A' && r[i] <= 'Z') ||
+		     (r[i] >= '0' && r[i] <= '9') || r[i] == '_' || r[i] == '-';
+	if (!ok) {
+		char f[192];
+		snprintf(f, sizeof(f), "%srid", p);
+		return mm_agent_fail(e, "invalid_field", f,
+				     "rid must be 1-%d characters from [A-Za-z0-9_-]", MM_RID_MAX);
+	}
+	memcpy(sc->rid, r, n + 1);
+	return 0;
+}
+
 /* A stream's SFU fields (docs/agent-protocol.md, "Meetings of 100"):
  * codec, audio_level_id, group and layer, rtx_ssrc. *group is the group's
  * name (NULL: a group of its own). */
@@ -141,6 +164,10 @@ static int parse_stream_sfu(json_t *s, const char *p, struct mm_stream_conf *sc,
 		return r;
 	sc->has_rtx = r == 0;
 	sc->rtx_ssrc = r == 0 ? (uint32_t)u : 0;
+	r = mm_agent_get_uint(s, "out_ssrc", p, 1, UINT32_MAX, false, &u, e);
+	if (r < 0)
+		return r;
+	sc->out_ssrc = r == 0 ? (uint32_t)u : 0;
 	if (sc->has_rtx && sc->rtx_ssrc == sc->ssrc) {
 		snprintf(f, sizeof(f), "%srtx_ssrc", p);
 		return mm_agent_fail(e, "invalid_field", f, "rtx_ssrc must differ from ssrc");
@@ -184,6 +211,16 @@ static int link_groups(struct mm_ep_conf *c, const char **groups, const char *pa
 		sc->group = (uint8_t)base;
 		c->streams[base].layers[sc->layer] = (int8_t)i;
 	}
+	/* A group with a stream known by RID has no SSRC to show its
+	 * receivers until it sends: the control plane names one. */
+	for (uint32_t i = 0; i < c->n_streams; i++) {
+		const struct mm_stream_conf *base = &c->streams[c->streams[i].group];
+		if (c->streams[i].by_rid && !base->out_ssrc) {
+			snprintf(f, sizeof(f), "%sstreams[%u].out_ssrc", path, c->streams[i].group);
+			return mm_agent_fail(e, "missing_field", f,
+					     "out_ssrc is required for a group known by rid");
+		}
+	}
 	return 0;
 }
 
@@ -208,14 +245,23 @@ static int parse_streams(json_t *o, const char *path, struct mm_ep_conf *c, stru
 			return mm_agent_fail(e, "invalid_field", p, "a stream must be an object");
 		struct mm_stream_conf *sc = &c->streams[i];
 		uint64_t v;
-		if (mm_agent_get_uint(s, "ssrc", p, 0, UINT32_MAX, true, &v, e))
+		if (parse_rid(s, p, sc, e))
 			return -EINVAL;
-		sc->ssrc = (uint32_t)v;
-		for (size_t j = 0; j < i; j++)
-			if (c->streams[j].ssrc == sc->ssrc) {
+		int r0 = mm_agent_get_uint(s, "ssrc", p, 0, UINT32_MAX, sc->rid[0] == 0, &v, e);
+		if (r0 < 0)
+			return -EINVAL;
+		sc->by_rid = r0 == 1; /* a RID and no SSRC: bound at its first packet */
+		sc->ssrc = sc->by_rid ? 0 : (uint32_t)v;
+		for (size_t j = 0; j < i; j++) {
+			if (!sc->by_rid && !c->streams[j].by_rid && c->streams[j].ssrc == sc->ssrc) {
 				snprintf(f, sizeof(f), "%sssrc", p);
 				return mm_agent_fail(e, "invalid_field", f, "ssrc %u listed twice", sc->ssrc);
 			}
+			if (sc->rid[0] && strcmp(c->streams[j].rid, sc->rid) == 0) {
+				snprintf(f, sizeof(f), "%srid", p);
+				return mm_agent_fail(e, "invalid_field", f, "rid %s listed twice", sc->rid);
+			}
+		}
 		json_t *k = json_object_get(s, "kind");
 		snprintf(f, sizeof(f), "%skind", p);
 		if (!k)
@@ -351,7 +397,19 @@ static int parse_endpoint_put(struct mm_tables *t, json_t *o, struct op *op, str
 	if (mm_agent_get_uint(o, "twcc_id", p, 1, 14, false, &v, e) < 0)
 		return -EINVAL;
 	op->conf.twcc_id = (uint8_t)v;
-	return parse_streams(o, p, &op->conf, e);
+	v = 0;
+	if (mm_agent_get_uint(o, "rid_id", p, 1, 14, false, &v, e) < 0)
+		return -EINVAL;
+	op->conf.rid_id = (uint8_t)v;
+	if (parse_streams(o, p, &op->conf, e))
+		return -EINVAL;
+	for (uint32_t i = 0; i < op->conf.n_streams; i++)
+		if (op->conf.streams[i].by_rid && !op->conf.rid_id) {
+			snprintf(f, sizeof(f), "%srid_id", p);
+			return mm_agent_fail(e, "missing_field", f,
+					     "rid_id is required for streams known by rid");
+		}
+	return 0;
 }
 
 static int parse_route_put(json_t *o, struct op *op, struct aerr *e)

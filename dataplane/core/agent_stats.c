@@ -36,12 +36,18 @@ json_t *mm_agent_endpoint_stats(const struct mm_endpoint *ep)
 			packets = MM_CNT_GET(ss->packets);
 			bytes = MM_CNT_GET(ss->bytes);
 		}
+		json_t *one;
 		json_array_append_new(
-			streams, json_pack("{sIsssIsIsIsIsI}", "ssrc", (json_int_t)sc->ssrc, "kind",
+			streams, one = json_pack("{sIsssIsIsIsIsI}", "ssrc", (json_int_t)sc->ssrc, "kind",
 					   kind_name(sc->kind), "packets", (json_int_t)packets, "bytes",
 					   (json_int_t)bytes, "lost", (json_int_t)rtp_stats_lost(&st),
 					   "jitter", (json_int_t)rtp_stats_jitter(&st), "ext_max_seq",
 					   (json_int_t)rtp_stats_ext_max(&st)));
+		if (sc->rid[0]) {
+			json_object_set_new(one, "rid", json_string(sc->rid));
+			if (sc->by_rid && MM_CNT_GET(ss->bound) && MM_CNT_GET(ss->uid) == sc->uid)
+				json_object_set_new(one, "ssrc", json_integer(MM_CNT_GET(ss->bound_ssrc)));
+		}
 	}
 	json_t *srtp = json_null();
 	if (c->keys)

@@ -46,7 +46,7 @@ static inline bool rewrite_rtp(uint8_t *rtp, struct mm_rewrite *rw, const struct
 	bool fresh = rw->src_uid != sc->uid;
 	if (fresh) {
 		rw->src_uid = sc->uid;
-		rw->out_ssrc = sc->ssrc;
+		rw->out_ssrc = mm_group_out_ssrc(sc);
 		rw->ts_off = 0;
 		rw->seq_off = 0;
 		rw->pause_gen = ss->pause_gen;
@@ -161,7 +161,7 @@ protect_first(struct mm_endpoint *pub, struct mm_endpoint *sub, struct mm_srtp *
 	uint32_t roc;
 	if (!ss->roc_recovered || sub->created_epoch != pub->created_epoch || !pc->keys ||
 	    pc->keys->uid != ss->srtp_in || !pc->keys->in ||
-	    mm_srtp_stream_roc(pc->keys->in, sc->ssrc, &roc) != 0)
+	    mm_srtp_stream_roc(pc->keys->in, mm_stream_ssrc(pub, sc), &roc) != 0)
 		return mm_srtp_protect(out, pkt, len, cap);
 	uint16_t max = ss->rtp.max_seq;
 	if ((int16_t)(seq - max) < 0 && seq > max && roc > 0)
@@ -481,7 +481,10 @@ static int rx_rtx(struct mm_worker_ctx *w, struct mm_endpoint *ep, const struct 
 	if (ss->uid != sc->uid)
 		return drop(w, MM_DROP_UNKNOWN_SSRC);
 	uint8_t orig[RTP_MAX_PACKET];
-	int n = rtx_restore(orig, sizeof(orig), pl, plen, sc->ssrc, ss->last_pt);
+	uint32_t media_ssrc = mm_stream_ssrc(ep, sc);
+	if (!media_ssrc)
+		return drop(w, MM_DROP_UNKNOWN_SSRC); /* known by RID, not bound yet */
+	int n = rtx_restore(orig, sizeof(orig), pl, plen, media_ssrc, ss->last_pt);
 	if (n < 0)
 		return drop(w, MM_DROP_RTP_MALFORMED); /* padding-only probes too */
 	if (sc->cache)
@@ -497,6 +500,15 @@ static int rx_rtx(struct mm_worker_ctx *w, struct mm_endpoint *ep, const struct 
 	return MM_ENGINE_DONE;
 }
 
+static const struct mm_stream_conf *stream_by_rid(const struct mm_ep_conf *c, const uint8_t *pl,
+						  size_t plen);
+static int rx_rtp_bind(struct mm_worker_ctx *w, struct mm_endpoint *ep, const struct mm_route *rt,
+		       const struct mm_ep_conf *c, const struct mm_stream_conf *sc, uint8_t *pl,
+		       size_t plen, uint64_t now_ns);
+static int rx_rtp_stream(struct mm_worker_ctx *w, struct mm_endpoint *ep, const struct mm_route *rt,
+			 const struct mm_ep_conf *c, const struct mm_stream_conf *sc, uint8_t *pl,
+			 size_t plen, uint64_t now_ns, bool decrypted);
+
 static int rx_rtp(struct mm_worker_ctx *w, struct mm_endpoint *ep, const struct mm_route *rt,
 		  uint8_t *pl, size_t plen, uint64_t now_ns)
 {
@@ -506,25 +518,79 @@ static int rx_rtp(struct mm_worker_ctx *w, struct mm_endpoint *ep, const struct 
 		return drop(w, MM_DROP_RTP_MALFORMED);
 	uint32_t ssrc = rtp_get_ssrc(pl);
 	const struct mm_ep_conf *c = rcu_dereference(ep->conf);
-	const struct mm_stream_conf *sc = NULL;
-	for (uint32_t i = 0; i < c->n_streams; i++) {
-		if (c->streams[i].ssrc == ssrc) {
-			sc = &c->streams[i];
-			break;
-		}
-	}
+	const struct mm_stream_conf *sc = mm_stream_of(ep, c, ssrc);
 	if (unlikely(!sc)) {
 		for (uint32_t i = 0; i < c->n_streams; i++)
 			if (c->streams[i].has_rtx && c->streams[i].rtx_ssrc == ssrc)
 				return rx_rtx(w, ep, rt, c, &c->streams[i], pl, plen, now_ns);
+		if (c->rid_id && (sc = stream_by_rid(c, pl, plen)))
+			return rx_rtp_bind(w, ep, rt, c, sc, pl, plen, now_ns);
 		return drop(w, MM_DROP_UNKNOWN_SSRC);
 	}
+	return rx_rtp_stream(w, ep, rt, c, sc, pl, plen, now_ns, false);
+}
+
+/* The stream known by RID whose RID packet pl carries (in clear in its
+ * header extension, also under SRTP), or NULL. */
+static const struct mm_stream_conf *stream_by_rid(const struct mm_ep_conf *c, const uint8_t *pl,
+						  size_t plen)
+{
+	struct rtp_header h;
+	struct rtp_ext_elem el;
+	if (rtp_parse_header(pl, plen, &h) != 0 || rtp_ext_find(&h, c->rid_id, &el) != 1 ||
+	    el.len == 0 || el.len > MM_RID_MAX)
+		return NULL;
+	for (uint32_t i = 0; i < c->n_streams; i++) {
+		const struct mm_stream_conf *sc = &c->streams[i];
+		if (sc->by_rid && strlen(sc->rid) == el.len && memcmp(sc->rid, el.data, el.len) == 0)
+			return sc;
+	}
+	return NULL;
+}
+
+/* The first packet of a new SSRC for stream sc, known by RID: bound to
+ * it once it authenticates (a packet that does not never moves a stream),
+ * with fresh state (a new SSRC is a new RTP stream: the publisher
+ * restarted its encoder, or this is its first packet). */
+static __attribute__((noinline)) int rx_rtp_bind(struct mm_worker_ctx *w, struct mm_endpoint *ep,
+						 const struct mm_route *rt, const struct mm_ep_conf *c,
+						 const struct mm_stream_conf *sc, uint8_t *pl,
+						 size_t plen, uint64_t now_ns)
+{
+	if (c->keys) {
+		int r = unprotect(ep, c, pl, &plen, false);
+		if (r)
+			return drop(w, (enum mm_drop_reason)r);
+	}
+	struct mm_stream_state *ss = &ep->streams[sc->state_idx];
+	bool rebind = ss->uid == sc->uid && ss->bound;
+	uint32_t pause_gen = ss->pause_gen;
+	memset(ss, 0, sizeof(*ss));
+	ss->uid = sc->uid;
+	/* Receivers see the new SSRC's packets continue their view: after a
+	 * pause (a single stream), or from its next keyframe (a layer). */
+	ss->pause_gen = pause_gen + 1;
+	const struct mm_stream_conf *base = &c->streams[sc->group];
+	if (rebind && rt && ep->slot < rt->n_slots && mm_eng_simulcast(base))
+		pause_group(ep, rt, base);
+	ss->bound = true;
+	ss->bound_ssrc = rtp_get_ssrc(pl);
+	if (c->keys)
+		ss->srtp_in = c->keys->uid;
+	return rx_rtp_stream(w, ep, rt, c, sc, pl, plen, now_ns, true);
+}
+
+/* An RTP packet of ep's stream sc (decrypted already when decrypted). */
+static int rx_rtp_stream(struct mm_worker_ctx *w, struct mm_endpoint *ep, const struct mm_route *rt,
+			 const struct mm_ep_conf *c, const struct mm_stream_conf *sc, uint8_t *pl,
+			 size_t plen, uint64_t now_ns, bool decrypted)
+{
 	struct mm_stream_state *ss = &ep->streams[sc->state_idx];
 	if (unlikely(ss->uid != sc->uid)) {
 		memset(ss, 0, sizeof(*ss));
 		ss->uid = sc->uid;
 	}
-	if (c->keys) {
+	if (c->keys && !decrypted) {
 		int r;
 		if (likely(ss->srtp_in == c->keys->uid))
 			r = unprotect(ep, c, pl, &plen, false);

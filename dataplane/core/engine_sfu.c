@@ -60,7 +60,7 @@ struct mm_rewrite *mm_eng_group_view(struct mm_endpoint *sub, const struct mm_en
 	if (rw->src_uid != base->uid) {
 		memset(rw, 0, sizeof(*rw));
 		rw->src_uid = base->uid;
-		rw->out_ssrc = base->ssrc;
+		rw->out_ssrc = mm_group_out_ssrc(base);
 		rw->alloc_layer = -1;
 		rw->pause_gen = pub->streams[base->state_idx].pause_gen;
 		mm_layer_sel_init(&rw->sel);
@@ -76,6 +76,9 @@ void mm_eng_request_keyframe(struct mm_worker_ctx *w, struct mm_endpoint *pub,
 			     const struct mm_stream_conf *sc, uint64_t now_ms)
 {
 	struct mm_stream_state *ss = &pub->streams[sc->state_idx];
+	uint32_t media = mm_stream_ssrc(pub, sc);
+	if (!media)
+		return; /* known by RID and not sending yet */
 	if (ss->pli_sent && now_ms < ss->pli_ms + MM_PLI_INTERVAL_MS)
 		return; /* one request serves every receiver waiting */
 	ss->pli_sent = true;
@@ -86,15 +89,15 @@ void mm_eng_request_keyframe(struct mm_worker_ctx *w, struct mm_endpoint *pub,
 	struct rtcp_rr rr = {.ssrc = MM_ENGINE_SSRC};
 	rtcp_writer_add(&wr, rtcp_rr_build(rtcp_writer_ptr(&wr), rtcp_writer_room(&wr), &rr));
 	rtcp_writer_add(&wr, rtcp_pli_build(rtcp_writer_ptr(&wr), rtcp_writer_room(&wr),
-					    MM_ENGINE_SSRC, sc->ssrc));
+					    MM_ENGINE_SSRC, media));
 	int n = rtcp_writer_finish(&wr);
 	if (n > 0 && mm_eng_send(w, pub, buf, (size_t)n, true, true) == 0)
 		MM_CNT_ADD(pub->pli_tx, 1);
 }
 
 /* One report block on stream sc of ep (RFC 3550 6.4.1, A.3). */
-static void report_block(struct mm_stream_state *ss, const struct mm_stream_conf *sc,
-			 uint64_t now_ms, struct rtcp_report_block *rb)
+static void report_block(struct mm_stream_state *ss, uint32_t ssrc, uint64_t now_ms,
+			 struct rtcp_report_block *rb)
 {
 	uint32_t ext_max = rtp_stats_ext_max(&ss->rtp);
 	uint32_t expected = ext_max - ss->rtp.base_seq + 1;
@@ -105,7 +108,7 @@ static void report_block(struct mm_stream_state *ss, const struct mm_stream_conf
 	ss->rr_received = received;
 	int64_t lost_int = (int64_t)exp_int - (int64_t)rec_int;
 	memset(rb, 0, sizeof(*rb));
-	rb->ssrc = sc->ssrc;
+	rb->ssrc = ssrc;
 	rb->fraction_lost = exp_int == 0 || lost_int <= 0 ? 0 : (uint8_t)((lost_int << 8) / exp_int);
 	int64_t lost = rtp_stats_lost(&ss->rtp);
 	rb->cumulative_lost = lost > 0x7fffff ? 0x7fffff : lost < -0x800000 ? -0x800000 : (int32_t)lost;
@@ -135,7 +138,7 @@ void mm_eng_maybe_send_rr(struct mm_worker_ctx *w, struct mm_endpoint *ep,
 		struct mm_stream_state *ss = &ep->streams[sc->state_idx];
 		if (ss->uid != sc->uid || !ss->rtp.initialized || ss->rtp.received == 0)
 			continue;
-		report_block(ss, sc, now_ms, &rr.rb[rr.rc++]);
+		report_block(ss, mm_stream_ssrc(ep, sc), now_ms, &rr.rb[rr.rc++]);
 	}
 	if (rr.rc == 0)
 		return;
@@ -213,7 +216,7 @@ static const struct mm_stream_conf *find_group(const struct mm_route *rt, struct
 		const struct mm_ep_conf *pc = rcu_dereference(pub->conf);
 		for (uint32_t i = 0; i < pc->n_streams; i++) {
 			const struct mm_stream_conf *sc = &pc->streams[i];
-			if (sc->group == i && sc->ssrc == media_ssrc) {
+			if (sc->group == i && mm_group_out_ssrc(sc) == media_ssrc) {
 				*pub_out = pub;
 				return sc;
 			}
@@ -321,13 +324,16 @@ static void serve_nack(struct mm_worker_ctx *w, struct mm_endpoint *sub, const s
 		int ni = rtcp_nack_pack(ask[li], n_ask[li], items, NACK_MAX);
 		if (ni <= 0)
 			continue;
+		uint32_t media = mm_stream_ssrc(pub, &pc->streams[li]);
+		if (!media)
+			continue;
 		uint8_t buf[RTCP_HEADER_LEN + 8 + 12 + NACK_MAX * 4];
 		struct rtcp_writer wr;
 		rtcp_writer_init(&wr, buf, sizeof(buf));
 		struct rtcp_rr rr = {.ssrc = MM_ENGINE_SSRC};
 		rtcp_writer_add(&wr, rtcp_rr_build(rtcp_writer_ptr(&wr), rtcp_writer_room(&wr), &rr));
 		rtcp_writer_add(&wr, rtcp_nack_build(rtcp_writer_ptr(&wr), rtcp_writer_room(&wr),
-						     MM_ENGINE_SSRC, pc->streams[li].ssrc, items,
+						     MM_ENGINE_SSRC, media, items,
 						     (size_t)ni));
 		int bl = rtcp_writer_finish(&wr);
 		if (bl > 0 && mm_eng_send(w, pub, buf, (size_t)bl, true, true) == 0)
@@ -415,10 +421,7 @@ static void forward_sr(struct mm_worker_ctx *w, struct mm_endpoint *pub, const s
 		       const struct rtcp_sr *sr, const struct rtcp_packet *others, uint32_t n_others)
 {
 	const struct mm_ep_conf *pc = rcu_dereference(pub->conf);
-	const struct mm_stream_conf *sc = NULL;
-	for (uint32_t i = 0; i < pc->n_streams && !sc; i++)
-		if (pc->streams[i].ssrc == sr->ssrc)
-			sc = &pc->streams[i];
+	const struct mm_stream_conf *sc = mm_stream_of(pub, pc, sr->ssrc);
 	if (!sc || !rt || pub->slot >= rt->n_slots)
 		return;
 	const struct mm_stream_conf *base = &pc->streams[sc->group];
@@ -474,12 +477,11 @@ int mm_eng_rx_rtcp(struct mm_worker_ctx *w, struct mm_endpoint *ep, const struct
 		case RTCP_PT_SR:
 			if (!have_sr && rtcp_sr_parse(p->data, p->len, &sr) == 0) {
 				have_sr = true;
-				for (uint32_t k = 0; k < c->n_streams; k++) {
-					struct mm_stream_state *ss = &ep->streams[c->streams[k].state_idx];
-					if (c->streams[k].ssrc == sr.ssrc && ss->uid == c->streams[k].uid) {
-						ss->sr_ntp_mid = rtcp_ntp_mid32(sr.ntp);
-						ss->sr_ms = now_ms ? now_ms : 1;
-					}
+				const struct mm_stream_conf *src = mm_stream_of(ep, c, sr.ssrc);
+				struct mm_stream_state *ss = src ? &ep->streams[src->state_idx] : NULL;
+				if (ss && ss->uid == src->uid) {
+					ss->sr_ntp_mid = rtcp_ntp_mid32(sr.ntp);
+					ss->sr_ms = now_ms ? now_ms : 1;
 				}
 				consume_blocks(ep, sr.rb, sr.rc, now_ms);
 			}

@@ -175,7 +175,7 @@ int mm_conf_attach_caches(const struct mm_ep_conf *old, struct mm_ep_conf *c)
 		if (sc->kind == MM_KIND_AUDIO)
 			continue;
 		for (uint32_t j = 0; old && j < old->n_streams && !sc->cache; j++)
-			if (old->streams[j].ssrc == sc->ssrc)
+			if (mm_stream_same(&old->streams[j], sc))
 				sc->cache = old->streams[j].cache;
 		if (!sc->cache)
 			sc->cache = mm_rtx_cache_create(MM_RTX_CACHE_PACKETS, MM_RTX_CACHE_BYTES);
@@ -439,7 +439,7 @@ void mm_endpoint_set_conf(struct mm_tables *t, struct mm_endpoint *ep, struct mm
 	 * the subscribers' rewrite state carry on. */
 	for (uint32_t i = 0; i < conf->n_streams; i++) {
 		for (uint32_t j = 0; j < old->n_streams; j++) {
-			if (old->streams[j].ssrc == conf->streams[i].ssrc) {
+			if (mm_stream_same(&old->streams[j], &conf->streams[i])) {
 				conf->streams[i].state_idx = old->streams[j].state_idx;
 				conf->streams[i].uid = old->streams[j].uid;
 				used[old->streams[j].state_idx] = true;

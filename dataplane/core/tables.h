@@ -30,6 +30,7 @@
 #include "dataplane/proto/rtp_stats.h"
 
 #define MM_NAME_MAX 64
+#define MM_RID_MAX 16 /* RFC 8852 RtpStreamId: our limit on its length */
 #define MM_ROOM_CAPACITY_MAX 100
 #define MM_STREAMS_MAX 8
 #define MM_WORKERS_MAX 32
@@ -122,6 +123,14 @@ struct mm_stream_conf {
 	int8_t layers[MM_LAYERS_MAX]; /* the base: conf index of each layer, -1 none */
 	bool has_rtx;
 	uint32_t rtx_ssrc; /* RFC 4588 SSRC of this stream's retransmissions */
+	/* Known by RID (RFC 8852) rather than SSRC: ssrc is 0 and the
+	 * worker binds the SSRC the first packet carrying this RID brings
+	 * (once it authenticates), in the stream's state. */
+	bool by_rid;
+	char rid[MM_RID_MAX + 1]; /* "" when none */
+	/* The SSRC receivers see this group under (a group's base); 0: the
+	 * base's own SSRC. Required for a group known by RID. */
+	uint32_t out_ssrc;
 	/* Video and screen: the last packets (plain RTP as received), for
 	 * NACKs. The pointer follows the stream across conf swaps; the
 	 * contents belong to the room's worker. */
@@ -149,6 +158,7 @@ struct mm_ep_conf {
 	uint8_t max_layer; /* highest simulcast layer it receives */
 	uint8_t rtx_pt;    /* RTX payload type it negotiated; 0: plain retransmission */
 	uint8_t twcc_id;   /* RFC 8285 id of transport-wide-cc on its copies; 0: none */
+	uint8_t rid_id;    /* RFC 8285 id of its rtp-stream-id (RID) extension; 0: none */
 	uint8_t mac[6];
 	uint32_t n_streams;
 	struct mm_stream_conf streams[MM_STREAMS_MAX];
@@ -182,6 +192,9 @@ struct mm_stream_state {
 	uint32_t rr_expected, rr_received;
 	uint32_t sr_ntp_mid;
 	uint64_t sr_ms;
+	/* A stream known by RID: the SSRC it was bound to (bound set). */
+	uint32_t bound_ssrc;
+	bool bound;
 };
 
 /* What a subscriber sees of one publisher stream. Generic: SSRC, sequence
@@ -262,6 +275,44 @@ struct mm_endpoint {
 	struct mm_stream_state streams[MM_STREAMS_MAX];
 	struct mm_rewrite *rw; /* [MM_ROOM_CAPACITY_MAX * MM_STREAMS_MAX] */
 };
+
+/* The SSRC publisher ep sends stream sc under: its declared one, or for
+ * a stream known by RID the one it was bound to (0 while unbound).
+ * Worker of ep's room. */
+static inline uint32_t mm_stream_ssrc(const struct mm_endpoint *ep, const struct mm_stream_conf *sc)
+{
+	if (!sc->by_rid)
+		return sc->ssrc;
+	const struct mm_stream_state *ss = &ep->streams[sc->state_idx];
+	return ss->uid == sc->uid && ss->bound ? ss->bound_ssrc : 0;
+}
+
+/* Publisher ep's stream whose packets come under ssrc, or NULL. */
+static inline const struct mm_stream_conf *mm_stream_of(const struct mm_endpoint *ep,
+							const struct mm_ep_conf *c, uint32_t ssrc)
+{
+	for (uint32_t i = 0; i < c->n_streams; i++) {
+		const struct mm_stream_conf *sc = &c->streams[i];
+		if (sc->by_rid ? mm_stream_ssrc(ep, sc) == ssrc && ssrc : sc->ssrc == ssrc)
+			return sc;
+	}
+	return NULL;
+}
+
+/* The SSRC receivers see group base under. */
+static inline uint32_t mm_group_out_ssrc(const struct mm_stream_conf *base)
+{
+	return base->out_ssrc ? base->out_ssrc : base->ssrc;
+}
+
+/* Do a and b (of two confs of one endpoint) describe the same stream? */
+static inline bool mm_stream_same(const struct mm_stream_conf *a, const struct mm_stream_conf *b)
+{
+	if (a->by_rid != b->by_rid)
+		return false;
+	return a->by_rid ? __builtin_strcmp(a->rid, b->rid) == 0 && a->kind == b->kind
+			 : a->ssrc == b->ssrc;
+}
 
 /* Immutable fan-out plan of a room, swapped by pointer. For the member in
  * slot s, subs[pub[s].off .. pub[s].off + pub[s].n) are its subscribers. */

@@ -32,6 +32,27 @@ static void wr16(uint8_t *p, uint16_t v)
 
 int rtp_parse(const uint8_t *buf, size_t len, struct rtp_header *out)
 {
+	int r = rtp_parse_header(buf, len, out);
+	if (r)
+		return r;
+	size_t off = out->header_len;
+	size_t rest = len - off;
+	if (out->padding) {
+		/* The last octet counts the padding, itself included; it must
+		 * lie after the header and cannot be 0. */
+		uint8_t pad = rest ? buf[len - 1] : 0;
+		if (pad == 0 || pad > rest)
+			return -EBADMSG;
+		out->padding_len = pad;
+		rest -= pad;
+	}
+	out->payload = buf + off;
+	out->payload_len = rest;
+	return 0;
+}
+
+int rtp_parse_header(const uint8_t *buf, size_t len, struct rtp_header *out)
+{
 	if (len < RTP_HEADER_MIN)
 		return -ENODATA;
 	if ((buf[0] >> 6) != RTP_VERSION)
@@ -67,18 +88,8 @@ int rtp_parse(const uint8_t *buf, size_t len, struct rtp_header *out)
 	}
 
 	out->header_len = off;
-	size_t rest = len - off;
-	if (out->padding) {
-		/* The last octet counts the padding, itself included; it must
-		 * lie after the header and cannot be 0. */
-		uint8_t pad = rest ? buf[len - 1] : 0;
-		if (pad == 0 || pad > rest)
-			return -EBADMSG;
-		out->padding_len = pad;
-		rest -= pad;
-	}
 	out->payload = buf + off;
-	out->payload_len = rest;
+	out->payload_len = len - off;
 	return 0;
 }
 

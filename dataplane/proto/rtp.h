@@ -41,6 +41,11 @@ struct rtp_header {
 };
 
 int rtp_parse(const uint8_t *buf, size_t len, struct rtp_header *out);
+/* The header only (fixed part, CSRCs, extension): what SRTP leaves in
+ * clear, so it reads a packet before its decryption. Padding is not
+ * looked at (its count is in the encrypted part): padding_len is 0 and
+ * the payload is everything after the header. Errors as rtp_parse. */
+int rtp_parse_header(const uint8_t *buf, size_t len, struct rtp_header *out);
 
 /* One RFC 8285 element. */
 struct rtp_ext_elem {

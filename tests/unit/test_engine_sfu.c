@@ -700,3 +700,85 @@ Test(sfu, copies_get_transport_wide_sequence_numbers_and_feedback_is_read)
 	cr_assert_eq(json_integer_value(json_object_get(sfu, "twcc_lost")), (json_int_t)(n2 < 64 ? n2 : 64) / 2);
 	json_decref(r);
 }
+
+/* ---- simulcast by RID ------------------------------------------------------- */
+
+/* A VP8 packet of layer l of a publisher that names its layers by RID
+ * (extension id 4: "q", "h", "f") on SSRCs nobody declared. */
+static int send_vp8_rid(uint32_t ssrc, const char *rid, uint16_t seq, uint32_t ts, bool key,
+			uint64_t now_ns)
+{
+	uint8_t payload[200];
+	memset(payload, 0, sizeof(payload));
+	payload[0] = 0x10;
+	payload[1] = key ? 0x00 : 0x01;
+	payload[4] = 0x9d;
+	payload[5] = 0x01;
+	payload[6] = 0x2a;
+	payload[20] = (uint8_t)rid[0];
+	struct rtp_ext_elem el = {.id = 4, .len = (uint8_t)strlen(rid), .data = (const uint8_t *)rid};
+	struct rtp_build_params p = {.payload_type = 96, .seq = seq, .timestamp = ts, .ssrc = ssrc,
+				     .marker = true, .n_ext = 1, .ext = &el};
+	uint8_t pkt[400];
+	int n = rtp_build(pkt, sizeof(pkt), &p, payload, sizeof(payload));
+	cr_assert_gt(n, 0);
+	return push(1, pkt, (size_t)n, now_ns);
+}
+
+Test(sfu, simulcast_layers_known_by_rid_are_bound_at_their_first_packet)
+{
+	H_OK(&A, "{\"op\":\"room.put\",\"room\":\"r\"}");
+	const char *pre = "{\"op\":\"endpoint.put\",\"endpoint\":\"e1\",\"room\":\"r\","
+			  "\"local\":{\"addr\":\"198.18.0.1\",\"port\":40001},"
+			  "\"remote\":{\"addr\":\"198.18.1.1\",\"port\":5001},";
+	/* A group known by RID needs the SSRC its receivers see, and rid_id. */
+	H_ERR(&A, "missing_field", "%s\"rid_id\":4,\"streams\":[{\"rid\":\"q\",\"kind\":\"video\"}]}", pre);
+	H_ERR(&A, "missing_field", "%s\"streams\":[{\"rid\":\"q\",\"kind\":\"video\",\"out_ssrc\":9}]}", pre);
+	H_ERR(&A, "invalid_field", "%s\"rid_id\":4,\"streams\":[{\"rid\":\"q!\",\"kind\":\"video\",\"out_ssrc\":9}]}", pre);
+	H_ERR(&A, "invalid_field",
+	      "%s\"rid_id\":4,\"streams\":[{\"rid\":\"q\",\"kind\":\"video\",\"out_ssrc\":9},"
+	      "{\"rid\":\"q\",\"kind\":\"video\"}]}", pre);
+	H_OK(&A,
+	     "%s\"rid_id\":4,\"streams\":["
+	     "{\"rid\":\"q\",\"kind\":\"video\",\"group\":\"cam\",\"layer\":0,\"out_ssrc\":8000},"
+	     "{\"rid\":\"h\",\"kind\":\"video\",\"group\":\"cam\",\"layer\":1},"
+	     "{\"rid\":\"f\",\"kind\":\"video\",\"group\":\"cam\",\"layer\":2}]}", pre);
+	H_OK(&A,
+	     "{\"op\":\"endpoint.put\",\"endpoint\":\"e2\",\"room\":\"r\",\"max_layer\":1,"
+	     "\"local\":{\"addr\":\"198.18.0.1\",\"port\":40002},\"remote\":{\"addr\":\"198.18.1.2\",\"port\":5002},"
+	     "\"streams\":[{\"ssrc\":1002,\"kind\":\"audio\"}]}");
+	static const char *rids[3] = {"q", "h", "f"};
+	const uint32_t ssrcs[3] = {0x11110000u, 0x22220000u, 0x33330000u};
+	uint64_t t0 = 1000000000ull;
+	/* Every layer a keyframe at frame 0 and 20; a stranger's RID-less
+	 * packet on a fourth SSRC is not bound. */
+	for (int f = 0; f < 40; f++)
+		for (int l = 0; l < 3; l++)
+			cr_assert_eq(send_vp8_rid(ssrcs[l], rids[l], (uint16_t)(100 * l + f),
+						  (uint32_t)f * 3000u, f % 20 == 0, t0 + f * 33000000ull),
+				     MM_ENGINE_DONE);
+	uint8_t junk[60] = {0x80, 96, 0, 1, 0, 0, 0, 1, 0x44, 0x44, 0, 0};
+	cr_assert_eq(push(1, junk, sizeof(junk), t0 + 41 * 33000000ull), MM_ENGINE_DONE);
+	cr_assert_eq(drops(MM_DROP_UNKNOWN_SSRC), 1);
+	struct seen s;
+	camera_at(2, &s, 0);
+	cr_assert_gt(s.n, 15);
+	for (uint32_t i = 0; i < s.n; i++) {
+		cr_assert_eq(s.ssrc[i], 8000u, "under the group's out_ssrc");
+		if (i)
+			cr_assert_eq((uint16_t)(s.seq[i] - s.seq[i - 1]), 1, "continuous at %u", i);
+	}
+	cr_assert_eq(s.layer[s.n - 1], 'h', "e2 (max_layer 1) ends on the h layer");
+	json_t *r = h_agent(&A, "{\"op\":\"endpoint.get\",\"endpoint\":\"e1\"}");
+	json_t *st = json_object_get(r, "streams");
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(st, 1), "rid")), "h");
+	cr_assert_eq(json_integer_value(json_object_get(json_array_get(st, 1), "ssrc")), 0x22220000);
+	json_decref(r);
+	/* The publisher restarts its encoder: layer h comes on a new SSRC and is bound again. */
+	size_t mark = CAP->n;
+	for (int f = 40; f < 50; f++)
+		send_vp8_rid(0x55550000u, "h", (uint16_t)(7000 + f), (uint32_t)f * 3000u, f == 40,
+			     t0 + f * 33000000ull);
+	camera_at(2, &s, mark);
+	cr_assert_gt(s.n, 5, "the new SSRC of layer h reaches e2");
+}

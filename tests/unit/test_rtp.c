@@ -606,3 +606,32 @@ Test(rtp_accessors, get_and_set_in_place)
 	cr_assert_eq(b[0], 0x80, "first byte untouched");
 	cr_assert_eq(b[1], 96);
 }
+
+Test(rtp, header_only_reads_what_srtp_leaves_in_clear)
+{
+	/* A packet with a one-byte extension (id 4, "h") and the P bit set,
+	 * whose last byte (under SRTP: part of the tag) does not count its
+	 * padding: rtp_parse refuses it, rtp_parse_header reads the header. */
+	uint8_t rid[1] = {'h'};
+	struct rtp_ext_elem el = {.id = 4, .len = 1, .data = rid};
+	struct rtp_build_params p = {.payload_type = 96, .seq = 7, .timestamp = 9, .ssrc = 0x1234,
+				     .n_ext = 1, .ext = &el};
+	uint8_t payload[20] = {0}, pkt[100];
+	int n = rtp_build(pkt, sizeof(pkt), &p, payload, sizeof(payload));
+	cr_assert_gt(n, 0);
+	pkt[0] |= 0x20;
+	pkt[n - 1] = 200; /* more padding than the packet holds */
+	struct rtp_header h;
+	cr_assert_eq(rtp_parse(pkt, (size_t)n, &h), -EBADMSG);
+	cr_assert_eq(rtp_parse_header(pkt, (size_t)n, &h), 0);
+	cr_assert_eq(h.ssrc, 0x1234u);
+	cr_assert_eq(h.padding_len, 0);
+	cr_assert_eq(h.payload_len, (size_t)n - h.header_len);
+	struct rtp_ext_elem got;
+	cr_assert_eq(rtp_ext_find(&h, 4, &got), 1);
+	cr_assert_eq(got.len, 1);
+	cr_assert_eq(got.data[0], 'h');
+	/* Truncated inside the extension: still an error. */
+	cr_assert_eq(rtp_parse_header(pkt, 14, &h), -ENODATA);
+	cr_assert_eq(rtp_parse_header(pkt, 11, &h), -ENODATA);
+}
