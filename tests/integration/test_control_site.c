@@ -93,6 +93,7 @@ static struct {
 	struct pump pump;
 	struct ctl_sse sse[MAX_SSE];
 	int failures;
+	int level_id; /* join(): audio with RFC 6464 levels in this extension id (0: none) */
 } T;
 
 /* ---- Diagnostics -------------------------------------------------------- */
@@ -567,6 +568,9 @@ static struct part *join(int g, const char *room, const char *role)
 				 role, "remote", "addr", h->ip4, "port", CLIENT_PORT + g, "streams",
 				 "kind", "audio", "ssrc", (json_int_t)audio_ssrc(g), "kind", "camera",
 				 "ssrc", (json_int_t)video_ssrc(g));
+	if (T.level_id) /* the audio carries RFC 6464 levels in this extension */
+		json_object_set_new(json_array_get(json_object_get(body, "streams"), 0),
+				    "audio_level_id", json_integer(T.level_id));
 	json_t *r = api_want(201, "POST", path, T.op_token, body);
 
 	snprintf(pt->id, sizeof(pt->id), "%s", jstr(r, "id"));
@@ -622,6 +626,8 @@ static struct part *join(int g, const char *room, const char *role)
 	cr_assert_eq(rc, 0, "participant %s (%s port %u in %s): %s", pt->name, c.addr, c.port,
 		     c.netns, strerror(-rc));
 	pt->open = true;
+	pt->p.stream[0].level_id = (uint8_t)T.level_id;
+	pt->p.stream[0].level_byte = 127; /* silence until the test speaks */
 	if (g + 1 > T.n_parts)
 		T.n_parts = g + 1;
 	return pt;
@@ -1679,5 +1685,73 @@ Test(control_site, sse_client_sees_every_event_in_order)
 	json_decref(m3);
 	fprintf(stderr, "sse: operator saw %zu events, p1 %zu, p2 %zu, p3 %zu\n", ctl_sse_count(op),
 		ctl_sse_count(s1), n2, n3);
+	finish();
+}
+
+/* ---- mmdp's dominant speaker through mmctld's event stream ----------------- */
+
+/* Three participants whose audio carries RFC 6464 levels (joined with
+ * audio_level_id): p1 speaks, p0 and p2 are silent. mmdp's speaker
+ * detector elects p1, mmctld polls speakers.get and publishes a "speaker"
+ * event naming p1 with p1 in the last-N list; the silent ones' audio
+ * reaches nobody (last-N in mmdp, the room's default of 3 places, but a
+ * participant who never spoke never takes one). */
+Test(control_site, speaker_events_follow_mmdp)
+{
+	char room[64], ev_path[160];
+	create_room("speakers", room, sizeof(room));
+	snprintf(ev_path, sizeof(ev_path), "/v1/rooms/%s/events", room);
+	struct ctl_sse *op = &T.sse[0];
+	cr_assert_eq(ctl_sse_open(op, "operator stream", T.base, ev_path, T.op_token, NULL), 0);
+	cr_assert_eq(ctl_sse_wait_status(op, 3000), 200);
+	T.level_id = 1;
+	join(0, room, "host");
+	join(1, room, "attendee");
+	join(2, room, "attendee");
+	T.level_id = 0;
+	P(1)->stream[0].level_byte = 0x80 | 25; /* voice, -25 dBov */
+	size_t na = open_parts();
+	uint64_t next = sim_now_ns();
+	for (int round = 0; round < 100; round++) { /* 2 s of 20 ms audio, in real time */
+		for (int g = 0; g < 3; g++) {
+			int rc = sim_send_rtp(P(g), 0);
+			check(rc == 0, "%s: send RTP: %s", P(g)->name, strerror(-rc));
+		}
+		next += 20000000u;
+		for (uint64_t now = sim_now_ns(); now < next; now = sim_now_ns())
+			(void)sim_receive_all(all, na, (int)((next - now) / 1000000u) + 1);
+	}
+	long i = ctl_sse_wait_type(op, "speaker", T.parts[1].id, 3000);
+	if (i < 0) {
+		json_t *sp = agent_call_ok(json_pack("{ss}", "op", "speakers.get"));
+		json_t *ep = agent_call_ok(json_pack("{ssss}", "op", "endpoint.get", "endpoint",
+						     T.parts[1].id));
+		fprintf(stderr, "mmdp speakers.get: %s\nmmdp endpoint.get %s: %s\n", dumps(sp),
+			T.parts[1].id, dumps(ep));
+		json_decref(sp);
+		json_decref(ep);
+	}
+	check(i >= 0, "no \"speaker\" event naming %s within 3 s", T.parts[1].id);
+	if (i >= 0) {
+		const json_t *d = ctl_sse_event(op, (size_t)i)->data;
+		const json_t *ln = json_object_get(json_object_get(d, "data"), "last_n");
+		if (!ln)
+			ln = json_object_get(d, "last_n");
+		bool listed = false;
+		size_t k;
+		json_t *v;
+		json_array_foreach(ln, k, v)
+			listed |= json_is_string(v) && strcmp(json_string_value(v), T.parts[1].id) == 0;
+		check(listed, "speaker event without %s in its last_n: %s", T.parts[1].id, dumps(d));
+	}
+	settle(0, 200);
+	const struct sim_flow *f0 = sim_flow_find(P(0), audio_ssrc(1));
+	const struct sim_flow *f1 = sim_flow_find(P(1), audio_ssrc(0));
+	check(f0 && f0->rtp_packets >= 95, "p0 got %llu of p1's 100 audio packets",
+	      f0 ? (unsigned long long)f0->rtp_packets : 0ull);
+	check(!f1 || f1->rtp_packets == 0, "p1 got %llu audio packets of silent p0",
+	      f1 ? (unsigned long long)f1->rtp_packets : 0ull);
+	check(drop_count("last_n") >= 190, "mmdp dropped %lld packets as last_n, expected the silent ones' 200",
+	      drop_count("last_n"));
 	finish();
 }

@@ -55,6 +55,13 @@ int sim_payload_check(const uint8_t *buf, size_t len, uint32_t *ssrc, uint32_t *
 int sim_rtp_build(uint8_t *buf, size_t cap, uint32_t ssrc, uint8_t pt, uint16_t seq,
 		  uint32_t ts, bool marker, uint32_t index, size_t payload_len)
 {
+	return sim_rtp_build_level(buf, cap, ssrc, pt, seq, ts, marker, index, payload_len, 0, 0);
+}
+
+int sim_rtp_build_level(uint8_t *buf, size_t cap, uint32_t ssrc, uint8_t pt, uint16_t seq,
+			uint32_t ts, bool marker, uint32_t index, size_t payload_len,
+			uint8_t level_id, uint8_t level_byte)
+{
 	uint8_t payload[RTP_MAX_PACKET];
 	if (payload_len < SIM_PAYLOAD_TAG_LEN || payload_len > sizeof(payload) - RTP_HEADER_MIN)
 		return -EINVAL;
@@ -66,6 +73,11 @@ int sim_rtp_build(uint8_t *buf, size_t cap, uint32_t ssrc, uint8_t pt, uint16_t 
 		.timestamp = ts,
 		.ssrc = ssrc,
 	};
+	struct rtp_ext_elem el = {.id = level_id, .len = 1, .data = &level_byte};
+	if (level_id) {
+		p.n_ext = 1;
+		p.ext = &el;
+	}
 	return rtp_build(buf, cap, &p, payload, payload_len);
 }
 

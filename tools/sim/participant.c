@@ -184,8 +184,8 @@ int sim_send_rtp(struct sim_participant *p, size_t s)
 	struct sim_stream *st = &p->stream[s];
 	uint8_t pkt[RTP_MAX_PACKET + MM_SRTP_MAX_TRAILER] PKT_ALIGN;
 	bool marker = st->kind == SIM_AUDIO ? st->sent == 0 : true;
-	int n = sim_rtp_build(pkt, RTP_MAX_PACKET, st->ssrc, st->pt, st->seq, st->ts, marker,
-			      st->sent, st->payload_len);
+	int n = sim_rtp_build_level(pkt, RTP_MAX_PACKET, st->ssrc, st->pt, st->seq, st->ts, marker,
+				    st->sent, st->payload_len, st->level_id, st->level_byte);
 	if (n < 0)
 		return n;
 	size_t len = (size_t)n;

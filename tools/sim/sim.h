@@ -64,6 +64,11 @@ int sim_payload_check(const uint8_t *buf, size_t len, uint32_t *ssrc, uint32_t *
 /* An RTP packet: index is the sender's packet counter for this SSRC. */
 int sim_rtp_build(uint8_t *buf, size_t cap, uint32_t ssrc, uint8_t pt, uint16_t seq,
 		  uint32_t ts, bool marker, uint32_t index, size_t payload_len);
+/* The same with an RFC 6464 audio level (level_byte: V bit and level) in
+ * the one-byte extension level_id (0: none, as sim_rtp_build). */
+int sim_rtp_build_level(uint8_t *buf, size_t cap, uint32_t ssrc, uint8_t pt, uint16_t seq,
+			uint32_t ts, bool marker, uint32_t index, size_t payload_len,
+			uint8_t level_id, uint8_t level_byte);
 
 /* An RTCP compound packet SR + SDES(CNAME) + APP("MMSI", ssrc, index),
  * every field a function of (ssrc, index), so a receiver can rebuild it
@@ -91,6 +96,10 @@ struct sim_stream {
 	uint32_t ts_step;       /* per packet */
 	uint32_t sent;          /* packets sent = next index */
 	uint64_t sent_bytes;
+	/* Audio: an RFC 6464 level in the one-byte extension with this id
+	 * (0: none), level_byte as on the wire (V bit, level 0..127). */
+	uint8_t level_id;
+	uint8_t level_byte;
 };
 
 /* What one receiver got from one sender SSRC. Indexes are the sender's
