@@ -6,6 +6,8 @@
 #                          then SIGKILL (said); reaps it
 #   check REPORT WHAT EXPR the jq expression on the JSON report must be true;
 #                          counts a failure in FAILS otherwise
+#   work_done ST DIR [LOG] at exit: keep DIR when ST != 0 or KEEP_WORK=1
+#                          (showing LOG's tail when ST != 0), else remove it
 # shellcheck shell=bash
 
 say() { echo "$TEST_NAME: $*"; }
@@ -33,5 +35,16 @@ check() {
 	else
 		echo "   FAILED: $what ($expr)" >&2
 		FAILS=$((FAILS + 1))
+	fi
+}
+
+work_done() {
+	local st=$1 dir=$2 log=${3:-}
+	if [[ $st != 0 || ${KEEP_WORK:-0} == 1 ]]; then
+		[[ $st != 0 && -n $log && -f $log ]] &&
+			{ echo "---- end of $(basename "$log") ----" >&2; tail -n 20 "$log" >&2; }
+		echo "$TEST_NAME: reports and logs kept in $dir" >&2
+	else
+		rm -rf "$dir"
 	fi
 }

@@ -48,12 +48,7 @@ cleanup() {
 	trap - EXIT INT TERM
 	[[ -n $MMCTLD_PID ]] && stop_pid "$MMCTLD_PID"
 	[[ -n $MMDP_PID ]] && stop_pid "$MMDP_PID"
-	if [[ $st != 0 || ${KEEP_WORK:-0} == 1 ]]; then
-		[[ $st != 0 && -f $WORK/mmdp.log ]] && { echo "---- end of mmdp's log ----" >&2; tail -n 20 "$WORK/mmdp.log" >&2; }
-		echo "load: reports and logs kept in $WORK" >&2
-	else
-		rm -rf "$WORK"
-	fi
+	work_done "$st" "$WORK" "$WORK/mmdp.log"
 	exit "$st"
 }
 trap cleanup EXIT

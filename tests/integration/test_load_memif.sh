@@ -48,11 +48,7 @@ cleanup() {
 	trap - EXIT INT TERM
 	[[ -n $KILLED_PID ]] && stop_pid "$KILLED_PID"
 	[[ -n $MMDP_PID ]] && stop_pid "$MMDP_PID"
-	if [[ $st != 0 || ${KEEP_WORK:-0} == 1 ]]; then
-		echo "load-memif: reports and logs kept in $WORK" >&2
-	else
-		rm -rf "$WORK"
-	fi
+	work_done "$st" "$WORK"
 	exit "$st"
 }
 trap cleanup EXIT

@@ -39,7 +39,7 @@ source "$(dirname "$0")/lib.sh"
 [[ -n ${MMDP_BIN:-} && -x $MMDP_BIN ]] || die "MMDP_BIN (the mmdp binary) is not set or not executable"
 [[ -n ${MMLOAD_BIN:-} && -x $MMLOAD_BIN ]] || die "MMLOAD_BIN (the mmload binary) is not set or not executable"
 [[ -n ${MMAGENT_BIN:-} && -x $MMAGENT_BIN ]] || die "MMAGENT_BIN (the mmagent binary) is not set or not executable"
-[[ -n ${MMSITE_DP_NS:-} && -n ${MMSITE_SW_NS:-} ]] ||
+[[ -n ${MMSITE_DP_NS:-} && -n ${MMSITE_SW_NS:-} && -n ${MMSITE_H1_NS:-} ]] ||
 	die "run inside the test site: tools/mmsite run --prefix mmf- -- $0"
 command -v jq >/dev/null || die "jq is not installed"
 command -v tc >/dev/null || die "tc (iproute2) is not installed"
@@ -57,12 +57,7 @@ cleanup() {
 	trap - EXIT INT TERM
 	[[ -n $LOSS_RULE ]] && loss_off
 	[[ -n $MMDP_PID ]] && stop_pid "$MMDP_PID"
-	if [[ $st != 0 || ${KEEP_WORK:-0} == 1 ]]; then
-		[[ $st != 0 && -f $WORK/mmdp.log ]] && { echo "---- end of mmdp's log ----" >&2; tail -n 20 "$WORK/mmdp.log" >&2; }
-		echo "sfu: reports and logs kept in $WORK" >&2
-	else
-		rm -rf "$WORK"
-	fi
+	work_done "$st" "$WORK" "$WORK/mmdp.log"
 	exit "$st"
 }
 trap cleanup EXIT

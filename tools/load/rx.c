@@ -15,6 +15,26 @@
 #define NACK_EVERY_NS 5000000ull /* how often a thread looks at its gaps */
 #define NACK_MAX LD_NACK_MAX
 
+/* The payload's tag, when it is one of mmload's packets meant for
+ * receiver p; else the packet is counted (foreign, damaged, misdelivered)
+ * and false returned. */
+static bool tag_of(struct ld_thread *T, const struct ld_part *p, const uint8_t *pl, size_t plen,
+		   struct ld_tag *t)
+{
+	struct ld_tstats *st = &T->st;
+	int rc = ld_tag_read(pl, plen, t);
+	if (rc) {
+		ld_ctr_add(rc == -EPROTO ? &st->foreign : &st->corrupt, 1);
+		return false;
+	}
+	enum ld_mis m = ld_classify(&T->R->sc, p->id, t);
+	if (m != LD_MIS_NONE) {
+		ld_ctr_add(&st->mis[m], 1);
+		return false;
+	}
+	return true;
+}
+
 static void gapq_add(struct ld_thread *T, size_t vi)
 {
 	struct ld_run *R = T->R;
@@ -46,16 +66,8 @@ static void rx_sfu(struct ld_thread *T, struct ld_part *p, const struct rtp_head
 		ld_ctr_add(&st->rtx_rx, 1);
 	}
 	struct ld_tag t;
-	int rc = ld_tag_read(pl, plen, &t);
-	if (rc) {
-		ld_ctr_add(rc == -EPROTO ? &st->foreign : &st->corrupt, 1);
+	if (!tag_of(T, p, pl, plen, &t))
 		return;
-	}
-	enum ld_mis m = ld_classify(&R->sc, p->id, &t);
-	if (m != LD_MIS_NONE) {
-		ld_ctr_add(&st->mis[m], 1);
-		return;
-	}
 	const struct ld_stream *s = &R->sc.streams[t.stream];
 	const struct ld_stream *vs = ld_view_stream(&R->sc, s);
 	if (h->ssrc != (rtx ? vs->rtx_ssrc : vs->ssrc))
@@ -232,16 +244,8 @@ void ld_rx_packet(struct ld_thread *T, struct ld_part *p, uint8_t *b, size_t len
 		rx_sfu(T, p, &h, wire, now);
 		return;
 	}
-	int rc = ld_tag_read(h.payload, h.payload_len, &t);
-	if (rc) {
-		ld_ctr_add(rc == -EPROTO ? &st->foreign : &st->corrupt, 1);
+	if (!tag_of(T, p, h.payload, h.payload_len, &t))
 		return;
-	}
-	enum ld_mis m = ld_classify(&R->sc, p->id, &t);
-	if (m != LD_MIS_NONE) {
-		ld_ctr_add(&st->mis[m], 1);
-		return;
-	}
 	const struct ld_stream *s = &R->sc.streams[t.stream];
 	struct ld_flow *f = &R->flows[(size_t)p->id * R->sc.streams_per_room + s->room_slot];
 	bool seq_ok;
