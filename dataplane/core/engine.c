@@ -201,7 +201,9 @@ static bool simulcast_view(struct mm_worker_ctx *w, struct mm_endpoint *pub,
 		if (rw->last_out_ms) {
 			/* Run on from the last copy: the next sequence number,
 			 * and the timestamp advanced by the time since. */
-			uint64_t ticks = (now_ms - rw->last_out_ms) * sc->clock_rate / 1000u;
+			uint64_t ticks = now_ms > rw->last_out_ms
+						 ? (now_ms - rw->last_out_ms) * sc->clock_rate / 1000u
+						 : 0;
 			rw->seq_off = (uint16_t)(rw->last_seq_out + 1 - seq);
 			rw->ts_off = rw->last_ts_out + (uint32_t)(ticks ? ticks : 1) - ts;
 		} else {
