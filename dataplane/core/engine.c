@@ -322,7 +322,6 @@ static uint64_t fan_out(struct mm_worker_ctx *w, struct mm_endpoint *pub, const 
 		size_t flen = mm_eng_finish(w, sub, subc, out != NULL, buf, h, olen);
 		MM_CNT_ADD(sub->tx_packets, 1);
 		MM_CNT_ADD(sub->tx_bytes, olen);
-		mm_rate_add(&sub->tx_rate, (uint32_t)olen, now_ms);
 		sent++;
 		sent_bytes += olen;
 		sent_frame_bytes += flen;

@@ -355,6 +355,18 @@ static void serve_keyframe_request(struct mm_worker_ctx *w, struct mm_endpoint *
 	mm_eng_request_keyframe(w, pub, requested_layer(pc, base, rw), now_ms);
 }
 
+/* What mmdp sent ep since its previous feedback, in bits per second (0
+ * at its first), from its tx_bytes counter: no meter on the per-copy path. */
+static uint32_t sent_rate(struct mm_endpoint *ep, uint64_t now_ms)
+{
+	uint64_t bytes = ep->tx_bytes, rate = 0;
+	if (ep->fb_tx_ms && now_ms > ep->fb_tx_ms)
+		rate = (bytes - ep->fb_tx_bytes) * 8000u / (now_ms - ep->fb_tx_ms);
+	ep->fb_tx_bytes = bytes;
+	ep->fb_tx_ms = now_ms ? now_ms : 1;
+	return rate > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)rate;
+}
+
 /* Report blocks from ep about what mmdp sends it: the worst loss fraction
  * feeds its downlink estimate. */
 static void consume_blocks(struct mm_endpoint *ep, const struct rtcp_report_block *rb, uint8_t n,
@@ -366,7 +378,7 @@ static void consume_blocks(struct mm_endpoint *ep, const struct rtcp_report_bloc
 	for (uint8_t i = 0; i < n; i++)
 		if (rb[i].fraction_lost > worst)
 			worst = rb[i].fraction_lost;
-	mm_bwe_on_loss(&ep->bwe, worst, mm_rate_bps(&ep->tx_rate, now_ms), now_ms);
+	mm_bwe_on_loss(&ep->bwe, worst, sent_rate(ep, now_ms), now_ms);
 }
 
 /* Transport-wide feedback from ep about the copies mmdp stamped: the
@@ -407,7 +419,7 @@ static void consume_twcc(struct mm_endpoint *ep, const struct rtcp_packet *p, ui
 	MM_CNT_ADD(ep->twcc_fb, 1);
 	MM_CNT_ADD(ep->twcc_lost, lost);
 	uint64_t acked = last > first ? bytes * 8u * 1000000u / (uint64_t)(last - first)
-				      : mm_rate_bps(&ep->tx_rate, now_ms);
+				      : sent_rate(ep, now_ms);
 	uint32_t frac = lost * 256u / known;
 	mm_bwe_on_loss(&ep->bwe, (uint8_t)(frac > 255 ? 255 : frac),
 		       acked > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)acked, now_ms);

@@ -256,7 +256,9 @@ struct mm_endpoint {
 	/* SFU, as a receiver: its downlink estimate, when its layers were last
 	 * chosen; as a publisher: when mmdp last sent it a receiver report. */
 	struct mm_bwe bwe;
-	struct mm_rate tx_rate; /* what mmdp sends it */
+	/* What mmdp sends it, as of its last feedback (its tx_bytes then,
+	 * and when): the rate between two reports, without a per-copy meter. */
+	uint64_t fb_tx_bytes, fb_tx_ms;
 	uint64_t alloc_ms, rr_ms;
 	const struct mm_ep_conf *alloc_conf; /* its conf when its layers were chosen */
 	/* Feedback counters: NACKed packets it asked for, resent from the
