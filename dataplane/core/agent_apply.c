@@ -242,19 +242,6 @@ static bool same_keys(const struct mm_keyset *k, const struct op *op)
 	       (!op->has_out || memcmp(k->out_key, op->out_key, n) == 0);
 }
 
-/* Destroy the caches of c that old does not share (a failed apply). */
-static void drop_new_caches(const struct mm_ep_conf *old, struct mm_ep_conf *c)
-{
-	for (uint32_t i = 0; i < c->n_streams; i++) {
-		bool shared = false;
-		for (uint32_t j = 0; old && j < old->n_streams; j++)
-			shared |= old->streams[j].cache == c->streams[i].cache;
-		if (!shared)
-			mm_rtx_cache_destroy(c->streams[i].cache);
-		c->streams[i].cache = NULL;
-	}
-}
-
 static int apply_op(struct mm_tables *t, const struct op *op, uint64_t now_ns, struct mm_garbage *g,
 		    json_t **result)
 {
@@ -298,7 +285,7 @@ static int apply_op(struct mm_tables *t, const struct op *op, uint64_t now_ns, s
 			c->keys = mm_keyset_create(t, op->profile, op->has_in ? op->in_key : NULL,
 						   op->has_out ? op->out_key : NULL);
 			if (!c->keys) {
-				drop_new_caches(old, c);
+				mm_conf_drop_caches(old, c);
 				free(c);
 				return -ENOMEM;
 			}
@@ -316,7 +303,7 @@ static int apply_op(struct mm_tables *t, const struct op *op, uint64_t now_ns, s
 		if (port < 0 || !mm_endpoint_create(t, r, op->endpoint, &op->key, &op->laddr,
 						    op->family, (uint16_t)port, c)) {
 			mm_keyset_destroy(c->keys);
-			drop_new_caches(NULL, c);
+			mm_conf_drop_caches(NULL, c);
 			free(c);
 			return -ENOMEM;
 		}

@@ -22,15 +22,6 @@ static const char *kind_name(uint8_t k)
 	return k == MM_KIND_AUDIO ? "audio" : k == MM_KIND_VIDEO ? "video" : "screen";
 }
 
-/* Layers of the simulcast group whose base is base. */
-static int group_layers(const struct mm_stream_conf *base)
-{
-	int n = 0;
-	for (int l = 0; l < MM_LAYERS_MAX; l++)
-		n += base->layers[l] >= 0;
-	return n;
-}
-
 json_t *mm_agent_endpoint_stats(const struct mm_endpoint *ep)
 {
 	const struct mm_ep_conf *c = ep->conf;
@@ -56,7 +47,7 @@ json_t *mm_agent_endpoint_stats(const struct mm_endpoint *ep)
 			json_object_set_new(one, "codec", json_string(mm_codec_name((enum mm_codec)sc->codec)));
 		if (sc->audio_level_id)
 			json_object_set_new(one, "audio_level_id", json_integer(sc->audio_level_id));
-		if (group_layers(&c->streams[sc->group]) > 1)
+		if (mm_group_layers(&c->streams[sc->group]) > 1)
 			json_object_set_new(one, "layer", json_integer(sc->layer));
 		if (sc->has_rtx)
 			json_object_set_new(one, "rtx_ssrc", json_integer(sc->rtx_ssrc));

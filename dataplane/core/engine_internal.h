@@ -109,10 +109,7 @@ static inline void mm_eng_twcc_stamp(struct mm_endpoint *sub, uint8_t *ext, size
 /* Is stream sc (a group's base) simulcast: more than one layer? */
 static inline bool mm_eng_simulcast(const struct mm_stream_conf *base)
 {
-	int n = 0;
-	for (int l = 0; l < MM_LAYERS_MAX; l++)
-		n += base->layers[l] >= 0;
-	return n > 1;
+	return mm_group_layers(base) > 1;
 }
 
 #endif

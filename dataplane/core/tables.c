@@ -167,6 +167,18 @@ static void free_caches(struct mm_ep_conf *c)
 		mm_rtx_cache_destroy(c->streams[i].cache);
 }
 
+void mm_conf_drop_caches(const struct mm_ep_conf *old, struct mm_ep_conf *c)
+{
+	for (uint32_t i = 0; i < c->n_streams; i++) {
+		bool shared = false;
+		for (uint32_t j = 0; old && j < old->n_streams; j++)
+			shared |= old->streams[j].cache == c->streams[i].cache;
+		if (!shared)
+			mm_rtx_cache_destroy(c->streams[i].cache);
+		c->streams[i].cache = NULL;
+	}
+}
+
 int mm_conf_attach_caches(const struct mm_ep_conf *old, struct mm_ep_conf *c)
 {
 	for (uint32_t i = 0; i < c->n_streams; i++) {
@@ -180,14 +192,7 @@ int mm_conf_attach_caches(const struct mm_ep_conf *old, struct mm_ep_conf *c)
 		if (!sc->cache)
 			sc->cache = mm_rtx_cache_create(MM_RTX_CACHE_PACKETS, MM_RTX_CACHE_BYTES);
 		if (!sc->cache) {
-			for (uint32_t j = 0; j < i; j++) {
-				bool shared = false;
-				for (uint32_t k = 0; old && k < old->n_streams; k++)
-					shared |= old->streams[k].cache == c->streams[j].cache;
-				if (!shared)
-					mm_rtx_cache_destroy(c->streams[j].cache);
-				c->streams[j].cache = NULL;
-			}
+			mm_conf_drop_caches(old, c);
 			return -ENOMEM;
 		}
 	}

@@ -301,6 +301,15 @@ static inline const struct mm_stream_conf *mm_stream_of(const struct mm_endpoint
 	return NULL;
 }
 
+/* Layers of the simulcast group whose base is base. */
+static inline int mm_group_layers(const struct mm_stream_conf *base)
+{
+	int n = 0;
+	for (int l = 0; l < MM_LAYERS_MAX; l++)
+		n += base->layers[l] >= 0;
+	return n;
+}
+
 /* The SSRC receivers see group base under. */
 static inline uint32_t mm_group_out_ssrc(const struct mm_stream_conf *base)
 {
@@ -541,6 +550,8 @@ void mm_endpoint_set_conf(struct mm_tables *t, struct mm_endpoint *ep, struct mm
  * one of old's stream with the same SSRC (it moves with the stream), else
  * a new one. 0 or -ENOMEM (then c holds none it created). */
 int mm_conf_attach_caches(const struct mm_ep_conf *old, struct mm_ep_conf *c);
+/* Destroy the caches of c that old does not share (a conf never published). */
+void mm_conf_drop_caches(const struct mm_ep_conf *old, struct mm_ep_conf *c);
 
 /* Create a keyset (sessions for the directions that have keys). Returns
  * NULL when libsrtp2 cannot (out of memory). */
