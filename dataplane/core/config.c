@@ -198,6 +198,14 @@ int mm_config_load(const char *path, struct mm_config *c, char *err, size_t n)
 		} else if (strcmp(key, "guard") == 0) {
 			if ((rc = parse_guard(v, c, err, n)))
 				goto out;
+		} else if (strcmp(key, "idle_sleep_us") == 0) {
+			if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+			    json_integer_value(v) > MM_IDLE_SLEEP_US_MAX) {
+				rc = cfg_fail(err, n, "idle_sleep_us must be an integer in 0..%d",
+					      MM_IDLE_SLEEP_US_MAX);
+				goto out;
+			}
+			c->idle_sleep_us = (uint32_t)json_integer_value(v);
 		} else {
 			rc = cfg_fail(err, n, "unknown configuration key \"%s\"", key);
 			goto out;

@@ -17,12 +17,20 @@
  *            "redirect": true,
  *            "known": {"pps": 5000, "burst": 2500,
  *                      "bytes_per_s": 12500000, "byte_burst": 3000000},
- *            "unknown": {...}, "handshake": {...}}}
+ *            "unknown": {...}, "handshake": {...}},
+ *  "idle_sleep_us": 0}
  * ports[i] describes DPDK port i; "workers" (default: all) are the workers
  * that own one RX/TX queue pair each on it, in that order. "guard"
  * (optional): the XDP guard DPDK's af_xdp port loaded (xdp_prog=), whose
  * maps mmdp keeps in step with its tables (docs/xdp-guard.md); limits
- * default to MM_GUARD_CONF_* below, a rate of 0 is no limit. */
+ * default to MM_GUARD_CONF_* below, a rate of 0 is no limit.
+ * "idle_sleep_us" (default 0: poll without pause, for cores of its own):
+ * a worker that found nothing to do in MM_IDLE_POLLS polls in a row
+ * sleeps this long before polling again, so that mmdp can share its cores
+ * (a small VM, a laptop demo, browsers on the same machine) at the cost of
+ * up to that much latency on the first packet after a quiet spell. */
+#define MM_IDLE_SLEEP_US_MAX 10000
+#define MM_IDLE_POLLS 256
 #define MM_GUARD_CONF_KNOWN {.pps = 5000, .pkt_burst = 2500, .bytes_ps = 12500000, .byte_burst = 3000000}
 #define MM_GUARD_CONF_UNKNOWN {.pps = 500, .pkt_burst = 250, .bytes_ps = 0, .byte_burst = 0}
 #define MM_GUARD_CONF_HANDSHAKE {.pps = 5000, .pkt_burst = 2500, .bytes_ps = 0, .byte_burst = 0}
@@ -39,6 +47,7 @@ struct mm_config {
 	struct mm_dp_conf dp; /* ports' addresses and gateways; MACs filled at start */
 	bool workers_set[MM_PORTS_MAX]; /* ports[i].workers was given */
 	struct mm_guard_conf guard;
+	uint32_t idle_sleep_us;
 };
 
 void mm_config_defaults(struct mm_config *c);

@@ -226,6 +226,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "mmdp: worker %u: %s\n", id, rte_strerror(-rc));
 			return 1;
 		}
+		workers[id].idle_sleep_us = cfg.idle_sleep_us;
 		agent.worker_lcore[id] = lcore;
 		id++;
 	}

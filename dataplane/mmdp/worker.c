@@ -1,6 +1,7 @@
 /* A worker lcore: poll RX queues and the hand-off ring in bursts, run the
  * forwarding engine, flush TX, announce a quiescent state. */
 #include "dataplane/mmdp/worker.h"
+#include "dataplane/core/config.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -139,6 +140,7 @@ int mmdp_worker_main(void *arg)
 	const double ns_per_cycle = 1e9 / (double)rte_get_tsc_hz();
 	uint64_t prev = rte_rdtsc();
 	bool busy = false;
+	uint32_t idle = 0; /* polls in a row that found nothing */
 
 	urcu_qsbr_register_thread();
 	while (!__atomic_load_n(w->stop, __ATOMIC_RELAXED)) {
@@ -151,6 +153,15 @@ int mmdp_worker_main(void *arg)
 			MM_CNT_ADD(st->busy_cycles, spent);
 			MM_CNT_ADD(st->busy_polls, 1);
 			busy = false;
+			idle = 0;
+		} else if (w->idle_sleep_us && ++idle >= MM_IDLE_POLLS) {
+			/* Nothing for a while: give the core away briefly, as a
+			 * reader that holds nothing (grace periods go on). The
+			 * sleep is counted in cycles, not busy_cycles. */
+			urcu_qsbr_thread_offline();
+			rte_delay_us_sleep(w->idle_sleep_us);
+			urcu_qsbr_thread_online();
+			now = rte_rdtsc();
 		}
 		uint64_t now_ns = (uint64_t)((double)now * ns_per_cycle);
 		for (uint16_t p = 0; p < w->n_ports; p++) {

@@ -22,6 +22,7 @@ struct mmdp_worker {
 	struct mmdp_worker *all;          /* every worker, for hand-offs */
 	struct rte_eth_dev_tx_buffer *txb[MM_PORTS_MAX];
 	volatile int *stop;
+	uint32_t idle_sleep_us; /* mmdp.json idle_sleep_us (0: never sleep) */
 } __rte_cache_aligned;
 
 int mmdp_worker_init(struct mmdp_worker *w, uint32_t id, unsigned lcore, struct mm_tables *t,

@@ -588,3 +588,36 @@ Test(guard_config, mistakes_are_named)
 			  err, bad[i].says);
 	}
 }
+
+/* ---- mmdp.json's "idle_sleep_us" -------------------------------------------------- */
+
+static int load_idle(const char *value, struct mm_config *c, char *err, size_t n)
+{
+	char path[] = "/tmp/mm-idle-conf-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	FILE *f = fdopen(fd, "w");
+	fprintf(f, "{\"ports\":[{\"addresses\":[\"198.18.0.1\"]}]%s%s}", value ? ",\"idle_sleep_us\":" : "",
+		value ? value : "");
+	fclose(f);
+	mm_config_defaults(c);
+	int rc = mm_config_load(path, c, err, n);
+	unlink(path);
+	return rc;
+}
+
+Test(mmdp_config, idle_sleep_defaults_to_never_and_is_bounded)
+{
+	struct mm_config c;
+	char err[256] = "";
+	cr_assert_eq(load_idle(NULL, &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.idle_sleep_us, 0, "workers poll without pause unless told");
+	cr_assert_eq(load_idle("200", &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.idle_sleep_us, 200);
+	const char *bad[] = {"-1", "10001", "\"200\"", "1.5", "true"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = 0;
+		cr_assert_neq(load_idle(bad[i], &c, err, sizeof(err)), 0, "%s accepted", bad[i]);
+		cr_assert(strstr(err, "idle_sleep_us must be an integer in 0..10000"), "%s: %s", bad[i], err);
+	}
+}
