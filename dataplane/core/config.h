@@ -18,6 +18,8 @@
  *            "known": {"pps": 5000, "burst": 2500,
  *                      "bytes_per_s": 12500000, "byte_burst": 3000000},
  *            "unknown": {...}, "handshake": {...}}}
+ * "dtls_cert" and "dtls_key" (optional, together): PEM files of mmdp's
+ * DTLS certificate and private key, else one is generated at start.
  * ports[i] describes DPDK port i; "workers" (default: all) are the workers
  * that own one RX/TX queue pair each on it, in that order. "guard"
  * (optional): the XDP guard DPDK's af_xdp port loaded (xdp_prog=), whose
@@ -39,6 +41,9 @@ struct mm_config {
 	struct mm_dp_conf dp; /* ports' addresses and gateways; MACs filled at start */
 	bool workers_set[MM_PORTS_MAX]; /* ports[i].workers was given */
 	struct mm_guard_conf guard;
+	/* mmdp's DTLS certificate and key (PEM); both empty: generated at
+	 * start (ECDSA P-256, self-signed). */
+	char dtls_cert[256], dtls_key[256];
 };
 
 void mm_config_defaults(struct mm_config *c);
