@@ -169,6 +169,8 @@ json_t *mm_agent_stats(struct mm_agent *a, json_t *req, struct aerr *e)
 				  (json_int_t)MM_CNT_GET(ws->busy_cycles), "polls",
 				  (json_int_t)MM_CNT_GET(ws->polls), "busy_polls",
 				  (json_int_t)MM_CNT_GET(ws->busy_polls), "drops", drops_json(d)));
+		json_object_set_new(json_array_get(workers, w), "mbox_full",
+				    json_integer((json_int_t)MM_CNT_GET(ws->mbox_full)));
 	}
 	json_t *rooms = json_array();
 	json_t *jr = json_object_get(req, "room");
