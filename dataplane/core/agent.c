@@ -235,13 +235,18 @@ out:
 static json_t *handle_read(struct mm_agent *a, json_t *req, const char *op, struct aerr *e)
 {
 	struct mm_tables *t = a->t;
-	if (strcmp(op, "hello") == 0)
-		return json_pack("{sbsisIsIsIsIsIsIsb}", "ok", 1, "version", MM_AGENT_PROTOCOL_VERSION,
-				 "generation", (json_int_t)t->generation, "workers",
-				 (json_int_t)t->conf.n_workers, "rooms", (json_int_t)t->n_rooms,
-				 "endpoints", (json_int_t)t->n_endpoints, "blocks",
-				 (json_int_t)t->n_blocks, "bans", (json_int_t)t->n_bans, "guard",
-				 a->guard != NULL);
+	if (strcmp(op, "hello") == 0) {
+		json_t *o = json_pack("{sbsisIsIsIsIsIsIsb}", "ok", 1, "version", MM_AGENT_PROTOCOL_VERSION,
+				      "generation", (json_int_t)t->generation, "workers",
+				      (json_int_t)t->conf.n_workers, "rooms", (json_int_t)t->n_rooms,
+				      "endpoints", (json_int_t)t->n_endpoints, "blocks",
+				      (json_int_t)t->n_blocks, "bans", (json_int_t)t->n_bans, "guard",
+				      a->guard != NULL);
+		const char *fp = mm_agent_dtls_fingerprint(a);
+		if (fp)
+			json_object_set_new(o, "dtls_fingerprint", json_string(fp));
+		return o;
+	}
 	if (strcmp(op, "stats.get") == 0)
 		return mm_agent_stats(a, req, e);
 	if (strcmp(op, "speakers.get") == 0)
@@ -276,16 +281,18 @@ static json_t *handle_read(struct mm_agent *a, json_t *req, const char *op, stru
 			mm_agent_fail(e, "not_found", "endpoint", "no endpoint %s", name);
 			return NULL;
 		}
-		json_t *o = mm_agent_endpoint_stats(ep);
+		json_t *o = mm_agent_endpoint_stats(a, ep);
 		char la[64], ra[64];
 		json_object_set_new(o, "ok", json_true());
 		json_object_set_new(o, "room", json_string(ep->room->name));
 		json_object_set_new(o, "local",
 				    json_pack("{sssi}", "addr", net_addr_format(&ep->laddr, la, sizeof(la)),
 					      "port", ep->key.lport));
-		json_object_set_new(o, "remote",
-				    json_pack("{sssi}", "addr", net_addr_format(&ep->key.raddr, ra, sizeof(ra)),
-					      "port", ep->key.rport));
+		if (ep->bound) /* an ICE endpoint has none before its first check */
+			json_object_set_new(o, "remote",
+					    json_pack("{sssi}", "addr",
+						      net_addr_format(&ep->key.raddr, ra, sizeof(ra)), "port",
+						      ep->key.rport));
 		return o;
 	}
 	return NULL;

@@ -26,6 +26,10 @@ struct mm_agent {
 	struct mm_agent_guard *guard;
 	/* speakers.get: bumped when a call finds rooms whose speaker changed */
 	uint64_t speaker_seq;
+	/* DTLS-SRTP (agent_dtls.c): mmdp's certificate and the handshake of
+	 * each endpoint with dtls. NULL until mm_agent_dtls_init (or the first
+	 * use, which generates a certificate). */
+	struct mm_dtls *dtls;
 };
 
 /* Handle one request (without its newline). Returns the reply line
@@ -38,6 +42,17 @@ char *mm_agent_handle(struct mm_agent *a, const char *line, size_t len);
  * request arrives: removes expired blocks (and waits for a grace period
  * when it did). Cheap when nothing is due. mm_agent_handle does it too. */
 void mm_agent_tick(struct mm_agent *a);
+
+/* mmdp's DTLS certificate: from PEM files (cert_path and key_path, both
+ * or neither), else an ECDSA P-256 self-signed one generated now. Returns
+ * 0 or -EINVAL with a message in err. */
+int mm_agent_dtls_init(struct mm_agent *a, const char *cert_path, const char *key_path, char *err,
+		       size_t errlen);
+/* Free the certificate and every DTLS association. */
+void mm_agent_dtls_fini(struct mm_agent *a);
+/* "sha-256 AB:CD:..." of mmdp's certificate (generated on first use), or
+ * NULL when OpenSSL could not make one. */
+const char *mm_agent_dtls_fingerprint(struct mm_agent *a);
 
 /* The reply for a line that exceeded MM_AGENT_LINE_MAX. */
 char *mm_agent_error_reply(const char *code, const char *message);

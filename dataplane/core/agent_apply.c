@@ -17,6 +17,7 @@ struct view {
 	json_t *rooms; /* name -> [exists, capacity, count] */
 	json_t *eps;   /* name -> [exists, room, keystr] */
 	json_t *keys;  /* keystr -> name | null */
+	json_t *ufrags; /* ICE ufrag -> name */
 	long rooms_delta, eps_delta;
 	struct block_view blocks;
 	struct ban_view bans;
@@ -66,8 +67,44 @@ static bool view_ep(struct view *v, const char *name, const char **room, char ke
 	if (!ep)
 		return false;
 	*room = ep->room->name;
-	key_str(&ep->key, keystr);
+	if (ep->bound)
+		key_str(&ep->key, keystr);
+	else
+		snprintf(keystr, 48, "u:%.44s", ep->name);
 	return true;
+}
+
+/* Does live endpoint ep have the ICE and DTLS identity op asks for? */
+static bool same_ice(const struct mm_endpoint *ep, const struct op *op)
+{
+	if (ep->ice != op->ice || ep->dtls != op->dtls)
+		return false;
+	if (op->ice && (strcmp(ep->ice_ufrag, op->ice_ufrag) != 0 || strcmp(ep->ice_pwd, op->ice_pwd) != 0))
+		return false;
+	return !op->dtls || (memcmp(ep->dtls_fp, op->dtls_fp, 32) == 0 &&
+			     ep->dtls_peer_active == op->dtls_peer_active);
+}
+
+/* The 5-tuple an endpoint.put gives its endpoint: its remote, or for an
+ * ICE endpoint without one the 5-tuple it learned (same credentials, same
+ * room and local address and port: a repeated put keeps the binding),
+ * else none yet (*bound false). */
+static void put_key(struct mm_tables *t, const struct op *op, struct mm_key *key, bool *bound)
+{
+	*key = op->key;
+	*bound = true;
+	if (!op->ice || op->has_remote)
+		return;
+	struct mm_endpoint *ep = mm_tables_endpoint(t, op->endpoint);
+	if (ep && same_ice(ep, op) && strcmp(ep->room->name, op->room) == 0 &&
+	    ep->key.lport == op->key.lport && memcmp(&ep->laddr, &op->laddr, sizeof(op->laddr)) == 0) {
+		*key = ep->key;
+		*bound = ep->bound;
+		return;
+	}
+	memset(key, 0, sizeof(*key));
+	key->lport = op->key.lport;
+	*bound = false;
 }
 
 static void view_set_ep(struct view *v, const char *name, bool exists, const char *room,
@@ -163,11 +200,35 @@ static int check_op(struct view *v, const struct op *op, struct aerr *e)
 		if (!view_room(v, op->room, &cap, &count))
 			return mm_agent_fail(e, "not_found", f, "no room %s", op->room);
 		char key[48];
-		key_str(&op->key, key);
-		const char *owner = view_key_owner(v, &op->key, key);
+		struct mm_key k;
+		bool bound;
+		put_key(v->t, op, &k, &bound);
+		if (bound)
+			key_str(&k, key);
+		else
+			snprintf(key, sizeof(key), "u:%.44s", op->endpoint);
+		const char *owner = bound ? view_key_owner(v, &k, key) : NULL;
 		if (owner && strcmp(owner, op->endpoint) != 0) {
 			snprintf(f, sizeof(f), "%sremote", p);
 			return mm_agent_fail(e, "conflict", f, "this 5-tuple belongs to endpoint %s", owner);
+		}
+		if (op->ice) {
+			/* A check finds its endpoint by ufrag: one each. */
+			json_t *uo = json_object_get(v->ufrags, op->ice_ufrag);
+			const char *uowner = uo ? json_string_value(uo) : NULL;
+			const char *r_;
+			char k_[48];
+			struct mm_endpoint *live = uo ? NULL
+						      : mm_tables_ufrag_lookup(v->t, op->ice_ufrag,
+									       strlen(op->ice_ufrag));
+			if (live && view_ep(v, live->name, &r_, k_) && !json_object_get(v->eps, live->name))
+				uowner = live->name;
+			if (uowner && strcmp(uowner, op->endpoint) != 0) {
+				snprintf(f, sizeof(f), "%sice.ufrag", p);
+				return mm_agent_fail(e, "conflict", f, "this ufrag belongs to endpoint %s",
+						     uowner);
+			}
+			json_object_set_new(v->ufrags, op->ice_ufrag, json_string(op->endpoint));
 		}
 		bool exists = view_ep(v, op->endpoint, &eroom, ekey);
 		bool same_room = exists && strcmp(eroom, op->room) == 0;
@@ -270,15 +331,25 @@ static int apply_op(struct mm_tables *t, const struct op *op, uint64_t now_ns, s
 		if (!c)
 			return -ENOMEM;
 		*c = op->conf;
-		bool in_place = ep && ep->room == r && memcmp(&ep->key, &op->key, sizeof(op->key)) == 0 &&
-				memcmp(&ep->laddr, &op->laddr, sizeof(op->laddr)) == 0;
+		struct mm_key key;
+		bool bound;
+		put_key(t, op, &key, &bound);
+		bool in_place = ep && ep->room == r && ep->bound == bound &&
+				memcmp(&ep->key, &key, sizeof(key)) == 0 &&
+				memcmp(&ep->laddr, &op->laddr, sizeof(op->laddr)) == 0 && same_ice(ep, op);
 		const struct mm_ep_conf *old = in_place ? ep->conf : NULL;
 		c->keys = c->prev_keys = NULL;
 		if (mm_conf_attach_caches(old, c) != 0) {
 			free(c);
 			return -ENOMEM;
 		}
-		if (op->srtp && old && same_keys(old->keys, op)) {
+		if (op->dtls) {
+			/* Keys come from the handshake: kept while it stands. */
+			if (old) {
+				c->keys = old->keys;
+				c->prev_keys = old->prev_keys;
+			}
+		} else if (op->srtp && old && same_keys(old->keys, op)) {
 			c->keys = old->keys; /* not a rekey: sessions go on */
 			c->prev_keys = old->prev_keys;
 		} else if (op->srtp) {
@@ -300,8 +371,14 @@ static int apply_op(struct mm_tables *t, const struct op *op, uint64_t now_ns, s
 		/* Send from a port of the room's worker (the configuration
 		 * guarantees every address has one). */
 		int port = mm_dp_egress_port(&t->conf, &op->laddr, r->worker);
-		if (port < 0 || !mm_endpoint_create(t, r, op->endpoint, &op->key, &op->laddr,
-						    op->family, (uint16_t)port, c)) {
+		struct mm_ep_ice ice = {.ice = op->ice, .bound = bound, .dtls = op->dtls,
+					.dtls_peer_active = op->dtls_peer_active,
+					.ice_gen = t->next_uid++};
+		memcpy(ice.ufrag, op->ice_ufrag, sizeof(ice.ufrag));
+		memcpy(ice.pwd, op->ice_pwd, sizeof(ice.pwd));
+		memcpy(ice.fp, op->dtls_fp, sizeof(ice.fp));
+		if (port < 0 || !mm_endpoint_create_ice(t, r, op->endpoint, &key, &op->laddr, op->family,
+							(uint16_t)port, c, op->ice ? &ice : NULL)) {
 			mm_keyset_destroy(c->keys);
 			mm_conf_drop_caches(NULL, c);
 			free(c);
@@ -337,7 +414,7 @@ int mm_agent_run_ops(struct mm_agent *a, struct op *ops, size_t n, json_t *resul
 	struct mm_tables *t = a->t;
 	uint64_t now_ns = mm_agent_now(a);
 	struct view v = {.t = t, .guard = a->guard, .rooms = json_object(), .eps = json_object(),
-			 .keys = json_object(),
+			 .keys = json_object(), .ufrags = json_object(),
 			 .blocks = {.names = json_object(), .keys = json_object()},
 			 .bans = {.names = json_object(), .prefixes = json_object()}};
 	int rc = 0;
@@ -349,6 +426,7 @@ int mm_agent_run_ops(struct mm_agent *a, struct op *ops, size_t n, json_t *resul
 	json_decref(v.rooms);
 	json_decref(v.eps);
 	json_decref(v.keys);
+	json_decref(v.ufrags);
 	json_decref(v.blocks.names);
 	json_decref(v.blocks.keys);
 	json_decref(v.bans.names);
@@ -382,5 +460,6 @@ int mm_agent_run_ops(struct mm_agent *a, struct op *ops, size_t n, json_t *resul
 	 * worker uses anything the change replaced. */
 	urcu_qsbr_synchronize_rcu();
 	mm_garbage_collect(&g, true);
+	mm_agent_dtls_sync(a); /* handshakes follow the endpoints */
 	return rc;
 }

@@ -149,6 +149,7 @@ void mm_agent_tick(struct mm_agent *a)
 {
 	struct mm_tables *t = a->t;
 	uint64_t now = mm_agent_now(a);
+	mm_agent_ice_tick(a); /* ICE bindings, DTLS records and timers */
 	mm_agent_guard_tick(a, now); /* retry a failed guard update */
 	bool bans_due = false;
 	for (uint32_t i = 0; i < t->n_bans && !bans_due; i++)

@@ -211,6 +211,11 @@ static void touch_live_ep(struct guard_touch *tc, const struct mm_endpoint *ep)
 	touch_ep(tc, &t);
 }
 
+void mm_agent_guard_touch_ep(struct guard_touch *tc, const struct mm_endpoint *ep)
+{
+	touch_live_ep(tc, ep);
+}
+
 void mm_agent_guard_collect(struct mm_agent *a, const struct op *ops, size_t n,
 			    struct guard_touch *tc)
 {

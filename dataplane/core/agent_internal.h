@@ -43,6 +43,14 @@ struct op {
 	enum mm_srtp_profile profile;
 	bool has_in, has_out;
 	uint8_t in_key[MM_SRTP_MASTER_MAX], out_key[MM_SRTP_MASTER_MAX];
+	/* endpoint.put of a browser: ICE-lite credentials (mmdp's), and the
+	 * peer's DTLS fingerprint and role. Without remote (has_remote
+	 * false) an ICE endpoint keeps the 5-tuple it learned, or waits for
+	 * its first valid check. */
+	bool has_remote;
+	bool ice, dtls, dtls_peer_active;
+	char ice_ufrag[MM_ICE_UFRAG_MAX + 1], ice_pwd[MM_ICE_PWD_MAX + 1];
+	uint8_t dtls_fp[32];
 	/* route.put */
 	enum mm_route_mode mode;
 	json_t *subs; /* borrowed from the request */
@@ -107,6 +115,8 @@ struct guard_touch {
 };
 void mm_agent_guard_collect(struct mm_agent *a, const struct op *ops, size_t n,
 			    struct guard_touch *tc);
+/* Add ep's 5-tuple to tc (an ICE binding moves it). */
+void mm_agent_guard_touch_ep(struct guard_touch *tc, const struct mm_endpoint *ep);
 /* The blocks that expire at now_ns (before mm_blocks_expire). */
 void mm_agent_guard_collect_expiring(struct mm_agent *a, uint64_t now_ns, struct guard_touch *tc);
 /* Apply and free tc. Returns the number of failed updates. */
@@ -143,10 +153,24 @@ void mm_agent_bans_expire(struct mm_agent *a, uint64_t now_ns, struct guard_touc
 void mm_agent_guard_touch_prefix(struct guard_touch *tc, const uint8_t addr[16], uint8_t len);
 json_t *mm_agent_bans_stats(struct mm_tables *t, uint64_t now_ns);
 
+/* ICE-lite and DTLS-SRTP (agent_ice.c, agent_dtls.c). */
+/* Drain the workers' mailboxes (binds, DTLS records), run DTLS timers. */
+void mm_agent_ice_tick(struct mm_agent *a);
+/* After a change: a DTLS state for every endpoint with dtls (a new one
+ * when its credentials changed), none for the others. */
+void mm_agent_dtls_sync(struct mm_agent *a);
+struct mm_mbox_msg;
+/* A DTLS datagram from an endpoint (a worker's mailbox message). */
+void mm_agent_dtls_input(struct mm_agent *a, const struct mm_mbox_msg *m);
+/* Retransmissions and clients to start (endpoints bound since). */
+void mm_agent_dtls_tick(struct mm_agent *a);
+/* stats.get's "dtls" object of ep (NULL when it has no DTLS). */
+json_t *mm_agent_dtls_stats(struct mm_agent *a, const struct mm_endpoint *ep);
+
 json_t *mm_agent_stats(struct mm_agent *a, json_t *req, struct aerr *e);
 /* speakers.get: rooms whose dominant speaker changed since "since". */
 json_t *mm_agent_speakers(struct mm_agent *a, json_t *req, struct aerr *e);
 json_t *mm_agent_room_info(const struct mm_room *r);
-json_t *mm_agent_endpoint_stats(const struct mm_endpoint *ep);
+json_t *mm_agent_endpoint_stats(struct mm_agent *a, const struct mm_endpoint *ep);
 
 #endif

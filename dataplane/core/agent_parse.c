@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dataplane/core/agent_internal.h"
 #include "dataplane/proto/base64.h"
@@ -343,6 +344,100 @@ static int parse_srtp(json_t *o, struct op *op, struct aerr *e)
 	return 0;
 }
 
+/* ICE's ice-char (RFC 8445 15.4): ALPHA / DIGIT / "+" / "/". */
+static bool ice_chars(const char *s, size_t lo, size_t hi)
+{
+	size_t n = strlen(s);
+	if (n < lo || n > hi)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '+' || *s == '/'))
+			return false;
+	return true;
+}
+
+/* "sha-256 AB:CD:..." (32 bytes, hex in either case) into fp. */
+static bool parse_fingerprint(const char *s, uint8_t fp[32])
+{
+	if (strncasecmp(s, "sha-256 ", 8) != 0 || strlen(s) != 8 + 32 * 3 - 1)
+		return false;
+	s += 8;
+	for (int i = 0; i < 32; i++, s += 3) {
+		int v = 0;
+		for (int j = 0; j < 2; j++) {
+			char c = s[j];
+			int d = c >= '0' && c <= '9'   ? c - '0'
+				: c >= 'a' && c <= 'f' ? c - 'a' + 10
+				: c >= 'A' && c <= 'F' ? c - 'A' + 10
+						       : -1;
+			if (d < 0)
+				return false;
+			v = v * 16 + d;
+		}
+		if (i < 31 && s[2] != ':')
+			return false;
+		fp[i] = (uint8_t)v;
+	}
+	return true;
+}
+
+/* endpoint.put's "ice" and "dtls" objects. */
+static int parse_ice(json_t *o, struct op *op, struct aerr *e)
+{
+	char f[192];
+	const char *p = op->path;
+	json_t *ice = json_object_get(o, "ice"), *dtls = json_object_get(o, "dtls");
+	op->ice = ice != NULL;
+	op->dtls = dtls != NULL;
+	if (ice) {
+		snprintf(f, sizeof(f), "%sice", p);
+		if (!json_is_object(ice))
+			return mm_agent_fail(e, "invalid_field", f, "ice must be {\"ufrag\":...,\"pwd\":...}");
+		json_t *u = json_object_get(ice, "ufrag"), *w = json_object_get(ice, "pwd");
+		snprintf(f, sizeof(f), "%sice.ufrag", p);
+		if (!u)
+			return mm_agent_fail(e, "missing_field", f, "ice.ufrag is required");
+		if (!json_is_string(u) ||
+		    !ice_chars(json_string_value(u), MM_ICE_UFRAG_MIN, MM_ICE_UFRAG_MAX))
+			return mm_agent_fail(e, "invalid_field", f,
+					     "ice.ufrag must be 4-32 characters from [A-Za-z0-9+/]");
+		snprintf(f, sizeof(f), "%sice.pwd", p);
+		if (!w)
+			return mm_agent_fail(e, "missing_field", f, "ice.pwd is required");
+		if (!json_is_string(w) || !ice_chars(json_string_value(w), MM_ICE_PWD_MIN, MM_ICE_PWD_MAX))
+			return mm_agent_fail(e, "invalid_field", f,
+					     "ice.pwd must be 22-256 characters from [A-Za-z0-9+/]");
+		snprintf(op->ice_ufrag, sizeof(op->ice_ufrag), "%s", json_string_value(u));
+		snprintf(op->ice_pwd, sizeof(op->ice_pwd), "%s", json_string_value(w));
+	}
+	if (!dtls)
+		return 0;
+	snprintf(f, sizeof(f), "%sdtls", p);
+	if (!json_is_object(dtls))
+		return mm_agent_fail(e, "invalid_field", f,
+				     "dtls must be {\"fingerprint\":\"sha-256 ...\",\"setup\":...}");
+	if (!ice) {
+		snprintf(f, sizeof(f), "%sice", p);
+		return mm_agent_fail(e, "missing_field", f, "dtls requires ice");
+	}
+	json_t *fp = json_object_get(dtls, "fingerprint"), *setup = json_object_get(dtls, "setup");
+	snprintf(f, sizeof(f), "%sdtls.fingerprint", p);
+	if (!fp)
+		return mm_agent_fail(e, "missing_field", f, "dtls.fingerprint is required");
+	if (!json_is_string(fp) || !parse_fingerprint(json_string_value(fp), op->dtls_fp))
+		return mm_agent_fail(e, "invalid_field", f,
+				     "dtls.fingerprint must be \"sha-256 \" and 32 hex bytes separated by colons");
+	snprintf(f, sizeof(f), "%sdtls.setup", p);
+	if (!setup)
+		return mm_agent_fail(e, "missing_field", f, "dtls.setup is required");
+	const char *sv = json_is_string(setup) ? json_string_value(setup) : "";
+	if (strcmp(sv, "active") != 0 && strcmp(sv, "passive") != 0)
+		return mm_agent_fail(e, "invalid_field", f, "dtls.setup must be \"active\" or \"passive\"");
+	op->dtls_peer_active = strcmp(sv, "active") == 0;
+	return 0;
+}
+
 bool mm_agent_is_local(const struct mm_tables *t, const struct net_addr *a)
 {
 	for (uint32_t p = 0; p < t->conf.n_ports; p++)
@@ -358,10 +453,16 @@ static int parse_endpoint_put(struct mm_tables *t, json_t *o, struct op *op, str
 	if (mm_agent_get_name(o, "endpoint", p, &op->endpoint, e) || mm_agent_get_name(o, "room", p, &op->room, e))
 		return -EINVAL;
 	uint8_t lfam, rfam;
-	uint16_t lport, rport;
-	if (mm_agent_get_addr_port(o, "local", p, &op->laddr, &lfam, &lport, e) ||
-	    mm_agent_get_addr_port(o, "remote", p, &op->key.raddr, &rfam, &rport, e))
+	uint16_t lport, rport = 0;
+	if (parse_ice(o, op, e))
 		return -EINVAL;
+	op->has_remote = !op->ice || json_object_get(o, "remote") != NULL;
+	memset(&op->key.raddr, 0, sizeof(op->key.raddr));
+	if (mm_agent_get_addr_port(o, "local", p, &op->laddr, &lfam, &lport, e) ||
+	    (op->has_remote && mm_agent_get_addr_port(o, "remote", p, &op->key.raddr, &rfam, &rport, e)))
+		return -EINVAL;
+	if (!op->has_remote)
+		rfam = lfam;
 	if (lfam != rfam) {
 		snprintf(f, sizeof(f), "%sremote.addr", p);
 		return mm_agent_fail(e, "invalid_field", f, "local and remote must be the same address family");
@@ -385,6 +486,11 @@ static int parse_endpoint_put(struct mm_tables *t, json_t *o, struct op *op, str
 	if (get_bool(o, "audio_muted", p, &op->conf.audio_muted, e) ||
 	    get_bool(o, "video_muted", p, &op->conf.video_muted, e) || parse_srtp(o, op, e))
 		return -EINVAL;
+	if (op->dtls && op->srtp) {
+		snprintf(f, sizeof(f), "%ssrtp", p);
+		return mm_agent_fail(e, "invalid_field", f,
+				     "srtp keys cannot come with dtls: the DTLS handshake makes them");
+	}
 	uint64_t v = MM_LAYERS_MAX - 1;
 	if (mm_agent_get_uint(o, "max_layer", p, 0, MM_LAYERS_MAX - 1, false, &v, e) < 0)
 		return -EINVAL;

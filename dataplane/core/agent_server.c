@@ -121,9 +121,11 @@ int mm_agent_serve(struct mm_agent *a, int listen_fd, volatile int *stop)
 
 		/* Not a reader while blocked: workers' grace periods go on. */
 		urcu_qsbr_thread_offline();
-		int r = poll(pfd, (nfds_t)n, 100);
+		/* 10 ms: DTLS records the workers hand up and DTLS retransmit
+		 * timers are served promptly (mm_agent_tick). */
+		int r = poll(pfd, (nfds_t)n, 10);
 		urcu_qsbr_thread_online();
-		mm_agent_tick(a); /* block expiry, also when no request comes */
+		mm_agent_tick(a); /* block expiry, ICE, DTLS: also when no request comes */
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;

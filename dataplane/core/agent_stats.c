@@ -22,7 +22,26 @@ static const char *kind_name(uint8_t k)
 	return k == MM_KIND_AUDIO ? "audio" : k == MM_KIND_VIDEO ? "video" : "screen";
 }
 
-json_t *mm_agent_endpoint_stats(const struct mm_endpoint *ep)
+/* stats.get's "ice" object of an ICE endpoint: waiting (no 5-tuple yet),
+ * bound, or expired (RFC 7675: no valid check for 30 s, on the clock of
+ * the room's worker). */
+static json_t *ice_stats(struct mm_agent *a, const struct mm_endpoint *ep)
+{
+	uint64_t last = MM_CNT_GET(ep->ice_last_ns);
+	uint64_t now = MM_CNT_GET(a->t->wstats[ep->room->worker].clock_ns);
+	const char *state = !ep->bound ? "waiting" : now > last + MM_ICE_CONSENT_NS ? "expired" : "bound";
+	json_t *o = json_pack("{sssIsI}", "state", state, "checks", (json_int_t)MM_CNT_GET(ep->ice_checks),
+			      "bad_checks", (json_int_t)MM_CNT_GET(ep->ice_bad_checks));
+	if (ep->bound) {
+		char ra[64];
+		json_object_set_new(o, "remote",
+				    json_pack("{sssi}", "addr", net_addr_format(&ep->key.raddr, ra, sizeof(ra)),
+					      "port", ep->key.rport));
+	}
+	return o;
+}
+
+json_t *mm_agent_endpoint_stats(struct mm_agent *a, const struct mm_endpoint *ep)
 {
 	const struct mm_ep_conf *c = ep->conf;
 	json_t *streams = json_array();
@@ -76,7 +95,7 @@ json_t *mm_agent_endpoint_stats(const struct mm_endpoint *ep)
 				(json_int_t)MM_CNT_GET(ep->rr_tx), "sr_tx",
 				(json_int_t)MM_CNT_GET(ep->sr_tx), "rtcp_consumed",
 				(json_int_t)MM_CNT_GET(ep->rtcp_consumed));
-	return json_pack("{sssosIsosIsIsIsIsIsbsbsbso}", "endpoint", ep->name, "sfu", sfu, "memory_bytes",
+	json_t *o = json_pack("{sssosIsosIsIsIsIsIsbsbsbso}", "endpoint", ep->name, "sfu", sfu, "memory_bytes",
 			 (json_int_t)mm_endpoint_memory(ep), "srtp", srtp, "rx_packets",
 			 (json_int_t)MM_CNT_GET(ep->rx_packets), "rx_bytes",
 			 (json_int_t)MM_CNT_GET(ep->rx_bytes), "tx_packets",
@@ -85,14 +104,20 @@ json_t *mm_agent_endpoint_stats(const struct mm_endpoint *ep)
 			 (json_int_t)MM_CNT_GET(ep->muted_packets), "mac_learned",
 			 MM_CNT_GET(ep->mac_learned) != 0, "audio_muted", c->audio_muted, "video_muted",
 			 c->video_muted, "streams", streams);
+	if (ep->ice)
+		json_object_set_new(o, "ice", ice_stats(a, ep));
+	json_t *dtls = mm_agent_dtls_stats(a, ep);
+	if (dtls)
+		json_object_set_new(o, "dtls", dtls);
+	return o;
 }
 
-static json_t *room_stats(const struct mm_room *r)
+static json_t *room_stats(struct mm_agent *a, const struct mm_room *r)
 {
 	json_t *eps = json_array();
 	for (uint32_t s = 0; s < MM_ROOM_CAPACITY_MAX; s++)
 		if (r->members[s])
-			json_array_append_new(eps, mm_agent_endpoint_stats(r->members[s]));
+			json_array_append_new(eps, mm_agent_endpoint_stats(a, r->members[s]));
 	return json_pack("{sssIsIsIsIsIso}", "room", r->name, "worker", (json_int_t)r->worker,
 			 "rx_packets", (json_int_t)MM_CNT_GET(r->rx_packets), "rx_bytes",
 			 (json_int_t)MM_CNT_GET(r->rx_bytes), "tx_packets",
@@ -144,6 +169,8 @@ json_t *mm_agent_stats(struct mm_agent *a, json_t *req, struct aerr *e)
 				  (json_int_t)MM_CNT_GET(ws->busy_cycles), "polls",
 				  (json_int_t)MM_CNT_GET(ws->polls), "busy_polls",
 				  (json_int_t)MM_CNT_GET(ws->busy_polls), "drops", drops_json(d)));
+		json_object_set_new(json_array_get(workers, w), "mbox_full",
+				    json_integer((json_int_t)MM_CNT_GET(ws->mbox_full)));
 	}
 	json_t *rooms = json_array();
 	json_t *jr = json_object_get(req, "room");
@@ -155,12 +182,12 @@ json_t *mm_agent_stats(struct mm_agent *a, json_t *req, struct aerr *e)
 			mm_agent_fail(e, json_is_string(jr) ? "not_found" : "invalid_field", "room", "no such room");
 			return NULL;
 		}
-		json_array_append_new(rooms, room_stats(r));
+		json_array_append_new(rooms, room_stats(a, r));
 	} else {
 		struct cds_lfht_iter it;
 		struct mm_room *r;
 		MM_LFHT_FOREACH(t->rooms_by_name, &it, r, name_node)
-			json_array_append_new(rooms, room_stats(r));
+			json_array_append_new(rooms, room_stats(a, r));
 	}
 	json_t *blocks = mm_agent_blocks_stats(t, mm_agent_now(a));
 	if (!blocks) {

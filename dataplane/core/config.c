@@ -178,6 +178,13 @@ int mm_config_load(const char *path, struct mm_config *c, char *err, size_t n)
 				goto out;
 			}
 			snprintf(c->agent_socket, sizeof(c->agent_socket), "%s", json_string_value(v));
+		} else if (strcmp(key, "dtls_cert") == 0 || strcmp(key, "dtls_key") == 0) {
+			char *dst = key[5] == 'c' ? c->dtls_cert : c->dtls_key;
+			if (!json_is_string(v) || strlen(json_string_value(v)) >= sizeof(c->dtls_cert)) {
+				rc = cfg_fail(err, n, "%s must be a path of at most 255 bytes", key);
+				goto out;
+			}
+			snprintf(dst, sizeof(c->dtls_cert), "%s", json_string_value(v));
 		} else if (strcmp(key, "ports") == 0) {
 			if ((rc = parse_ports(v, c, err, n)))
 				goto out;

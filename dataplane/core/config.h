@@ -19,6 +19,8 @@
  *                      "bytes_per_s": 12500000, "byte_burst": 3000000},
  *            "unknown": {...}, "handshake": {...}},
  *  "idle_sleep_us": 0}
+ * "dtls_cert" and "dtls_key" (optional, together): PEM files of mmdp's
+ * DTLS certificate and private key, else one is generated at start.
  * ports[i] describes DPDK port i; "workers" (default: all) are the workers
  * that own one RX/TX queue pair each on it, in that order. "guard"
  * (optional): the XDP guard DPDK's af_xdp port loaded (xdp_prog=), whose
@@ -48,6 +50,9 @@ struct mm_config {
 	bool workers_set[MM_PORTS_MAX]; /* ports[i].workers was given */
 	struct mm_guard_conf guard;
 	uint32_t idle_sleep_us;
+	/* mmdp's DTLS certificate and key (PEM); both empty: generated at
+	 * start (ECDSA P-256, self-signed). */
+	char dtls_cert[256], dtls_key[256];
 };
 
 void mm_config_defaults(struct mm_config *c);

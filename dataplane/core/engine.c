@@ -4,9 +4,11 @@
 #include <string.h>
 
 #include "dataplane/core/engine_internal.h"
+#include "dataplane/core/mailbox.h"
 #include "dataplane/proto/demux.h"
 #include "dataplane/proto/neigh.h"
 #include "dataplane/proto/rtx.h"
+#include "dataplane/proto/stun.h"
 
 #define drop mm_eng_drop
 
@@ -249,6 +251,13 @@ static uint64_t fan_out(struct mm_worker_ctx *w, struct mm_endpoint *pub, const 
 		}
 		struct mm_srtp *out = NULL;
 		size_t trailer = 0;
+		if (unlikely(sub->ice)) {
+			int g = mm_eng_ice_gate(w, sub, subc);
+			if (g) {
+				drop(w, (enum mm_drop_reason)g);
+				continue;
+			}
+		}
 		if (subc->keys) {
 			out = subc->keys->out;
 			if (unlikely(!out)) {
@@ -709,10 +718,199 @@ static bool rx_neigh(struct mm_worker_ctx *w, const uint8_t *frame, size_t len, 
 	return true;
 }
 
+/* ---- ICE-lite and DTLS ------------------------------------------------
+ *
+ * A STUN Binding request is an ICE connectivity check: the local part of
+ * its USERNAME names the endpoint (tables->by_ufrag), whose password must
+ * verify its MESSAGE-INTEGRITY (and its FINGERPRINT, when present). The
+ * room's worker answers it (XOR-MAPPED-ADDRESS = the sender), back out of
+ * the address and port it came to, and keeps the endpoint's consent fresh.
+ * A valid check from a 5-tuple that is not the endpoint's (it has none
+ * yet, or the peer nominates another pair: USE-CANDIDATE) asks the agent
+ * to bind it there, through the mailbox: the agent recreates the endpoint
+ * at that 5-tuple, so no worker ever sees a key change in place. DTLS
+ * records from a known endpoint go up to the agent's DTLS. */
+
+/* Ask the agent to bind ep to the 5-tuple of u (at most once per
+ * MM_ICE_BIND_INTERVAL_NS per endpoint). */
+static void ice_ask_bind(struct mm_worker_ctx *w, struct mm_endpoint *ep, const struct net_udp *u,
+			 uint16_t in_port, uint64_t now_ns)
+{
+	if (ep->ice_bind_ns && now_ns < ep->ice_bind_ns + MM_ICE_BIND_INTERVAL_NS)
+		return;
+	struct mm_mbox *mb = w->t->mbox_up[w->id];
+	struct mm_mbox_msg *m = mb ? mm_mbox_reserve(mb) : NULL;
+	if (!m) {
+		MM_CNT_ADD(w->st->mbox_full, 1);
+		return;
+	}
+	ep->ice_bind_ns = now_ns;
+	m->type = MM_MBOX_BIND;
+	m->family = u->family;
+	memcpy(m->mac, u->src_mac, 6);
+	m->len = 0;
+	m->in_port = in_port;
+	m->key = (struct mm_key){.raddr = u->src, .lport = u->dport, .rport = u->sport};
+	m->laddr = u->dst;
+	m->now_ns = now_ns;
+	m->ice_gen = ep->ice_gen;
+	memcpy(m->ep, ep->name, sizeof(m->ep));
+	mm_mbox_commit(mb);
+}
+
+static __attribute__((noinline)) int rx_stun(struct mm_worker_ctx *w, const uint8_t *frame,
+					     const struct net_udp *u, uint16_t in_port, uint64_t now_ns)
+{
+	const uint8_t *pl = frame + u->payload_off;
+	size_t plen = u->payload_len;
+	struct stun_msg m;
+	if (stun_parse(pl, plen, &m) != 0)
+		return drop_unmatched(w, u, MM_DROP_STUN_UNSUPPORTED, false); /* not a check */
+	if (m.type != STUN_BINDING_REQUEST)
+		return drop_unmatched(w, u, MM_DROP_STUN_UNSUPPORTED, false);
+	const uint8_t *lu, *ru;
+	size_t ll, rl;
+	/* Without USERNAME it is no ICE check (plain STUN: not served). */
+	if (stun_username_split(pl, &m, &lu, &ll, &ru, &rl) != 0)
+		return drop_unmatched(w, u, MM_DROP_STUN_UNSUPPORTED, false);
+	struct mm_endpoint *ep = mm_tables_ufrag_lookup(w->t, (const char *)lu, ll);
+	/* The ufrag is the endpoint's only on its own local address and port. */
+	if (!ep || ep->key.lport != u->dport || memcmp(&ep->laddr, &u->dst, sizeof(u->dst)) != 0)
+		return drop_unmatched(w, u, MM_DROP_ICE_UNKNOWN_USER, false);
+	if (ep->room->worker != w->id) {
+		MM_CNT_ADD(w->st->handoff_out, 1);
+		return (int)ep->room->worker;
+	}
+	if (!stun_check_integrity(pl, plen, &m, (const uint8_t *)ep->ice_pwd, ep->ice_pwd_len) ||
+	    (m.fingerprint_off && !stun_check_fingerprint(pl, plen, &m))) {
+		MM_CNT_ADD(ep->ice_bad_checks, 1);
+		return drop(w, MM_DROP_ICE_BAD_INTEGRITY);
+	}
+	MM_CNT_ADD(ep->ice_checks, 1);
+	ep->ice_last_ns = now_ns;
+	bool here = ep->bound && ep->key.rport == u->sport &&
+		    memcmp(&ep->key.raddr, &u->src, sizeof(u->src)) == 0;
+	if (!here && (!ep->bound || m.use_candidate))
+		ice_ask_bind(w, ep, u, in_port, now_ns);
+
+	/* The Binding success response, from where the check came to. */
+	int port = mm_dp_egress_port(&w->t->conf, &u->dst, w->id);
+	if (port < 0)
+		return drop(w, MM_DROP_NOT_LOCAL);
+	uint8_t resp[128];
+	int n = stun_build_binding_success(resp, sizeof(resp), m.txid, &u->src, u->family, u->sport,
+					   (const uint8_t *)ep->ice_pwd, ep->ice_pwd_len);
+	if (n < 0)
+		return drop(w, MM_DROP_TOO_LARGE);
+	size_t hl = net_udp_hdr_len(u->family);
+	void *h;
+	uint8_t *buf = w->tx.alloc(w->tx.ctx, hl + (size_t)n, &h);
+	if (unlikely(!buf))
+		return drop(w, MM_DROP_NO_BUFFER);
+	memcpy(buf + hl, resp, (size_t)n);
+	struct net_udp_tx tx;
+	memcpy(tx.dst_mac, u->src_mac, 6);
+	memcpy(tx.src_mac, w->t->conf.ports[port].mac, 6);
+	tx.family = u->family;
+	tx.no_udp_csum4 = 0;
+	tx.src = u->dst;
+	tx.dst = u->src;
+	tx.sport = u->dport;
+	tx.dport = u->sport;
+	size_t flen = net_write_udp(buf, &tx, (size_t)n);
+	w->tx.send(w->tx.ctx, (uint16_t)port, h, flen);
+	MM_CNT_ADD(w->st->tx_packets, 1);
+	MM_CNT_ADD(w->st->tx_bytes, flen);
+	return MM_ENGINE_DONE;
+}
+
+/* A DTLS record from a known endpoint: to the agent's DTLS. */
+static __attribute__((noinline)) int rx_dtls(struct mm_worker_ctx *w, const uint8_t *frame,
+					     const struct net_udp *u, uint16_t in_port, uint64_t now_ns)
+{
+	struct mm_key key = {.raddr = u->src, .lport = u->dport, .rport = u->sport};
+	struct mm_endpoint *ep = mm_tables_lookup(w->t, &key);
+	if (!ep)
+		return drop_unmatched(w, u, MM_DROP_DTLS_UNSUPPORTED, true);
+	if (ep->room->worker != w->id) {
+		MM_CNT_ADD(w->st->handoff_out, 1);
+		return (int)ep->room->worker;
+	}
+	if (!ep->dtls)
+		return drop(w, MM_DROP_DTLS_UNSUPPORTED);
+	if (u->payload_len > MM_MBOX_DATA)
+		return drop(w, MM_DROP_TOO_LARGE);
+	if (unlikely(!ep->mac_learned || memcmp(ep->learned_mac, u->src_mac, 6) != 0)) {
+		memcpy(ep->learned_mac, u->src_mac, 6);
+		ep->mac_learned = 1;
+	}
+	struct mm_mbox *mb = w->t->mbox_up[w->id];
+	struct mm_mbox_msg *m = mb ? mm_mbox_reserve(mb) : NULL;
+	if (!m) {
+		MM_CNT_ADD(w->st->mbox_full, 1);
+		return drop(w, MM_DROP_HANDOFF_FULL);
+	}
+	m->type = MM_MBOX_DTLS_IN;
+	m->family = u->family;
+	memcpy(m->mac, u->src_mac, 6);
+	m->len = u->payload_len;
+	m->in_port = in_port;
+	m->key = key;
+	m->laddr = u->dst;
+	m->now_ns = now_ns;
+	m->ice_gen = ep->ice_gen;
+	memcpy(m->ep, ep->name, sizeof(m->ep));
+	memcpy(m->data, frame + u->payload_off, u->payload_len);
+	mm_mbox_commit(mb);
+	return MM_ENGINE_DONE;
+}
+
+unsigned mm_engine_poll_mailbox(struct mm_worker_ctx *w, uint64_t now_ns)
+{
+	struct mm_mbox *mb = w->t->mbox_down[w->id];
+	unsigned n = 0;
+	const struct mm_mbox_msg *m;
+	w->now_ns = now_ns;
+	__atomic_store_n(&w->st->clock_ns, now_ns, __ATOMIC_RELAXED);
+	while (mb && n < MM_ENGINE_MBOX_BURST && (m = mm_mbox_peek(mb))) {
+		n++;
+		struct mm_endpoint *ep = mm_tables_lookup(w->t, &m->key);
+		/* The endpoint the agent meant: same credentials, still here. */
+		if (!ep || ep->ice_gen != m->ice_gen || ep->room->worker != w->id ||
+		    m->len > MM_MBOX_DATA) {
+			drop(w, MM_DROP_UNKNOWN_ENDPOINT);
+			mm_mbox_pop(mb);
+			continue;
+		}
+		const struct mm_ep_conf *c = rcu_dereference(ep->conf);
+		if (!ep->bound || now_ns > ep->ice_last_ns + MM_ICE_CONSENT_NS) {
+			drop(w, MM_DROP_ICE_CONSENT_EXPIRED);
+			mm_mbox_pop(mb);
+			continue;
+		}
+		size_t hl = net_udp_hdr_len(ep->family);
+		void *h;
+		uint8_t *buf = w->tx.alloc(w->tx.ctx, hl + m->len, &h);
+		if (!buf) {
+			drop(w, MM_DROP_NO_BUFFER);
+			mm_mbox_pop(mb);
+			continue;
+		}
+		memcpy(buf + hl, m->data, m->len);
+		mm_mbox_pop(mb);
+		size_t flen = mm_eng_finish(w, ep, c, false, buf, h, m->len);
+		MM_CNT_ADD(w->st->tx_packets, 1);
+		MM_CNT_ADD(w->st->tx_bytes, flen);
+	}
+	return n;
+}
+
 int mm_engine_rx(struct mm_worker_ctx *w, uint8_t *frame, size_t len, uint16_t in_port,
 		 uint64_t now_ns)
 {
 	struct mm_tables *t = w->t;
+	w->now_ns = now_ns;
+	__atomic_store_n(&w->st->clock_ns, now_ns, __ATOMIC_RELAXED);
 	if (unlikely(in_port >= t->conf.n_ports))
 		return drop(w, MM_DROP_NOT_LOCAL);
 	struct net_udp u;
@@ -732,9 +930,9 @@ int mm_engine_rx(struct mm_worker_ctx *w, uint8_t *frame, size_t len, uint16_t i
 	case MM_DEMUX_RTCP:
 		break;
 	case MM_DEMUX_STUN:
-		return drop_unmatched(w, &u, MM_DROP_STUN_UNSUPPORTED, false);
+		return rx_stun(w, frame, &u, in_port, now_ns);
 	case MM_DEMUX_DTLS:
-		return drop_unmatched(w, &u, MM_DROP_DTLS_UNSUPPORTED, false);
+		return rx_dtls(w, frame, &u, in_port, now_ns);
 	default:
 		return drop_unmatched(w, &u, MM_DROP_DEMUX_UNKNOWN, false);
 	}
@@ -760,6 +958,9 @@ int mm_engine_rx(struct mm_worker_ctx *w, uint8_t *frame, size_t len, uint16_t i
 	MM_CNT_ADD(ep->rx_bytes, plen);
 	MM_CNT_ADD(room->rx_packets, 1);
 	MM_CNT_ADD(room->rx_bytes, plen);
+	/* DTLS-SRTP: nothing is accepted before the handshake gave keys. */
+	if (unlikely(ep->dtls) && !rcu_dereference(ep->conf)->keys)
+		return drop(w, MM_DROP_DTLS_NOT_READY);
 
 	const struct mm_route *rt = rcu_dereference(room->route);
 	if (kind == MM_DEMUX_RTP)

@@ -51,6 +51,8 @@ struct mm_worker_ctx {
 	uint32_t roc_tokens;
 	bool roc_started;
 	uint64_t roc_refill_ns;
+	/* now_ns of the frame or mailbox poll being handled (ICE consent). */
+	uint64_t now_ns;
 };
 
 #define MM_ENGINE_DONE (-1)
@@ -64,5 +66,12 @@ struct mm_worker_ctx {
  * is still as received. */
 int mm_engine_rx(struct mm_worker_ctx *w, uint8_t *frame, size_t len, uint16_t in_port,
 		 uint64_t now_ns);
+
+/* Send what the agent left in this worker's agent->worker mailbox (its
+ * DTLS records) to their endpoints, at most MM_ENGINE_MBOX_BURST of them.
+ * The worker calls it every loop; the caller is an online QSBR reader.
+ * Returns the datagrams handled (sent or dropped). */
+#define MM_ENGINE_MBOX_BURST 32u
+unsigned mm_engine_poll_mailbox(struct mm_worker_ctx *w, uint64_t now_ns);
 
 #endif

@@ -36,6 +36,21 @@ static inline const uint8_t *mm_eng_next_hop_mac(const struct mm_tables *t,
 	return t->conf.ports[sub->port_id].gateway_mac;
 }
 
+/* May mmdp send to ICE endpoint ep (conf c) now? 0, or why not: it is
+ * not bound yet or its consent expired (RFC 7675: no valid check for
+ * 30 s), or it speaks DTLS-SRTP and the handshake has given no keys yet. */
+static inline int mm_eng_ice_gate(const struct mm_worker_ctx *w, const struct mm_endpoint *ep,
+				  const struct mm_ep_conf *c)
+{
+	if (!ep->bound)
+		return MM_DROP_ICE_CONSENT_EXPIRED;
+	if (ep->dtls && !c->keys)
+		return MM_DROP_DTLS_NOT_READY;
+	if (w->now_ns > ep->ice_last_ns + MM_ICE_CONSENT_NS)
+		return MM_DROP_ICE_CONSENT_EXPIRED;
+	return 0;
+}
+
 /* Write the Ethernet/IP/UDP headers of a datagram of olen bytes (already
  * at buf + its header length) to endpoint ep and queue it. */
 static inline size_t mm_eng_finish(struct mm_worker_ctx *w, const struct mm_endpoint *ep,

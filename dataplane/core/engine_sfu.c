@@ -17,6 +17,11 @@ int mm_eng_send(struct mm_worker_ctx *w, struct mm_endpoint *ep, const uint8_t *
 	const struct mm_ep_conf *c = rcu_dereference(ep->conf);
 	struct mm_srtp *out = NULL;
 	size_t trailer = 0;
+	if (unlikely(ep->ice)) {
+		int g = mm_eng_ice_gate(w, ep, c);
+		if (g)
+			return mm_eng_drop(w, (enum mm_drop_reason)g), g;
+	}
 	if (c->keys) {
 		out = c->keys->out;
 		if (!out)

@@ -8,6 +8,8 @@
 
 #include <jansson.h>
 
+#include "dataplane/core/mailbox.h"
+
 enum { GT_ENDPOINT = 1, GT_CONF, GT_ROUTE, GT_ROOM, GT_KEYSET, GT_CACHE };
 
 uint64_t mm_key_hash(const struct mm_key *k)
@@ -23,6 +25,21 @@ int mm_key_match_(struct cds_lfht_node *node, const void *key)
 {
 	const struct mm_endpoint *ep = caa_container_of(node, struct mm_endpoint, key_node);
 	return memcmp(&ep->key, key, sizeof(ep->key)) == 0;
+}
+
+uint64_t mm_ufrag_hash(const char *s, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return mm_mix64(h);
+}
+
+int mm_ufrag_match_(struct cds_lfht_node *node, const void *key)
+{
+	const struct mm_endpoint *ep = caa_container_of(node, struct mm_endpoint, ufrag_node);
+	const struct mm_ufrag_key *k = key;
+	return ep->ice_ufrag_len == k->len && memcmp(ep->ice_ufrag, k->s, k->len) == 0;
 }
 
 unsigned long mm_name_hash(const char *s)
@@ -97,7 +114,15 @@ int mm_tables_init(struct mm_tables *t, const struct mm_dp_conf *conf)
 	t->by_key = cds_lfht_new_flavor(1024, 1024, 0, flags, &urcu_qsbr_flavor, NULL);
 	t->rooms_by_name = cds_lfht_new_flavor(256, 256, 0, flags, &urcu_qsbr_flavor, NULL);
 	t->eps_by_name = cds_lfht_new_flavor(1024, 1024, 0, flags, &urcu_qsbr_flavor, NULL);
-	if (!t->by_key || !t->rooms_by_name || !t->eps_by_name || mm_blocks_init(t) != 0) {
+	t->by_ufrag = cds_lfht_new_flavor(1024, 1024, 0, flags, &urcu_qsbr_flavor, NULL);
+	bool mbox_ok = true;
+	for (uint32_t w = 0; w < conf->n_workers && w < MM_WORKERS_MAX; w++) {
+		t->mbox_up[w] = mm_mbox_new();
+		t->mbox_down[w] = mm_mbox_new();
+		mbox_ok &= t->mbox_up[w] && t->mbox_down[w];
+	}
+	if (!t->by_key || !t->rooms_by_name || !t->eps_by_name || !t->by_ufrag || !mbox_ok ||
+	    mm_blocks_init(t) != 0) {
 		mm_tables_fini(t);
 		return -ENOMEM;
 	}
@@ -201,6 +226,12 @@ int mm_conf_attach_caches(const struct mm_ep_conf *old, struct mm_ep_conf *c)
 
 static void free_endpoint(struct mm_endpoint *ep)
 {
+	if (ep->conf_given) {
+		free(ep->conf); /* its keys and caches went on with its successor */
+		free(ep->rw);
+		free(ep);
+		return;
+	}
 	free_caches(ep->conf);
 	if (ep->conf) {
 		mm_keyset_destroy(ep->conf->keys);
@@ -234,7 +265,10 @@ void mm_tables_fini(struct mm_tables *t)
 			struct mm_endpoint *ep = caa_container_of(n, struct mm_endpoint, name_node);
 			cds_lfht_next(t->eps_by_name, &it);
 			cds_lfht_del(t->eps_by_name, &ep->name_node);
-			cds_lfht_del(t->by_key, &ep->key_node);
+			if (ep->bound)
+				cds_lfht_del(t->by_key, &ep->key_node);
+			if (ep->ice)
+				cds_lfht_del(t->by_ufrag, &ep->ufrag_node);
 			mm_garbage_add(&g, GT_ENDPOINT, ep);
 		}
 	}
@@ -255,7 +289,7 @@ void mm_tables_fini(struct mm_tables *t)
 	if (online)
 		urcu_qsbr_thread_offline();
 	struct cds_lfht **hts[] = {&t->by_key, &t->rooms_by_name, &t->eps_by_name, &t->blocks_by_key,
-				   &t->blocks_by_name};
+				   &t->blocks_by_name, &t->by_ufrag};
 	for (size_t i = 0; i < sizeof(hts) / sizeof(hts[0]); i++) {
 		if (*hts[i])
 			cds_lfht_destroy(*hts[i], NULL);
@@ -264,6 +298,11 @@ void mm_tables_fini(struct mm_tables *t)
 	if (online)
 		urcu_qsbr_thread_online();
 	mm_garbage_collect(&g, true); /* no reader left */
+	for (uint32_t w = 0; w < MM_WORKERS_MAX; w++) {
+		mm_mbox_free(t->mbox_up[w]);
+		mm_mbox_free(t->mbox_down[w]);
+		t->mbox_up[w] = t->mbox_down[w] = NULL;
+	}
 }
 
 struct mm_room *mm_tables_room(struct mm_tables *t, const char *name)
@@ -367,6 +406,14 @@ struct mm_endpoint *mm_endpoint_create(struct mm_tables *t, struct mm_room *r, c
 				       const struct mm_key *key, const struct net_addr *laddr,
 				       uint8_t family, uint16_t port_id, struct mm_ep_conf *conf)
 {
+	return mm_endpoint_create_ice(t, r, name, key, laddr, family, port_id, conf, NULL);
+}
+
+struct mm_endpoint *mm_endpoint_create_ice(struct mm_tables *t, struct mm_room *r, const char *name,
+					   const struct mm_key *key, const struct net_addr *laddr,
+					   uint8_t family, uint16_t port_id, struct mm_ep_conf *conf,
+					   const struct mm_ep_ice *ice)
+{
 	uint32_t slot = 0;
 	while (slot < MM_ROOM_CAPACITY_MAX && r->members[slot])
 		slot++;
@@ -396,6 +443,31 @@ struct mm_endpoint *mm_endpoint_create(struct mm_tables *t, struct mm_room *r, c
 	ep->created_epoch = t->publish_epoch;
 	ep->conf = conf;
 	snprintf(ep->name, sizeof(ep->name), "%s", name);
+	ep->bound = true;
+	if (ice) {
+		ep->ice = ice->ice;
+		ep->bound = ice->bound;
+		ep->dtls = ice->dtls;
+		ep->dtls_peer_active = ice->dtls_peer_active;
+		ep->ice_gen = ice->ice_gen;
+		memcpy(ep->dtls_fp, ice->fp, sizeof(ep->dtls_fp));
+		snprintf(ep->ice_ufrag, sizeof(ep->ice_ufrag), "%s", ice->ufrag);
+		snprintf(ep->ice_pwd, sizeof(ep->ice_pwd), "%s", ice->pwd);
+		ep->ice_ufrag_len = (uint8_t)strlen(ep->ice_ufrag);
+		ep->ice_pwd_len = (uint16_t)strlen(ep->ice_pwd);
+		ep->ice_last_ns = ep->ice_bind_ns = ice->last_ns;
+		ep->ice_checks = ice->checks;
+		ep->ice_bad_checks = ice->bad_checks;
+		if (ice->mac_set) {
+			memcpy(ep->learned_mac, ice->mac, 6);
+			ep->mac_learned = 1;
+		}
+	}
+	if (!ep->bound) {
+		/* Only the local port is known; no worker finds it by 5-tuple. */
+		memset(&ep->key, 0, sizeof(ep->key));
+		ep->key.lport = key->lport;
+	}
 
 	r->members[slot] = ep;
 	r->n_members++;
@@ -404,10 +476,25 @@ struct mm_endpoint *mm_endpoint_create(struct mm_tables *t, struct mm_room *r, c
 	cds_lfht_node_init(&ep->name_node);
 	cds_lfht_add(t->eps_by_name, mm_name_hash(ep->name), &ep->name_node);
 	cds_lfht_node_init(&ep->key_node);
+	cds_lfht_node_init(&ep->ufrag_node);
 	/* Publishes ep (the add has release semantics): readers see it whole. */
-	struct cds_lfht_node *old = cds_lfht_add_unique(t->by_key, (unsigned long)mm_key_hash(key),
-						       mm_key_match_, &ep->key, &ep->key_node);
-	if (old != &ep->key_node) {
+	struct cds_lfht_node *old = &ep->key_node, *oldu = &ep->ufrag_node;
+	if (ep->bound)
+		old = cds_lfht_add_unique(t->by_key, (unsigned long)mm_key_hash(key), mm_key_match_,
+					  &ep->key, &ep->key_node);
+	if (old == &ep->key_node && ep->ice) {
+		struct mm_ufrag_key uk = {ep->ice_ufrag, ep->ice_ufrag_len};
+		oldu = cds_lfht_add_unique(t->by_ufrag, (unsigned long)mm_ufrag_hash(uk.s, uk.len),
+					   mm_ufrag_match_, &uk, &ep->ufrag_node);
+		if (oldu != &ep->ufrag_node && ep->bound) {
+			/* Not published yet to anyone but by_key readers: a
+			 * reader that found it finishes before the free below
+			 * only after a grace period. */
+			cds_lfht_del(t->by_key, &ep->key_node);
+			urcu_qsbr_synchronize_rcu();
+		}
+	}
+	if (old != &ep->key_node || oldu != &ep->ufrag_node) {
 		/* The agent checks uniqueness first; this is a bug guard. */
 		cds_lfht_del(t->eps_by_name, &ep->name_node);
 		r->members[slot] = NULL;
@@ -424,7 +511,10 @@ struct mm_endpoint *mm_endpoint_create(struct mm_tables *t, struct mm_room *r, c
 void mm_endpoint_remove(struct mm_tables *t, struct mm_endpoint *ep, struct mm_garbage *g)
 {
 	struct mm_room *r = ep->room;
-	cds_lfht_del(t->by_key, &ep->key_node);
+	if (ep->bound)
+		cds_lfht_del(t->by_key, &ep->key_node);
+	if (ep->ice)
+		cds_lfht_del(t->by_ufrag, &ep->ufrag_node);
 	cds_lfht_del(t->eps_by_name, &ep->name_node);
 	r->members[ep->slot] = NULL;
 	r->n_members--;

@@ -55,6 +55,17 @@
 /* Transport-wide sequence numbers mmdp remembers per receiver (size and
  * send time of each copy), for its transport-wide feedback. */
 #define MM_TWCC_RING 512
+/* ICE (RFC 8445) credentials mmdp accepts: ufrag 4..32 and password
+ * 22..256 ice-chars. */
+#define MM_ICE_UFRAG_MIN 4
+#define MM_ICE_UFRAG_MAX 32
+#define MM_ICE_PWD_MIN 22
+#define MM_ICE_PWD_MAX 256
+/* RFC 7675 consent freshness: no valid check for this long, and mmdp
+ * sends the endpoint nothing. A worker asks the agent to bind an endpoint
+ * at most this often (a check from a new 5-tuple). */
+#define MM_ICE_CONSENT_NS (30ull * 1000000000ull)
+#define MM_ICE_BIND_INTERVAL_NS (100ull * 1000000ull)
 
 #define MM_CACHE_ALIGNED __attribute__((aligned(64)))
 
@@ -225,6 +236,7 @@ struct mm_room;
 struct mm_endpoint {
 	struct cds_lfht_node key_node;  /* in tables->by_key (workers read) */
 	struct cds_lfht_node name_node; /* agent: tables->eps_by_name */
+	struct cds_lfht_node ufrag_node; /* in tables->by_ufrag when ice (workers read) */
 	struct rcu_head rcu;
 
 	/* Immutable while published. */
@@ -239,6 +251,25 @@ struct mm_endpoint {
 	uint64_t created_epoch;
 	struct mm_ep_conf *conf; /* rcu */
 	char name[MM_NAME_MAX + 1];
+	/* ICE-lite and DTLS-SRTP (immutable while published). ice: mmdp's
+	 * local credentials (ice_ufrag, ice_pwd) answer STUN checks; an
+	 * endpoint that has no 5-tuple yet is not bound: key holds only its
+	 * local port, it is in no by_key entry and nothing is sent to it.
+	 * dtls: the peer's certificate fingerprint and role; its SRTP keys
+	 * come from the agent's handshake. ice_gen names the credentials:
+	 * a new one (new ufrag, pwd or fingerprint) starts over; binding
+	 * (a new endpoint object at the learned 5-tuple) keeps it. */
+	bool ice, bound, dtls;
+	bool dtls_peer_active; /* the peer is the DTLS client (mmdp the server) */
+	uint8_t ice_ufrag_len;
+	uint16_t ice_pwd_len;
+	uint64_t ice_gen;
+	uint8_t dtls_fp[32]; /* SHA-256 of the peer's certificate */
+	char ice_ufrag[MM_ICE_UFRAG_MAX + 1];
+	char ice_pwd[MM_ICE_PWD_MAX + 1];
+	/* agent: the conf (keys, caches) was handed to the endpoint that
+	 * replaced this one: freeing this one frees only the conf struct. */
+	bool conf_given;
 
 	/* Owned by the room's worker. */
 	MM_CACHE_ALIGNED uint64_t rx_packets, rx_bytes;
@@ -276,6 +307,9 @@ struct mm_endpoint {
 	} twcc[MM_TWCC_RING];
 	struct mm_stream_state streams[MM_STREAMS_MAX];
 	struct mm_rewrite *rw; /* [MM_ROOM_CAPACITY_MAX * MM_STREAMS_MAX] */
+	/* ICE: when the last valid check came (worker clock), the valid and
+	 * refused checks, and when the worker last asked the agent to bind. */
+	uint64_t ice_last_ns, ice_checks, ice_bad_checks, ice_bind_ns;
 };
 
 /* The SSRC publisher ep sends stream sc under: its declared one, or for
@@ -386,6 +420,11 @@ struct mm_worker_stats {
 	 * those in which an RX burst or the hand-off ring gave it at least one
 	 * frame. busy_cycles / forwarded packets is the cost per packet. */
 	uint64_t cycles, busy_cycles, polls, busy_polls;
+	/* The worker's clock (now_ns) as of its last packet or mailbox poll:
+	 * the agent tells ICE consent expiry against it. Messages it could not
+	 * put in its worker->agent mailbox (full). */
+	uint64_t clock_ns;
+	uint64_t mbox_full;
 } MM_CACHE_ALIGNED;
 
 /* A blocked UDP 5-tuple (a kicked participant): packets from raddr:rport
@@ -429,8 +468,14 @@ struct mm_ban {
 #define MM_BANS_MAX 4096
 #define MM_BAN_TTL_MAX (30u * 86400u)
 
+struct mm_mbox;
+
 struct mm_tables {
 	struct cds_lfht *by_key;        /* workers read */
+	struct cds_lfht *by_ufrag;      /* workers read: ICE endpoints by local ufrag */
+	/* Mailboxes of each worker (mailbox.h): up to the agent, down to the
+	 * worker. Created by mm_tables_init for conf.n_workers workers. */
+	struct mm_mbox *mbox_up[MM_WORKERS_MAX], *mbox_down[MM_WORKERS_MAX];
 	struct cds_lfht *blocks_by_key; /* workers read (after a by_key miss) */
 	struct mm_dp_conf conf;         /* immutable after start */
 	struct mm_worker_stats wstats[MM_WORKERS_MAX];
@@ -472,6 +517,25 @@ static inline struct mm_endpoint *mm_tables_lookup(struct mm_tables *t, const st
 	cds_lfht_lookup(t->by_key, (unsigned long)mm_key_hash(k), mm_key_match_, k, &it);
 	struct cds_lfht_node *n = cds_lfht_iter_get_node(&it);
 	return n ? caa_container_of(n, struct mm_endpoint, key_node) : NULL;
+}
+
+uint64_t mm_ufrag_hash(const char *s, size_t len);
+int mm_ufrag_match_(struct cds_lfht_node *node, const void *key);
+struct mm_ufrag_key {
+	const char *s;
+	size_t len;
+};
+
+/* Find the ICE endpoint whose local ufrag is s[0..len); same rules as
+ * mm_tables_lookup. */
+static inline struct mm_endpoint *mm_tables_ufrag_lookup(struct mm_tables *t, const char *s,
+							 size_t len)
+{
+	struct cds_lfht_iter it;
+	struct mm_ufrag_key k = {s, len};
+	cds_lfht_lookup(t->by_ufrag, (unsigned long)mm_ufrag_hash(s, len), mm_ufrag_match_, &k, &it);
+	struct cds_lfht_node *n = cds_lfht_iter_get_node(&it);
+	return n ? caa_container_of(n, struct mm_endpoint, ufrag_node) : NULL;
 }
 
 uint64_t mm_block_key_hash(const struct mm_block_key *k);
@@ -536,10 +600,28 @@ void mm_garbage_collect(struct mm_garbage *g, bool synced);
 struct mm_room *mm_room_create(struct mm_tables *t, const char *name, uint32_t capacity);
 void mm_room_remove(struct mm_tables *t, struct mm_room *r, struct mm_garbage *g);
 
+/* ICE and DTLS identity of a new endpoint (NULL: neither). bound false:
+ * key holds only the local port and the endpoint gets no by_key entry. */
+struct mm_ep_ice {
+	bool ice, bound, dtls, dtls_peer_active;
+	uint64_t ice_gen;
+	char ufrag[MM_ICE_UFRAG_MAX + 1];
+	char pwd[MM_ICE_PWD_MAX + 1];
+	uint8_t fp[32];
+	/* Initial worker state (a binding: the check that made it). */
+	uint64_t last_ns, checks, bad_checks;
+	uint8_t mac[6];
+	bool mac_set;
+};
+
 /* Create and publish an endpoint (conf is taken over). */
 struct mm_endpoint *mm_endpoint_create(struct mm_tables *t, struct mm_room *r, const char *name,
 				       const struct mm_key *key, const struct net_addr *laddr,
 				       uint8_t family, uint16_t port_id, struct mm_ep_conf *conf);
+struct mm_endpoint *mm_endpoint_create_ice(struct mm_tables *t, struct mm_room *r, const char *name,
+					   const struct mm_key *key, const struct net_addr *laddr,
+					   uint8_t family, uint16_t port_id, struct mm_ep_conf *conf,
+					   const struct mm_ep_ice *ice);
 void mm_endpoint_remove(struct mm_tables *t, struct mm_endpoint *ep, struct mm_garbage *g);
 /* Swap in a new conf (taken over); stream state follows SSRCs, and
  * keysets the new conf no longer names are freed after the grace period. */

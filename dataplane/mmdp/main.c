@@ -214,6 +214,11 @@ int main(int argc, char **argv)
 	static struct mm_agent agent;
 	agent.t = &tables;
 	agent.tsc_hz = rte_get_tsc_hz();
+	/* mmdp's DTLS certificate: hello announces its fingerprint. */
+	if (mm_agent_dtls_init(&agent, cfg.dtls_cert, cfg.dtls_key, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mmdp: %s\n", err);
+		return 1;
+	}
 
 	struct mmdp_worker *workers = rte_zmalloc("mmdp_workers", sizeof(*workers) * n_workers, 64);
 	if (!workers)

@@ -189,6 +189,9 @@ int mmdp_worker_main(void *arg)
 			for (unsigned i = 0; i < n; i++)
 				process(w, pkts[i], pkts[i]->port, now_ns);
 		}
+		/* What the agent sends through this worker (DTLS records). */
+		if (mm_engine_poll_mailbox(&w->ctx, now_ns))
+			busy = true;
 		/* Flush every iteration: TX never waits more than one loop
 		 * (well under 100 us), and no frame decided under old tables is
 		 * still queued here once this worker is quiescent. */

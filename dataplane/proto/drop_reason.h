@@ -40,7 +40,11 @@
 	X(BLOCKED_PREFIX, 29, "blocked_prefix")  /* XDP: banned src prefix */ \
 	X(HANDSHAKE_RATE_LIMITED, 30, "handshake_rate_limited") /* XDP     */ \
 	X(LAST_N, 31, "last_n")                  /* audio not in last-N    */ \
-	X(NOT_SELECTED, 32, "not_selected")      /* layer nobody receives  */
+	X(NOT_SELECTED, 32, "not_selected")      /* layer nobody receives  */ \
+	X(ICE_UNKNOWN_USER, 33, "ice_unknown_user") /* STUN: no such ufrag */ \
+	X(ICE_BAD_INTEGRITY, 34, "ice_bad_integrity") /* MI/FINGERPRINT  */ \
+	X(ICE_CONSENT_EXPIRED, 35, "ice_consent_expired") /* RFC 7675   */ \
+	X(DTLS_NOT_READY, 36, "dtls_not_ready")  /* no DTLS-SRTP keys yet  */
 
 enum mm_drop_reason {
 #define MM_DROP_ENUM_(n, v, s) MM_DROP_##n = v,
