@@ -185,12 +185,24 @@ function parseOffer(sdp) {
 
 /* ---- media ------------------------------------------------------------- */
 
+/* The camera: at most 640x360 at 15 fps; ?video=WxH@FPS asks for less
+ * (tests with many participants on one machine). */
+function cameraConstraints() {
+	let w = 640, h = 360, fps = 15;
+	const m = /^(\d+)x(\d+)(?:@(\d+))?$/.exec(new URLSearchParams(location.search).get('video') || '');
+	if (m) {
+		w = Math.min(640, +m[1]);
+		h = Math.min(360, +m[2]);
+		fps = Math.min(15, +(m[3] || 15));
+	}
+	return { width: { ideal: w, max: w }, height: { ideal: h, max: h },
+		frameRate: { ideal: fps, max: fps } };
+}
+
 async function getMedia() {
 	try {
 		localStream = await navigator.mediaDevices.getUserMedia({
-			audio: true,
-			video: { width: { ideal: 640, max: 640 }, height: { ideal: 360, max: 360 },
-				frameRate: { ideal: 15, max: 15 } },
+			audio: true, video: cameraConstraints(),
 		});
 	} catch (e) {
 		/* No camera, or refused: try the microphone alone, else receive only. */
