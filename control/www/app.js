@@ -327,8 +327,8 @@ function makeTile(key, pid, screen) {
 	t.avatar = el('div', 'avatar');
 	const label = el('div', 'label');
 	t.name = el('span', 'name');
-	t.mic = el('span', 'mic-off', '\u{1F507}');
-	t.hand = el('span', 'hand', '\u{270B}');
+	t.mic = el('span', 'mic-off', 'muted');
+	t.hand = el('span', 'hand', 'hand raised');
 	label.append(t.name, t.mic, t.hand);
 	t.el.append(t.video, t.avatar, label);
 	$('tiles').appendChild(t.el);
@@ -443,7 +443,7 @@ function renderInfo() {
 		li.dataset.pid = pid;
 		const who = el('span', 'who', p.name + (pid === mm.me ? ' (you)' : '') +
 			(p.role !== 'attendee' ? ' \u00b7 ' + p.role : '') +
-			(p.audioMuted ? ' \u{1F507}' : '') + (p.hand ? ' \u{270B}' : ''));
+			(p.audioMuted ? ' \u00b7 muted' : '') + (p.hand ? ' \u00b7 hand raised' : ''));
 		li.appendChild(who);
 		if (isMod() && pid !== mm.me) {
 			const btn = (label, act, fn) => {

@@ -32,8 +32,10 @@ Exit 0 when every check passed, 1 otherwise; the report (JSON) has each
 check and the pages' last stats.
 """
 import argparse
+import concurrent.futures
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -299,9 +301,14 @@ def run(a, pages):
 
     # 2: six participants ---------------------------------------------------------
     say('2. six participants')
-    for n in ('chi', 'dung', 'em', 'phuong'):
-        pages.append(join(n, inv))
+    with concurrent.futures.ThreadPoolExecutor(4) as ex:
+        more = list(ex.map(lambda n: Page(a, n), ('chi', 'dung', 'em', 'phuong')))
+    pages.extend(more)
+    say('   browsers started')
+    for p in more:
+        join(p.name, inv, reuse=p)
     C, D, E, F = pages[2:]
+    say('   pages opened')
     check('four more joined', all(wait_until(p.joined, 30) for p in pages[2:]),
           [p.state()['state'] for p in pages[2:]])
     check('everyone sees six participants',
@@ -488,6 +495,8 @@ def main():
     ap.add_argument('--fake', action='store_true',
                     help='start tests/browser/fake_mmctld.py and check the page without media')
     a = ap.parse_args()
+    # SIGTERM (the test's cleanup) ends like an error: browsers quit below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     fake = None
     if a.fake:
