@@ -118,7 +118,8 @@ def offer_sdp(room, p):
         else:
             video(m['mid'], dirn, False)
         if m['active']:
-            L.append('a=msid:%s %s-%s' % (m['pub'], m['pub'], m['kind']))
+            k = {'audio': 'mic', 'camera': 'cam', 'screen': 'scr'}[m['kind']]
+            L.append('a=msid:%s %s-%s' % (m['pub'], m['pub'], k))
             if m['kind'] != 'audio':
                 L.append('a=ssrc-group:FID %d %d' % (m['ssrc'], m['ssrc'] + 1))
             L.append('a=ssrc:%d cname:%s' % (m['ssrc'], m['pub']))

@@ -423,7 +423,8 @@ def run(a, pages):
                   ((r.get('received') or {}).get(A.me) or {}).get('audio_samples', 0) > 0, r.get('received'))
         elif ai:
             check('the pages got a tile for aiortc',
-                  wait_until(lambda: A.js('return !!document.querySelector(".tile[data-pid=\'%s\']")' % ai), 10))
+                  wait_until(lambda: A.js('return !!document.querySelector(".tile[data-pid=\'%s\']")' % ai), 20),
+                  {'aiortc': ai, 'anh sees': sorted(p['name'] for p in A.state()['participants'].values())})
         proc.terminate()
         try:
             proc.wait(10)

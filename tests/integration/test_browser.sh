@@ -24,6 +24,7 @@ MMDP_EAL=${MMDP_EAL:-$EAL_DEFAULT}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WWW_ROOT=${WWW_ROOT:-$ROOT/control/www}
 API=198.18.255.254:8080
+MMDP_BIN=${MMDP_BIN:-} MMCTLD_BIN=${MMCTLD_BIN:-} MMCTL_BIN=${MMCTL_BIN:-} MMAGENT_BIN=${MMAGENT_BIN:-}
 
 TEST_NAME="browser"
 # shellcheck source-path=SCRIPTDIR source=lib.sh
