@@ -26,8 +26,6 @@ namespace of the test site, tests/integration/test_browser.sh):
         [--mmagent build/tools/mmagent --agent-socket /tmp/…/agent.sock] \
         [--aiortc-netns mmw-h2] [--screenshot docs/img/meeting.png] [--report out.json]
 
---fake runs against tests/browser/fake_mmctld.py (started by the harness):
-the page's signalling and meeting logic only, no media checks, no mmdp.
 Exit 0 when every check passed, 1 otherwise; the report (JSON) has each
 check and the pages' last stats.
 """
@@ -271,7 +269,7 @@ def read_json(path):
 # ---- the scenario ----------------------------------------------------------------
 
 def run(a, pages):
-    media = not a.fake
+    media = True  # always against the real mmctld and mmdp
     inv, mod_inv = a.invite, a.mod_invite or a.invite
 
     def join(name, invite, hook=None, reuse=None):
@@ -493,21 +491,12 @@ def main():
     ap.add_argument('--screenshot', help='save a screenshot of the six-person meeting here')
     ap.add_argument('--report', help='write the checks and the last stats here (JSON)')
     ap.add_argument('--work', default='/tmp', help='directory for the aiortc peers\' reports')
-    ap.add_argument('--fake', action='store_true',
-                    help='start tests/browser/fake_mmctld.py and check the page without media')
     a = ap.parse_args()
     # SIGTERM (the test's cleanup) ends like an error: browsers quit below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
-    fake = None
-    if a.fake:
-        fake = subprocess.Popen([sys.executable, os.path.join(HERE, 'fake_mmctld.py'),
-                                 '--listen', '127.0.0.1:0'], stdout=subprocess.PIPE, text=True)
-        info = json.loads(fake.stdout.readline())
-        a.url, a.invite = info['url'], info['invite']
-        a.mod_invite = None
     if not a.url or not a.invite:
-        ap.error('--url and --invite are required (or --fake)')
+        ap.error('--url and --invite are required')
 
     pages = []
     try:
@@ -525,9 +514,6 @@ def main():
                 pass
         for p in pages:
             p.quit()
-        if fake:
-            fake.terminate()
-            fake.wait()
     failed = [r for r in RESULTS if not r['ok']]
     if a.report:
         with open(a.report, 'w') as f:

@@ -36,9 +36,9 @@ done
 [[ -n ${MMSITE_DP_NS:-} && -n ${MMSITE_SW_NS:-} && -n ${MMSITE_H1_NS:-} && -n ${MMSITE_H2_NS:-} ]] ||
 	die "run inside the test site with 2 hosts or more: tools/mmsite run --prefix mmw- -- $0"
 command -v jq >/dev/null || die "jq is not installed"
+# ./quickstart installs these; missing, the test fails rather than skips.
 if [[ ! -x /usr/bin/chromedriver ]] || ! /usr/bin/python3 -c 'import selenium, aiortc' 2>/dev/null; then
-	echo "SKIP: needs chromium, chromium-driver, python3-selenium and python3-aiortc"
-	exit 77
+	die "needs chromium, chromium-driver, python3-selenium and python3-aiortc (./quickstart test installs them)"
 fi
 [[ -f $WWW_ROOT/index.html ]] || die "no meeting page in $WWW_ROOT"
 
@@ -73,7 +73,8 @@ trap 'exit 143' TERM
 # ---- mmdp ------------------------------------------------------------------------
 cat >"$WORK/mmdp.json" <<EOF
 {"agent_socket":"$SOCK",
- "ports":[{"addresses":["$MMSITE_DP_IP4","$MMSITE_DP_IP6"],"gateway_mac":"$MMSITE_GW_MAC"}]}
+ "ports":[{"addresses":["$MMSITE_DP_IP4","$MMSITE_DP_IP6"],"gateway_mac":"$MMSITE_GW_MAC"}],
+ "idle_sleep_us":200}
 EOF
 say "starting mmdp in $MMSITE_DP_NS"
 # shellcheck disable=SC2086 # EAL arguments are words
