@@ -14,8 +14,16 @@
 struct api_conn {
 	char *body;
 	size_t len;
+	size_t max;                /* the body limit of this request's path */
 	bool too_big;
 };
+
+/* SDP answers may be large (see CTL_API_ANSWER_MAX); the rest 64 KiB. */
+static size_t api_body_max(const char *url)
+{
+	size_t n = strlen(url);
+	return n > 7 && !strcmp(url + n - 7, "/answer") ? CTL_API_ANSWER_MAX : CTL_API_BODY_MAX;
+}
 
 void api_error(struct api_reply *rep, int status, const char *code, const char *fmt, ...)
 {
@@ -132,11 +140,16 @@ static void api_dispatch(struct ctl *c, struct MHD_Connection *conn, const char 
 	char path[512];
 
 	if (ac->too_big) {
-		api_error(rep, 413, "body_too_large", "request body over %d bytes", CTL_API_BODY_MAX);
+		api_error(rep, 413, "body_too_large", "request body over %zu bytes", ac->max);
 		return;
 	}
 	rq.body = ac->body ? ac->body : "";
 	rq.body_len = ac->len;
+	if (!strcmp(url, "/meet") || !strncmp(url, "/meet/", 6)) {
+		/* The meeting page: static files, no auth, no lock needed. */
+		api_www(c, url, method, rep);
+		return;
+	}
 	snprintf(path, sizeof(path), "%s", url);
 	if (api_split_path(path, &rq)) {
 		api_error(rep, 404, "not_found", "no such resource");
@@ -212,13 +225,14 @@ static enum MHD_Result api_handle(void *cls, struct MHD_Connection *conn, const 
 			return MHD_NO;
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl && strtoull(cl, NULL, 10) > CTL_API_BODY_MAX)
+		ac->max = api_body_max(url);
+		if (cl && strtoull(cl, NULL, 10) > ac->max)
 			ac->too_big = true;
 		*con_cls = ac;
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		if (!ac->too_big && ac->len + *upload_data_size > CTL_API_BODY_MAX) {
+		if (!ac->too_big && ac->len + *upload_data_size > ac->max) {
 			ac->too_big = true;
 		} else if (!ac->too_big) {
 			char *nb = realloc(ac->body, ac->len + *upload_data_size + 1);

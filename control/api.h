@@ -9,6 +9,9 @@
 #include "control/ctl.h"
 
 #define CTL_API_BODY_MAX (64 * 1024)
+/* An SDP answer (POST .../answer) grows with the room: about 1 KiB per
+ * m-line, three per other participant. */
+#define CTL_API_ANSWER_MAX (1024 * 1024)
 
 struct MHD_Daemon;
 struct MHD_Connection;
@@ -109,6 +112,18 @@ void api_streams_put(struct api_req *rq, const struct ctl_room *r, const struct 
 void api_subscriptions_put(struct api_req *rq, const struct ctl_room *r,
 			   const struct api_actor *a, struct ctl_participant *p, json_t *b,
 			   struct api_reply *rep);
+
+/* Browsers (api_webrtc.c): make p a browser participant (mmdp's ICE
+ * credentials for it; 503 without mmdp's DTLS fingerprint); GET .../offer;
+ * POST .../answer; the "webrtc" object of the join reply (after
+ * ctl_webrtc_refresh made the offer). */
+int api_webrtc_prepare(struct api_req *rq, struct ctl_participant *p, struct api_reply *rep);
+void api_webrtc_offer(struct api_req *rq, struct api_reply *rep);
+void api_webrtc_answer(struct api_req *rq, struct api_reply *rep);
+json_t *api_webrtc_join_json(struct ctl *c, const struct ctl_participant *p);
+/* The meeting page's static files (www.c): GET /meet, /meet/<file> from
+ * cfg.www_root. Sets rep (a file response in rep->stream, or an error). */
+void api_www(struct ctl *c, const char *url, const char *method, struct api_reply *rep);
 
 void api_rooms(struct api_req *rq, struct api_reply *rep);
 void api_room_end(struct api_req *rq, struct api_reply *rep);

@@ -129,13 +129,14 @@ void api_invite_join(struct api_req *rq, struct api_reply *rep)
 {
 	static const struct api_field fields[] = {
 		{ "invite", API_STRING, true }, { "display_name", API_STRING, true },
-		{ "remote", API_OBJECT, true }, { "streams", API_ARRAY, false },
+		{ "remote", API_OBJECT, false }, { "streams", API_ARRAY, false },
 		{ "rtx_pt", API_INT, false }, { "max_resolution", API_STRING, false },
+		{ "webrtc", API_BOOL, false },
 	};
 	struct ctl_room r;
 	char room[CTL_ID_MAX], role[12];
 	json_t *b = api_body_object(rq, rep);
-	if (!b || api_check_fields(b, "", fields, 6, rep) ||
+	if (!b || api_check_fields(b, "", fields, 7, rep) ||
 	    invite_check(rq->c, json_string_value(json_object_get(b, "invite")), room,
 			 sizeof(room), role, sizeof(role), rep))
 		goto out;

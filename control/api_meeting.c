@@ -186,9 +186,14 @@ void api_streams_put(struct api_req *rq, const struct ctl_room *r, const struct 
 		api_error(rep, 403, "forbidden", "only the participant itself sets its streams");
 		return;
 	}
+	if (p->webrtc.on) {
+		api_error(rep, 409, "webrtc_streams", "a browser's streams come from its SDP "
+			  "answer (POST .../answer)");
+		return;
+	}
 	if (api_mmdp_ready(rq, rep) || api_begin(rq, rep))
 		return;
-	if (ctl_store_participant_update(rq->c->store, p)) {
+	if (ctl_store_participant_update(rq->c->store, p) || ctl_webrtc_refresh(rq->c, r, NULL)) {
 		ctl_store_rollback(rq->c->store);
 		api_error(rep, 500, "internal", "store: cannot update participant");
 		return;

@@ -146,7 +146,7 @@ static void kick(struct api_req *rq, const struct ctl_room *r, const struct api_
 	}
 	snprintf(scope, sizeof(scope), "participant:%s/%s", r->id, p->id);
 	if (rc || ctl_store_participant_delete(c->store, p->id) ||
-	    ctl_store_token_revoke_scope(c->store, scope) ||
+	    ctl_store_token_revoke_scope(c->store, scope) || ctl_webrtc_refresh(c, r, NULL) ||
 	    ctl_event_emit(c, r, "participant.kicked",
 			   json_pack("{s:s,s:s,s:s}", "participant", p->id, "by", a->by, "reason",
 				     json_string_value(json_object_get(b, "reason")) ?: ""),
@@ -251,6 +251,14 @@ static void resolution(struct api_req *rq, const struct api_actor *a,
 void api_participant_action(struct api_req *rq, struct api_reply *rep)
 {
 	const char *act = rq->parts[4];
+	if (!strcmp(act, "offer")) {
+		api_webrtc_offer(rq, rep);
+		return;
+	}
+	if (!strcmp(act, "answer")) {
+		api_webrtc_answer(rq, rep);
+		return;
+	}
 	bool put = !strcmp(act, "streams") || !strcmp(act, "subscriptions");
 	bool post = !strcmp(act, "mute") || !strcmp(act, "unmute") || !strcmp(act, "kick") ||
 		    !strcmp(act, "hand") || !strcmp(act, "role") || !strcmp(act, "resolution");

@@ -267,8 +267,24 @@ static int join_parse(json_t *b, struct ctl_participant *p, struct api_reply *re
 	}
 	snprintf(p->display_name, sizeof(p->display_name), "%s", json_string_value(v));
 	p->max_layer = 2;
-	if (join_remote(json_object_get(b, "remote"), p, rep) ||
-	    api_parse_streams(json_object_get(b, "streams"), p, rep) ||
+	json_t *remote = json_object_get(b, "remote"), *streams = json_object_get(b, "streams");
+	if (json_is_true(json_object_get(b, "webrtc"))) {
+		/* A browser: its address comes from ICE, its streams and RTX
+		 * from its SDP answer. */
+		if (remote || streams || json_object_get(b, "rtx_pt")) {
+			api_error(rep, 400, "invalid_field", "%s: not with \"webrtc\": true (the "
+				  "SDP answer says it)", remote ? "remote" : streams ? "streams" :
+				  "rtx_pt");
+			return -EINVAL;
+		}
+		return api_parse_streams(NULL, p, rep) || api_parse_endpoint_opts(b, p, rep) ?
+			-EINVAL : 0;
+	}
+	if (!remote) {
+		api_error(rep, 400, "missing_field", "remote: required (or \"webrtc\": true)");
+		return -EINVAL;
+	}
+	if (join_remote(remote, p, rep) || api_parse_streams(streams, p, rep) ||
 	    api_parse_endpoint_opts(b, p, rep))
 		return -EINVAL;
 	return 0;
@@ -296,7 +312,9 @@ void api_join_room(struct api_req *rq, const struct ctl_room *r, const char *rol
 	}
 	snprintf(p.room_id, sizeof(p.room_id), "%s", r->id);
 	p.joined_at = (int64_t)time(NULL);
-	if (api_mmdp_ready(rq, rep) || api_begin(rq, rep))
+	if (api_mmdp_ready(rq, rep) ||
+	    (json_is_true(json_object_get(b, "webrtc")) && api_webrtc_prepare(rq, &p, rep)) ||
+	    api_begin(rq, rep))
 		return;
 	if (ctl_store_participant_count(c->store, r->id, &n)) {
 		api_error(rep, 500, "internal", "store: cannot count participants");
@@ -317,19 +335,34 @@ void api_join_room(struct api_req *rq, const struct ctl_room *r, const char *rol
 			    tid, sizeof(tid)) ||
 	    ctl_event_emit(c, r, "participant.joined",
 			   json_pack("{s:s,s:s,s:s}", "participant", p.id, "display_name",
-				     p.display_name, "role", p.role), NULL, NULL, NULL)) {
+				     p.display_name, "role", p.role), NULL, NULL, NULL) ||
+	    ctl_webrtc_refresh(c, r, p.id)) {
 		api_error(rep, 500, "internal", "store: cannot insert participant");
+		goto fail;
+	}
+	json_t *webrtc = p.webrtc.on ? api_webrtc_join_json(c, &p) : NULL;
+	if (p.webrtc.on && !webrtc) {
+		api_error(rep, 500, "internal", "store: cannot make the offer");
 		goto fail;
 	}
 	json_t *put = ctl_sync_endpoint_json(c, &p);
 	json_object_set_new(put, "op", json_string("endpoint.put"));
-	if (api_push_commit(rq, put, rep))
+	if (api_push_commit(rq, put, rep)) {
+		json_decref(webrtc);
 		return;
+	}
 	rep->status = 201;
 	json_decref(rep->body);
 	rep->body = api_participant_json(c, &p);
 	json_object_set_new(rep->body, "room", json_string(r->id));
 	json_object_set_new(rep->body, "token", json_string(token));
+	if (webrtc) {
+		json_object_set_new(rep->body, "transport",
+				    json_pack("{s:{s:s,s:i}}", "server", "addr",
+					      c->cfg.media_address, "port", p.local_port));
+		json_object_set_new(rep->body, "webrtc", webrtc);
+		return;
+	}
 	json_object_set_new(rep->body, "transport",
 			    json_pack("{s:{s:s,s:i},s:{s:s,s:s,s:s}}",
 				      "server", "addr", c->cfg.media_address, "port", p.local_port,
@@ -344,12 +377,13 @@ void api_participant_join(struct api_req *rq, struct api_reply *rep)
 {
 	static const struct api_field fields[] = {
 		{ "display_name", API_STRING, true }, { "role", API_STRING, false },
-		{ "remote", API_OBJECT, true }, { "streams", API_ARRAY, false },
+		{ "remote", API_OBJECT, false }, { "streams", API_ARRAY, false },
 		{ "rtx_pt", API_INT, false }, { "max_resolution", API_STRING, false },
+		{ "webrtc", API_BOOL, false },
 	};
 	struct ctl_room r;
 	json_t *b = api_body_object(rq, rep);
-	if (!b || api_check_fields(b, "", fields, 6, rep))
+	if (!b || api_check_fields(b, "", fields, 7, rep))
 		goto out;
 	json_t *v = json_object_get(b, "role");
 	const char *role = v ? json_string_value(v) : "attendee";
@@ -432,7 +466,7 @@ void api_participant_leave(struct api_req *rq, struct api_reply *rep)
 		return;
 	snprintf(scope, sizeof(scope), "participant:%s/%s", r.id, p.id);
 	if (ctl_store_participant_delete(c->store, p.id) ||
-	    ctl_store_token_revoke_scope(c->store, scope) ||
+	    ctl_store_token_revoke_scope(c->store, scope) || ctl_webrtc_refresh(c, &r, NULL) ||
 	    ctl_event_emit(c, &r, "participant.left",
 			   json_pack("{s:s,s:s}", "participant", p.id, "by", a.by), NULL, NULL,
 			   NULL)) {

@@ -20,6 +20,7 @@ static void config_defaults(struct ctl_config *c)
 	c->port_lo = 40000;
 	c->port_hi = 49999;
 	snprintf(c->srtp_profile, sizeof(c->srtp_profile), "AEAD_AES_128_GCM");
+	snprintf(c->www_root, sizeof(c->www_root), "%s", CTL_WWW_ROOT);
 }
 
 static int config_string(json_t *v, const char *key, char *dst, size_t cap,
@@ -86,6 +87,8 @@ int ctl_config_load(const char *path, struct ctl_config *c, char *err, size_t er
 			rc = config_string(v, key, c->media_address, sizeof(c->media_address), err, errlen);
 		else if (!strcmp(key, "srtp_profile"))
 			rc = config_string(v, key, c->srtp_profile, sizeof(c->srtp_profile), err, errlen);
+		else if (!strcmp(key, "www_root"))
+			rc = config_string(v, key, c->www_root, sizeof(c->www_root), err, errlen);
 		else if (!strcmp(key, "port_range"))
 			rc = config_range(v, c, err, errlen);
 		else {

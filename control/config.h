@@ -16,6 +16,7 @@ struct ctl_config {
 	char media_address[64];      /* mmdp's address participants send to */
 	int port_lo, port_hi;        /* UDP ports given to endpoints */
 	char srtp_profile[32];
+	char www_root[CTL_PATH_MAX]; /* the meeting page's files (GET /meet) */
 };
 
 /* Read a config file into c (defaults first). On error returns -EINVAL

@@ -34,6 +34,9 @@ struct ctl {
 	bool stopping;
 	unsigned mmdp_conn;      /* counts connections to mmdp made (and synced) */
 	struct ctl_speakers speakers; /* the ticker's (under lock) */
+	/* mmdp's DTLS certificate fingerprint from its hello ("sha-256 AB:.."),
+	 * "" when the connected mmdp gave none (no browser support). */
+	char dtls_fingerprint[CTL_DTLS_FP_MAX];
 };
 
 /* The outcome of pushing one change to mmdp. */
@@ -56,6 +59,13 @@ int ctl_sync_ensure(struct ctl *c);
 int ctl_sync_full(struct ctl *c);
 /* Send one change (steals req). err gets mmdp's message when refused. */
 enum ctl_push_result ctl_sync_push(struct ctl *c, json_t *req, char *err, size_t errlen);
+
+/* Browsers (api_webrtc.c). Rebuild the offer of every browser participant
+ * of room r from the room's current participants: an offer whose text
+ * changed gets the next version and (except for `fresh`, the participant
+ * just joining) a private `renegotiate` event. Inside the change's
+ * transaction, under c->lock. 0 or a negative errno. */
+int ctl_webrtc_refresh(struct ctl *c, const struct ctl_room *r, const char *fresh);
 
 /* Meeting events (events.c). Call with c->lock held, inside the change's
  * transaction: the event commits or rolls back with it. data is stolen;

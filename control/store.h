@@ -52,6 +52,28 @@ struct ctl_source {
 	int64_t rtx_ssrc[CTL_LAYERS_MAX]; /* -1: no RTX for that layer */
 	char codec[8];                 /* "" (mmdp's default), opus, vp8, h264 */
 	int audio_level_id;            /* 0: none; 1..14 (audio only) */
+	char rid[CTL_LAYERS_MAX][17];  /* layers known by RID (browsers' simulcast:
+	                                * ssrc -1); "" for layers known by SSRC */
+	int64_t out_ssrc;              /* SSRC receivers see the source under;
+	                                * 0: its layer 0's (required with rids) */
+};
+
+#define CTL_ICE_UFRAG_MAX 33          /* 4..32 ice-chars + NUL */
+#define CTL_ICE_PWD_MAX 257           /* 22..256 ice-chars + NUL */
+#define CTL_DTLS_FP_MAX 104           /* "sha-256 " + 32 hex pairs + NUL */
+
+/* A browser participant's transport (docs/api.md "Browsers (WebRTC)"):
+ * mmdp's ICE credentials for it, and from its answer the peer's DTLS
+ * certificate fingerprint and role and the extension ids it kept. */
+struct ctl_webrtc {
+	bool on;                       /* joined with "webrtc": true */
+	char ice_ufrag[CTL_ICE_UFRAG_MAX];  /* mmdp's (local) credentials */
+	char ice_pwd[CTL_ICE_PWD_MAX];
+	char remote_ufrag[CTL_ICE_PWD_MAX]; /* the peer's, "" before an answer */
+	char dtls_fingerprint[CTL_DTLS_FP_MAX]; /* the peer's, "" before an answer */
+	char dtls_setup[8];            /* the peer's role: active | passive */
+	int twcc_id;                   /* 0: transport-cc not kept */
+	int rid_id;                    /* 0: rtp-stream-id not kept */
 };
 
 struct ctl_participant {
@@ -74,6 +96,27 @@ struct ctl_participant {
 	char key_in[CTL_KEY_B64_MAX];  /* base64: client -> mmdp (mmdp's in_key) */
 	char key_out[CTL_KEY_B64_MAX]; /* base64: mmdp -> client (mmdp's out_key) */
 	int64_t joined_at;
+	struct ctl_webrtc webrtc;      /* browsers only (webrtc.on) */
+};
+
+/* A browser participant's current offer. */
+struct ctl_offer {
+	int64_t version;               /* 1, 2, ...: the o= sess-version */
+	bool answered;                 /* an answer to this version was taken */
+	int64_t session_id;            /* the o= sess-id, fixed per participant */
+	int64_t next_mid;              /* the next "s<n>" m-line; never reused */
+	char *sdp;                     /* malloc'd text (NULL before the first) */
+};
+
+/* One sendonly m-line of a participant's offer: which stream of which
+ * other participant it carries. Kept for good: mids are never reused. */
+struct ctl_offer_mid {
+	int64_t mid;                   /* the m-line is "s<mid>" */
+	char publisher[CTL_ID_MAX];
+	char kind[8];                  /* audio | camera | screen */
+	int64_t ssrc;                  /* the SSRC receivers see */
+	int64_t rtx_ssrc;              /* -1: none */
+	bool active;                   /* false: the stream is gone (inactive) */
 };
 
 struct ctl_token {
@@ -218,6 +261,17 @@ int ctl_store_ban_delete(struct ctl_store *s, const char *id);
 int ctl_store_ban_list(struct ctl_store *s, int64_t now, ctl_ban_fn fn, void *arg);
 /* Delete bans with expires_at <= now; *n how many. */
 int ctl_store_ban_expire(struct ctl_store *s, int64_t now, int *n);
+
+/* A browser participant's offer: -ENOENT before the first. o->sdp is
+ * malloc'd (free it). */
+int ctl_store_offer_get(struct ctl_store *s, const char *participant, struct ctl_offer *o);
+int ctl_store_offer_put(struct ctl_store *s, const char *participant, const struct ctl_offer *o);
+/* The participant's offer m-lines, by mid (malloc'd array into *out). */
+int ctl_store_offer_mids(struct ctl_store *s, const char *participant,
+			 struct ctl_offer_mid **out, size_t *n);
+/* Insert or replace one. */
+int ctl_store_offer_mid_put(struct ctl_store *s, const char *participant,
+			    const struct ctl_offer_mid *m);
 
 /* A named secret of the deployment (e.g. the invite signing key), made of
  * n random bytes the first time it is asked for. */

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int ctl_store_token_insert(struct ctl_store *s, const struct ctl_token *t)
@@ -73,7 +74,8 @@ int ctl_store_event_list(struct ctl_store *s, const char *room_id, int64_t meeti
 			       "SELECT seq, room_id, meeting, type, data, party_a, party_b, at "
 			       "FROM events WHERE room_id=?1 AND meeting=?2 AND seq > ?3 "
 			       "AND (?4 IS NULL OR type=?4) AND (party_a IS NULL "
-			       "OR party_a=?5 OR party_b=?5) ORDER BY seq LIMIT ?6",
+			       "OR party_a=?5 OR party_b=?5 "
+			       "OR (?5 IS NULL AND type='renegotiate')) ORDER BY seq LIMIT ?6",
 			       "siissi", room_id, meeting, after, type, visible_to, (int64_t)limit);
 	if (rc)
 		return rc;
@@ -236,4 +238,79 @@ int ctl_store_ban_list(struct ctl_store *s, int64_t now, ctl_ban_fn fn, void *ar
 int ctl_store_ban_expire(struct ctl_store *s, int64_t now, int *n)
 {
 	return store_do(s, n, "DELETE FROM bans WHERE expires_at <= ?", "i", now);
+}
+
+int ctl_store_offer_get(struct ctl_store *s, const char *participant, struct ctl_offer *o)
+{
+	sqlite3_stmt *st;
+	int rc = store_prepare(s, &st, "SELECT version, answered, session_id, next_mid, sdp "
+				       "FROM offers WHERE participant=?", "s", participant);
+	if (rc)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(st, 4);
+		o->version = sqlite3_column_int64(st, 0);
+		o->answered = sqlite3_column_int(st, 1) != 0;
+		o->session_id = sqlite3_column_int64(st, 2);
+		o->next_mid = sqlite3_column_int64(st, 3);
+		o->sdp = strdup(t ? (const char *)t : "");
+		if (!o->sdp) {
+			sqlite3_finalize(st);
+			return -ENOMEM;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : store_err(rc);
+}
+
+int ctl_store_offer_put(struct ctl_store *s, const char *participant, const struct ctl_offer *o)
+{
+	return store_do(s, NULL, "INSERT OR REPLACE INTO offers(participant, version, answered, "
+				 "session_id, next_mid, sdp) VALUES(?,?,?,?,?,?)", "siiiis",
+			participant, o->version, (int64_t)o->answered, o->session_id, o->next_mid,
+			o->sdp ? o->sdp : "");
+}
+
+int ctl_store_offer_mids(struct ctl_store *s, const char *participant,
+			 struct ctl_offer_mid **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	*out = NULL;
+	*n = 0;
+	int rc = store_prepare(s, &st, "SELECT mid, publisher, kind, ssrc, rtx_ssrc, active "
+				       "FROM offer_mids WHERE participant=? ORDER BY mid", "s",
+			       participant);
+	if (rc)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 16;
+			struct ctl_offer_mid *nm = realloc(*out, cap * sizeof(*nm));
+			if (!nm) {
+				sqlite3_finalize(st);
+				return -ENOMEM;
+			}
+			*out = nm;
+		}
+		struct ctl_offer_mid *m = &(*out)[(*n)++];
+		m->mid = sqlite3_column_int64(st, 0);
+		store_col_text(st, 1, m->publisher, sizeof(m->publisher));
+		store_col_text(st, 2, m->kind, sizeof(m->kind));
+		m->ssrc = sqlite3_column_int64(st, 3);
+		m->rtx_ssrc = sqlite3_column_int64(st, 4);
+		m->active = sqlite3_column_int(st, 5) != 0;
+	}
+	sqlite3_finalize(st);
+	return store_err(rc);
+}
+
+int ctl_store_offer_mid_put(struct ctl_store *s, const char *participant,
+			    const struct ctl_offer_mid *m)
+{
+	return store_do(s, NULL, "INSERT OR REPLACE INTO offer_mids(participant, mid, publisher, "
+				 "kind, ssrc, rtx_ssrc, active) VALUES(?,?,?,?,?,?,?)", "sissiii",
+			participant, m->mid, m->publisher, m->kind, m->ssrc, m->rtx_ssrc,
+			(int64_t)m->active);
 }

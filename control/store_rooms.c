@@ -102,7 +102,8 @@ int ctl_store_room_next_meeting(struct ctl_store *s, const char *id)
 
 #define PART_COLS "id, room_id, display_name, role, remote_addr, remote_port, local_port, " \
 	"ssrc_audio, ssrc_video, srtp_profile, key_in, key_out, joined_at, ssrc_screen, " \
-	"audio_muted, video_muted, unmute_requested, hand_raised_at, media, max_layer, rtx_pt"
+	"audio_muted, video_muted, unmute_requested, hand_raised_at, media, max_layer, rtx_pt, " \
+	"webrtc"
 
 /* The media column: what the ssrc_audio/ssrc_video/ssrc_screen columns (the
  * first SSRC of each kind, -1 for none) cannot say, as JSON text: per kind
@@ -113,7 +114,7 @@ static const char *const MEDIA_KEYS[CTL_KINDS] = { "audio", "camera", "screen" }
 static bool source_plain(const struct ctl_source *src)
 {
 	return src->layers <= 1 && src->rtx_ssrc[0] < 0 && !src->codec[0] &&
-	       !src->audio_level_id;
+	       !src->audio_level_id && !src->rid[0][0] && !src->out_ssrc;
 }
 
 /* Text for the media column into out (malloc'd; "" when plain). */
@@ -129,9 +130,17 @@ static int media_text(const struct ctl_participant *p, char **out)
 			json_array_append_new(ss, json_integer(src->ssrc[l]));
 			json_array_append_new(rtx, json_integer(src->rtx_ssrc[l]));
 		}
-		json_object_set_new(o, MEDIA_KEYS[k],
-				    json_pack("{s:o,s:o,s:s,s:i}", "ssrcs", ss, "rtx", rtx,
-					      "codec", src->codec, "level", src->audio_level_id));
+		json_t *m = json_pack("{s:o,s:o,s:s,s:i}", "ssrcs", ss, "rtx", rtx, "codec",
+				      src->codec, "level", src->audio_level_id);
+		if (src->rid[0][0]) {
+			json_t *rids = json_array();
+			for (int l = 0; l < src->layers; l++)
+				json_array_append_new(rids, json_string(src->rid[l]));
+			json_object_set_new(m, "rids", rids);
+		}
+		if (src->out_ssrc)
+			json_object_set_new(m, "out", json_integer(src->out_ssrc));
+		json_object_set_new(o, MEDIA_KEYS[k], m);
 	}
 	*out = json_object_size(o) ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : strdup("");
 	json_decref(o);
@@ -155,8 +164,8 @@ static int media_parse(struct ctl_participant *p, const int64_t first[CTL_KINDS]
 		src->ssrc[0] = first[k];
 		src->layers = first[k] >= 0;
 		json_t *m = json_object_get(o, MEDIA_KEYS[k]);
-		if (!m || !src->layers)
-			continue;
+		if (!m)
+			continue;   /* (a source known by RID has ssrc column -1) */
 		json_t *ss = json_object_get(m, "ssrcs"), *rtx = json_object_get(m, "rtx");
 		size_t n = json_array_size(ss);
 		if (n < 1 || n > CTL_LAYERS_MAX || json_array_size(rtx) != n) {
@@ -171,7 +180,56 @@ static int media_parse(struct ctl_participant *p, const int64_t first[CTL_KINDS]
 		snprintf(src->codec, sizeof(src->codec), "%s",
 			 json_string_value(json_object_get(m, "codec")) ?: "");
 		src->audio_level_id = (int)json_integer_value(json_object_get(m, "level"));
+		json_t *rids = json_object_get(m, "rids");
+		for (size_t l = 0; l < n && l < json_array_size(rids); l++)
+			snprintf(src->rid[l], sizeof(src->rid[l]), "%s",
+				 json_string_value(json_array_get(rids, l)) ?: "");
+		src->out_ssrc = json_integer_value(json_object_get(m, "out"));
 	}
+	json_decref(o);
+	return 0;
+}
+
+/* The webrtc column: a browser participant's transport as JSON text, ""
+ * for the others. */
+static int webrtc_text(const struct ctl_participant *p, char **out)
+{
+	const struct ctl_webrtc *w = &p->webrtc;
+	if (!w->on) {
+		*out = strdup("");
+		return *out ? 0 : -ENOMEM;
+	}
+	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:i}", "ufrag", w->ice_ufrag, "pwd",
+			      w->ice_pwd, "rufrag", w->remote_ufrag, "fp", w->dtls_fingerprint,
+			      "setup", w->dtls_setup, "twcc", w->twcc_id, "rid", w->rid_id);
+	*out = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(o);
+	return *out ? 0 : -ENOMEM;
+}
+
+static int webrtc_parse(struct ctl_webrtc *w, const char *text)
+{
+	memset(w, 0, sizeof(*w));
+	if (!text[0])
+		return 0;
+	json_t *o = json_loads(text, 0, NULL);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return -EIO;
+	}
+	w->on = true;
+	snprintf(w->ice_ufrag, sizeof(w->ice_ufrag), "%s",
+		 json_string_value(json_object_get(o, "ufrag")) ?: "");
+	snprintf(w->ice_pwd, sizeof(w->ice_pwd), "%s",
+		 json_string_value(json_object_get(o, "pwd")) ?: "");
+	snprintf(w->remote_ufrag, sizeof(w->remote_ufrag), "%s",
+		 json_string_value(json_object_get(o, "rufrag")) ?: "");
+	snprintf(w->dtls_fingerprint, sizeof(w->dtls_fingerprint), "%s",
+		 json_string_value(json_object_get(o, "fp")) ?: "");
+	snprintf(w->dtls_setup, sizeof(w->dtls_setup), "%s",
+		 json_string_value(json_object_get(o, "setup")) ?: "");
+	w->twcc_id = (int)json_integer_value(json_object_get(o, "twcc"));
+	w->rid_id = (int)json_integer_value(json_object_get(o, "rid"));
 	json_decref(o);
 	return 0;
 }
@@ -238,6 +296,11 @@ static int store_row_participant(const struct ctl_store *s, sqlite3_stmt *st,
 	}
 	p->max_layer = sqlite3_column_int(st, 19);
 	p->rtx_pt = sqlite3_column_int(st, 20);
+	const unsigned char *w = sqlite3_column_text(st, 21);
+	if (!rc && webrtc_parse(&p->webrtc, w ? (const char *)w : "")) {
+		fprintf(stderr, "mmctld: participant %s: unreadable webrtc column\n", p->id);
+		rc = -EIO;
+	}
 	return rc;
 }
 
@@ -324,40 +387,51 @@ int ctl_store_seal_keys(struct ctl_store *s, const uint8_t key[CTL_SEAL_KEY_LEN]
 
 int ctl_store_participant_insert(struct ctl_store *s, const struct ctl_participant *p)
 {
-	char kin[CTL_SEALED_MAX], kout[CTL_SEALED_MAX], *media;
+	char kin[CTL_SEALED_MAX], kout[CTL_SEALED_MAX], *media, *webrtc;
 	int rc = seal_keys(s, p->id, p->key_in, p->key_out, kin, kout);
 	if (rc || (rc = media_text(p, &media)))
 		return rc;
+	if ((rc = webrtc_text(p, &webrtc))) {
+		free(media);
+		return rc;
+	}
 	rc = store_do(s, NULL, "INSERT INTO participants(" PART_COLS ") "
-			       "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-			       "sssssiiiisssiiiiiisii",
+			       "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			       "sssssiiiisssiiiiiisiis",
 			       p->id, p->room_id, p->display_name, p->role, p->remote_addr,
 			       (int64_t)p->remote_port, (int64_t)p->local_port,
 			       FIRST_SSRC(p, CTL_KIND_AUDIO), FIRST_SSRC(p, CTL_KIND_CAMERA),
 			       p->srtp_profile, kin, kout, p->joined_at,
 			       FIRST_SSRC(p, CTL_KIND_SCREEN), (int64_t)p->audio_muted,
 			       (int64_t)p->video_muted, (int64_t)p->unmute_requested,
-			       p->hand_raised_at, media, (int64_t)p->max_layer, (int64_t)p->rtx_pt);
+			       p->hand_raised_at, media, (int64_t)p->max_layer, (int64_t)p->rtx_pt,
+			       webrtc);
 	free(media);
+	free(webrtc);
 	return rc;
 }
 
 int ctl_store_participant_update(struct ctl_store *s, const struct ctl_participant *p)
 {
-	char *media;
+	char *media, *webrtc;
 	int rc = media_text(p, &media);
 	if (rc)
 		return rc;
+	if ((rc = webrtc_text(p, &webrtc))) {
+		free(media);
+		return rc;
+	}
 	rc = store_do_one(s, "UPDATE participants SET role=?, ssrc_audio=?, ssrc_video=?, "
 			     "ssrc_screen=?, audio_muted=?, video_muted=?, "
 			     "unmute_requested=?, hand_raised_at=?, media=?, max_layer=?, "
-			     "rtx_pt=? WHERE id=?",
-			     "siiiiiiisiis", p->role, FIRST_SSRC(p, CTL_KIND_AUDIO),
+			     "rtx_pt=?, webrtc=? WHERE id=?",
+			     "siiiiiiisiiss", p->role, FIRST_SSRC(p, CTL_KIND_AUDIO),
 			     FIRST_SSRC(p, CTL_KIND_CAMERA), FIRST_SSRC(p, CTL_KIND_SCREEN),
 			     (int64_t)p->audio_muted, (int64_t)p->video_muted,
 			     (int64_t)p->unmute_requested, p->hand_raised_at, media,
-			     (int64_t)p->max_layer, (int64_t)p->rtx_pt, p->id);
+			     (int64_t)p->max_layer, (int64_t)p->rtx_pt, webrtc, p->id);
 	free(media);
+	free(webrtc);
 	return rc;
 }
 

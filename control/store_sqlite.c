@@ -10,11 +10,13 @@
 #include <string.h>
 #include <sys/random.h>
 
-/* Schema version 3 (PRAGMA user_version). Version 1 databases (no meetings,
- * mute/hand state, screen SSRC, events, subscriptions, blocks, secrets) and
+/* Schema version 4 (PRAGMA user_version). Version 1 databases (no meetings,
+ * mute/hand state, screen SSRC, events, subscriptions, blocks, secrets),
  * version 2 ones (no last-N of rooms, no simulcast/RTX/codec of streams, no
- * max_layer/rtx_pt of participants) are upgraded in place by store_migrate. */
-#define STORE_SCHEMA_VERSION 3
+ * max_layer/rtx_pt of participants) and version 3 ones (no browsers: the
+ * webrtc column, offers, offer_mids) are upgraded in place by store_migrate
+ * (new tables come from CREATE TABLE IF NOT EXISTS). */
+#define STORE_SCHEMA_VERSION 4
 
 static const char STORE_SCHEMA[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
@@ -36,7 +38,7 @@ static const char STORE_SCHEMA[] =
 	" audio_muted INTEGER NOT NULL DEFAULT 0, video_muted INTEGER NOT NULL DEFAULT 0,"
 	" unmute_requested INTEGER NOT NULL DEFAULT 0, hand_raised_at INTEGER NOT NULL DEFAULT 0,"
 	" media TEXT NOT NULL DEFAULT '', max_layer INTEGER NOT NULL DEFAULT 2,"
-	" rtx_pt INTEGER NOT NULL DEFAULT 0);"
+	" rtx_pt INTEGER NOT NULL DEFAULT 0, webrtc TEXT NOT NULL DEFAULT '');"
 	"CREATE INDEX IF NOT EXISTS participants_room ON participants(room_id);"
 	"CREATE TABLE IF NOT EXISTS tokens("
 	" id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, scope TEXT NOT NULL,"
@@ -56,6 +58,17 @@ static const char STORE_SCHEMA[] =
 	" id TEXT PRIMARY KEY, remote_addr TEXT NOT NULL, remote_port INTEGER NOT NULL,"
 	" local_addr TEXT NOT NULL, local_port INTEGER NOT NULL, reason TEXT NOT NULL,"
 	" expires_at INTEGER NOT NULL);"
+	/* A browser participant's current offer, and the sendonly m-lines it
+	 * ever had (mid -> the publisher's stream; mids are never reused). */
+	"CREATE TABLE IF NOT EXISTS offers("
+	" participant TEXT PRIMARY KEY REFERENCES participants(id) ON DELETE CASCADE,"
+	" version INTEGER NOT NULL, answered INTEGER NOT NULL, session_id INTEGER NOT NULL,"
+	" next_mid INTEGER NOT NULL, sdp TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS offer_mids("
+	" participant TEXT NOT NULL REFERENCES participants(id) ON DELETE CASCADE,"
+	" mid INTEGER NOT NULL, publisher TEXT NOT NULL, kind TEXT NOT NULL,"
+	" ssrc INTEGER NOT NULL, rtx_ssrc INTEGER NOT NULL, active INTEGER NOT NULL,"
+	" PRIMARY KEY(participant, mid));"
 	"CREATE TABLE IF NOT EXISTS bans("
 	" id TEXT PRIMARY KEY, prefix TEXT NOT NULL UNIQUE, reason TEXT NOT NULL,"
 	" expires_at INTEGER NOT NULL);";
@@ -75,6 +88,7 @@ static const char *const STORE_ADDED_COLUMNS[][2] = {
 	{ "participants", "media TEXT NOT NULL DEFAULT ''" },
 	{ "participants", "max_layer INTEGER NOT NULL DEFAULT 2" },
 	{ "participants", "rtx_pt INTEGER NOT NULL DEFAULT 0" },
+	{ "participants", "webrtc TEXT NOT NULL DEFAULT ''" },
 };
 
 int store_err(int rc)

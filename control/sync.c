@@ -19,8 +19,13 @@ json_t *ctl_sync_endpoint_json(const struct ctl *c, const struct ctl_participant
 	for (int k = 0; k < CTL_KINDS; k++) {
 		const struct ctl_source *src = &p->src[k];
 		for (int l = 0; l < src->layers; l++) {
-			json_t *st = json_pack("{s:I,s:s}", "ssrc", (json_int_t)src->ssrc[l],
-					       "kind", SYNC_KIND[k]);
+			json_t *st = src->rid[l][0] ?
+				json_pack("{s:s,s:s}", "rid", src->rid[l], "kind", SYNC_KIND[k]) :
+				json_pack("{s:I,s:s}", "ssrc", (json_int_t)src->ssrc[l], "kind",
+					  SYNC_KIND[k]);
+			if (l == 0 && src->out_ssrc)
+				json_object_set_new(st, "out_ssrc",
+						    json_integer((json_int_t)src->out_ssrc));
 			if (src->codec[0])
 				json_object_set_new(st, "codec", json_string(src->codec));
 			if (src->audio_level_id)
@@ -36,15 +41,33 @@ json_t *ctl_sync_endpoint_json(const struct ctl *c, const struct ctl_participant
 			json_array_append_new(streams, st);
 		}
 	}
-	json_t *o = json_pack("{s:s,s:s,s:{s:s,s:i},s:{s:s,s:i},s:o,s:{s:s,s:s,s:s},s:b,s:b,s:i}",
+	json_t *o = json_pack("{s:s,s:s,s:{s:s,s:i},s:o,s:b,s:b,s:i}",
 			      "endpoint", p->id, "room", p->room_id,
 			      "local", "addr", c->cfg.media_address, "port", p->local_port,
-			      "remote", "addr", p->remote_addr, "port", p->remote_port,
 			      "streams", streams,
-			      "srtp", "profile", p->srtp_profile, "in_key", p->key_in,
-			      "out_key", p->key_out,
 			      "audio_muted", p->audio_muted, "video_muted", p->video_muted,
 			      "max_layer", p->max_layer);
+	const struct ctl_webrtc *w = &p->webrtc;
+	if (!w->on) {
+		json_object_set_new(o, "remote", json_pack("{s:s,s:i}", "addr", p->remote_addr,
+							   "port", p->remote_port));
+		json_object_set_new(o, "srtp", json_pack("{s:s,s:s,s:s}", "profile",
+							 p->srtp_profile, "in_key", p->key_in,
+							 "out_key", p->key_out));
+	} else {
+		/* A browser: mmdp learns its address from ICE and its keys
+		 * from the DTLS handshake (the peer's side once answered). */
+		json_object_set_new(o, "ice", json_pack("{s:s,s:s}", "ufrag", w->ice_ufrag,
+							"pwd", w->ice_pwd));
+		if (w->dtls_fingerprint[0])
+			json_object_set_new(o, "dtls", json_pack("{s:s,s:s}", "fingerprint",
+								 w->dtls_fingerprint, "setup",
+								 w->dtls_setup));
+		if (w->twcc_id)
+			json_object_set_new(o, "twcc_id", json_integer(w->twcc_id));
+		if (w->rid_id)
+			json_object_set_new(o, "rid_id", json_integer(w->rid_id));
+	}
 	if (p->rtx_pt)
 		json_object_set_new(o, "rtx_pt", json_integer(p->rtx_pt));
 	return o;
@@ -143,6 +166,23 @@ int ctl_sync_full(struct ctl *c)
 	return 0;
 }
 
+/* hello: what this mmdp is; keeps its DTLS certificate fingerprint ("" when
+ * it gives none: an mmdp without browser support). */
+static int sync_hello(struct ctl *c)
+{
+	json_t *req = json_pack("{s:s}", "op", "hello"), *reply = NULL;
+	int rc = ctl_mmdp_call(&c->mmdp, req, &reply);
+	json_decref(req);
+	if (rc)
+		return rc;
+	const char *fp = json_string_value(json_object_get(reply, "dtls_fingerprint"));
+	snprintf(c->dtls_fingerprint, sizeof(c->dtls_fingerprint), "%s",
+		 fp && !strncmp(fp, "sha-256 ", 8) && strlen(fp) < sizeof(c->dtls_fingerprint) ?
+			 fp : "");
+	json_decref(reply);
+	return 0;
+}
+
 int ctl_sync_ensure(struct ctl *c)
 {
 	if (ctl_mmdp_connected(&c->mmdp) && !ctl_mmdp_peer_gone(&c->mmdp))
@@ -150,7 +190,9 @@ int ctl_sync_ensure(struct ctl *c)
 	int rc = ctl_mmdp_connect(&c->mmdp);
 	if (rc)
 		return rc;
-	rc = ctl_sync_full(c);
+	rc = sync_hello(c);
+	if (!rc)
+		rc = ctl_sync_full(c);
 	if (rc) {
 		ctl_mmdp_close(&c->mmdp);
 	} else {

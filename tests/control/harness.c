@@ -51,7 +51,8 @@ void h_setup(struct h_ctl *h)
 	cr_assert(f);
 	fprintf(f, "{\"listen\":\"127.0.0.1:%d\",\"db\":\"%s\",\"mmdp_socket\":\"%s\","
 		   "\"media_address\":\"198.18.0.1\",\"port_range\":[40000,40199],"
-		   "\"srtp_profile\":\"AEAD_AES_128_GCM\"}\n", h->port, h->db, h->sock);
+		   "\"srtp_profile\":\"AEAD_AES_128_GCM\",\"www_root\":\"%s/www\"}\n",
+		h->port, h->db, h->sock, h->dir);
 	fclose(f);
 
 	int pfd[2];
@@ -317,6 +318,12 @@ static bool rec_is_poll(const char *op)
 	return op && !strcmp(op, "speakers.get");
 }
 
+/* hello (on every connection) is not recorded either: it changes nothing. */
+static bool rec_is_hello(const char *op)
+{
+	return op && !strcmp(op, "hello");
+}
+
 static void rec_serve(int fd)
 {
 	char buf[1 << 16];
@@ -338,7 +345,7 @@ static void rec_serve(int fd)
 			const char *op = json_string_value(json_object_get(req, "op"));
 			pthread_mutex_lock(&rec_lock);
 			bool fail = op && rec_fail[0] && !strcmp(op, rec_fail);
-			if (req)
+			if (req && !rec_is_hello(op))
 				json_array_append(rec_is_poll(op) ? rec_polls : rec_log, req);
 			json_t *custom = op ? json_object_get(rec_replies, op) : NULL;
 			char *rep;
@@ -349,6 +356,9 @@ static void rec_serve(int fd)
 				rep = h_strdupf("%s\n", json_string_value(custom));
 			else if (rec_is_poll(op))
 				rep = h_strdupf("{\"ok\":true,\"seq\":0,\"rooms\":[]}\n");
+			else if (rec_is_hello(op))
+				rep = h_strdupf("{\"ok\":true,\"version\":1,\"generation\":0,"
+						"\"dtls_fingerprint\":\"%s\"}\n", H_MMDP_FP);
 			else
 				rep = h_strdupf("{\"ok\":true,\"generation\":1}\n");
 			pthread_mutex_unlock(&rec_lock);

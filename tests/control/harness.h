@@ -36,6 +36,12 @@ int h_http(struct h_ctl *h, const char *method, const char *path, const char *to
 	   const char *body, size_t body_len, json_t **reply);
 const char *h_err_code(json_t *reply);
 
+/* The DTLS certificate fingerprint the recorder's hello gives (override
+ * with h_rec_reply_op("hello", ...), e.g. an old mmdp without one). hello
+ * requests are not recorded. */
+#define H_MMDP_FP "sha-256 6D:6D:64:70:00:11:22:33:44:55:66:77:88:99:AA:BB:" \
+		  "CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB"
+
 /* Recorder of mmdp's agent socket at h->sock. */
 void h_rec_start(struct h_ctl *h);
 void h_rec_stop(void);
