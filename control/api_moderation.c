@@ -98,6 +98,26 @@ static void mute_one(struct api_req *rq, const struct ctl_room *r, const struct 
 		api_reply_participant(rq, p, rep);
 }
 
+/* The remote address and port mmdp learned for endpoint id (ICE), or
+ * -ENOENT when it has none (unbound, unknown, mmdp not answering). */
+static int learned_remote(struct ctl *c, const char *id, char *addr, size_t n, int *port)
+{
+	json_t *reply = NULL;
+	json_t *req = json_pack("{s:s,s:s}", "op", "endpoint.get", "endpoint", id);
+	int rc = ctl_mmdp_call(&c->mmdp, req, &reply);
+	json_decref(req);
+	json_t *remote = rc ? NULL : json_object_get(reply, "remote");
+	const char *a = json_string_value(json_object_get(remote, "addr"));
+	json_int_t pt = json_integer_value(json_object_get(remote, "port"));
+	rc = a && pt > 0 && pt < 65536 && strlen(a) < n ? 0 : -ENOENT;
+	if (!rc) {
+		snprintf(addr, n, "%s", a);
+		*port = (int)pt;
+	}
+	json_decref(reply);
+	return rc;
+}
+
 static void kick(struct api_req *rq, const struct ctl_room *r, const struct api_actor *a,
 		 const struct ctl_participant *p, json_t *b, struct api_reply *rep)
 {
@@ -131,9 +151,16 @@ static void kick(struct api_req *rq, const struct ctl_room *r, const struct api_
 	json_t *ops = json_array();
 	json_array_append_new(ops, json_pack("{s:s,s:s}", "op", "endpoint.del", "endpoint", p->id));
 	int rc = 0;
+	char raddr[sizeof(blk.remote_addr)];
+	int rport = p->remote_port;
+	snprintf(raddr, sizeof(raddr), "%s", p->remote_addr);
+	/* A browser's 5-tuple is the one mmdp learned from its ICE checks;
+	 * one that never bound has none to block. */
+	if (secs > 0 && p->webrtc.on && learned_remote(c, p->id, raddr, sizeof(raddr), &rport) != 0)
+		secs = 0;
 	if (secs > 0) {
-		snprintf(blk.remote_addr, sizeof(blk.remote_addr), "%s", p->remote_addr);
-		blk.remote_port = p->remote_port;
+		snprintf(blk.remote_addr, sizeof(blk.remote_addr), "%s", raddr);
+		blk.remote_port = rport;
 		snprintf(blk.local_addr, sizeof(blk.local_addr), "%s", c->cfg.media_address);
 		blk.local_port = p->local_port;
 		blk.expires_at = (int64_t)time(NULL) + secs;

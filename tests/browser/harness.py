@@ -104,6 +104,9 @@ def start_browser(a):
               '--disable-backgrounding-occluded-windows',
               '--window-size=1280,720', '--mute-audio', '--disable-gpu'):
         o.add_argument(f)
+    # The site's mmctld is plain HTTP on a non-loopback address: without
+    # this the page is not a secure context and has no getUserMedia.
+    o.add_argument('--unsafely-treat-insecure-origin-as-secure=' + a.url)
     o.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
     return webdriver.Chrome(service=Service('/usr/bin/chromedriver'), options=o)
 
@@ -432,7 +435,7 @@ def run(a, pages):
     # 5: refusals ------------------------------------------------------------------
     if media:
         say('5. a wrong DTLS fingerprint and a wrong ICE password are refused')
-        G = join('gia', inv, hook='return sdp.replace(/a=fingerprint:(\\S+) ([0-9A-F]{2})/i, '
+        G = join('gia', inv, hook='return sdp.replace(/a=fingerprint:(\\S+) ([0-9A-F]{2})/ig, '
                                    '(m, h, b) => "a=fingerprint:" + h + " " + (b === "00" ? "11" : "00"));',
                  reuse=F)
         check('the page with the altered fingerprint joined (its answer was stored)', wait_until(G.joined, 30),
