@@ -239,10 +239,21 @@ static uint64_t fan_out(struct mm_worker_ctx *w, struct mm_endpoint *pub, const 
 	uint32_t ts = rtp_get_ts(pl);
 	bool simulcast = sc->kind != MM_KIND_AUDIO && mm_eng_simulcast(&pc->streams[sc->group]);
 	uint64_t sent = 0, sent_bytes = 0, sent_frame_bytes = 0;
+	bool ask_key = false; /* a receiver's view started mid-stream */
 	for (uint32_t i = 0; i < rp->n; i++) {
 		struct mm_endpoint *sub = rt->subs[rp->off + i];
 		const struct mm_ep_conf *subc = rcu_dereference(sub->conf);
 		struct mm_rewrite *rw;
+		/* A receiver that cannot take media yet (ICE not bound, no
+		 * DTLS keys) does not start its view either: its first copy
+		 * must be one it gets, at a keyframe. */
+		if (unlikely(sub->ice)) {
+			int g = mm_eng_ice_gate(w, sub, subc);
+			if (g) {
+				drop(w, (enum mm_drop_reason)g);
+				continue;
+			}
+		}
 		if (simulcast) {
 			if (!simulcast_view(w, pub, rt, sub, pc, sc, seq, ts, key, now_ms, &rw))
 				continue;
@@ -251,13 +262,6 @@ static uint64_t fan_out(struct mm_worker_ctx *w, struct mm_endpoint *pub, const 
 		}
 		struct mm_srtp *out = NULL;
 		size_t trailer = 0;
-		if (unlikely(sub->ice)) {
-			int g = mm_eng_ice_gate(w, sub, subc);
-			if (g) {
-				drop(w, (enum mm_drop_reason)g);
-				continue;
-			}
-		}
 		if (subc->keys) {
 			out = subc->keys->out;
 			if (unlikely(!out)) {
@@ -305,6 +309,12 @@ static uint64_t fan_out(struct mm_worker_ctx *w, struct mm_endpoint *pub, const 
 		} else {
 			uint16_t seq_off = rw->seq_off;
 			first = rewrite_rtp(buf + hl, rw, sc, ss, seq, ts);
+			/* A new receiver of a video starts mid-stream: ask the
+			 * publisher for a keyframe (merged over receivers) rather
+			 * than wait for the receiver to ask, which not every one
+			 * does (aiortc without rtcp-fb). */
+			if (first && sc->kind != MM_KIND_AUDIO && !key)
+				ask_key = true;
 			if (sc->cache) {
 				if (first)
 					mm_seq_map_reset(&rw->map);
@@ -340,6 +350,8 @@ static uint64_t fan_out(struct mm_worker_ctx *w, struct mm_endpoint *pub, const 
 	MM_CNT_ADD(pub->room->tx_bytes, sent_bytes);
 	MM_CNT_ADD(w->st->tx_packets, sent);
 	MM_CNT_ADD(w->st->tx_bytes, sent_frame_bytes);
+	if (ask_key) /* after the copies: one TX buffer at a time */
+		mm_eng_request_keyframe(w, pub, sc, now_ms);
 	return sent;
 }
 
@@ -625,7 +637,8 @@ static int rx_rtp_stream(struct mm_worker_ctx *w, struct mm_endpoint *ep, const 
 	if (sc->kind == MM_KIND_AUDIO) {
 		struct rtp_ext_elem el;
 		if (sc->audio_level_id && rtp_ext_find(&h, sc->audio_level_id, &el) == 1 && el.len >= 1)
-			mm_speaker_update(&room->spk, ep->slot, el.data[0] & 0x7f, el.data[0] >> 7,
+			mm_speaker_update(&room->spk, ep->slot, el.data[0] & 0x7f,
+					  (el.data[0] >> 7) || (el.data[0] & 0x7f) <= MM_SPEAKER_LOUD_LEVEL,
 					  now_ms);
 	} else {
 		ss->last_pt = h.payload_type;

@@ -28,6 +28,10 @@
  * lock). Fixed size, no heap: embed it in the room. Deterministic given
  * the inputs. */
 #ifndef MM_SPEAKER_H
+/* A level (-dBov, RFC 6464) this loud counts as speech even when the
+ * sender leaves the V bit at 0, as senders without voice activity
+ * detection do (aiortc): quieter than -50 dBov is room noise. */
+#define MM_SPEAKER_LOUD_LEVEL 50
 #define MM_SPEAKER_H
 
 #include <stdbool.h>

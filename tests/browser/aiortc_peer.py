@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import fractions
 import json
+import logging
 import math
 import os
 import re
@@ -292,6 +293,17 @@ class Peer:
 
 
 def main():
+    if os.environ.get('MM_AIORTC_DEBUG'):  # aiortc's own log, for debugging
+        logging.basicConfig(level=logging.DEBUG)
+        from aiortc.codecs import vpx
+        real = vpx.Vp8Decoder.decode
+
+        def traced(self, frame):
+            out = real(self, frame)
+            logging.debug('vp8 decode: %d bytes, key=%s -> %d frames', len(frame.data),
+                          bool(frame.data and not frame.data[0] & 1), len(out))
+            return out
+        vpx.Vp8Decoder.decode = traced
     ap = argparse.ArgumentParser(description='an aiortc meeting participant')
     ap.add_argument('--url', required=True, help="mmctld's base URL")
     ap.add_argument('--invite', required=True)

@@ -2,8 +2,8 @@
 """The demo's browser meeting: two headless Chromium participants (the
 meeting page, through selenium) and an aiortc participant join one room
 through mmctld and mmdp; once a second a table shows, for every receiver,
-the video frames it decoded and the audio samples it received from every
-other participant in that second. Exit 0 when, at the end, every
+the video frames it decoded ("fr") and the milliseconds of audio it
+received ("ms") from every other participant in that second. Exit 0 when, at the end, every
 participant has decoded video and received audio from every other one.
 
 With --meet the bots stay (an aiortc participant only) and the meeting
@@ -29,7 +29,8 @@ def say(*a):
 
 def table(names, rows):
     w = max(len(n) for n in names) + 2
-    print('%-*s' % (w, 'receiver \\ sender') + ''.join('%-*s' % (w + 10, n) for n in names))
+    first = len('receiver \\ sender') + 2
+    print('%-*s' % (first, 'receiver \\ sender') + ''.join('%-*s' % (w + 10, n) for n in names))
     for r in names:
         cells = []
         for s in names:
@@ -38,7 +39,7 @@ def table(names, rows):
             else:
                 v, au = rows.get(r, {}).get(s, (0, 0))
                 cells.append('%d fr %d ms' % (v, au))
-        print('%-*s' % (w, r) + ''.join('%-*s' % (w + 10, c) for c in cells), flush=True)
+        print('%-*s' % (first, r) + ''.join('%-*s' % (w + 10, c) for c in cells), flush=True)
 
 
 def main():
