@@ -185,6 +185,19 @@ function parseOffer(sdp) {
 
 /* ---- media ------------------------------------------------------------- */
 
+/* A screen share: at most 15 fps at the screen's size; ?screen=WxH@FPS
+ * caps it (tests with many participants on one machine). */
+function screenConstraints() {
+	const c = { frameRate: { ideal: 15, max: 15 } };
+	const m = /^(\d+)x(\d+)(?:@(\d+))?$/.exec(new URLSearchParams(location.search).get('screen') || '');
+	if (m) {
+		c.width = { max: +m[1] };
+		c.height = { max: +m[2] };
+		c.frameRate = { ideal: Math.min(15, +(m[3] || 15)), max: Math.min(15, +(m[3] || 15)) };
+	}
+	return c;
+}
+
 /* The camera: at most 640x360 at 15 fps; ?video=WxH@FPS asks for less
  * (tests with many participants on one machine). */
 function cameraConstraints() {
@@ -275,16 +288,59 @@ async function answerOffer(version, sdp) {
 }
 
 /* Fetch the current offer and answer it unless it is already answered. */
+/* The peer connection. No ICE servers: mmdp is ICE-lite and reachable
+ * directly. */
+function makePc() {
+	pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+	pc.ontrack = onTrack;
+	pc.onconnectionstatechange = () => {
+		const s = pc.connectionState;
+		const e = $('conn-state');
+		e.textContent = s;
+		e.className = 'pill' + (s === 'connected' ? ' ok' : s === 'failed' ? ' bad' : '');
+	};
+}
+
+let negoBusySince = 0; /* when the running negotiation started (0: none) */
 function negotiate() {
-	negoChain = negoChain.then(async () => {
+	const mine = negoChain = negoChain.then(async () => {
 		if (!pc || mm.state !== 'joined')
 			return;
+		negoBusySince = Date.now();
 		const o = await api('GET', pPath(mm.me) + '/offer');
 		if (o.version === mm.version && mm.answered)
 			return;
 		await answerOffer(o.version, o.sdp);
-	}).catch((e) => fail('renegotiation failed', e));
+	}).catch((e) => fail('renegotiation failed', e)).finally(() => {
+		if (negoChain === mine)
+			negoBusySince = 0;
+	});
 	return negoChain;
+}
+
+/* Once a second: a negotiation stuck for 15 s (a request or a browser
+ * step that never ended) is abandoned and the current offer answered
+ * afresh; an offer never answered is fetched again. */
+function negotiationWatchdog() {
+	if (mm.state !== 'joined' || !pc)
+		return;
+	if (negoBusySince && Date.now() - negoBusySince > 15000) {
+		/* The browser's own steps queue behind the stuck one: only a new
+		 * peer connection (new DTLS certificate: mmdp starts over) gets
+		 * out of it. Remote tracks come again through ontrack. */
+		console.warn('negotiation stuck for 15 s: a new peer connection');
+		negoBusySince = 0;
+		pc.close();
+		for (const r of Object.values(remote))
+			r.audio = r.camera = r.screen = null;
+		makePc();
+		mm.answered = false;
+		mm.version = 0;
+		negoChain = Promise.resolve();
+		negotiate();
+	} else if (!mm.answered && !negoBusySince) {
+		negotiate();
+	}
 }
 
 /* m-lines the offer made inactive: their publisher stopped the stream. */
@@ -785,9 +841,7 @@ async function startShare() {
 		return;
 	let s;
 	try {
-		s = await navigator.mediaDevices.getDisplayMedia({
-			video: { frameRate: { ideal: 15, max: 15 } }, audio: false,
-		});
+		s = await navigator.mediaDevices.getDisplayMedia({ video: screenConstraints(), audio: false });
 	} catch (e) {
 		fail('screen sharing not started', e);
 		return;
@@ -959,22 +1013,25 @@ async function join(name) {
 	showInvite(mm.invite);
 
 	await getMedia();
-	/* No ICE servers: mmdp is ICE-lite and reachable directly. */
-	pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
-	pc.ontrack = onTrack;
-	pc.onconnectionstatechange = () => {
-		const s = pc.connectionState;
-		const e = $('conn-state');
-		e.textContent = s;
-		e.className = 'pill' + (s === 'connected' ? ' ok' : s === 'failed' ? ' bad' : '');
-	};
+	makePc();
 	mm.state = 'joined';
 	renderAll();
-	try {
-		await (negoChain = answerOffer(j.webrtc.version, j.webrtc.offer));
-	} catch (e) {
-		fail('could not answer the offer', e);
-	}
+	/* Tracks start and stop without always telling (a receiver's track
+	 * unmutes when packets come): look again once a second. */
+	setInterval(() => {
+		if (mm.state === 'joined')
+			renderAll();
+		negotiationWatchdog();
+	}, 1000);
+	/* The first answer; the events start at once (renegotiations queue
+	 * behind it), and the watchdog starts over should it hang. */
+	negoBusySince = Date.now();
+	const first = negoChain = answerOffer(j.webrtc.version, j.webrtc.offer)
+		.catch((e) => fail('could not answer the offer', e))
+		.finally(() => {
+			if (negoChain === first)
+				negoBusySince = 0;
+		});
 	readEvents();
 	refreshRoom().catch((e) => fail('meeting info', e));
 }

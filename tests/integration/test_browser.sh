@@ -109,7 +109,9 @@ nsenter --net="/run/netns/$MMSITE_H1_NS" -- curl -sf "http://$API/meet" >"$WORK/
 	die "GET http://$API/meet from $MMSITE_H1_NS failed"
 grep -q 'app.js' "$WORK/meet.html" || die "/meet is not the meeting page"
 
-ROOM=$(ctl --json rooms create browsers --capacity 20 | jq -r .id)
+# last-n 0: every participant's audio goes to everyone (the default, 3,
+# forwards the three loudest; the fake microphones all beep alike).
+ROOM=$(ctl --json rooms create browsers --capacity 20 --last-n 0 | jq -r .id)
 MOD_INVITE=$(ctl --json invite "$ROOM" --role moderator | jq -r .invite)
 INVITE=$(ctl --json invite "$ROOM" | jq -r .invite)
 [[ $MOD_INVITE == mmi_* && $INVITE == mmi_* ]] || die "no invites for room $ROOM"

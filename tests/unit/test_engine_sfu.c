@@ -782,3 +782,83 @@ Test(sfu, simulcast_layers_known_by_rid_are_bound_at_their_first_packet)
 	camera_at(2, &s, mark);
 	cr_assert_gt(s.n, 5, "the new SSRC of layer h reaches e2");
 }
+
+/* ---- levels without the V bit, keyframes for new receivers ------------------- */
+
+Test(sfu, loud_levels_count_as_speech_without_the_v_bit)
+{
+	/* aiortc and other senders without voice activity detection leave V
+	 * at 0: a level of -50 dBov or louder still counts, room noise not. */
+	H_OK(&A, "{\"op\":\"room.put\",\"room\":\"r\",\"last_n\":1}");
+	for (int i = 1; i <= 3; i++)
+		put_audio_ep(i, "r", true);
+	for (uint16_t k = 0; k < 100; k++) {
+		uint64_t now = 1000000000ull + k * 20000000ull;
+		send_audio(1, k, 20, false, now); /* a tone at -20 dBov, V = 0 */
+		send_audio(2, k, 127, false, now);
+		send_audio(3, k, 70, false, now); /* noise at -70 dBov */
+	}
+	int got[16][16];
+	tally(got);
+	cr_assert_geq(got[2][1], 95, "e2 got %d of e1's 100", got[2][1]);
+	cr_assert_geq(got[3][1], 95, "e3 got %d of e1's 100", got[3][1]);
+	cr_assert_eq(got[1][3] + got[2][3], 0, "noise is not speech");
+	cr_assert_eq(got[1][2] + got[3][2], 0);
+}
+
+/* PLIs mmdp sent to endpoint to for media SSRC ssrc. */
+static int plis_to(int to, uint32_t ssrc)
+{
+	int n = 0;
+	for (size_t k = 0; k < CAP->n; k++) {
+		struct net_udp u;
+		const uint8_t *pl;
+		if (frame_to(k, &u, &pl) != to || u.payload_len < 12)
+			continue;
+		struct rtcp_compound cp;
+		if (pl[1] < 200 || pl[1] > 206 || rtcp_parse_compound(pl, u.payload_len, 0, &cp) != 0)
+			continue;
+		for (size_t i = 0; i < cp.n; i++) {
+			struct rtcp_pli pli;
+			if (cp.pkt[i].pt == RTCP_PT_PSFB && cp.pkt[i].count_or_fmt == RTCP_PSFB_FMT_PLI &&
+			    rtcp_pli_parse(cp.pkt[i].data, cp.pkt[i].len, &pli) == 0 && pli.media_ssrc == ssrc)
+				n++;
+		}
+	}
+	return n;
+}
+
+Test(sfu, a_new_receiver_of_a_single_layer_video_gets_a_keyframe_asked_for)
+{
+	H_OK(&A, "{\"op\":\"room.put\",\"room\":\"r\"}");
+	H_OK(&A,
+	     "{\"op\":\"endpoint.put\",\"endpoint\":\"e1\",\"room\":\"r\","
+	     "\"local\":{\"addr\":\"198.18.0.1\",\"port\":40001},\"remote\":{\"addr\":\"198.18.1.1\",\"port\":5001},"
+	     "\"streams\":[{\"ssrc\":%u,\"kind\":\"video\",\"codec\":\"vp8\"}]}",
+	     CAM0);
+	H_OK(&A,
+	     "{\"op\":\"endpoint.put\",\"endpoint\":\"e2\",\"room\":\"r\","
+	     "\"local\":{\"addr\":\"198.18.0.1\",\"port\":40002},\"remote\":{\"addr\":\"198.18.1.2\",\"port\":5002},"
+	     "\"streams\":[{\"ssrc\":1002,\"kind\":\"audio\"}]}");
+	uint64_t t0 = 1000000000ull;
+	/* e2's first copy is a delta frame: mmdp asks e1 for a keyframe
+	 * once, after the copy; the next delta frame asks nothing more. */
+	cr_assert_eq(send_vp8(0, 100, 9000, true, false, t0), MM_ENGINE_DONE);
+	struct seen s;
+	camera_at(2, &s, 0);
+	cr_assert_eq(s.n, 1, "e2 got the delta frame");
+	cr_assert_eq(plis_to(1, CAM0), 1, "one PLI to the publisher");
+	cr_assert_eq(send_vp8(0, 101, 12000, true, false, t0 + 33000000ull), MM_ENGINE_DONE);
+	cr_assert_eq(plis_to(1, CAM0), 1, "a view that goes on asks nothing");
+
+	/* A receiver whose first copy is a keyframe needs none. */
+	H_OK(&A,
+	     "{\"op\":\"endpoint.put\",\"endpoint\":\"e3\",\"room\":\"r\","
+	     "\"local\":{\"addr\":\"198.18.0.1\",\"port\":40003},\"remote\":{\"addr\":\"198.18.1.3\",\"port\":5003},"
+	     "\"streams\":[{\"ssrc\":1003,\"kind\":\"audio\"}]}");
+	size_t before = CAP->n;
+	cr_assert_eq(send_vp8(0, 102, 15000, true, true, t0 + 2000000000ull), MM_ENGINE_DONE);
+	camera_at(3, &s, before);
+	cr_assert_eq(s.n, 1, "e3 got the keyframe");
+	cr_assert_eq(plis_to(1, CAM0), 1, "no PLI for a view that starts at a keyframe");
+}
