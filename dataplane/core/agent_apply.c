@@ -74,21 +74,30 @@ static bool view_ep(struct view *v, const char *name, const char **room, char ke
 	return true;
 }
 
+/* Does live endpoint ep have the ICE credentials op asks for? */
+static bool same_ice_creds(const struct mm_endpoint *ep, const struct op *op)
+{
+	if (ep->ice != op->ice)
+		return false;
+	return !op->ice ||
+	       (strcmp(ep->ice_ufrag, op->ice_ufrag) == 0 && strcmp(ep->ice_pwd, op->ice_pwd) == 0);
+}
+
 /* Does live endpoint ep have the ICE and DTLS identity op asks for? */
 static bool same_ice(const struct mm_endpoint *ep, const struct op *op)
 {
-	if (ep->ice != op->ice || ep->dtls != op->dtls)
-		return false;
-	if (op->ice && (strcmp(ep->ice_ufrag, op->ice_ufrag) != 0 || strcmp(ep->ice_pwd, op->ice_pwd) != 0))
+	if (!same_ice_creds(ep, op) || ep->dtls != op->dtls)
 		return false;
 	return !op->dtls || (memcmp(ep->dtls_fp, op->dtls_fp, 32) == 0 &&
 			     ep->dtls_peer_active == op->dtls_peer_active);
 }
 
 /* The 5-tuple an endpoint.put gives its endpoint: its remote, or for an
- * ICE endpoint without one the 5-tuple it learned (same credentials, same
- * room and local address and port: a repeated put keeps the binding),
- * else none yet (*bound false). */
+ * ICE endpoint without one the 5-tuple it learned (same ICE credentials,
+ * same room and local address and port: a repeated put keeps the binding,
+ * also when it brings the DTLS fingerprint of the peer's answer or a new
+ * one: the path the checks proved is still the peer's), else none yet
+ * (*bound false). */
 static void put_key(struct mm_tables *t, const struct op *op, struct mm_key *key, bool *bound)
 {
 	*key = op->key;
@@ -96,7 +105,7 @@ static void put_key(struct mm_tables *t, const struct op *op, struct mm_key *key
 	if (!op->ice || op->has_remote)
 		return;
 	struct mm_endpoint *ep = mm_tables_endpoint(t, op->endpoint);
-	if (ep && same_ice(ep, op) && strcmp(ep->room->name, op->room) == 0 &&
+	if (ep && same_ice_creds(ep, op) && strcmp(ep->room->name, op->room) == 0 &&
 	    ep->key.lport == op->key.lport && memcmp(&ep->laddr, &op->laddr, sizeof(op->laddr)) == 0) {
 		*key = ep->key;
 		*bound = ep->bound;
@@ -366,6 +375,10 @@ static int apply_op(struct mm_tables *t, const struct op *op, uint64_t now_ns, s
 			mm_endpoint_set_conf(t, ep, c, g); /* routes hold the endpoint, not its conf */
 			return 0;
 		}
+		/* A binding kept across the recreation keeps its consent too:
+		 * the peer's next check may be seconds away, and until then
+		 * nothing (its DTLS handshake neither) would go to it. */
+		uint64_t last_check = ep && bound && op->ice ? MM_CNT_GET(ep->ice_last_ns) : 0;
 		if (ep)
 			mm_endpoint_remove(t, ep, g);
 		/* Send from a port of the room's worker (the configuration
@@ -377,13 +390,18 @@ static int apply_op(struct mm_tables *t, const struct op *op, uint64_t now_ns, s
 		memcpy(ice.ufrag, op->ice_ufrag, sizeof(ice.ufrag));
 		memcpy(ice.pwd, op->ice_pwd, sizeof(ice.pwd));
 		memcpy(ice.fp, op->dtls_fp, sizeof(ice.fp));
-		if (port < 0 || !mm_endpoint_create_ice(t, r, op->endpoint, &key, &op->laddr, op->family,
-							(uint16_t)port, c, op->ice ? &ice : NULL)) {
+		struct mm_endpoint *created =
+			port < 0 ? NULL
+				 : mm_endpoint_create_ice(t, r, op->endpoint, &key, &op->laddr, op->family,
+							  (uint16_t)port, c, op->ice ? &ice : NULL);
+		if (!created) {
 			mm_keyset_destroy(c->keys);
 			mm_conf_drop_caches(NULL, c);
 			free(c);
 			return -ENOMEM;
 		}
+		if (last_check)
+			__atomic_store_n(&created->ice_last_ns, last_check, __ATOMIC_RELAXED);
 		return 0;
 	}
 	case OP_EP_DEL:

@@ -514,19 +514,27 @@ Test(guard_sync, stats_show_the_counters_by_verdict_and_reason)
 
 /* ---- mmdp.json's "guard" --------------------------------------------------------- */
 
-static int load_conf(const char *guard, struct mm_config *c, char *err, size_t n)
+/* mmdp.json with one port and, when value is given, "key": value. */
+static int load_with(const char *key, const char *value, struct mm_config *c, char *err, size_t n)
 {
-	char path[] = "/tmp/mm-guard-conf-XXXXXX";
+	char path[] = "/tmp/mm-conf-XXXXXX";
 	int fd = mkstemp(path);
 	cr_assert_geq(fd, 0);
 	FILE *f = fdopen(fd, "w");
-	fprintf(f, "{\"ports\":[{\"addresses\":[\"198.18.0.1\"]}]%s%s}", guard ? ",\"guard\":" : "",
-		guard ? guard : "");
+	fprintf(f, "{\"ports\":[{\"addresses\":[\"198.18.0.1\"]}]");
+	if (value)
+		fprintf(f, ",\"%s\":%s", key, value);
+	fprintf(f, "}");
 	fclose(f);
 	mm_config_defaults(c);
 	int rc = mm_config_load(path, c, err, n);
 	unlink(path);
 	return rc;
+}
+
+static int load_conf(const char *guard, struct mm_config *c, char *err, size_t n)
+{
+	return load_with("guard", guard, c, err, n);
 }
 
 Test(guard_config, absent_means_no_guard_and_defaults_fill_the_rest)
@@ -593,17 +601,7 @@ Test(guard_config, mistakes_are_named)
 
 static int load_idle(const char *value, struct mm_config *c, char *err, size_t n)
 {
-	char path[] = "/tmp/mm-idle-conf-XXXXXX";
-	int fd = mkstemp(path);
-	cr_assert_geq(fd, 0);
-	FILE *f = fdopen(fd, "w");
-	fprintf(f, "{\"ports\":[{\"addresses\":[\"198.18.0.1\"]}]%s%s}", value ? ",\"idle_sleep_us\":" : "",
-		value ? value : "");
-	fclose(f);
-	mm_config_defaults(c);
-	int rc = mm_config_load(path, c, err, n);
-	unlink(path);
-	return rc;
+	return load_with("idle_sleep_us", value, c, err, n);
 }
 
 Test(mmdp_config, idle_sleep_defaults_to_never_and_is_bounded)

@@ -10,6 +10,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "dataplane/core/engine_internal.h"
 #include "dataplane/core/mailbox.h"
 #include "dataplane/proto/stun.h"
 
@@ -691,4 +692,41 @@ Test(ice, hello_has_the_dtls_fingerprint)
 	cr_assert_str_eq(json_string_value(json_object_get(r2, "dtls_fingerprint")), fp);
 	json_decref(r2);
 	json_decref(r);
+}
+
+/* The browser's checks often come before mmctld has its answer: the
+ * endpoint.put that adds the peer's DTLS fingerprint (or a new one, when
+ * the browser starts over with a new peer connection) keeps the 5-tuple
+ * the checks proved, and its consent, so the handshake's first flight
+ * goes out at once. */
+Test(ice, adding_dtls_keeps_the_binding_and_its_consent)
+{
+	put_ice_ep();
+	send_check("198.18.1.1", 5001, UFRAG ":peer", PWD, true, NOW);
+	mm_agent_tick(&A);
+	cr_assert_str_eq(ice_state("br"), "bound");
+	const char *fp[2] = {"AA", "BB"};
+	for (int k = 0; k < 2; k++) {
+		char f[200] = "sha-256 ";
+		for (int i = 0; i < 32; i++)
+			snprintf(f + strlen(f), sizeof(f) - strlen(f), "%s%s", i ? ":" : "", fp[k]);
+		H_OK(&A,
+		     "{\"op\":\"endpoint.put\",\"endpoint\":\"br\",\"room\":\"r1\","
+		     "\"local\":{\"addr\":\"198.18.0.1\",\"port\":40001},"
+		     "\"ice\":{\"ufrag\":\"" UFRAG "\",\"pwd\":\"" PWD "\"},"
+		     "\"dtls\":{\"fingerprint\":\"%s\",\"setup\":\"active\"},"
+		     "\"streams\":[{\"ssrc\":7001,\"kind\":\"audio\"}]}",
+		     f);
+		json_t *r = ep_stats("br");
+		json_t *ice = json_object_get(r, "ice");
+		cr_assert_str_eq(json_string_value(json_object_get(ice, "state")), "bound",
+				 "fingerprint %s: still bound", fp[k]);
+		cr_assert_eq(json_integer_value(json_object_get(json_object_get(ice, "remote"), "port")), 5001);
+		json_decref(r);
+		/* no new check: the consent of the checks before still holds */
+		struct mm_endpoint *ep = mm_tables_endpoint(&T, "br");
+		cr_assert_not_null(ep);
+		cr_assert_eq(mm_eng_ice_gate(&W, ep, rcu_dereference(ep->conf)), MM_DROP_DTLS_NOT_READY,
+			     "only the keys are missing, not the path or its consent");
+	}
 }
