@@ -1019,8 +1019,9 @@ async function join(name) {
 	/* Tracks start and stop without always telling (a receiver's track
 	 * unmutes when packets come): look again once a second. */
 	setInterval(() => {
-		if (mm.state === 'joined')
-			renderAll();
+		if (mm.state === 'joined') /* tiles only: lists stay as they are under the pointer */
+			for (const pid of Object.keys(remote))
+				renderMedia(pid);
 		negotiationWatchdog();
 	}, 1000);
 	/* The first answer; the events start at once (renegotiations queue

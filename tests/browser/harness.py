@@ -42,6 +42,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.keys import Keys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -171,8 +172,18 @@ class Page:
         self.drv.find_element(By.TAG_NAME, 'body').send_keys(k)
 
     def click(self, css):
+        """Click css; the page re-renders its lists (once a second and
+        on every event), so an element found may be gone at the click:
+        find it again."""
         self.focus()
-        self.drv.find_element(By.CSS_SELECTOR, css).click()
+        for attempt in range(5):
+            try:
+                self.drv.find_element(By.CSS_SELECTOR, css).click()
+                return
+            except StaleElementReferenceException:
+                if attempt == 4:
+                    raise
+                time.sleep(0.2)
 
     def console(self):
         self.focus()
