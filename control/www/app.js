@@ -262,9 +262,11 @@ function senderOf(mid) {
 async function answerOffer(version, sdp) {
 	if (mm.hooks.offer)
 		sdp = mm.hooks.offer(sdp);
-	const mids = parseOffer(sdp);
+	/* Before setRemoteDescription: its ontrack events come while it runs,
+	 * and each needs its m-line's publisher and kind (with the old map a
+	 * new screen m-line passed for a camera and took its tile). */
+	offerMids = parseOffer(sdp);
 	await pc.setRemoteDescription({ type: 'offer', sdp });
-	offerMids = mids;
 	await setupSenders();
 	const ans = await pc.createAnswer();
 	await pc.setLocalDescription(ans);
