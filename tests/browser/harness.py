@@ -329,10 +329,10 @@ def run(a, pages):
     # over after 15 s, docs/api.md); this test is about the meeting.
     for p in more:
         join(p.name, inv, reuse=p)
-        wait_until(p.joined, 40)
+        wait_until(p.joined, 60)
     C, D, E, F = pages[2:]
     say('   pages opened')
-    check('four more joined', all(wait_until(p.joined, 30) for p in pages[2:]),
+    check('four more joined', all(wait_until(p.joined, 60) for p in pages[2:]),
           [(p.name, {k: p.state()[k] for k in ('state', 'answered', 'version', 'error')})
            for p in pages[2:]])
     check('everyone sees six participants',
