@@ -106,7 +106,7 @@ static int api_authenticate(struct MHD_Connection *conn, struct api_req *rq,
 	memcpy(rq->token_hash, hash, sizeof(hash));
 	int rc = ctl_store_token_by_hash(rq->c->store, hash, &t);
 	if (rc == -ENOENT || (!rc && t.revoked) ||
-	    (!rc && t.expires_at && t.expires_at <= (int64_t)time(NULL)) ||
+	    (!rc && t.expires_at && t.expires_at <= ctl_now(rq->c)) ||
 	    (!rc && ctl_scope_parse(t.scope, &rq->scope))) {
 		api_error(rep, 401, "unauthorized", "unknown, expired or revoked token");
 		return -EACCES;
@@ -173,6 +173,8 @@ static void api_dispatch(struct ctl *c, struct MHD_Connection *conn, const char 
 			api_guard(&rq, rep);
 		else if (!strcmp(rq.parts[0], "bans"))
 			api_bans(&rq, rep);
+		else if (!strcmp(rq.parts[0], "clock"))
+			api_clock(&rq, rep);
 		else
 			api_error(rep, 404, "not_found", "no such resource");
 	}

@@ -137,6 +137,7 @@ void api_invite_join(struct api_req *rq, struct api_reply *rep);
 void api_blocks(struct api_req *rq, struct api_reply *rep);
 void api_guard(struct api_req *rq, struct api_reply *rep);
 void api_bans(struct api_req *rq, struct api_reply *rep);
+void api_clock(struct api_req *rq, struct api_reply *rep);
 void api_tokens(struct api_req *rq, struct api_reply *rep);
 /* Create a token for scope (expires_at 0 = never) into token/id. */
 int api_token_issue(struct ctl *c, const char *scope, int64_t expires_at,

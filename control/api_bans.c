@@ -97,7 +97,7 @@ static void ban_create(struct api_req *rq, struct api_reply *rep)
 		goto out;
 	}
 	snprintf(ban.reason, sizeof(ban.reason), "%s", v ? json_string_value(v) : "ban");
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = ctl_now(rq->c);
 	ban.expires_at = now + ttl;
 	if (api_mmdp_ready(rq, rep) || api_begin(rq, rep))
 		goto out;
@@ -149,7 +149,7 @@ void api_bans(struct api_req *rq, struct api_reply *rep)
 	}
 	if (rq->nparts == 1 && !strcmp(rq->method, "GET")) {
 		json_t *arr = json_array();
-		if (ctl_store_ban_list(rq->c->store, (int64_t)time(NULL), bans_add, arr)) {
+		if (ctl_store_ban_list(rq->c->store, ctl_now(rq->c), bans_add, arr)) {
 			json_decref(arr);
 			api_error(rep, 500, "internal", "store: cannot list bans");
 			return;

@@ -25,7 +25,7 @@ void api_blocks(struct api_req *rq, struct api_reply *rep)
 	}
 	if (rq->nparts == 1 && !strcmp(rq->method, "GET")) {
 		json_t *arr = json_array();
-		if (ctl_store_block_list(rq->c->store, (int64_t)time(NULL), blocks_add, arr)) {
+		if (ctl_store_block_list(rq->c->store, ctl_now(rq->c), blocks_add, arr)) {
 			json_decref(arr);
 			api_error(rep, 500, "internal", "store: cannot list blocks");
 			return;

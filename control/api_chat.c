@@ -57,7 +57,7 @@ static void chat_send(struct api_req *rq, const struct ctl_room *r, const struct
 		goto out;
 	}
 	json_t *msg = json_pack("{s:s,s:O,s:I}", "from", sender, "text", text, "sent_at",
-				(json_int_t)time(NULL));
+				(json_int_t)ctl_now(rq->c));
 	if (to)
 		json_object_set(msg, "to", to);
 	if (api_begin(rq, rep)) {

@@ -87,7 +87,7 @@ static bool sse_token_ok(struct ctl_sse_client *cl)
 {
 	struct ctl_token t;
 	return ctl_store_token_by_hash(cl->c->store, cl->token_hash, &t) == 0 && !t.revoked &&
-	       (!t.expires_at || t.expires_at > (int64_t)time(NULL));
+	       (!t.expires_at || t.expires_at > ctl_now(cl->c));
 }
 
 /* Format what there is to send into cl->buf (under c->lock). */

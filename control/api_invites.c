@@ -69,7 +69,7 @@ void api_invite_create(struct api_req *rq, struct api_reply *rep)
 		api_error(rep, 403, "forbidden", "only a moderator may invite");
 		goto out;
 	}
-	int64_t exp = (int64_t)time(NULL) + ttl;
+	int64_t exp = ctl_now(rq->c) + ttl;
 	if (ctl_random(nonce, sizeof(nonce))) {
 		api_error(rep, 500, "internal", "no randomness");
 		goto out;
@@ -112,7 +112,7 @@ static int invite_check(const struct ctl *c, const char *inv, char *room, size_t
 	long long exp = strtoll(f[2], &end, 10);
 	if (*end)
 		goto invalid;
-	if (exp <= (long long)time(NULL)) {
+	if (exp <= ctl_now(c)) {
 		api_error(rep, 401, "invite_expired", "the invite expired at %lld", exp);
 		return -EACCES;
 	}

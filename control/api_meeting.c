@@ -1,6 +1,7 @@
 /* Whole-meeting actions (mute many, end) and each participant's streams and
  * subscriptions. */
 #include "control/api.h"
+#include "control/meeting.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -130,40 +131,20 @@ void api_room_end(struct api_req *rq, struct api_reply *rep)
 	struct ctl *c = rq->c;
 	struct ctl_room r;
 	struct api_actor a;
-	char prefix[CTL_SCOPE_MAX];
-	bool fixed;
 	if (api_room_load(rq, false, &r, rep) || api_actor_load(rq, &r, &a, rep))
 		return;
 	if (!a.moderator) {
 		api_error(rep, 403, "forbidden", "only a moderator may end the meeting");
 		return;
 	}
-	fixed = !strcmp(r.kind, "fixed");
 	if (api_mmdp_ready(rq, rep) || api_begin(rq, rep))
 		return;
-	snprintf(prefix, sizeof(prefix), "participant:%s/", r.id);
-	int rc = ctl_store_token_revoke_prefix(c->store, prefix);
-	if (!rc)
-		rc = ctl_event_emit(c, &r, "room.ended", json_pack("{s:s}", "by", a.by), NULL, NULL,
-				    NULL);
-	if (!rc && fixed) {
-		/* The meeting's events stay (its history); the room's next
-		 * meeting starts empty. */
-		rc = ctl_store_room_clear(c->store, r.id);
-		if (!rc)
-			rc = ctl_store_room_next_meeting(c->store, r.id);
-	} else if (!rc) {
-		rc = ctl_store_room_delete(c->store, r.id);
-	}
-	if (rc) {
+	json_t *req;
+	if (ctl_meeting_end(c, &r, "ended", a.by, false, &req)) {
 		ctl_store_rollback(c->store);
 		api_error(rep, 500, "internal", "store: cannot end the meeting");
 		return;
 	}
-	json_t *req = fixed ?
-		json_pack("{s:s,s:[{s:s,s:s},o]}", "op", "batch", "ops",
-			  "op", "room.del", "room", r.id, api_room_put(&r)) :
-		json_pack("{s:s,s:s}", "op", "room.del", "room", r.id);
 	if (api_push_commit(rq, req, rep) == 0) {
 		rep->status = 204;
 		json_decref(rep->body);

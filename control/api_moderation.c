@@ -2,6 +2,7 @@
  * and lower hands, roles, and the end of a meeting. Each is one store
  * transaction with its events and, where media changes, one push to mmdp. */
 #include "control/api.h"
+#include "control/meeting.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -163,16 +164,18 @@ static void kick(struct api_req *rq, const struct ctl_room *r, const struct api_
 		blk.remote_port = rport;
 		snprintf(blk.local_addr, sizeof(blk.local_addr), "%s", c->cfg.media_address);
 		blk.local_port = p->local_port;
-		blk.expires_at = (int64_t)time(NULL) + secs;
+		blk.expires_at = ctl_now(rq->c) + secs;
 		rc = ctl_random_id("b", 8, blk.id, sizeof(blk.id));
 		if (!rc)
 			rc = ctl_store_block_insert(c->store, &blk);
-		json_t *bp = ctl_sync_block_json(&blk, (int64_t)time(NULL));
+		json_t *bp = ctl_sync_block_json(&blk, ctl_now(rq->c));
 		json_object_set_new(bp, "op", json_string("block.put"));
 		json_array_append_new(ops, bp);
 	}
 	snprintf(scope, sizeof(scope), "participant:%s/%s", r->id, p->id);
+	struct ctl_room room = *r;
 	if (rc || ctl_store_participant_delete(c->store, p->id) ||
+	    ctl_meeting_left(c, &room, p, "kicked") ||
 	    ctl_store_token_revoke_scope(c->store, scope) || ctl_webrtc_refresh(c, r, NULL) ||
 	    ctl_event_emit(c, r, "participant.kicked",
 			   json_pack("{s:s,s:s,s:s}", "participant", p->id, "by", a->by, "reason",
@@ -206,7 +209,7 @@ static void hand(struct api_req *rq, const struct ctl_room *r, const struct api_
 	if (api_begin(rq, rep))
 		return;
 	if (raise != (p->hand_raised_at != 0)) {
-		p->hand_raised_at = raise ? (int64_t)time(NULL) : 0;
+		p->hand_raised_at = raise ? ctl_now(rq->c) : 0;
 		if (ctl_store_participant_update(rq->c->store, p) ||
 		    ctl_event_emit(rq->c, r, "hand",
 				   json_pack("{s:s,s:b,s:s}", "participant", p->id, "raised", raise,

@@ -1,6 +1,7 @@
 /* POST /v1/rooms/{id}/participants (join) and
  * DELETE /v1/rooms/{id}/participants/{pid} (leave). */
 #include "control/api.h"
+#include "control/meeting.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -311,7 +312,7 @@ void api_join_room(struct api_req *rq, const struct ctl_room *r, const char *rol
 		return;
 	}
 	snprintf(p.room_id, sizeof(p.room_id), "%s", r->id);
-	p.joined_at = (int64_t)time(NULL);
+	p.joined_at = ctl_now(rq->c);
 	if (api_mmdp_ready(rq, rep) ||
 	    (json_is_true(json_object_get(b, "webrtc")) && api_webrtc_prepare(rq, &p, rep)) ||
 	    api_begin(rq, rep))
@@ -324,13 +325,15 @@ void api_join_room(struct api_req *rq, const struct ctl_room *r, const char *rol
 		api_error(rep, 409, "room_full", "room %s is full (%d of %d)", r->id, n, r->capacity);
 		goto fail;
 	}
-	int rc = ctl_store_port_free(c->store, c->cfg.port_lo, c->cfg.port_hi, &p.local_port);
+	int rc = ctl_store_port_free(c->store, c->cfg.port_lo, c->cfg.port_hi, ctl_now(c), &p.local_port);
 	if (rc == -ENOSPC) {
 		api_error(rep, 503, "no_ports", "every port of port_range is in use");
 		goto fail;
 	}
 	snprintf(scope, sizeof(scope), "participant:%s/%s", r->id, p.id);
+	struct ctl_room room = *r;
 	if (rc || ctl_store_participant_insert(c->store, &p) ||
+	    ctl_meeting_joined(c, &room, &p) ||
 	    api_token_issue(c, scope, p.joined_at + PARTICIPANT_TOKEN_TTL, token, sizeof(token),
 			    tid, sizeof(tid)) ||
 	    ctl_event_emit(c, r, "participant.joined",
@@ -465,7 +468,7 @@ void api_participant_leave(struct api_req *rq, struct api_reply *rep)
 	if (api_mmdp_ready(rq, rep) || api_begin(rq, rep))
 		return;
 	snprintf(scope, sizeof(scope), "participant:%s/%s", r.id, p.id);
-	if (ctl_store_participant_delete(c->store, p.id) ||
+	if (ctl_store_participant_delete(c->store, p.id) || ctl_meeting_left(c, &r, &p, "left") ||
 	    ctl_store_token_revoke_scope(c->store, scope) || ctl_webrtc_refresh(c, &r, NULL) ||
 	    ctl_event_emit(c, &r, "participant.left",
 			   json_pack("{s:s,s:s}", "participant", p.id, "by", a.by), NULL, NULL,

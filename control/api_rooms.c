@@ -2,6 +2,7 @@
  * change: one store transaction + one push to mmdp; the transaction commits
  * only when mmdp accepted the change. */
 #include "control/api.h"
+#include "control/meeting.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,6 +24,10 @@ static json_t *rooms_room_json(const struct ctl_room *r)
 			      "video_last_n", r->video_last_n);
 	if (r->tenant[0])
 		json_object_set_new(o, "tenant", json_string(r->tenant));
+	/* A live meeting (someone is in the room) and since when. */
+	json_object_set_new(o, "live", json_boolean(r->started_at != 0));
+	if (r->started_at)
+		json_object_set_new(o, "started_at", json_integer(r->started_at));
 	return o;
 }
 
@@ -246,7 +251,7 @@ static void rooms_create(struct api_req *rq, struct api_reply *rep)
 		api_error(rep, 403, "forbidden", "participant token may not create rooms");
 		goto out;
 	}
-	r.created_at = (int64_t)time(NULL);
+	r.created_at = ctl_now(rq->c);
 	r.meeting = 1;
 	if (ctl_random_id("r", 8, r.id, sizeof(r.id))) {
 		api_error(rep, 500, "internal", "no randomness");
@@ -323,17 +328,17 @@ static void rooms_get(struct api_req *rq, struct api_reply *rep)
 static void rooms_delete(struct api_req *rq, struct api_reply *rep)
 {
 	struct ctl_room r;
-	char prefix[CTL_SCOPE_MAX];
+	json_t *req;
 	if (api_room_load(rq, true, &r, rep) || api_mmdp_ready(rq, rep) || api_begin(rq, rep))
 		return;
-	snprintf(prefix, sizeof(prefix), "participant:%s/", r.id);
-	if (ctl_store_room_delete(rq->c->store, r.id) ||
-	    ctl_store_token_revoke_prefix(rq->c->store, prefix)) {
+	if (ctl_meeting_end(rq->c, &r, "deleted",
+			    rq->scope.kind == CTL_SCOPE_OPERATOR ? "operator" : "tenant", true,
+			    &req)) {
 		ctl_store_rollback(rq->c->store);
 		api_error(rep, 500, "internal", "store: cannot delete room");
 		return;
 	}
-	if (api_push_commit(rq, json_pack("{s:s,s:s}", "op", "room.del", "room", r.id), rep) == 0) {
+	if (api_push_commit(rq, req, rep) == 0) {
 		rep->status = 204;
 		json_decref(rep->body);
 		rep->body = NULL;

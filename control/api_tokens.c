@@ -46,7 +46,7 @@ static void tokens_create(struct api_req *rq, struct api_reply *rep)
 			api_error(rep, 400, "invalid_field", "ttl_seconds: 1..315360000");
 			goto out;
 		}
-		expires = (int64_t)time(NULL) + json_integer_value(v);
+		expires = ctl_now(rq->c) + json_integer_value(v);
 	}
 	if (api_begin(rq, rep))
 		goto out;

@@ -91,6 +91,14 @@ int ctl_config_load(const char *path, struct ctl_config *c, char *err, size_t er
 			rc = config_string(v, key, c->www_root, sizeof(c->www_root), err, errlen);
 		else if (!strcmp(key, "port_range"))
 			rc = config_range(v, c, err, errlen);
+		else if (!strcmp(key, "test_clock")) {
+			if (!json_is_boolean(v)) {
+				snprintf(err, errlen, "test_clock: must be true or false");
+				rc = -EINVAL;
+			} else {
+				c->test_clock = json_is_true(v);
+			}
+		}
 		else {
 			snprintf(err, errlen, "%s: unknown key \"%s\"", path, key);
 			rc = -EINVAL;

@@ -3,6 +3,7 @@
 #define CTL_CONFIG_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -17,6 +18,9 @@ struct ctl_config {
 	int port_lo, port_hi;        /* UDP ports given to endpoints */
 	char srtp_profile[32];
 	char www_root[CTL_PATH_MAX]; /* the meeting page's files (GET /meet) */
+	bool test_clock;             /* PUT /v1/clock may move mmctld's clock
+	                              * (tests of trials and expiry); never in
+	                              * production */
 };
 
 /* Read a config file into c (defaults first). On error returns -EINVAL

@@ -37,7 +37,15 @@ struct ctl {
 	/* mmdp's DTLS certificate fingerprint from its hello ("sha-256 AB:.."),
 	 * "" when the connected mmdp gave none (no browser support). */
 	char dtls_fingerprint[CTL_DTLS_FP_MAX];
+	/* Seconds added to the system clock (cfg.test_clock only; under lock:
+	 * read with __atomic as the ticker and handlers both use ctl_now). */
+	int64_t clock_offset;
 };
+
+/* mmctld's clock, unix seconds: every time mmctld stores or compares
+ * (tokens, invites, blocks, trials, contracts, history) comes from here,
+ * so that tests move it with PUT /v1/clock (cfg.test_clock). */
+int64_t ctl_now(const struct ctl *c);
 
 /* The outcome of pushing one change to mmdp. */
 enum ctl_push_result {

@@ -12,7 +12,7 @@
 int ctl_event_emit(struct ctl *c, const struct ctl_room *r, const char *type, json_t *data,
 		   const char *party_a, const char *party_b, int64_t *seq)
 {
-	struct ctl_event e = { .meeting = r->meeting, .at = (int64_t)time(NULL) };
+	struct ctl_event e = { .meeting = r->meeting, .at = ctl_now(c) };
 	if (!data)
 		return -ENOMEM;
 	e.data = json_dumps(data, JSON_COMPACT);

@@ -53,8 +53,8 @@ static void expire_blocks(struct ctl *c)
 	int n = 0;
 	if (ctl_store_begin(c->store))
 		return;
-	if (ctl_store_block_expire(c->store, (int64_t)time(NULL), &n) ||
-	    ctl_store_ban_expire(c->store, (int64_t)time(NULL), &n) ||
+	if (ctl_store_block_expire(c->store, ctl_now(c), &n) ||
+	    ctl_store_ban_expire(c->store, ctl_now(c), &n) ||
 	    ctl_store_commit(c->store))
 		ctl_store_rollback(c->store);
 }

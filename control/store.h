@@ -32,6 +32,8 @@ struct ctl_room {
 	                                * (the loudest); 0 = all */
 	int video_last_n;              /* 0..100: sources whose video each receiver
 	                                * gets (the latest speakers); 0 = all */
+	int64_t started_at;            /* when the current meeting started (its
+	                                * first join); 0: no meeting is live */
 };
 
 #define CTL_LAST_N_DEFAULT 3
@@ -97,6 +99,8 @@ struct ctl_participant {
 	char key_out[CTL_KEY_B64_MAX]; /* base64: mmdp -> client (mmdp's out_key) */
 	int64_t joined_at;
 	struct ctl_webrtc webrtc;      /* browsers only (webrtc.on) */
+	char account[CTL_ID_MAX];      /* the tenant's account it joined as
+	                                * (a join token's subject); "" = none */
 };
 
 /* A browser participant's current offer. */
@@ -201,6 +205,8 @@ int ctl_store_room_delete(struct ctl_store *s, const char *id);
 int ctl_store_room_clear(struct ctl_store *s, const char *id);
 /* Start the room's next meeting (meeting + 1). */
 int ctl_store_room_next_meeting(struct ctl_store *s, const char *id);
+/* The current meeting's start (0: none live). */
+int ctl_store_room_set_started(struct ctl_store *s, const char *id, int64_t started_at);
 
 int ctl_store_participant_insert(struct ctl_store *s, const struct ctl_participant *p);
 int ctl_store_participant_get(struct ctl_store *s, const char *id, struct ctl_participant *out);
@@ -215,7 +221,7 @@ int ctl_store_participant_list(struct ctl_store *s, const char *room_id,
 /* Lowest UDP port in [lo, hi] no participant holds and no unexpired block
  * names (a kicked participant's port is not reused while it is blocked):
  * -ENOSPC when none. */
-int ctl_store_port_free(struct ctl_store *s, int lo, int hi, int *port);
+int ctl_store_port_free(struct ctl_store *s, int lo, int hi, int64_t now, int *port);
 
 int ctl_store_token_insert(struct ctl_store *s, const struct ctl_token *t);
 int ctl_store_token_by_hash(struct ctl_store *s, const char *hash, struct ctl_token *out);

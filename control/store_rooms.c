@@ -21,16 +21,18 @@ static void store_row_room(sqlite3_stmt *st, struct ctl_room *r)
 	r->meeting = sqlite3_column_int64(st, 6);
 	r->last_n = sqlite3_column_int(st, 7);
 	r->video_last_n = sqlite3_column_int(st, 8);
+	r->started_at = sqlite3_column_int64(st, 9);
 }
 
-#define ROOM_COLS "id, tenant, name, capacity, kind, created_at, meeting, last_n, video_last_n"
+#define ROOM_COLS "id, tenant, name, capacity, kind, created_at, meeting, last_n, video_last_n, " \
+	"started_at"
 
 int ctl_store_room_insert(struct ctl_store *s, const struct ctl_room *r)
 {
-	return store_do(s, NULL, "INSERT INTO rooms(" ROOM_COLS ") VALUES(?,?,?,?,?,?,?,?,?)",
-				 "sssisiiii", r->id, r->tenant, r->name, (int64_t)r->capacity,
+	return store_do(s, NULL, "INSERT INTO rooms(" ROOM_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?)",
+				 "sssisiiiii", r->id, r->tenant, r->name, (int64_t)r->capacity,
 				 r->kind, r->created_at, r->meeting > 0 ? r->meeting : (int64_t)1,
-				 (int64_t)r->last_n, (int64_t)r->video_last_n);
+				 (int64_t)r->last_n, (int64_t)r->video_last_n, r->started_at);
 }
 
 int ctl_store_room_update(struct ctl_store *s, const struct ctl_room *r)
@@ -100,10 +102,15 @@ int ctl_store_room_next_meeting(struct ctl_store *s, const char *id)
 	return store_do_one(s, "UPDATE rooms SET meeting = meeting + 1 WHERE id=?", "s", id);
 }
 
+int ctl_store_room_set_started(struct ctl_store *s, const char *id, int64_t started_at)
+{
+	return store_do_one(s, "UPDATE rooms SET started_at=? WHERE id=?", "is", started_at, id);
+}
+
 #define PART_COLS "id, room_id, display_name, role, remote_addr, remote_port, local_port, " \
 	"ssrc_audio, ssrc_video, srtp_profile, key_in, key_out, joined_at, ssrc_screen, " \
 	"audio_muted, video_muted, unmute_requested, hand_raised_at, media, max_layer, rtx_pt, " \
-	"webrtc"
+	"webrtc, account"
 
 /* The media column: what the ssrc_audio/ssrc_video/ssrc_screen columns (the
  * first SSRC of each kind, -1 for none) cannot say, as JSON text: per kind
@@ -296,6 +303,7 @@ static int store_row_participant(const struct ctl_store *s, sqlite3_stmt *st,
 	}
 	p->max_layer = sqlite3_column_int(st, 19);
 	p->rtx_pt = sqlite3_column_int(st, 20);
+	store_col_text(st, 22, p->account, sizeof(p->account));
 	const unsigned char *w = sqlite3_column_text(st, 21);
 	if (!rc && webrtc_parse(&p->webrtc, w ? (const char *)w : "")) {
 		fprintf(stderr, "mmctld: participant %s: unreadable webrtc column\n", p->id);
@@ -396,8 +404,8 @@ int ctl_store_participant_insert(struct ctl_store *s, const struct ctl_participa
 		return rc;
 	}
 	rc = store_do(s, NULL, "INSERT INTO participants(" PART_COLS ") "
-			       "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-			       "sssssiiiisssiiiiiisiis",
+			       "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			       "sssssiiiisssiiiiiisiiss",
 			       p->id, p->room_id, p->display_name, p->role, p->remote_addr,
 			       (int64_t)p->remote_port, (int64_t)p->local_port,
 			       FIRST_SSRC(p, CTL_KIND_AUDIO), FIRST_SSRC(p, CTL_KIND_CAMERA),
@@ -405,7 +413,7 @@ int ctl_store_participant_insert(struct ctl_store *s, const struct ctl_participa
 			       FIRST_SSRC(p, CTL_KIND_SCREEN), (int64_t)p->audio_muted,
 			       (int64_t)p->video_muted, (int64_t)p->unmute_requested,
 			       p->hand_raised_at, media, (int64_t)p->max_layer, (int64_t)p->rtx_pt,
-			       webrtc);
+			       webrtc, p->account);
 	free(media);
 	free(webrtc);
 	return rc;
@@ -491,7 +499,7 @@ int ctl_store_participant_list(struct ctl_store *s, const char *room_id,
 	return store_err(rc);
 }
 
-int ctl_store_port_free(struct ctl_store *s, int lo, int hi, int *port)
+int ctl_store_port_free(struct ctl_store *s, int lo, int hi, int64_t now, int *port)
 {
 	sqlite3_stmt *st;
 	/* Walk the held ports in order; the first gap is the answer. */
@@ -499,7 +507,7 @@ int ctl_store_port_free(struct ctl_store *s, int lo, int hi, int *port)
 				       "BETWEEN ?1 AND ?2 UNION SELECT local_port FROM blocks "
 				       "WHERE local_port BETWEEN ?1 AND ?2 AND expires_at > ?3 "
 				       "ORDER BY local_port", "iii",
-			       (int64_t)lo, (int64_t)hi, (int64_t)time(NULL));
+			       (int64_t)lo, (int64_t)hi, now);
 	if (rc)
 		return rc;
 	int next = lo;

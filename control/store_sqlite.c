@@ -10,13 +10,15 @@
 #include <string.h>
 #include <sys/random.h>
 
-/* Schema version 4 (PRAGMA user_version). Version 1 databases (no meetings,
+/* Schema version 5 (PRAGMA user_version). Version 1 databases (no meetings,
  * mute/hand state, screen SSRC, events, subscriptions, blocks, secrets),
  * version 2 ones (no last-N of rooms, no simulcast/RTX/codec of streams, no
  * max_layer/rtx_pt of participants) and version 3 ones (no browsers: the
- * webrtc column, offers, offer_mids) are upgraded in place by store_migrate
+ * webrtc column, offers, offer_mids) and version 4 ones (no meeting start
+ * of rooms, no account of participants; no tenants, contracts, history or
+ * webhooks) are upgraded in place by store_migrate
  * (new tables come from CREATE TABLE IF NOT EXISTS). */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 static const char STORE_SCHEMA[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
@@ -27,7 +29,7 @@ static const char STORE_SCHEMA[] =
 	" capacity INTEGER NOT NULL CHECK(capacity BETWEEN 1 AND 100),"
 	" kind TEXT NOT NULL CHECK(kind IN ('adhoc','fixed')), created_at INTEGER NOT NULL,"
 	" meeting INTEGER NOT NULL DEFAULT 1, last_n INTEGER NOT NULL DEFAULT 3,"
-	" video_last_n INTEGER NOT NULL DEFAULT 0);"
+	" video_last_n INTEGER NOT NULL DEFAULT 0, started_at INTEGER NOT NULL DEFAULT 0);"
 	"CREATE TABLE IF NOT EXISTS participants("
 	" id TEXT PRIMARY KEY, room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,"
 	" display_name TEXT NOT NULL, role TEXT NOT NULL, remote_addr TEXT NOT NULL,"
@@ -38,7 +40,8 @@ static const char STORE_SCHEMA[] =
 	" audio_muted INTEGER NOT NULL DEFAULT 0, video_muted INTEGER NOT NULL DEFAULT 0,"
 	" unmute_requested INTEGER NOT NULL DEFAULT 0, hand_raised_at INTEGER NOT NULL DEFAULT 0,"
 	" media TEXT NOT NULL DEFAULT '', max_layer INTEGER NOT NULL DEFAULT 2,"
-	" rtx_pt INTEGER NOT NULL DEFAULT 0, webrtc TEXT NOT NULL DEFAULT '');"
+	" rtx_pt INTEGER NOT NULL DEFAULT 0, webrtc TEXT NOT NULL DEFAULT '',"
+	" account TEXT NOT NULL DEFAULT '');"
 	"CREATE INDEX IF NOT EXISTS participants_room ON participants(room_id);"
 	"CREATE TABLE IF NOT EXISTS tokens("
 	" id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, scope TEXT NOT NULL,"
@@ -89,6 +92,8 @@ static const char *const STORE_ADDED_COLUMNS[][2] = {
 	{ "participants", "max_layer INTEGER NOT NULL DEFAULT 2" },
 	{ "participants", "rtx_pt INTEGER NOT NULL DEFAULT 0" },
 	{ "participants", "webrtc TEXT NOT NULL DEFAULT ''" },
+	{ "rooms", "started_at INTEGER NOT NULL DEFAULT 0" },
+	{ "participants", "account TEXT NOT NULL DEFAULT ''" },
 };
 
 int store_err(int rc)

@@ -88,10 +88,16 @@ json_t *ctl_sync_block_json(const struct ctl_block *b, int64_t now)
 			 "ttl_seconds", (json_int_t)(ttl < 1 ? 1 : ttl));
 }
 
+/* A list being filled, and the time its TTLs count from. */
+struct sync_list_arg {
+	json_t *arr;
+	int64_t now;
+};
+
 static int sync_add_block(void *arg, const struct ctl_block *b)
 {
-	return json_array_append_new(arg, ctl_sync_block_json(b, (int64_t)time(NULL))) ?
-		-ENOMEM : 0;
+	struct sync_list_arg *a = arg;
+	return json_array_append_new(a->arr, ctl_sync_block_json(b, a->now)) ? -ENOMEM : 0;
 }
 
 json_t *ctl_sync_ban_json(const struct ctl_ban *b, int64_t now)
@@ -103,7 +109,8 @@ json_t *ctl_sync_ban_json(const struct ctl_ban *b, int64_t now)
 
 static int sync_add_ban(void *arg, const struct ctl_ban *b)
 {
-	return json_array_append_new(arg, ctl_sync_ban_json(b, (int64_t)time(NULL))) ? -ENOMEM : 0;
+	struct sync_list_arg *a = arg;
+	return json_array_append_new(a->arr, ctl_sync_ban_json(b, a->now)) ? -ENOMEM : 0;
 }
 
 static int sync_add_room(void *arg, const struct ctl_room *r)
@@ -130,15 +137,16 @@ int ctl_sync_full(struct ctl *c)
 	json_t *rooms = json_array(), *eps = json_array(), *blocks = json_array(), *reply = NULL;
 	json_t *bans = json_array();
 	struct sync_ep_arg ea = { c, eps };
+	struct sync_list_arg ba = { blocks, ctl_now(c) }, na = { bans, ba.now };
 	int rc = ctl_store_generation_get(c->store, &gen);
 	if (!rc)
 		rc = ctl_store_room_list(c->store, NULL, sync_add_room, rooms);
 	if (!rc)
 		rc = ctl_store_participant_list(c->store, NULL, sync_add_endpoint, &ea);
 	if (!rc)
-		rc = ctl_store_block_list(c->store, (int64_t)time(NULL), sync_add_block, blocks);
+		rc = ctl_store_block_list(c->store, ba.now, sync_add_block, &ba);
 	if (!rc)
-		rc = ctl_store_ban_list(c->store, (int64_t)time(NULL), sync_add_ban, bans);
+		rc = ctl_store_ban_list(c->store, na.now, sync_add_ban, &na);
 	if (rc) {
 		json_decref(bans);
 		json_decref(rooms);

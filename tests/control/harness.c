@@ -38,6 +38,18 @@ static int h_free_port(void)
 	return ntohs(a.sin_port);
 }
 
+void h_config_set(struct h_ctl *h, const char *key, const char *json_value)
+{
+	json_error_t jerr;
+	json_t *cfg = json_load_file(h->config, 0, &jerr);
+	cr_assert(cfg, "%s: %s", h->config, jerr.text);
+	json_t *v = json_loads(json_value, JSON_DECODE_ANY, &jerr);
+	cr_assert(v, "h_config_set %s: %s", key, jerr.text);
+	json_object_set_new(cfg, key, v);
+	cr_assert_eq(json_dump_file(cfg, h->config, JSON_COMPACT), 0);
+	json_decref(cfg);
+}
+
 void h_setup(struct h_ctl *h)
 {
 	memset(h, 0, sizeof(*h));

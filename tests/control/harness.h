@@ -27,6 +27,9 @@ struct h_ctl {
 
 /* Temp dir, config, operator token (mmctld --create-operator-token). */
 void h_setup(struct h_ctl *h);
+/* Set key of the config file to a JSON value (text), before h_start:
+ * h_config_set(h, "test_clock", "true"). */
+void h_config_set(struct h_ctl *h, const char *key, const char *json_value);
 void h_start(struct h_ctl *h);
 void h_stop(struct h_ctl *h);
 void h_teardown(struct h_ctl *h);

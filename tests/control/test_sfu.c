@@ -305,7 +305,7 @@ Test(sfu, version_2_database_is_upgraded)
 	cr_assert_eq(json_integer_value(json_object_get(ep, "max_layer")), 2);
 	cr_assert_null(json_object_get(ep, "rtx_pt"));
 	json_decref(sync);
-	cr_assert_eq(h_db_count(&H, "PRAGMA user_version"), 4);
+	cr_assert_eq(h_db_count(&H, "PRAGMA user_version"), 5);
 	json_t *r;
 	cr_assert_eq(req("GET", NULL, NULL, &r, "/v1/rooms/%s", rid), 200);
 	cr_assert_eq(json_integer_value(json_object_get(r, "last_n")), 3);
