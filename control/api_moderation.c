@@ -147,18 +147,21 @@ static void kick(struct api_req *rq, const struct ctl_room *r, const struct api_
 			  "a moderator may not kick a host" : "only a moderator may kick");
 		return;
 	}
-	if (api_mmdp_ready(rq, rep) || api_begin(rq, rep))
+	if (api_mmdp_ready(rq, rep))
 		return;
-	json_t *ops = json_array();
-	json_array_append_new(ops, json_pack("{s:s,s:s}", "op", "endpoint.del", "endpoint", p->id));
-	int rc = 0;
 	char raddr[sizeof(blk.remote_addr)];
 	int rport = p->remote_port;
 	snprintf(raddr, sizeof(raddr), "%s", p->remote_addr);
 	/* A browser's 5-tuple is the one mmdp learned from its ICE checks;
-	 * one that never bound has none to block. */
+	 * one that never bound has none to block. Asked before the
+	 * transaction opens: no store lock is held while mmdp answers. */
 	if (secs > 0 && p->webrtc.on && learned_remote(c, p->id, raddr, sizeof(raddr), &rport) != 0)
 		secs = 0;
+	if (api_begin(rq, rep))
+		return;
+	json_t *ops = json_array();
+	json_array_append_new(ops, json_pack("{s:s,s:s}", "op", "endpoint.del", "endpoint", p->id));
+	int rc = 0;
 	if (secs > 0) {
 		snprintf(blk.remote_addr, sizeof(blk.remote_addr), "%s", raddr);
 		blk.remote_port = rport;
