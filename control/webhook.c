@@ -240,31 +240,40 @@ static int64_t mono_ms(void)
 struct wh_retry {
 	char id[CTL_ID_MAX];
 	int64_t due_ms;
+	bool seen;                 /* still a head in this round */
 };
 
+/* One request in flight (a slot of the thread's table). */
 struct wh_job {
+	bool used;
+	bool done;
 	struct ctl_delivery d;     /* d.body points at body */
 	char *body;
 	char url[CTL_URL_MAX];
 	char secret[CTL_WEBHOOK_SECRET_MAX];
 	CURL *easy;
 	struct curl_slist *hdrs;
-	bool done;
 	CURLcode res;
 	long status;
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-struct wh_round {
+struct wh_state {
 	struct ctl *c;
-	struct wh_retry *retries, *next_retries;
-	size_t nretries, nnext;
-	struct wh_job *jobs;
-	size_t njobs;
+	CURLM *multi;
+	struct wh_job *jobs;       /* WH_BATCH_MAX slots */
+	size_t inflight;
+	struct wh_retry *retries;  /* WH_RETRIES_MAX */
+	size_t nretries;
 	int64_t now, mono, wait_ms;
 };
 
-static const struct wh_retry *retry_find(const struct wh_round *w, const char *id)
+static bool stopping(void)
+{
+	return __atomic_load_n(&W.stop, __ATOMIC_RELAXED);
+}
+
+static struct wh_retry *retry_find(struct wh_state *w, const char *id)
 {
 	for (size_t i = 0; i < w->nretries; i++)
 		if (!strcmp(w->retries[i].id, id))
@@ -272,44 +281,10 @@ static const struct wh_retry *retry_find(const struct wh_round *w, const char *i
 	return NULL;
 }
 
-static void wait_at_most(struct wh_round *w, int64_t ms)
+static void wait_at_most(struct wh_state *w, int64_t ms)
 {
 	if (ms < w->wait_ms)
 		w->wait_ms = ms < 10 ? 10 : ms;
-}
-
-/* A head of the outbox: due now (a job), or how long until it is. */
-static int take_head(void *arg, const struct ctl_delivery *d, const struct ctl_webhook *wh)
-{
-	struct wh_round *w = arg;
-	const struct wh_retry *rt = retry_find(w, d->id);
-	if (rt) {
-		/* Keep it for the next round. */
-		if (w->nnext < WH_RETRIES_MAX)
-			w->next_retries[w->nnext++] = *rt;
-		if (rt->due_ms > w->mono) {
-			wait_at_most(w, rt->due_ms - w->mono);
-			return 0;
-		}
-	} else if (d->next_at > w->now) {
-		wait_at_most(w, (d->next_at - w->now) * 1000);
-		return 0;
-	}
-	if (w->njobs == WH_BATCH_MAX) {
-		wait_at_most(w, 0);
-		return 0;
-	}
-	struct wh_job *j = &w->jobs[w->njobs];
-	memset(j, 0, sizeof(*j));
-	j->body = strdup(d->body);
-	if (!j->body)
-		return -ENOMEM;
-	j->d = *d;
-	j->d.body = j->body;
-	snprintf(j->url, sizeof(j->url), "%s", wh->url);
-	snprintf(j->secret, sizeof(j->secret), "%s", wh->secret);
-	w->njobs++;
-	return 0;
 }
 
 static size_t discard(char *p, size_t size, size_t n, void *arg)
@@ -317,11 +292,6 @@ static size_t discard(char *p, size_t size, size_t n, void *arg)
 	(void)p;
 	(void)arg;
 	return size * n;
-}
-
-static bool stopping(void)
-{
-	return __atomic_load_n(&W.stop, __ATOMIC_RELAXED);
 }
 
 static int job_prepare(struct wh_job *j, int64_t t)
@@ -359,51 +329,65 @@ static int job_prepare(struct wh_job *j, int64_t t)
 	return 0;
 }
 
-/* POST every job at once; false when told to stop before they all ended
- * (then nothing of this round is written: it is sent again). */
-static bool perform(struct wh_job *jobs, size_t n, int64_t t)
+static void job_release(struct wh_state *w, struct wh_job *j)
 {
-	CURLM *m = curl_multi_init();
-	int running = 0;
-	if (!m)
-		return true;
-	for (size_t i = 0; i < n; i++) {
-		if (job_prepare(&jobs[i], t) || curl_multi_add_handle(m, jobs[i].easy)) {
-			jobs[i].done = true;
-			jobs[i].res = CURLE_OUT_OF_MEMORY;
-			snprintf(jobs[i].errbuf, sizeof(jobs[i].errbuf), "cannot prepare the request");
-			curl_easy_cleanup(jobs[i].easy);
-			jobs[i].easy = NULL;
-		}
+	if (j->easy) {
+		curl_multi_remove_handle(w->multi, j->easy);
+		curl_easy_cleanup(j->easy);
 	}
-	for (;;) {
-		CURLMsg *msg;
-		int q;
-		curl_multi_perform(m, &running);
-		while ((msg = curl_multi_info_read(m, &q))) {
-			struct wh_job *j = NULL;
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
-			j->done = true;
-			j->res = msg->data.result;
-			curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &j->status);
-		}
-		if (!running || stopping())
-			break;
-		curl_multi_poll(m, NULL, 0, 100, NULL);
+	curl_slist_free_all(j->hdrs);
+	free(j->body);
+	memset(j, 0, sizeof(*j));
+	w->inflight--;
+}
+
+/* A head of the outbox: in flight already, due now (a new request), or
+ * how long until it is. */
+static int take_head(void *arg, const struct ctl_delivery *d, const struct ctl_webhook *wh)
+{
+	struct wh_state *w = arg;
+	struct wh_retry *rt = retry_find(w, d->id);
+	struct wh_job *free_slot = NULL;
+	if (rt)
+		rt->seen = true;
+	for (size_t i = 0; i < WH_BATCH_MAX; i++) {
+		if (w->jobs[i].used && !strcmp(w->jobs[i].d.id, d->id))
+			return 0;
+		if (!w->jobs[i].used && !free_slot)
+			free_slot = &w->jobs[i];
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (jobs[i].easy) {
-			curl_multi_remove_handle(m, jobs[i].easy);
-			curl_easy_cleanup(jobs[i].easy);
-		}
-		curl_slist_free_all(jobs[i].hdrs);
-		jobs[i].easy = NULL;
-		jobs[i].hdrs = NULL;
+	if (rt && rt->due_ms > w->mono) {
+		wait_at_most(w, rt->due_ms - w->mono);
+		return 0;
 	}
-	curl_multi_cleanup(m);
-	return !running;
+	if (!rt && d->next_at > w->now) {
+		wait_at_most(w, (d->next_at - w->now) * 1000);
+		return 0;
+	}
+	if (!free_slot) {
+		wait_at_most(w, 0);
+		return 0;
+	}
+	struct wh_job *j = free_slot;
+	j->body = strdup(d->body);
+	if (!j->body)
+		return -ENOMEM;
+	j->used = true;
+	w->inflight++;
+	j->d = *d;
+	j->d.body = j->body;
+	snprintf(j->url, sizeof(j->url), "%s", wh->url);
+	snprintf(j->secret, sizeof(j->secret), "%s", wh->secret);
+	if (job_prepare(j, w->now) || curl_multi_add_handle(w->multi, j->easy)) {
+		/* Counts as an attempt that failed (and is retried). */
+		j->done = true;
+		j->res = CURLE_OUT_OF_MEMORY;
+		snprintf(j->errbuf, sizeof(j->errbuf), "cannot prepare the request");
+		curl_easy_cleanup(j->easy);
+		j->easy = NULL;
+	}
+	explicit_bzero(j->secret, sizeof(j->secret));
+	return 0;
 }
 
 /* The delay before attempt a + 1 (a >= 1 attempts made): base, doubling,
@@ -417,7 +401,7 @@ static int64_t backoff_ms(const struct ctl *c, int a)
 }
 
 /* What came of job j: its row's new state (and a retry's monotonic due). */
-static void job_outcome(struct wh_round *w, struct wh_job *j)
+static void job_outcome(struct wh_state *w, struct wh_job *j)
 {
 	struct ctl *c = w->c;
 	struct ctl_delivery *d = &j->d;
@@ -444,29 +428,28 @@ static void job_outcome(struct wh_round *w, struct wh_job *j)
 	}
 	int64_t ms = backoff_ms(c, d->attempts);
 	d->next_at = w->now + (ms + 999) / 1000;
-	/* Replace or add its monotonic due time. */
-	size_t i;
-	for (i = 0; i < w->nnext && strcmp(w->next_retries[i].id, d->id); i++)
-		;
-	if (i == WH_RETRIES_MAX)
+	struct wh_retry *rt = retry_find(w, d->id);
+	if (!rt && w->nretries < WH_RETRIES_MAX)
+		rt = &w->retries[w->nretries++];
+	if (!rt)
 		return;  /* no room: due by its next_at, a little later */
-	if (i == w->nnext)
-		w->nnext++;
-	snprintf(w->next_retries[i].id, sizeof(w->next_retries[i].id), "%s", d->id);
-	w->next_retries[i].due_ms = mono_ms() + ms;
+	snprintf(rt->id, sizeof(rt->id), "%s", d->id);
+	rt->due_ms = mono_ms() + ms;
+	rt->seen = true;
 }
 
-/* Write the outcomes in one transaction. A row that is gone (its webhook
- * was deleted meanwhile) is skipped. */
-static void record(struct wh_round *w)
+/* Write what came of the finished requests, in one transaction, and free
+ * their slots. A row that is gone (its webhook was deleted meanwhile) is
+ * skipped. */
+static void record(struct wh_state *w)
 {
 	struct ctl *c = w->c;
 	pthread_mutex_lock(&c->lock);
 	w->now = ctl_now(c);
 	int rc = ctl_store_begin(c->store);
-	for (size_t i = 0; !rc && i < w->njobs; i++) {
+	for (size_t i = 0; !rc && i < WH_BATCH_MAX; i++) {
 		struct wh_job *j = &w->jobs[i];
-		if (!j->done)
+		if (!j->used || !j->done)
 			continue;
 		job_outcome(w, j);
 		rc = ctl_store_delivery_update(c->store, &j->d);
@@ -481,6 +464,58 @@ static void record(struct wh_round *w)
 			strerror(-rc));
 	}
 	pthread_mutex_unlock(&c->lock);
+	for (size_t i = 0; i < WH_BATCH_MAX; i++)
+		if (w->jobs[i].used && w->jobs[i].done)
+			job_release(w, &w->jobs[i]);
+}
+
+/* Start what is due (under c->lock: the outbox as committed). */
+static void take_due(struct wh_state *w)
+{
+	w->wait_ms = WH_IDLE_MS;
+	for (size_t i = 0; i < w->nretries; i++)
+		w->retries[i].seen = false;
+	pthread_mutex_lock(&w->c->lock);
+	w->now = ctl_now(w->c);
+	w->mono = mono_ms();
+	int rc = ctl_store_delivery_heads(w->c->store, take_head, w);
+	pthread_mutex_unlock(&w->c->lock);
+	if (rc) {
+		fprintf(stderr, "mmctld: webhooks: cannot read the outbox: %s\n", strerror(-rc));
+		return;
+	}
+	/* Retries of deliveries that are no longer heads (delivered, failed,
+	 * deleted) are forgotten. */
+	size_t k = 0;
+	for (size_t i = 0; i < w->nretries; i++)
+		if (w->retries[i].seen)
+			w->retries[k++] = w->retries[i];
+	w->nretries = k;
+}
+
+/* Let curl work for up to ms; note the finished requests. */
+static bool transfer(struct wh_state *w, int64_t ms)
+{
+	CURLMsg *msg;
+	int running = 0, q;
+	bool any = false;
+	curl_multi_perform(w->multi, &running);
+	if (running)
+		curl_multi_poll(w->multi, NULL, 0, (int)ms, NULL);
+	curl_multi_perform(w->multi, &running);
+	while ((msg = curl_multi_info_read(w->multi, &q))) {
+		struct wh_job *j = NULL;
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+		j->done = true;
+		j->res = msg->data.result;
+		curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &j->status);
+		any = true;
+	}
+	for (size_t i = 0; !any && i < WH_BATCH_MAX; i++)
+		any = w->jobs[i].used && w->jobs[i].done;
+	return any;
 }
 
 static void prune(struct ctl *c)
@@ -495,8 +530,8 @@ static void prune(struct ctl *c)
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* Wait for a kick, stop or ms; false when told to stop. */
-static bool wh_wait(int64_t ms)
+/* Nothing in flight: wait for a kick, stop or ms. Clears the kick. */
+static void wh_wait(int64_t ms)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -507,71 +542,65 @@ static bool wh_wait(int64_t ms)
 	pthread_mutex_lock(&W.lock);
 	while (!W.stop && !W.kick && pthread_cond_timedwait(&W.cond, &W.lock, &ts) == 0)
 		;
-	bool go = !W.stop;
 	pthread_mutex_unlock(&W.lock);
-	return go;
 }
+
+static bool kicked(void)
+{
+	pthread_mutex_lock(&W.lock);
+	bool k = W.kick;
+	W.kick = false;
+	pthread_mutex_unlock(&W.lock);
+	return k;
+}
+
+/* Requests run side by side, one per webhook at most: a receiver that
+ * stalls holds up only its own webhook's next events. While some are in
+ * flight, new events are looked for every WH_INFLIGHT_POLL_MS. */
+#define WH_INFLIGHT_POLL_MS 50
 
 static void *wh_main(void *arg)
 {
-	struct wh_round w = { .c = arg };
-	struct wh_retry *a = calloc(WH_RETRIES_MAX, sizeof(*a));
-	struct wh_retry *b = calloc(WH_RETRIES_MAX, sizeof(*b));
+	struct wh_state w = { .c = arg };
+	int64_t last_prune = 0, next_look = 0;
+	w.multi = curl_multi_init();
 	w.jobs = calloc(WH_BATCH_MAX, sizeof(*w.jobs));
-	int64_t last_prune = 0;
-	if (!a || !b || !w.jobs) {
+	w.retries = calloc(WH_RETRIES_MAX, sizeof(*w.retries));
+	if (!w.multi || !w.jobs || !w.retries) {
 		fprintf(stderr, "mmctld: webhooks: no memory, nothing will be delivered\n");
 		goto out;
 	}
-	w.retries = a;
-	w.next_retries = b;
-	do {
-		pthread_mutex_lock(&W.lock);
-		W.kick = false;
-		pthread_mutex_unlock(&W.lock);
+	while (!stopping()) {
 		if (mono_ms() - last_prune >= WH_PRUNE_MS) {
 			prune(w.c);
 			last_prune = mono_ms();
 		}
-		w.njobs = 0;
-		w.nnext = 0;
-		w.wait_ms = WH_IDLE_MS;
-		pthread_mutex_lock(&w.c->lock);
-		w.now = ctl_now(w.c);
-		w.mono = mono_ms();
-		int rc = ctl_store_delivery_heads(w.c->store, take_head, &w);
-		pthread_mutex_unlock(&w.c->lock);
-		if (rc)
-			fprintf(stderr, "mmctld: webhooks: cannot read the outbox: %s\n",
-				strerror(-rc));
-		/* Retries of heads gone (delivered, deleted) are forgotten. */
-		struct wh_retry *t = w.retries;
-		w.retries = w.next_retries;
-		w.nretries = w.nnext;
-		w.next_retries = t;
-		if (w.njobs) {
-			bool whole = perform(w.jobs, w.njobs, ctl_now(w.c));
-			if (whole) {
-				/* job_outcome writes the next round's retries. */
-				memcpy(w.next_retries, w.retries, w.nretries * sizeof(*w.retries));
-				w.nnext = w.nretries;
-				record(&w);
-				t = w.retries;
-				w.retries = w.next_retries;
-				w.nretries = w.nnext;
-				w.next_retries = t;
-			}
-			for (size_t i = 0; i < w.njobs; i++)
-				free(w.jobs[i].body);
-			if (!whole)
-				break;
-			continue;  /* the next heads may be due already */
+		if (kicked() || mono_ms() >= next_look) {
+			take_due(&w);
+			next_look = mono_ms() + w.wait_ms;
 		}
-	} while (wh_wait(w.wait_ms));
+		int64_t left = next_look - mono_ms();
+		if (left < 0)
+			left = 0;
+		if (w.inflight) {
+			if (transfer(&w, left < WH_INFLIGHT_POLL_MS ? left : WH_INFLIGHT_POLL_MS)) {
+				record(&w);
+				next_look = 0;  /* a webhook's next event may go now */
+			}
+		} else if (left > 0) {
+			wh_wait(left);
+		}
+	}
+	/* Requests still in flight are abandoned: not recorded, so they are
+	 * sent again after the restart (receivers drop the duplicate id). */
+	for (size_t i = 0; i < WH_BATCH_MAX; i++)
+		if (w.jobs[i].used)
+			job_release(&w, &w.jobs[i]);
 out:
-	free(a);
-	free(b);
+	if (w.multi)
+		curl_multi_cleanup(w.multi);
 	free(w.jobs);
+	free(w.retries);
 	return NULL;
 }
 

@@ -50,7 +50,7 @@ static struct {
 	int script[16];         /* statuses to answer first, in order */
 	int nscript, iscript;
 	int dflt;               /* then this one */
-	bool stall;             /* read the request, never answer */
+	bool stall;             /* read requests to /stall*, never answer */
 	int stalled[64];
 	int nstalled;
 } RX = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .lfd = -1 };
@@ -128,7 +128,7 @@ static void rx_serve(int fd)
 	} else {
 		free(body);
 	}
-	bool stall = RX.stall;
+	bool stall = RX.stall && q && !strncmp(q->path, "/stall", 6);
 	int status = RX.iscript < RX.nscript ? RX.script[RX.iscript++] : RX.dflt;
 	if (stall && RX.nstalled < 64)
 		RX.stalled[RX.nstalled++] = fd;
@@ -572,17 +572,30 @@ Test(webhooks, gives_up_after_max_attempts)
 	free(wid);
 }
 
+static int rx_count_path(const char *path)
+{
+	int n = 0;
+	pthread_mutex_lock(&RX.lock);
+	for (int i = 0; i < RX.n; i++)
+		n += !strcmp(RX.reqs[i].path, path);
+	pthread_mutex_unlock(&RX.lock);
+	return n;
+}
+
 Test(webhooks, a_stalled_receiver_does_not_slow_the_api)
 {
 	RX.stall = true;
 	json_t *w = webhook(H.op_token, "/stall", "[\"participant.joined\"]", NULL);
 	char *wid = str_of(w, "id");
 	json_decref(w);
+	json_decref(webhook(H.op_token, "/fast", "[\"participant.joined\"]", NULL));
 	char *rid = room("{\"name\":\"r\"}");
 	free(join(rid, "A", 5000));
 	/* The receiver has the request and does not answer... */
-	cr_assert_eq(rx_wait(1, 5000), 1);
-	/* ...while the API answers at once. */
+	cr_assert_eq(rx_wait(2, 5000), 2);
+	cr_assert_eq(rx_count_path("/stall"), 1);
+	/* ...while the API answers at once, and the other webhook gets its
+	 * events as they happen. */
 	for (int i = 0; i < 3; i++) {
 		long long t0 = mono_ms();
 		char name[8];
@@ -592,7 +605,12 @@ Test(webhooks, a_stalled_receiver_does_not_slow_the_api)
 		long long took = mono_ms() - t0;
 		cr_assert(took < 2000, "a join and a GET took %lld ms while the receiver stalls",
 			  took);
+		long long until = mono_ms() + 2000;
+		while (rx_count_path("/fast") < i + 2 && mono_ms() < until)
+			usleep(20000);
+		cr_assert_eq(rx_count_path("/fast"), i + 2, "the other webhook is held up");
 	}
+	cr_assert_eq(rx_count_path("/stall"), 1, "its next events wait for the stalled one");
 	/* The stalled one times out (5 s) and is retried. */
 	json_t *d = delivery_wait(wid, "pending", 1000);
 	json_decref(d);
