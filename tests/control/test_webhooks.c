@@ -491,6 +491,85 @@ Test(webhooks, meeting_events_with_data_and_signature)
 	free(secret);
 }
 
+Test(webhooks, kicks_and_deleted_rooms)
+{
+	json_t *w = webhook(H.op_token, "/k", "[\"participant.left\",\"meeting.ended\"]", NULL);
+	json_decref(w);
+	char *rid = room("{\"name\":\"k\",\"tenant\":\"acme\"}");
+	char *a = join(rid, "A", 5000);
+	/* B joins and keeps its participant token. */
+	char path[160], body[300];
+	json_t *r;
+	snprintf(path, sizeof(path), "/v1/rooms/%s/participants", rid);
+	snprintf(body, sizeof(body), "{\"display_name\":\"B\",\"remote\":{\"addr\":"
+		 "\"198.18.1.2\",\"port\":5002},\"streams\":[{\"kind\":\"audio\",\"ssrc\":5002}]}");
+	cr_assert_eq(h_http(&H, "POST", path, H.op_token, body, 0, &r), 201);
+	char *b = str_of(r, "id"), *btok = str_of(r, "token");
+	json_decref(r);
+	/* A participant's token manages no webhooks. */
+	cr_assert_eq(h_http(&H, "GET", "/v1/webhooks", btok, NULL, 0, &r), 403);
+	json_decref(r);
+	cr_assert_eq(h_http(&H, "POST", "/v1/webhooks", btok, "{\"url\":\"http://h/\","
+			    "\"events\":[\"*\"]}", 0, &r), 403);
+	json_decref(r);
+
+	snprintf(path, sizeof(path), "/v1/rooms/%s/participants/%s/kick", rid, b);
+	cr_assert_eq(h_http(&H, "POST", path, H.op_token, "{\"reason\":\"spam\"}", 0, NULL), 204);
+	snprintf(path, sizeof(path), "/v1/rooms/%s", rid);
+	cr_assert_eq(h_http(&H, "DELETE", path, H.op_token, NULL, 0, NULL), 204);
+	/* Only the types it asked for: no joins, no start. */
+	cr_assert_eq(rx_wait(3, 10000), 3);
+	usleep(300000);
+	cr_assert_eq(RX.n, 3);
+	json_t *e0 = rx_body(0), *e1 = rx_body(1), *e2 = rx_body(2);
+	json_t *d0 = json_object_get(e0, "data"), *d1 = json_object_get(e1, "data"),
+	       *d2 = json_object_get(e2, "data");
+	cr_assert_str_eq(JSTR(e0, "type"), "participant.left");
+	cr_assert_str_eq(JSTR(d0, "participant"), b);
+	cr_assert_str_eq(JSTR(d0, "how"), "kicked");
+	cr_assert_str_eq(JSTR(e1, "type"), "participant.left");
+	cr_assert_str_eq(JSTR(d1, "participant"), a);
+	cr_assert_str_eq(JSTR(d1, "how"), "ended");
+	cr_assert_str_eq(JSTR(d1, "reason"), "deleted");
+	cr_assert_str_eq(JSTR(e2, "type"), "meeting.ended");
+	cr_assert_str_eq(JSTR(d2, "reason"), "deleted");
+	cr_assert_str_eq(JSTR(d2, "by"), "operator");
+	json_decref(e0);
+	json_decref(e1);
+	json_decref(e2);
+	free(a);
+	free(b);
+	free(btok);
+	free(rid);
+}
+
+Test(webhooks, a_change_that_rolls_back_sends_nothing)
+{
+	json_t *w = webhook(H.op_token, "/tx", "[\"*\"]", NULL);
+	json_decref(w);
+	char *rid = room("{\"name\":\"tx\"}");
+	/* mmdp refuses the join: no participant, no meeting, no delivery. */
+	h_rec_fail_op("endpoint.put");
+	char path[128], body[300];
+	json_t *r;
+	snprintf(path, sizeof(path), "/v1/rooms/%s/participants", rid);
+	snprintf(body, sizeof(body), "{\"display_name\":\"X\",\"remote\":{\"addr\":"
+		 "\"198.18.1.2\",\"port\":5000},\"streams\":[{\"kind\":\"audio\",\"ssrc\":5000}]}");
+	cr_assert_eq(h_http(&H, "POST", path, H.op_token, body, 0, &r), 502);
+	json_decref(r);
+	cr_assert_eq(h_db_count(&H, "SELECT count(*) FROM webhook_deliveries"), 0);
+	usleep(500000);
+	cr_assert_eq(RX.n, 0);
+	/* The same join once mmdp takes it: delivered. */
+	h_rec_fail_op(NULL);
+	free(join(rid, "Y", 5002));
+	cr_assert_eq(rx_wait(2, 5000), 2);
+	json_t *e = rx_body(1);
+	cr_assert_str_eq(JSTR(json_object_get(e, "data"), "display_name"), "Y");
+	json_decref(e);
+	free(rid);
+}
+
 Test(webhooks, retried_with_backoff_in_order)
 {
 	json_t *w = webhook(H.op_token, "/retry", "[\"participant.joined\"]", NULL);
