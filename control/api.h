@@ -143,4 +143,7 @@ void api_tokens(struct api_req *rq, struct api_reply *rep);
 int api_token_issue(struct ctl *c, const char *scope, int64_t expires_at,
 		    char *token, size_t tcap, char *id, size_t icap);
 
+/* Webhooks (api_webhooks.c): /v1/webhooks[/{id}[/deliveries]]. */
+void api_webhooks(struct api_req *rq, struct api_reply *rep);
+
 #endif

@@ -21,6 +21,20 @@ static void config_defaults(struct ctl_config *c)
 	c->port_hi = 49999;
 	snprintf(c->srtp_profile, sizeof(c->srtp_profile), "AEAD_AES_128_GCM");
 	snprintf(c->www_root, sizeof(c->www_root), "%s", CTL_WWW_ROOT);
+	c->webhook_retry_base_ms = 1000;
+	c->webhook_max_attempts = 8;
+}
+
+/* An integer key in [lo, hi]. */
+static int config_int(json_t *v, const char *key, long long lo, long long hi, int *dst,
+		      char *err, size_t errlen)
+{
+	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
+		snprintf(err, errlen, "%s: must be an integer in %lld..%lld", key, lo, hi);
+		return -EINVAL;
+	}
+	*dst = (int)json_integer_value(v);
+	return 0;
 }
 
 static int config_string(json_t *v, const char *key, char *dst, size_t cap,
@@ -99,6 +113,10 @@ int ctl_config_load(const char *path, struct ctl_config *c, char *err, size_t er
 				c->test_clock = json_is_true(v);
 			}
 		}
+		else if (!strcmp(key, "webhook_retry_base_ms"))
+			rc = config_int(v, key, 1, 3600000, &c->webhook_retry_base_ms, err, errlen);
+		else if (!strcmp(key, "webhook_max_attempts"))
+			rc = config_int(v, key, 1, 100, &c->webhook_max_attempts, err, errlen);
 		else {
 			snprintf(err, errlen, "%s: unknown key \"%s\"", path, key);
 			rc = -EINVAL;

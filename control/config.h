@@ -21,6 +21,9 @@ struct ctl_config {
 	bool test_clock;             /* PUT /v1/clock may move mmctld's clock
 	                              * (tests of trials and expiry); never in
 	                              * production */
+	int webhook_retry_base_ms;   /* first retry of a webhook delivery after
+	                              * this; doubling each time (webhook.c) */
+	int webhook_max_attempts;    /* then the delivery has failed */
 };
 
 /* Read a config file into c (defaults first). On error returns -EINVAL

@@ -14,6 +14,7 @@
 #include "control/auth.h"
 #include "control/ctl.h"
 #include "control/sealed.h"
+#include "control/webhook.h"
 #include "dataplane/core/srtp.h"
 
 #define TICK_MS 250             /* mmdp reconnect and resync check, speakers.get */
@@ -163,13 +164,19 @@ static int serve(struct ctl *c)
 	if (rc)
 		fprintf(stderr, "mmctld: mmdp not reachable at %s (%s); will retry\n",
 			c->cfg.mmdp_socket, strerror(-rc));
+	if (ctl_webhook_start(c)) {
+		fprintf(stderr, "mmctld: cannot start the webhook delivery thread\n");
+		return 1;
+	}
 	rc = ctl_api_start(c, &d);
 	if (rc) {
 		fprintf(stderr, "mmctld: cannot listen on %s\n", c->cfg.listen);
+		ctl_webhook_stop();
 		return 1;
 	}
 	if (pthread_create(&ticker, NULL, ticker_main, c)) {
 		ctl_api_stop(c, d);
+		ctl_webhook_stop();
 		return 1;
 	}
 	fprintf(stderr, "mmctld: listening on %s\n", c->cfg.listen);
@@ -181,6 +188,7 @@ static int serve(struct ctl *c)
 	pthread_cond_signal(&ticker_cond);
 	pthread_mutex_unlock(&ticker_lock);
 	pthread_join(ticker, NULL);
+	ctl_webhook_stop();
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include "control/meeting.h"
 
 #include "control/api.h"
+#include "control/webhook.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,8 +15,9 @@
 int ctl_meeting_joined(struct ctl *c, struct ctl_room *r, const struct ctl_participant *p)
 {
 	(void)p;
-	if (r->started_at)
-		return 0;
+	int wrc = ctl_webhook_on_joined(c, r, p);  /* before started_at is set */
+	if (wrc || r->started_at)
+		return wrc;
 	/* The first participant of an empty room: the meeting starts. */
 	r->started_at = p->joined_at ? p->joined_at : ctl_now(c);
 	return ctl_store_room_set_started(c->store, r->id, r->started_at);
@@ -27,7 +29,9 @@ int ctl_meeting_left(struct ctl *c, struct ctl_room *r, const struct ctl_partici
 	int n = 0;
 	(void)p;
 	(void)how;
-	int rc = ctl_store_participant_count(c->store, r->id, &n);
+	int rc = ctl_webhook_on_left(c, r, p, how);
+	if (!rc)
+		rc = ctl_store_participant_count(c->store, r->id, &n);
 	if (rc || n > 0 || !r->started_at)
 		return rc;
 	/* The last one left: the meeting is over (the room stays). */
@@ -43,7 +47,9 @@ int ctl_meeting_end(struct ctl *c, struct ctl_room *r, const char *reason, const
 
 	*mmdp_req = NULL;
 	snprintf(prefix, sizeof(prefix), "participant:%s/", r->id);
-	int rc = ctl_store_token_revoke_prefix(c->store, prefix);
+	int rc = ctl_webhook_on_end(c, r, reason, by);  /* while they are still in */
+	if (!rc)
+		rc = ctl_store_token_revoke_prefix(c->store, prefix);
 	if (!rc)
 		rc = ctl_event_emit(c, r, "room.ended",
 				    json_pack("{s:s,s:s}", "by", by, "reason", reason), NULL, NULL,

@@ -283,4 +283,65 @@ int ctl_store_offer_mid_put(struct ctl_store *s, const char *participant,
  * n random bytes the first time it is asked for. */
 int ctl_store_secret(struct ctl_store *s, const char *name, uint8_t *out, size_t n);
 
+/* ---- Webhooks (store_webhooks.c; docs/api.md "Webhooks") ---- */
+
+#define CTL_URL_MAX 1025             /* 1024 bytes + NUL */
+#define CTL_WEBHOOK_EVENTS_MAX 256   /* the events array as JSON text */
+#define CTL_WEBHOOK_SECRET_MAX 80    /* "whsec_" + 64 hex + NUL, with room */
+
+struct ctl_webhook {
+	char id[CTL_ID_MAX];
+	char tenant[CTL_TENANT_MAX];   /* "" = the operator's: every tenant's events */
+	char url[CTL_URL_MAX];
+	char events[CTL_WEBHOOK_EVENTS_MAX]; /* JSON array of types, or ["*"] */
+	char secret[CTL_WEBHOOK_SECRET_MAX]; /* plain (sealed at rest) */
+	int64_t created_at;
+};
+
+/* One event to one webhook: a row of the outbox, written in the change's
+ * transaction, sent by the delivery thread (control/webhook.c). */
+struct ctl_delivery {
+	int64_t seq;                   /* outbox order (event order) */
+	char id[CTL_ID_MAX];           /* X-MM-Delivery */
+	char event_id[CTL_ID_MAX];     /* the body's "id": one per event */
+	char webhook[CTL_ID_MAX];
+	char type[32];
+	const char *body;              /* the JSON body (valid in the callback) */
+	int64_t created_at;
+	char status[12];               /* pending | delivered | failed */
+	int attempts;
+	int64_t next_at;               /* pending: when the next attempt is due */
+	int last_status;               /* last HTTP status; 0: none */
+	char last_error[CTL_NAME_MAX]; /* last transport error; "" */
+	int64_t done_at;               /* delivered or failed at; 0 */
+};
+
+typedef int (*ctl_webhook_fn)(void *arg, const struct ctl_webhook *w);
+typedef int (*ctl_delivery_fn)(void *arg, const struct ctl_delivery *d,
+			       const struct ctl_webhook *w);
+
+int ctl_store_webhook_insert(struct ctl_store *s, const struct ctl_webhook *w);
+int ctl_store_webhook_get(struct ctl_store *s, const char *id, struct ctl_webhook *out);
+/* Deletes the webhook and (cascade) its deliveries. */
+int ctl_store_webhook_delete(struct ctl_store *s, const char *id);
+/* tenant NULL: every webhook; otherwise that tenant's; oldest first. */
+int ctl_store_webhook_list(struct ctl_store *s, const char *tenant, ctl_webhook_fn fn,
+			   void *arg);
+/* One pending delivery of the event (body, JSON text) per webhook that
+ * wants type from tenant (operator webhooks, tenant "", get every
+ * tenant's); *n how many. */
+int ctl_store_delivery_enqueue(struct ctl_store *s, const char *tenant, const char *type,
+			       const char *event_id, const char *body, int64_t now, int *n);
+/* The oldest pending delivery of each webhook (due or not), with its
+ * webhook: later ones wait for it, so that each webhook gets its events
+ * in order. */
+int ctl_store_delivery_heads(struct ctl_store *s, ctl_delivery_fn fn, void *arg);
+/* Write status, attempts, next_at, last_status, last_error, done_at. */
+int ctl_store_delivery_update(struct ctl_store *s, const struct ctl_delivery *d);
+/* The webhook's deliveries, newest first, at most limit (w is NULL). */
+int ctl_store_delivery_list(struct ctl_store *s, const char *webhook, int limit,
+			    ctl_delivery_fn fn, void *arg);
+/* Forget finished deliveries created before `before`; *n how many. */
+int ctl_store_delivery_prune(struct ctl_store *s, int64_t before, int *n);
+
 #endif

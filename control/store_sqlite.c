@@ -74,7 +74,23 @@ static const char STORE_SCHEMA[] =
 	" PRIMARY KEY(participant, mid));"
 	"CREATE TABLE IF NOT EXISTS bans("
 	" id TEXT PRIMARY KEY, prefix TEXT NOT NULL UNIQUE, reason TEXT NOT NULL,"
-	" expires_at INTEGER NOT NULL);";
+	" expires_at INTEGER NOT NULL);"
+	/* Webhooks and their outbox (control/webhook.c): a delivery row is
+	 * written in the transaction of the change it tells of. tenant "":
+	 * the operator's webhook (every tenant's events); secret sealed. */
+	"CREATE TABLE IF NOT EXISTS webhooks("
+	" id TEXT PRIMARY KEY, tenant TEXT NOT NULL, url TEXT NOT NULL, events TEXT NOT NULL,"
+	" secret TEXT NOT NULL, created_at INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS webhook_deliveries("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
+	" event_id TEXT NOT NULL,"
+	" webhook TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,"
+	" type TEXT NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL,"
+	" status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,"
+	" next_at INTEGER NOT NULL, last_status INTEGER NOT NULL DEFAULT 0,"
+	" last_error TEXT NOT NULL DEFAULT '', done_at INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX IF NOT EXISTS webhook_deliveries_pending"
+	" ON webhook_deliveries(webhook, status, seq);";
 
 /* Columns later versions added to version 1 tables (2: meetings, screen,
  * mute and hand state; 3: last-N, rich streams). Adding is idempotent:

@@ -63,6 +63,14 @@ static const char usage_text[] =
 "                                           PREFIX: 203.0.113.0/24, 2001:db8::/32\n"
 "  bans delete ID\n"
 "  guard                                    the XDP guard's verdicts and drops\n"
+"Webhooks (operator or tenant):\n"
+"  webhooks add URL [--events TYPE,...] [--tenant T]   TYPE: meeting.started,\n"
+"                                   meeting.ended, participant.joined,\n"
+"                                   participant.left, contract.expiring, * (default)\n"
+"  webhooks list\n"
+"  webhooks show ID\n"
+"  webhooks delete ID\n"
+"  webhooks deliveries ID [--limit 1..500]  recent deliveries and their attempts\n"
 "\n"
 "Exit codes:\n"
 "  0 ok                      5 conflict (409, e.g. room_full)\n"
@@ -86,6 +94,7 @@ static const struct command commands[] = {
 	{ "invite", cmd_invite }, { "events", cmd_events }, { "tokens", cmd_tokens },
 	{ "blocks", cmd_blocks }, { "bans", cmd_bans },
 	{ "guard", cmd_guard },
+	{ "webhooks", cmd_webhooks },
 };
 
 static char *read_token_file(const char *path)
