@@ -143,4 +143,7 @@ void api_tokens(struct api_req *rq, struct api_reply *rep);
 int api_token_issue(struct ctl *c, const char *scope, int64_t expires_at,
 		    char *token, size_t tcap, char *id, size_t icap);
 
+/* Reports (api_reports.c): GET /v1/reports/{online,meetings,meetings/{id},rooms}. */
+void api_reports(struct api_req *rq, struct api_reply *rep);
+
 #endif

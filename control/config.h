@@ -21,6 +21,8 @@ struct ctl_config {
 	bool test_clock;             /* PUT /v1/clock may move mmctld's clock
 	                              * (tests of trials and expiry); never in
 	                              * production */
+	int report_sample_ms;        /* how often the ticker samples mmdp's
+	                              * counters for reports (200..60000, 5000) */
 };
 
 /* Read a config file into c (defaults first). On error returns -EINVAL
