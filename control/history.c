@@ -166,7 +166,11 @@ int ctl_history_end(struct ctl *c, const struct ctl_room *r, const char *reason,
 	int64_t now = ctl_now(c);
 	if (sample) {
 		json_t *reply = hist_ask(c, json_pack("{s:s,s:s}", "op", "stats.get", "room", r->id));
-		json_t *room = json_array_get(json_object_get(reply, "rooms"), 0);
+		json_t *room = NULL, *v;
+		size_t i;
+		json_array_foreach(json_object_get(reply, "rooms"), i, v)
+			if (!strcmp(json_string_value(json_object_get(v, "room")) ?: "", r->id))
+				room = v;
 		if (room) {
 			rc = hist_store_endpoints(c, room, now);
 			if (!rc && json_is_integer(json_object_get(room, "rx_bytes")))

@@ -60,6 +60,9 @@ void h_rec_reply_op(const char *op, const char *reply);
 /* speakers.get requests received so far (not in h_rec_take's list), and
  * forget them. */
 json_t *h_rec_polls_take(void);
+/* stats.get and endpoint.get requests received so far (mmctld's reads of
+ * counters for its reports; not in h_rec_take's list), and forget them. */
+json_t *h_rec_reads_take(void);
 /* Requests recorded so far (a new reference), and forget them. */
 json_t *h_rec_take(void);
 /* Wait up to ms for a recorded request with this op; returns it (owned). */
