@@ -138,8 +138,10 @@ static void csv_value(FILE *f, json_t *v)
 }
 
 /* rows (objects) as CSV with the columns cols (NULL-terminated), each
- * row's value of that key. Sets rep (200 text/csv). */
-static void rep_csv(const char *const *cols, json_t *rows, struct api_reply *rep)
+ * row's value of that key. Sets rep (200 text/csv); a next page's cursor
+ * (or NULL) goes in the header X-Next-Cursor. */
+static void rep_csv(const char *const *cols, json_t *rows, const char *next,
+		    struct api_reply *rep)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -173,6 +175,8 @@ static void rep_csv(const char *const *cols, json_t *rows, struct api_reply *rep
 		return;
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/csv; charset=utf-8");
+	if (next)
+		MHD_add_response_header(r, "X-Next-Cursor", next);
 	json_decref(rep->body);
 	rep->body = NULL;
 	rep->status = 200;
@@ -184,7 +188,7 @@ static void rep_send(bool csv, const char *key, const char *const *cols, json_t 
 		     json_t *extra, struct api_reply *rep)
 {
 	if (csv) {
-		rep_csv(cols, rows, rep);
+		rep_csv(cols, rows, json_string_value(json_object_get(extra, "next_cursor")), rep);
 		json_decref(rows);
 		json_decref(extra);
 		return;

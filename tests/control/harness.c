@@ -493,6 +493,10 @@ json_t *h_rec_take(void)
 	pthread_mutex_lock(&rec_lock);
 	json_t *r = rec_log ? rec_log : json_array();
 	rec_log = json_array();
+	/* The reads go too: a test that waits for one (h_rec_wait_op) after
+	 * this wants a new one. */
+	json_decref(rec_reads);
+	rec_reads = json_array();
 	pthread_mutex_unlock(&rec_lock);
 	return r;
 }
@@ -504,6 +508,13 @@ json_t *h_rec_wait_op(const char *op, int ms)
 		size_t i;
 		json_t *v;
 		json_array_foreach(rec_log, i, v) {
+			if (!strcmp(json_string_value(json_object_get(v, "op")) ?: "", op)) {
+				json_incref(v);
+				pthread_mutex_unlock(&rec_lock);
+				return v;
+			}
+		}
+		json_array_foreach(rec_reads, i, v) {
 			if (!strcmp(json_string_value(json_object_get(v, "op")) ?: "", op)) {
 				json_incref(v);
 				pthread_mutex_unlock(&rec_lock);

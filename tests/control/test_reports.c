@@ -618,6 +618,21 @@ Test(reports, filters_and_tenants)
 
 /* ----------------------------------------------------------------- CSV --- */
 
+/* The value of header name in the header block h (malloc'd; "" if none). */
+static char *header(const char *h, const char *name)
+{
+	char key[64];
+	snprintf(key, sizeof(key), "\r\n%s: ", name);
+	const char *v = strcasestr(h, key);
+	char *out = strdup(v ? v + strlen(key) : "");
+	char *eol = strstr(out, "\r\n");
+	if (eol)
+		*eol = '\0';
+	return out;
+}
+
+static char *last_headers;     /* of the last get_raw (malloc'd) */
+
 /* GET path: status; *ctype and *body (malloc'd) the raw reply. */
 static int get_raw(const char *path, const char *token, char **ctype, char **body)
 {
@@ -646,12 +661,10 @@ static int get_raw(const char *path, const char *token, char **ctype, char **bod
 	cr_assert_eq(sscanf(buf, "HTTP/1.1 %d", &status), 1);
 	char *end = strstr(buf, "\r\n\r\n");
 	cr_assert(end);
-	*end = '\0';
-	char *ct = strcasestr(buf, "\r\nContent-Type: ");
-	*ctype = strdup(ct ? ct + 16 : "");
-	char *eol = strstr(*ctype, "\r\n");
-	if (eol)
-		*eol = '\0';
+	end[2] = '\0';
+	*ctype = header(buf, "Content-Type");
+	free(last_headers);
+	last_headers = strdup(buf);
 	*body = strdup(end + 4);
 	free(buf);
 	return status;
@@ -760,6 +773,31 @@ Test(reports, csv_with_quoting)
 	cr_assert_eq(atoll(json_string_value(json_array_get(row, col(hdr, "avg_bitrate_rx_bps")))),
 		     1000 * 8 / dur);
 	json_decref(rows);
+	free(ct);
+	free(text);
+
+	/* The next page's cursor is a header in CSV. */
+	char *b2 = join_as(rid, "second", 5002);
+	leave(rid, b2);
+	cr_assert_eq(get_raw("/v1/reports/meetings?format=csv&limit=1", H.op_token, &ct, &text),
+		     200);
+	char *next = header(last_headers, "X-Next-Cursor");
+	cr_assert(!strncmp(next, "c1.", 3), "X-Next-Cursor: %s", next);
+	free(ct);
+	free(text);
+	snprintf(path, sizeof(path), "/v1/reports/meetings?format=csv&limit=1&cursor=%s", next);
+	cr_assert_eq(get_raw(path, H.op_token, &ct, &text), 200);
+	rows = csv_parse(text);
+	cr_assert_eq(json_array_size(rows), 2);
+	cr_assert_str_eq(json_string_value(json_array_get(json_array_get(rows, 1),
+							  col(json_array_get(rows, 0), "id"))), mid,
+			 "the older meeting on the second page");
+	char *none = header(last_headers, "X-Next-Cursor");
+	cr_assert_str_eq(none, "", "no header on the last page");
+	json_decref(rows);
+	free(none);
+	free(next);
+	free(b2);
 	free(ct);
 	free(text);
 
