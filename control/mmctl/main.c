@@ -63,6 +63,16 @@ static const char usage_text[] =
 "                                           PREFIX: 203.0.113.0/24, 2001:db8::/32\n"
 "  bans delete ID\n"
 "  guard                                    the XDP guard's verdicts and drops\n"
+"Reports (operator: all tenants; a tenant token: its own):\n"
+"  reports online [--tenant T]              live meetings, participants, bitrate\n"
+"  reports meetings [--tenant T] [--room R] [--account A] [--from WHEN] [--to WHEN]\n"
+"       [--limit 1..1000] [--cursor C]      history, newest first, a page at a time\n"
+"  reports meeting MEETING                  each participant: times, packets, bytes,\n"
+"                                           loss, jitter, bitrate\n"
+"  reports rooms [--tenant T] [--from WHEN] [--to WHEN]   per room: meetings,\n"
+"                                           minutes, joins, peak, traffic\n"
+"       each with --csv: the server's CSV; WHEN: unix seconds or YYYY-MM-DD[THH:MM]\n"
+"       (UTC)\n"
 "\n"
 "Exit codes:\n"
 "  0 ok                      5 conflict (409, e.g. room_full)\n"
@@ -86,6 +96,7 @@ static const struct command commands[] = {
 	{ "invite", cmd_invite }, { "events", cmd_events }, { "tokens", cmd_tokens },
 	{ "blocks", cmd_blocks }, { "bans", cmd_bans },
 	{ "guard", cmd_guard },
+	{ "reports", cmd_reports },
 };
 
 static char *read_token_file(const char *path)
