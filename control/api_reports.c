@@ -461,8 +461,8 @@ static void reports_rooms(struct api_req *rq, struct api_reply *rep)
 	static const char *const allowed[] = { "tenant", "from", "to", "format", NULL };
 	static const char *const cols[] = { "room", "room_name", "tenant", "meetings", "seconds",
 					    "minutes", "participants", "peak", "rx_packets",
-					    "rx_bytes", "tx_packets", "tx_bytes", "lost", "loss_pct",
-					    "jitter_ms", NULL };
+					    "rx_bytes", "tx_packets", "tx_bytes", "lost",
+					    "loss_pct", "jitter_ms", NULL };
 	const char *tenant;
 	int64_t from, to;
 	bool csv;

@@ -165,7 +165,8 @@ int ctl_history_end(struct ctl *c, const struct ctl_room *r, const char *reason,
 		return rc;
 	int64_t now = ctl_now(c);
 	if (sample) {
-		json_t *reply = hist_ask(c, json_pack("{s:s,s:s}", "op", "stats.get", "room", r->id));
+		json_t *reply = hist_ask(c, json_pack("{s:s,s:s}", "op", "stats.get", "room",
+						      r->id));
 		json_t *room = NULL, *v;
 		size_t i;
 		json_array_foreach(json_object_get(reply, "rooms"), i, v)

@@ -93,7 +93,8 @@ int ctl_store_hist_meeting_end(struct ctl_store *s, const char *id, int64_t ende
 {
 	/* A meeting that ended in the second it started still lasted. */
 	return store_do_one(s, "UPDATE history_meetings SET ended_at=max(?, started_at), "
-			       "end_reason=? WHERE id=? AND ended_at=0", "iss", ended_at, reason, id);
+			       "end_reason=? WHERE id=? AND ended_at=0", "iss", ended_at, reason,
+			    id);
 }
 
 int ctl_store_hist_meeting_peak(struct ctl_store *s, const char *id, int n)
@@ -146,8 +147,8 @@ int ctl_store_hist_attend_insert(struct ctl_store *s, const struct ctl_hist_atte
 {
 	return store_do(s, NULL, "INSERT INTO history_attendance(meeting_id, participant, "
 				 "display_name, account, role, joined_at) VALUES(?,?,?,?,?,?)",
-			"sssssi", a->meeting_id, a->participant, a->display_name, a->account, a->role,
-			a->joined_at);
+			"sssssi", a->meeting_id, a->participant, a->display_name, a->account,
+			a->role, a->joined_at);
 }
 
 int ctl_store_hist_attend_counters(struct ctl_store *s, const char *participant,
@@ -157,16 +158,16 @@ int ctl_store_hist_attend_counters(struct ctl_store *s, const char *participant,
 				 "rx_bytes=max(rx_bytes, ?), tx_packets=max(tx_packets, ?), "
 				 "tx_bytes=max(tx_bytes, ?), lost=?, expected=max(expected, ?), "
 				 "jitter_us=?, sampled_at=? WHERE participant=? AND left_at=0",
-			"iiiiiiiis", n->rx_packets, n->rx_bytes, n->tx_packets, n->tx_bytes, n->lost,
-			n->expected, n->jitter_us, at, participant);
+			"iiiiiiiis", n->rx_packets, n->rx_bytes, n->tx_packets, n->tx_bytes,
+			n->lost, n->expected, n->jitter_us, at, participant);
 }
 
 int ctl_store_hist_attend_leave(struct ctl_store *s, const char *meeting_id,
 				const char *participant, int64_t left_at, const char *how)
 {
-	return store_do(s, NULL, "UPDATE history_attendance SET left_at=max(?, joined_at), how=? "
-				 "WHERE meeting_id=? AND (?4 IS NULL OR participant=?4) AND left_at=0",
-			"isss", left_at, how, meeting_id, participant);
+	return store_do(s, NULL, "UPDATE history_attendance SET left_at=max(?, joined_at), "
+				 "how=? WHERE meeting_id=? AND (?4 IS NULL OR participant=?4) "
+				 "AND left_at=0", "isss", left_at, how, meeting_id, participant);
 }
 
 int ctl_store_hist_attend_list(struct ctl_store *s, const char *meeting_id,
@@ -175,9 +176,9 @@ int ctl_store_hist_attend_list(struct ctl_store *s, const char *meeting_id,
 	sqlite3_stmt *st;
 	int rc = store_prepare(s, &st, "SELECT participant, meeting_id, display_name, account, "
 				       "role, joined_at, left_at, how, rx_packets, rx_bytes, "
-				       "tx_packets, tx_bytes, lost, expected, jitter_us, sampled_at "
-				       "FROM history_attendance WHERE meeting_id=? ORDER BY seq",
-			       "s", meeting_id);
+				       "tx_packets, tx_bytes, lost, expected, jitter_us, "
+				       "sampled_at FROM history_attendance WHERE meeting_id=? "
+				       "ORDER BY seq", "s", meeting_id);
 	if (rc)
 		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

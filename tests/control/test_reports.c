@@ -229,7 +229,8 @@ Test(reports, history_of_joins_leaves_kicks_and_the_end)
 	json_decref(h_rec_reads_take());
 	leave(rid, a);
 	json_t *reads = h_rec_reads_take();
-	cr_assert_eq(reads_of(reads, "endpoint.get", "endpoint", a), 1, "one read before the leave");
+	cr_assert_eq(reads_of(reads, "endpoint.get", "endpoint", a), 1,
+		     "one read before the leave");
 	json_decref(reads);
 	/* What mmdp says later does not change a's finished row. */
 	advance(30);
@@ -414,7 +415,8 @@ Test(reports, pages_have_no_gaps_or_duplicates_and_the_cursor_is_stable)
 	int pages = 0;
 	for (;;) {
 		if (cursor)
-			snprintf(path, sizeof(path), "/v1/reports/meetings?limit=7&cursor=%s", cursor);
+			snprintf(path, sizeof(path), "/v1/reports/meetings?limit=7&cursor=%s",
+				 cursor);
 		else
 			snprintf(path, sizeof(path), "/v1/reports/meetings?limit=7");
 		json_t *next = get_ok(path);
@@ -1033,7 +1035,8 @@ Test(reports, mmctl_reports)
 		cr_skip_test("mmctl not built");
 		return;
 	}
-	char *rid = room("{\"name\":\"Sales, \\\"North\\\"\",\"kind\":\"fixed\",\"tenant\":\"acme\"}");
+	char *rid = room("{\"name\":\"Sales, \\\"North\\\"\",\"kind\":\"fixed\","
+			 "\"tenant\":\"acme\"}");
 	char *a = join_as(rid, "An", 5000);
 	char *b = join_as(rid, "Binh", 5002);
 	advance(65);

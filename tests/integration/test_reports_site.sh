@@ -128,7 +128,9 @@ check "$B" "three attendances, each to the end of the meeting" \
 # What mmload sent and received, per participant (its display name): sent =
 # its streams' packets; received = the other participants' streams' packets
 # (each reached it: copies = sent x 2 above, no duplicates).
+# shellcheck disable=SC2016 # jq's variables, not the shell's
 SENT='[$d.load.streams[] | select(.participant == $a.display_name) | .sent] | add'
+# shellcheck disable=SC2016
 RECV='[$d.load.streams[] | select(.participant != $a.display_name) | .sent] | add'
 check "$B" "each participant: mmdp received exactly what mmload sent" \
 	". as \$d | [.rep.attendances[] as \$a | \$a.rx_packets == ($SENT) and \$a.rx_packets > 0] | all"
@@ -144,8 +146,12 @@ for a in $(jq -r '.rep.attendances[] | "\(.display_name)=\(.rx_packets)/\(.tx_pa
 	say "   $a (mmdp rx/tx packets)"
 done
 lines=$(wc -l <"$WORK/meeting.csv")
-[[ $lines == 4 ]] && echo "   ok: the CSV has a header and 3 rows" ||
-	{ echo "   FAILED: the CSV has $lines lines" >&2; FAILS=$((FAILS + 1)); }
+if [[ $lines == 4 ]]; then
+	echo "   ok: the CSV has a header and 3 rows"
+else
+	echo "   FAILED: the CSV has $lines lines" >&2
+	FAILS=$((FAILS + 1))
+fi
 
 if ((FAILS)); then
 	die "$FAILS check(s) failed"
