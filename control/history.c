@@ -18,8 +18,10 @@ int64_t ctl_history_now_ms(const struct ctl *c)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (ctl_now(c) - (int64_t)ts.tv_sec) * 1000 + (int64_t)ts.tv_sec * 1000 +
-	       ts.tv_nsec / 1000000;
+	/* ctl_now's offset, on a clock read once (two reads could straddle a
+	 * second and step back). */
+	int64_t off = __atomic_load_n(&c->clock_offset, __ATOMIC_RELAXED);
+	return ((int64_t)ts.tv_sec + off) * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* The RTP clock of a stream of mmdp's stats (its kind and codec): jitter

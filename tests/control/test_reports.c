@@ -385,6 +385,46 @@ Test(reports, the_last_leave_ends_the_meeting_and_delete_ends_it_too)
 	free(rid2);
 }
 
+/* A change mmdp refuses rolls the history back with it. */
+Test(reports, a_refused_change_leaves_the_history_as_it_was)
+{
+	char *rid = room("{\"name\":\"flaky\"}");
+	char *a = join(rid, 5000);
+	char *b = join(rid, 5002);
+	char *mid = meeting_of(rid);
+	char path[160];
+	json_t *r;
+	script_endpoint(a, 10, 1000, 10, 1000, 0, 0);
+	h_rec_fail_op("endpoint.del");
+	snprintf(path, sizeof(path), "/v1/rooms/%s/participants/%s", rid, a);
+	cr_assert_eq(h_http(&H, "DELETE", path, H.op_token, NULL, 0, &r), 502);
+	json_decref(r);
+	h_rec_fail_op("room.del");
+	snprintf(path, sizeof(path), "/v1/rooms/%s/end", rid);
+	cr_assert_eq(h_http(&H, "POST", path, H.op_token, "{}", 0, &r), 502);
+	json_decref(r);
+	h_rec_fail_op(NULL);
+	snprintf(path, sizeof(path), "/v1/reports/meetings/%s", mid);
+	json_t *rep = get_ok(path);
+	cr_assert(json_is_true(json_object_get(json_object_get(rep, "meeting"), "live")));
+	json_t *x = attendance(rep, a);
+	cr_assert(json_is_null(json_object_get(x, "left_at")));
+	cr_assert(json_is_null(json_object_get(x, "how")));
+	cr_assert_eq(jint(x, "rx_packets"), 0, "the refused leave's read went with it");
+	cr_assert(json_is_null(json_object_get(attendance(rep, b), "left_at")));
+	json_decref(rep);
+	/* Once mmdp takes it, it is recorded. */
+	leave(rid, a);
+	rep = get_ok(path);
+	cr_assert_str_eq(jstr(attendance(rep, a), "how"), "left");
+	cr_assert_eq(jint(attendance(rep, a), "rx_packets"), 10);
+	json_decref(rep);
+	free(a);
+	free(b);
+	free(mid);
+	free(rid);
+}
+
 /* n meetings in room rid, each one join and leave; advance s between them
  * (0: several start in the same second). */
 static void meetings(const char *rid, int n, int s, int port)
@@ -943,6 +983,19 @@ Test(reports_online, bitrate_from_the_last_two_samples_and_live_counters)
 	cr_assert(json_is_null(json_object_get(x, "left_at")));
 	cr_assert(json_is_integer(json_object_get(x, "sampled_at")));
 	cr_assert_eq(jint(attendance(r, b), "rx_packets"), 7000);
+	json_decref(r);
+	/* A restarted mmdp counts from 0 again: what was read stays. */
+	free(ea);
+	ea = ep_json(a, 50, 5000, 60, 6000, 0, 0);
+	script_room(rid, 10000, 20000, ea);
+	wait_samples(1);
+	r = get_ok(path);
+	cr_assert_eq(jint(attendance(r, a), "rx_packets"), 5000);
+	cr_assert_eq(jint(attendance(r, a), "tx_bytes"), 600000);
+	json_decref(r);
+	r = get_ok("/v1/reports/online");
+	o = json_array_get(json_object_get(r, "online"), 0);
+	cr_assert_eq(jint(o, "bitrate_rx_bps"), 0, "no negative bitrate");
 	json_decref(r);
 	free(ea);
 	free(eb);
