@@ -177,6 +177,8 @@ static void api_dispatch(struct ctl *c, struct MHD_Connection *conn, const char 
 			api_clock(&rq, rep);
 		else if (!strcmp(rq.parts[0], "webhooks"))
 			api_webhooks(&rq, rep);
+		else if (!strcmp(rq.parts[0], "reports"))
+			api_reports(&rq, rep);
 		else
 			api_error(rep, 404, "not_found", "no such resource");
 	}

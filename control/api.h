@@ -145,5 +145,7 @@ int api_token_issue(struct ctl *c, const char *scope, int64_t expires_at,
 
 /* Webhooks (api_webhooks.c): /v1/webhooks[/{id}[/deliveries]]. */
 void api_webhooks(struct api_req *rq, struct api_reply *rep);
+/* Reports (api_reports.c): GET /v1/reports/{online,meetings,meetings/{id},rooms}. */
+void api_reports(struct api_req *rq, struct api_reply *rep);
 
 #endif

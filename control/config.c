@@ -23,6 +23,7 @@ static void config_defaults(struct ctl_config *c)
 	snprintf(c->www_root, sizeof(c->www_root), "%s", CTL_WWW_ROOT);
 	c->webhook_retry_base_ms = 1000;
 	c->webhook_max_attempts = 8;
+	c->report_sample_ms = 5000;
 }
 
 /* An integer key in [lo, hi]. */
@@ -117,6 +118,8 @@ int ctl_config_load(const char *path, struct ctl_config *c, char *err, size_t er
 			rc = config_int(v, key, 1, 3600000, &c->webhook_retry_base_ms, err, errlen);
 		else if (!strcmp(key, "webhook_max_attempts"))
 			rc = config_int(v, key, 1, 100, &c->webhook_max_attempts, err, errlen);
+		else if (!strcmp(key, "report_sample_ms"))
+			rc = config_int(v, key, 200, 60000, &c->report_sample_ms, err, errlen);
 		else {
 			snprintf(err, errlen, "%s: unknown key \"%s\"", path, key);
 			rc = -EINVAL;

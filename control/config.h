@@ -24,6 +24,8 @@ struct ctl_config {
 	int webhook_retry_base_ms;   /* first retry of a webhook delivery after
 	                              * this; doubling each time (webhook.c) */
 	int webhook_max_attempts;    /* then the delivery has failed */
+	int report_sample_ms;        /* how often the ticker samples mmdp's
+	                              * counters for reports (200..60000, 5000) */
 };
 
 /* Read a config file into c (defaults first). On error returns -EINVAL

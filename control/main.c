@@ -13,6 +13,7 @@
 #include "control/api.h"
 #include "control/auth.h"
 #include "control/ctl.h"
+#include "control/history.h"
 #include "control/sealed.h"
 #include "control/webhook.h"
 #include "dataplane/core/srtp.h"
@@ -71,6 +72,7 @@ static void *ticker_main(void *arg)
 		if (ctl_sync_ensure(c) && was)
 			fprintf(stderr, "mmctld: lost mmdp at %s, retrying\n", c->mmdp.path);
 		ctl_speakers_poll(c);
+		ctl_history_sample(c);
 		if (tick % KEEPALIVE_TICKS == 0)
 			ctl_sse_keepalive(c);
 		if (tick % EXPIRE_TICKS == 0) {

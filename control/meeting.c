@@ -6,6 +6,7 @@
 #include "control/meeting.h"
 
 #include "control/api.h"
+#include "control/history.h"
 #include "control/webhook.h"
 
 #include <errno.h>
@@ -17,10 +18,11 @@ int ctl_meeting_joined(struct ctl *c, struct ctl_room *r, const struct ctl_parti
 	(void)p;
 	int wrc = ctl_webhook_on_joined(c, r, p);  /* before started_at is set */
 	if (wrc || r->started_at)
-		return wrc;
+		return wrc ? wrc : ctl_history_joined(c, r, p);
 	/* The first participant of an empty room: the meeting starts. */
 	r->started_at = p->joined_at ? p->joined_at : ctl_now(c);
-	return ctl_store_room_set_started(c->store, r->id, r->started_at);
+	int rc = ctl_store_room_set_started(c->store, r->id, r->started_at);
+	return rc ? rc : ctl_history_joined(c, r, p);
 }
 
 int ctl_meeting_left(struct ctl *c, struct ctl_room *r, const struct ctl_participant *p,
@@ -31,12 +33,15 @@ int ctl_meeting_left(struct ctl *c, struct ctl_room *r, const struct ctl_partici
 	(void)how;
 	int rc = ctl_webhook_on_left(c, r, p, how);
 	if (!rc)
+		rc = ctl_history_left(c, r, p, how);
+	if (!rc)
 		rc = ctl_store_participant_count(c->store, r->id, &n);
 	if (rc || n > 0 || !r->started_at)
 		return rc;
 	/* The last one left: the meeting is over (the room stays). */
 	r->started_at = 0;
-	return ctl_store_room_set_started(c->store, r->id, 0);
+	rc = ctl_history_end(c, r, "empty", false);
+	return rc ? rc : ctl_store_room_set_started(c->store, r->id, 0);
 }
 
 int ctl_meeting_end(struct ctl *c, struct ctl_room *r, const char *reason, const char *by,
@@ -48,6 +53,8 @@ int ctl_meeting_end(struct ctl *c, struct ctl_room *r, const char *reason, const
 	*mmdp_req = NULL;
 	snprintf(prefix, sizeof(prefix), "participant:%s/", r->id);
 	int rc = ctl_webhook_on_end(c, r, reason, by);  /* while they are still in */
+	if (!rc)
+		rc = ctl_history_end(c, r, reason, true);
 	if (!rc)
 		rc = ctl_store_token_revoke_prefix(c->store, prefix);
 	if (!rc)

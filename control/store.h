@@ -343,5 +343,99 @@ int ctl_store_delivery_list(struct ctl_store *s, const char *webhook, int limit,
 			    ctl_delivery_fn fn, void *arg);
 /* Forget finished deliveries created before `before`; *n how many. */
 int ctl_store_delivery_prune(struct ctl_store *s, int64_t before, int *n);
+/* ---- Meeting history (store_history.c): what reports rest on ---------- */
+
+/* mmdp's counters of one participant's endpoint (docs/api.md "Reports"):
+ * rx = what mmdp received from the participant, tx = what it sent to it. */
+struct ctl_hist_counters {
+	int64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+	int64_t lost;                  /* RTP packets lost (its streams, RFC 3550) */
+	int64_t expected;              /* RTP packets expected (received + lost) */
+	int64_t jitter_us;             /* highest interarrival jitter of its streams */
+};
+
+struct ctl_hist_meeting {
+	int64_t seq;                   /* insertion order (the cursor's tie-break) */
+	char id[CTL_ID_MAX];           /* "m" + hex */
+	char room_id[CTL_ID_MAX];
+	char room_name[CTL_NAME_MAX];
+	char tenant[CTL_TENANT_MAX];
+	int64_t meeting;               /* the room's meeting number */
+	int64_t started_at, ended_at;  /* ended_at 0: live */
+	char end_reason[32];
+	int peak;                      /* most participants at once */
+	int64_t attendances;           /* joins (filled by reads) */
+	/* The room's byte counters at the last two samples (ms of ctl_now). */
+	int64_t s0_ms, s0_rx_bytes, s0_tx_bytes, s1_ms, s1_rx_bytes, s1_tx_bytes;
+	struct ctl_hist_counters sum;  /* over its attendances (filled by reads) */
+};
+
+struct ctl_hist_attendance {
+	char participant[CTL_ID_MAX];
+	char meeting_id[CTL_ID_MAX];
+	char display_name[CTL_NAME_MAX];
+	char account[CTL_ID_MAX];
+	char role[12];
+	int64_t joined_at, left_at;    /* left_at 0: still in */
+	char how[12];                  /* left | kicked | ended; "" while in */
+	struct ctl_hist_counters n;
+	int64_t sampled_at;            /* when n was read from mmdp (0: never) */
+};
+
+/* Which meetings to list: NULL/0 = any. Newest first (started_at, seq);
+ * after_* is the last row of the previous page (has_after). */
+struct ctl_hist_filter {
+	const char *tenant, *room, *account;
+	int64_t from, to;              /* started_at in [from, to); to 0: no end */
+	bool has_after;
+	int64_t after_started, after_seq;
+	int limit;
+	bool live_only;
+};
+
+/* One room of the all-rooms report. */
+struct ctl_hist_room {
+	char room_id[CTL_ID_MAX];
+	char room_name[CTL_NAME_MAX];
+	char tenant[CTL_TENANT_MAX];
+	int64_t meetings, seconds, attendances;
+	int peak;
+	struct ctl_hist_counters sum;
+};
+
+typedef int (*ctl_hist_meeting_fn)(void *arg, const struct ctl_hist_meeting *m);
+typedef int (*ctl_hist_attendance_fn)(void *arg, const struct ctl_hist_attendance *a);
+typedef int (*ctl_hist_room_fn)(void *arg, const struct ctl_hist_room *r);
+
+int ctl_store_hist_meeting_insert(struct ctl_store *s, const struct ctl_hist_meeting *m);
+/* The room's live meeting (-ENOENT: none). */
+int ctl_store_hist_meeting_live(struct ctl_store *s, const char *room_id,
+				struct ctl_hist_meeting *out);
+int ctl_store_hist_meeting_get(struct ctl_store *s, const char *id, struct ctl_hist_meeting *out);
+int ctl_store_hist_meeting_end(struct ctl_store *s, const char *id, int64_t ended_at,
+			       const char *reason);
+/* peak = max(peak, n). */
+int ctl_store_hist_meeting_peak(struct ctl_store *s, const char *id, int n);
+/* A new sample of the room's counters: the last one becomes the one before. */
+int ctl_store_hist_meeting_sample(struct ctl_store *s, const char *id, int64_t ms,
+				  int64_t rx_bytes, int64_t tx_bytes);
+int ctl_store_hist_meeting_list(struct ctl_store *s, const struct ctl_hist_filter *f,
+				ctl_hist_meeting_fn fn, void *arg);
+int ctl_store_hist_attend_insert(struct ctl_store *s, const struct ctl_hist_attendance *a);
+/* mmdp's counters of a participant still in (no row changes once it left);
+ * each counter only grows (a restarted mmdp's fresh counters do not undo
+ * what was read before). */
+int ctl_store_hist_attend_counters(struct ctl_store *s, const char *participant,
+				   const struct ctl_hist_counters *n, int64_t at);
+/* participant NULL: everyone of meeting_id still in. */
+int ctl_store_hist_attend_leave(struct ctl_store *s, const char *meeting_id,
+				const char *participant, int64_t left_at, const char *how);
+/* Oldest join first. */
+int ctl_store_hist_attend_list(struct ctl_store *s, const char *meeting_id,
+			       ctl_hist_attendance_fn fn, void *arg);
+/* Per room, the meetings started in [from, to) (to 0: no end) of tenant
+ * (NULL: all); now closes the live meetings' durations. */
+int ctl_store_hist_rooms(struct ctl_store *s, const char *tenant, int64_t from, int64_t to,
+			 int64_t now, ctl_hist_room_fn fn, void *arg);
 
 #endif

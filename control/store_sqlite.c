@@ -90,7 +90,32 @@ static const char STORE_SCHEMA[] =
 	" next_at INTEGER NOT NULL, last_status INTEGER NOT NULL DEFAULT 0,"
 	" last_error TEXT NOT NULL DEFAULT '', done_at INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX IF NOT EXISTS webhook_deliveries_pending"
-	" ON webhook_deliveries(webhook, status, seq);";
+	" ON webhook_deliveries(webhook, status, seq);"
+	/* Meeting history (store_history.c): one row per meeting (ended_at 0
+	 * while live; seq orders meetings that started in the same second),
+	 * one per participant's join, with mmdp's counters as last sampled. */
+	"CREATE TABLE IF NOT EXISTS history_meetings("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
+	" room_id TEXT NOT NULL, room_name TEXT NOT NULL, tenant TEXT NOT NULL,"
+	" meeting INTEGER NOT NULL, started_at INTEGER NOT NULL,"
+	" ended_at INTEGER NOT NULL DEFAULT 0, end_reason TEXT NOT NULL DEFAULT '',"
+	" peak INTEGER NOT NULL DEFAULT 0,"
+	" s0_ms INTEGER NOT NULL DEFAULT 0, s0_rx_bytes INTEGER NOT NULL DEFAULT 0,"
+	" s0_tx_bytes INTEGER NOT NULL DEFAULT 0, s1_ms INTEGER NOT NULL DEFAULT 0,"
+	" s1_rx_bytes INTEGER NOT NULL DEFAULT 0, s1_tx_bytes INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX IF NOT EXISTS history_meetings_live ON history_meetings(room_id, ended_at);"
+	"CREATE INDEX IF NOT EXISTS history_meetings_start ON history_meetings(started_at, seq);"
+	"CREATE TABLE IF NOT EXISTS history_attendance("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT, meeting_id TEXT NOT NULL,"
+	" participant TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL, account TEXT NOT NULL,"
+	" role TEXT NOT NULL, joined_at INTEGER NOT NULL, left_at INTEGER NOT NULL DEFAULT 0,"
+	" how TEXT NOT NULL DEFAULT '',"
+	" rx_packets INTEGER NOT NULL DEFAULT 0, rx_bytes INTEGER NOT NULL DEFAULT 0,"
+	" tx_packets INTEGER NOT NULL DEFAULT 0, tx_bytes INTEGER NOT NULL DEFAULT 0,"
+	" lost INTEGER NOT NULL DEFAULT 0, expected INTEGER NOT NULL DEFAULT 0,"
+	" jitter_us INTEGER NOT NULL DEFAULT 0, sampled_at INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX IF NOT EXISTS history_attendance_meeting ON history_attendance(meeting_id);"
+	"CREATE INDEX IF NOT EXISTS history_attendance_account ON history_attendance(account);";
 
 /* Columns later versions added to version 1 tables (2: meetings, screen,
  * mute and hand state; 3: last-N, rich streams). Adding is idempotent:

@@ -71,6 +71,16 @@ static const char usage_text[] =
 "  webhooks show ID\n"
 "  webhooks delete ID\n"
 "  webhooks deliveries ID [--limit 1..500]  recent deliveries and their attempts\n"
+"Reports (operator: all tenants; a tenant token: its own):\n"
+"  reports online [--tenant T]              live meetings, participants, bitrate\n"
+"  reports meetings [--tenant T] [--room R] [--account A] [--from WHEN] [--to WHEN]\n"
+"       [--limit 1..1000] [--cursor C]      history, newest first, a page at a time\n"
+"  reports meeting MEETING                  each participant: times, packets, bytes,\n"
+"                                           loss, jitter, bitrate\n"
+"  reports rooms [--tenant T] [--from WHEN] [--to WHEN]   per room: meetings,\n"
+"                                           minutes, joins, peak, traffic\n"
+"       each with --csv: the server's CSV; WHEN: unix seconds or YYYY-MM-DD[THH:MM]\n"
+"       (UTC)\n"
 "\n"
 "Exit codes:\n"
 "  0 ok                      5 conflict (409, e.g. room_full)\n"
@@ -95,6 +105,7 @@ static const struct command commands[] = {
 	{ "blocks", cmd_blocks }, { "bans", cmd_bans },
 	{ "guard", cmd_guard },
 	{ "webhooks", cmd_webhooks },
+	{ "reports", cmd_reports },
 };
 
 static char *read_token_file(const char *path)

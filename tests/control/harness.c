@@ -321,6 +321,7 @@ static pthread_mutex_t rec_lock = PTHREAD_MUTEX_INITIALIZER;
 static json_t *rec_log;
 static json_t *rec_polls;      /* speakers.get requests (kept apart from rec_log) */
 static json_t *rec_replies;    /* op -> the reply to send (h_rec_reply_op) */
+static json_t *rec_reads;      /* stats.get / endpoint.get (kept apart from rec_log) */
 static char rec_fail[32], rec_fail_code[32] = "conflict";
 
 /* mmctld polls speakers.get every 250 ms: those requests are not changes,
@@ -328,6 +329,14 @@ static char rec_fail[32], rec_fail_code[32] = "conflict";
 static bool rec_is_poll(const char *op)
 {
 	return op && !strcmp(op, "speakers.get");
+}
+
+/* mmctld reads counters for its reports (stats.get from the ticker,
+ * endpoint.get / stats.get of a room before a leave or an end): those are
+ * not changes either, and are kept apart. */
+static bool rec_is_read(const char *op)
+{
+	return op && (!strcmp(op, "stats.get") || !strcmp(op, "endpoint.get"));
 }
 
 /* hello (on every connection) is not recorded either: it changes nothing. */
@@ -358,7 +367,8 @@ static void rec_serve(int fd)
 			pthread_mutex_lock(&rec_lock);
 			bool fail = op && rec_fail[0] && !strcmp(op, rec_fail);
 			if (req && !rec_is_hello(op))
-				json_array_append(rec_is_poll(op) ? rec_polls : rec_log, req);
+				json_array_append(rec_is_poll(op) ? rec_polls :
+						  rec_is_read(op) ? rec_reads : rec_log, req);
 			json_t *custom = op ? json_object_get(rec_replies, op) : NULL;
 			char *rep;
 			if (fail)
@@ -416,6 +426,8 @@ void h_rec_start(struct h_ctl *h)
 		rec_log = json_array();
 	if (!rec_polls)
 		rec_polls = json_array();
+	if (!rec_reads)
+		rec_reads = json_array();
 	if (!rec_replies)
 		rec_replies = json_object();
 	pthread_mutex_unlock(&rec_lock);
@@ -458,6 +470,15 @@ void h_rec_reply_op(const char *op, const char *reply)
 	pthread_mutex_unlock(&rec_lock);
 }
 
+json_t *h_rec_reads_take(void)
+{
+	pthread_mutex_lock(&rec_lock);
+	json_t *r = rec_reads ? rec_reads : json_array();
+	rec_reads = json_array();
+	pthread_mutex_unlock(&rec_lock);
+	return r;
+}
+
 json_t *h_rec_polls_take(void)
 {
 	pthread_mutex_lock(&rec_lock);
@@ -472,6 +493,10 @@ json_t *h_rec_take(void)
 	pthread_mutex_lock(&rec_lock);
 	json_t *r = rec_log ? rec_log : json_array();
 	rec_log = json_array();
+	/* The reads go too: a test that waits for one (h_rec_wait_op) after
+	 * this wants a new one. */
+	json_decref(rec_reads);
+	rec_reads = json_array();
 	pthread_mutex_unlock(&rec_lock);
 	return r;
 }
@@ -483,6 +508,13 @@ json_t *h_rec_wait_op(const char *op, int ms)
 		size_t i;
 		json_t *v;
 		json_array_foreach(rec_log, i, v) {
+			if (!strcmp(json_string_value(json_object_get(v, "op")) ?: "", op)) {
+				json_incref(v);
+				pthread_mutex_unlock(&rec_lock);
+				return v;
+			}
+		}
+		json_array_foreach(rec_reads, i, v) {
 			if (!strcmp(json_string_value(json_object_get(v, "op")) ?: "", op)) {
 				json_incref(v);
 				pthread_mutex_unlock(&rec_lock);

@@ -60,9 +60,14 @@ void h_rec_reply_op(const char *op, const char *reply);
 /* speakers.get requests received so far (not in h_rec_take's list), and
  * forget them. */
 json_t *h_rec_polls_take(void);
-/* Requests recorded so far (a new reference), and forget them. */
+/* stats.get and endpoint.get requests received so far (mmctld's reads of
+ * counters for its reports; not in h_rec_take's list), and forget them. */
+json_t *h_rec_reads_take(void);
+/* Requests recorded so far (a new reference), and forget them (and the
+ * reads of h_rec_reads_take). */
 json_t *h_rec_take(void);
-/* Wait up to ms for a recorded request with this op; returns it (owned). */
+/* Wait up to ms for a recorded request with this op (reads included);
+ * returns it (owned). */
 json_t *h_rec_wait_op(const char *op, int ms);
 
 /* A Server-Sent Events client: GET path over HTTP/1.0 (so no chunking; the
