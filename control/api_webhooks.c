@@ -70,9 +70,9 @@ static int events_check(json_t *ev, char *out, size_t cap, struct api_reply *rep
 		for (k = 0; t && !known && ctl_webhook_types[k]; k++)
 			known = !strcmp(t, ctl_webhook_types[k]);
 		if (!known) {
-			api_error(rep, 400, "invalid_field", "events[%zu]: not an event type (meeting."
-				  "started, meeting.ended, participant.joined, participant.left, "
-				  "contract.expiring or \"*\")", i);
+			api_error(rep, 400, "invalid_field", "events[%zu]: not an event type "
+				  "(meeting.started, meeting.ended, participant.joined, "
+				  "participant.left, contract.expiring or \"*\")", i);
 			return -EINVAL;
 		}
 		for (k = 0; k < i; k++)

@@ -83,9 +83,9 @@ int ctl_store_webhook_list(struct ctl_store *s, const char *tenant, ctl_webhook_
 			   void *arg)
 {
 	sqlite3_stmt *st;
-	int rc = store_prepare(s, &st, "SELECT " WEBHOOK_COLS " FROM webhooks w "
-				       "WHERE ?1 IS NULL OR w.tenant=?1 ORDER BY w.created_at, w.id",
-			       "s", tenant);
+	int rc = store_prepare(s, &st, "SELECT " WEBHOOK_COLS " FROM webhooks w WHERE "
+				       "?1 IS NULL OR w.tenant=?1 ORDER BY w.created_at, w.id", "s",
+			       tenant);
 	if (rc)
 		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -143,10 +143,11 @@ static void store_row_delivery(sqlite3_stmt *st, struct ctl_delivery *d)
 int ctl_store_delivery_heads(struct ctl_store *s, ctl_delivery_fn fn, void *arg)
 {
 	sqlite3_stmt *st;
-	int rc = store_prepare(s, &st, "SELECT " DELIVERY_COLS ", " WEBHOOK_COLS
-				       " FROM webhook_deliveries d JOIN webhooks w ON w.id=d.webhook"
-				       " WHERE d.seq IN (SELECT min(seq) FROM webhook_deliveries"
-				       " WHERE status='pending' GROUP BY webhook) ORDER BY d.seq", "");
+	int rc = store_prepare(s, &st,
+			       "SELECT " DELIVERY_COLS ", " WEBHOOK_COLS
+			       " FROM webhook_deliveries d JOIN webhooks w ON w.id=d.webhook"
+			       " WHERE d.seq IN (SELECT min(seq) FROM webhook_deliveries"
+			       " WHERE status='pending' GROUP BY webhook) ORDER BY d.seq", "");
 	if (rc)
 		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

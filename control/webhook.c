@@ -58,8 +58,17 @@ int ctl_webhook_emit(struct ctl *c, const char *tenant, const char *type, json_t
 {
 	char eid[CTL_ID_MAX];
 	int n = 0;
+	size_t k;
 	if (!data)
 		return -ENOMEM;
+	for (k = 0; ctl_webhook_types[k] && strcmp(ctl_webhook_types[k], type); k++)
+		;
+	if (!ctl_webhook_types[k]) {
+		/* A caller's typo would otherwise reach only "*" webhooks, quietly. */
+		fprintf(stderr, "mmctld: webhooks: unknown event type %s\n", type);
+		json_decref(data);
+		return -EINVAL;
+	}
 	int64_t now = ctl_now(c);
 	int rc = ctl_random_id("ev", 8, eid, sizeof(eid));
 	if (rc) {

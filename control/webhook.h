@@ -22,7 +22,8 @@ extern const char *const ctl_webhook_types[];
 /* Queue event `type` of tenant ("" = an operator-owned room: only operator
  * webhooks get it) for every webhook that wants it. data is stolen. Call
  * inside the change's transaction with c->lock held: the deliveries commit
- * or roll back with the change. No I/O; wakes the delivery thread. */
+ * or roll back with the change. No I/O; wakes the delivery thread.
+ * -EINVAL for a type not in ctl_webhook_types. */
 int ctl_webhook_emit(struct ctl *c, const char *tenant, const char *type, json_t *data);
 
 /* The meeting lifecycle's events (called from control/meeting.c, in its

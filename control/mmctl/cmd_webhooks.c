@@ -108,7 +108,8 @@ static int webhooks_list(struct mmctl *m, int argc, char **argv)
 	json_array_foreach(json_object_get(r, "webhooks"), i, w) {
 		char ev[256];
 		events_text(w, ev, sizeof(ev));
-		const char *row[] = { js(w, "id", "-"), js(w, "tenant", "*"), ev, js(w, "url", "-") };
+		const char *row[] = { js(w, "id", "-"), js(w, "tenant", "*"), ev,
+				      js(w, "url", "-") };
 		table_add(t, row);
 	}
 	table_print(t, stdout);

@@ -602,7 +602,8 @@ Test(webhooks, retried_with_backoff_in_order)
 	cr_assert_str_neq(RX.reqs[3].delivery, RX.reqs[0].delivery);
 	/* Spaced by the backoff: 100 ms, then 200 ms (a little slack for
 	 * the clock's granularity, none for going early). */
-	long long d1 = RX.reqs[1].at_ms - RX.reqs[0].at_ms, d2 = RX.reqs[2].at_ms - RX.reqs[1].at_ms;
+	long long d1 = RX.reqs[1].at_ms - RX.reqs[0].at_ms;
+	long long d2 = RX.reqs[2].at_ms - RX.reqs[1].at_ms;
 	cr_assert(d1 >= 95 && d1 < 1500, "first retry after %lld ms", d1);
 	cr_assert(d2 >= 195 && d2 < 1500, "second retry after %lld ms", d2);
 	for (int i = 0; i < 4; i++)
@@ -832,8 +833,9 @@ Test(webhooks, bad_bodies_are_refused_and_nothing_is_stored)
 		int st = h_http(&H, "POST", "/v1/webhooks", H.op_token, bad[i], 0, &r);
 		cr_assert_eq(st, 400, "%s: %d", bad[i], st);
 		const char *code = h_err_code(r);
-		cr_assert(code && (!strcmp(code, "invalid_field") || !strcmp(code, "missing_field") ||
-				   !strcmp(code, "invalid_json")), "%s: %s", bad[i], code);
+		cr_assert(code && (!strcmp(code, "invalid_field") ||
+				   !strcmp(code, "missing_field") || !strcmp(code, "invalid_json")),
+			  "%s: %s", bad[i], code);
 		json_decref(r);
 	}
 	cr_assert_eq(h_db_count(&H, "SELECT count(*) FROM webhooks"), 0);
