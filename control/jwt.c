@@ -225,6 +225,9 @@ static enum jwt_err parse(const char *token, struct jwt_claims *out, const char 
 	enum jwt_err e = split(token, part, len);
 	if (e)
 		return e;
+	uint8_t sig[JWT_MAX];
+	if (jwt_b64url_decode(part[2], len[2], sig, sizeof(sig)) < 0)
+		return JWT_MALFORMED;
 	json_t *h = part_json(part[0], len[0]);
 	if (!h)
 		return JWT_MALFORMED;
