@@ -6,8 +6,11 @@
  * the 64 hex characters the app is given. */
 #include <criterion/criterion.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "control/jwt.h"
 #include "harness.h"
@@ -421,4 +424,79 @@ Test(jointokens, bad_bodies)
 	cr_assert_eq(h_db_count(&H, "SELECT count(*) FROM participants"), 0);
 	/* And the same token in a good body joins. */
 	joined(join_tok(tok, ROOM_OPEN, &r), &r, "a2");
+}
+
+/* mmctl as a child process (when the build has it): its output (up to cap)
+ * and exit code. */
+static int mmctl(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int mmctl(char *out, size_t cap, const char *fmt, ...)
+{
+	char args[JWT_MAX + 512], cmd[JWT_MAX + 1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "'%s' --url http://127.0.0.1:%d %s 2>&1", getenv("MMCTL"),
+		 H.port, args);
+	FILE *f = popen(cmd, "r");
+	cr_assert_not_null(f);
+	size_t n = fread(out, 1, cap - 1, f);
+	out[n] = '\0';
+	int st = pclose(f);
+	cr_assert(WIFEXITED(st), "%s", cmd);
+	return WEXITSTATUS(st);
+}
+
+Test(jointokens, mmctl_join_token_and_join)
+{
+	char out[JWT_MAX + 1024], tok[JWT_MAX + 1];
+	struct jwt_claims c;
+	json_t *r;
+	if (!getenv("MMCTL"))
+		cr_skip_test("mmctl not built (no libcurl)");
+	long long now = clock_now();
+	cr_assert_eq(mmctl(out, sizeof(out), "join-token --tenant t1 --account a1 --secret %s "
+			   "--room %s --ttl 120 --name 'An Le' --now %lld", SECRET_T1, ROOM_FIXED,
+			   now), 0, "%s", out);
+	snprintf(tok, sizeof(tok), "%.*s", (int)strcspn(out, "\n"), out);
+	/* What mmctl signed verifies with the tenant's secret and says so. */
+	cr_assert_eq(jwt_verify(tok, (const uint8_t *)SECRET_T1, 64, "t1", now, &c), JWT_OK, "%s",
+		     tok);
+	cr_assert_str_eq(c.sub, "a1");
+	cr_assert_str_eq(c.room, ROOM_FIXED);
+	cr_assert_str_eq(c.name, "An Le");
+	cr_assert_eq(c.exp, now + 120);
+	cr_assert_eq(mmctl(out, sizeof(out), "join --join-token %s --room %s --remote "
+			   "198.18.1.2:6000 --audio-ssrc 6000", tok, ROOM_FIXED), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "a1"), "%s", out);
+	cr_assert_eq(h_db_count(&H, "SELECT count(*) FROM participants WHERE account='a1' AND "
+				    "display_name='An Le'"), 1);
+	/* a2 (unit u2) is refused: exit 3 and the code. */
+	cr_assert_eq(mmctl(out, sizeof(out), "join-token --tenant t1 --account a2 --secret %s "
+			   "--now %lld", SECRET_T1, now), 0, "%s", out);
+	snprintf(tok, sizeof(tok), "%.*s", (int)strcspn(out, "\n"), out);
+	cr_assert_eq(mmctl(out, sizeof(out), "join --join-token %s --room %s --remote "
+			   "198.18.1.2:6001 --name x", tok, ROOM_FIXED), 3, "%s", out);
+	cr_assert_not_null(strstr(out, "not_allowed"), "%s", out);
+	/* Signed with the wrong secret. */
+	cr_assert_eq(mmctl(out, sizeof(out), "join-token --tenant t1 --account a1 --secret %s "
+			   "--now %lld", SECRET_T2, now), 0, "%s", out);
+	snprintf(tok, sizeof(tok), "%.*s", (int)strcspn(out, "\n"), out);
+	cr_assert_eq(mmctl(out, sizeof(out), "join --join-token %s --room %s --remote "
+			   "198.18.1.2:6002 --name x", tok, ROOM_FIXED), 3, "%s", out);
+	cr_assert_not_null(strstr(out, "join_token_invalid"), "%s", out);
+	/* Usage errors send nothing. */
+	cr_assert_eq(mmctl(out, sizeof(out), "join-token --tenant t1 --account a1"), 2, "%s", out);
+	cr_assert_eq(mmctl(out, sizeof(out), "join-token --tenant t1 --account a1 --secret s "
+			   "--role owner"), 2, "%s", out);
+	cr_assert_eq(mmctl(out, sizeof(out), "join --join-token x --remote 198.18.1.2:6003"), 2,
+		     "%s", out);
+	cr_assert_eq(mmctl(out, sizeof(out), "join --join-token x --room %s --role host "
+			   "--remote 198.18.1.2:6003", ROOM_OPEN), 2, "%s", out);
+	cr_assert_eq(h_db_count(&H, "SELECT count(*) FROM participants"), 1);
+	/* The direct join with an account. */
+	cr_assert_eq(mmctl(out, sizeof(out), "--token %s join %s --name y --remote "
+			   "198.18.1.2:6004 --account a3", H.op_token, ROOM_FIXED), 0, "%s", out);
+	cr_assert_eq(h_db_count(&H, "SELECT count(*) FROM participants WHERE account='a3'"), 1);
+	(void)r;
 }
