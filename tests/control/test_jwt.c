@@ -345,3 +345,43 @@ Test(jwt, too_big)
 	cr_assert_eq(jwt_sign(&s, (const uint8_t *)KEY, strlen(KEY), small, sizeof(small)),
 		     JWT_TOO_BIG);
 }
+
+/* Interop: a token made by another implementation (Python's standard
+ * library: json, base64, hmac) with the tenant's secret string as the key,
+ * UTF-8 in the name. */
+Test(jwt, made_elsewhere_verifies)
+{
+	static const char tok[] =
+		"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJ0MSIsInN1YiI6ImE3IiwiZXhwIjoxODAw"
+		"MDAwMzAwLCJpYXQiOjE4MDAwMDAwMDAsInJvb20iOiJyMSIsIm5hbWUiOiJMw6ogVsSDbiBUw6JtIiwi"
+		"cm9sZSI6Imhvc3QifQ.GVRVbKudYHeU7inJPpsAmvGOfpA3euY6E7lvVluFL-o";
+	static const char secret[] =
+		"1111111111111111111111111111111111111111111111111111111111111111";
+	struct jwt_claims c;
+	cr_assert_eq(verify_at(tok, secret, NOW, &c), JWT_OK);
+	cr_assert_str_eq(c.sub, "a7");
+	cr_assert_str_eq(c.room, "r1");
+	cr_assert_str_eq(c.name, "L\xc3\xaa V\xc4\x83n T\xc3\xa2m");
+	cr_assert_str_eq(c.role, "host");
+	cr_assert_eq(c.exp, 1800000300);
+	cr_assert_eq(verify_at(tok, KEY, NOW, &c), JWT_BAD_SIGNATURE);
+}
+
+/* RFC 7515 appendix A.1 (HS256, a binary key, CRLF and spaces in the
+ * JSON): the signature checks out; its claims are not a join token's (no
+ * sub), so claims is what is wrong, and only with the right key. */
+Test(jwt, rfc7515_a1)
+{
+	static const char tok[] =
+		"eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkz"
+		"ODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU"
+		"1p1r_wW1gFWFOEjXk";
+	static const char k64[] = "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0"
+				  "iPS4hcgUuTwjAzZr1Z9CAow";
+	uint8_t key[64];
+	struct jwt_claims c;
+	cr_assert_eq(jwt_b64url_decode(k64, strlen(k64), key, sizeof(key)), 64);
+	cr_assert_eq(jwt_verify(tok, key, sizeof(key), NULL, 1300819000, &c), JWT_BAD_CLAIMS);
+	key[0] ^= 1;
+	cr_assert_eq(jwt_verify(tok, key, sizeof(key), NULL, 1300819000, &c), JWT_BAD_SIGNATURE);
+}
