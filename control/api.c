@@ -161,7 +161,7 @@ static void api_dispatch(struct ctl *c, struct MHD_Connection *conn, const char 
 		if (strcmp(method, "POST"))
 			api_error(rep, 405, "method_not_allowed", "%s not allowed here", method);
 		else
-			api_invite_join(&rq, rep);
+			api_join(&rq, rep);
 	} else if (api_authenticate(conn, &rq, rep) == 0) {
 		if (!strcmp(rq.parts[0], "rooms"))
 			api_rooms(&rq, rep);

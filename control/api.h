@@ -147,5 +147,25 @@ int api_token_issue(struct ctl *c, const char *scope, int64_t expires_at,
 void api_webhooks(struct api_req *rq, struct api_reply *rep);
 /* Reports (api_reports.c): GET /v1/reports/{online,meetings,meetings/{id},rooms}. */
 void api_reports(struct api_req *rq, struct api_reply *rep);
+/* Join tokens and fixed rooms' access lists (issue 9 item 1;
+ * api_jointokens.c, jwt.c). */
+#include "control/store.h"
+/* A tenant's HMAC key for join tokens: its join secret as 64 lowercase
+ * hex characters, used as they are (the string the app got, as JWT
+ * libraries take a secret), not decoded. */
+#define CTL_JOIN_KEY_LEN (2 * CTL_JOIN_SECRET_LEN)
+void ctl_tenant_join_key(const struct ctl_tenant *t, char out[CTL_JOIN_KEY_LEN + 1]);
+/* POST /v1/join: an invite or a join token. */
+void api_join(struct api_req *rq, struct api_reply *rep);
+/* Room r's access list admits account (NULL: an invite -> 403
+ * join_token_required; "": nobody named -> 403 not_allowed)? */
+int api_room_access(struct api_req *rq, const struct ctl_room *r, const char *account,
+		    struct api_reply *rep);
+/* account is one of room r's tenant's accounts (else 403 not_allowed). */
+int api_room_account(struct api_req *rq, const struct ctl_room *r, const char *account,
+		     struct api_reply *rep);
+/* api_join_room for a tenant's account (stored as the participant's). */
+void api_join_room_as(struct api_req *rq, const struct ctl_room *r, const char *role,
+		      const char *account, json_t *b, struct api_reply *rep);
 
 #endif

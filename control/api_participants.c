@@ -299,6 +299,12 @@ static bool role_valid(const char *role)
 void api_join_room(struct api_req *rq, const struct ctl_room *r, const char *role, json_t *b,
 		   struct api_reply *rep)
 {
+	api_join_room_as(rq, r, role, "", b, rep);
+}
+
+void api_join_room_as(struct api_req *rq, const struct ctl_room *r, const char *role,
+		      const char *account, json_t *b, struct api_reply *rep)
+{
 	struct ctl *c = rq->c;
 	struct ctl_participant p = { 0 };
 	char scope[CTL_SCOPE_MAX], token[CTL_TOKEN_LEN + 1], tid[CTL_ID_MAX];
@@ -307,6 +313,7 @@ void api_join_room(struct api_req *rq, const struct ctl_room *r, const char *rol
 	if (join_parse(b, &p, rep))
 		return;
 	snprintf(p.role, sizeof(p.role), "%s", role);
+	snprintf(p.account, sizeof(p.account), "%s", account);
 	if (ctl_random_id("p", 8, p.id, sizeof(p.id)) || join_keys(c, &p)) {
 		api_error(rep, 500, "internal", "no randomness");
 		return;
@@ -382,11 +389,11 @@ void api_participant_join(struct api_req *rq, struct api_reply *rep)
 		{ "display_name", API_STRING, true }, { "role", API_STRING, false },
 		{ "remote", API_OBJECT, false }, { "streams", API_ARRAY, false },
 		{ "rtx_pt", API_INT, false }, { "max_resolution", API_STRING, false },
-		{ "webrtc", API_BOOL, false },
+		{ "webrtc", API_BOOL, false }, { "account", API_STRING, false },
 	};
 	struct ctl_room r;
 	json_t *b = api_body_object(rq, rep);
-	if (!b || api_check_fields(b, "", fields, 7, rep))
+	if (!b || api_check_fields(b, "", fields, 8, rep))
 		goto out;
 	json_t *v = json_object_get(b, "role");
 	const char *role = v ? json_string_value(v) : "attendee";
@@ -396,7 +403,13 @@ void api_participant_join(struct api_req *rq, struct api_reply *rep)
 	}
 	if (api_room_load(rq, true, &r, rep))
 		goto out;
-	api_join_room(rq, &r, role, b, rep);
+	/* The app's backend names the tenant's account that joins; the
+	 * room's access list admits it or not, as for a join token. */
+	const char *account = json_string_value(json_object_get(b, "account"));
+	if ((account && api_room_account(rq, &r, account, rep)) ||
+	    api_room_access(rq, &r, account ? account : "", rep))
+		goto out;
+	api_join_room_as(rq, &r, role, account ? account : "", b, rep);
 out:
 	json_decref(b);
 }

@@ -90,6 +90,8 @@ json_t *api_participant_json(const struct ctl *c, const struct ctl_participant *
 							    subs[i].publisher, "kind", subs[i].kind,
 							    "max_height", subs[i].max_height));
 	json_object_set_new(o, "subscriptions", sa);
+	if (p->account[0])
+		json_object_set_new(o, "account", json_string(p->account));
 	return o;
 }
 

@@ -437,5 +437,127 @@ int ctl_store_hist_attend_list(struct ctl_store *s, const char *meeting_id,
  * (NULL: all); now closes the live meetings' durations. */
 int ctl_store_hist_rooms(struct ctl_store *s, const char *tenant, int64_t from, int64_t to,
 			 int64_t now, ctl_hist_room_fn fn, void *arg);
+/* Tenants, units, accounts, contracts and fixed-room access (issue 9 items
+ * 1-3; store_tenants.c). A tenant's id is the name its `tenant:<id>` tokens
+ * and rooms.tenant use; units ("u"+hex) and accounts ("a"+hex) belong to one
+ * tenant and go with it. */
+#define CTL_EMAIL_MAX 255
+#define CTL_JOIN_SECRET_LEN 32
+
+struct ctl_tenant {
+	char id[CTL_TENANT_MAX];
+	char name[CTL_NAME_MAX];
+	uint8_t join_secret[CTL_JOIN_SECRET_LEN]; /* HMAC key of its join tokens */
+	int64_t created_at;
+};
+
+struct ctl_unit {
+	char id[CTL_ID_MAX];
+	char tenant[CTL_TENANT_MAX];
+	char name[CTL_NAME_MAX];
+	int64_t created_at;
+};
+
+struct ctl_account {
+	char id[CTL_ID_MAX];
+	char tenant[CTL_TENANT_MAX];
+	char unit[CTL_ID_MAX];         /* "" = in no unit */
+	char name[CTL_NAME_MAX];
+	char email[CTL_EMAIL_MAX];
+	char role[8];                  /* admin | user */
+	int64_t created_at;
+};
+
+/* A tenant's contract (one per tenant; renewals and changes rewrite it). */
+struct ctl_contract {
+	char tenant[CTL_TENANT_MAX];
+	char plan[16];                 /* trial | subscription */
+	int64_t trial_until;           /* trial: unlimited meetings until then */
+	int rooms;                     /* subscription: concurrent-meeting quota */
+	int term_months;               /* subscription: 1 | 6 | 12 */
+	int64_t starts_at;
+	int64_t ends_at;               /* subscription: end of the paid term;
+	                                * trial: 0 (no end) */
+	char status[12];               /* active | cancelled | expired */
+	int64_t cancel_at;             /* 0, or when a cancellation takes effect */
+	int64_t expiring_notified_at;  /* contract.expiring raised for this term
+	                                * (0: not yet; reset by renew/change) */
+	int64_t updated_at;
+};
+
+/* A tenant-level event (contract.expiring, ...; GET /v1/tenants/{t}/events). */
+struct ctl_tenant_event {
+	int64_t seq;
+	char tenant[CTL_TENANT_MAX];
+	char type[32];
+	char *data;                    /* JSON object text (callback frame's) */
+	int64_t at;
+};
+
+typedef int (*ctl_tenant_fn)(void *arg, const struct ctl_tenant *t);
+typedef int (*ctl_unit_fn)(void *arg, const struct ctl_unit *u);
+typedef int (*ctl_account_fn)(void *arg, const struct ctl_account *a);
+typedef int (*ctl_contract_fn)(void *arg, const struct ctl_contract *k);
+typedef int (*ctl_tenant_event_fn)(void *arg, const struct ctl_tenant_event *e);
+/* kind: "unit" | "account"; ref: its id. */
+typedef int (*ctl_access_fn)(void *arg, const char *kind, const char *ref);
+
+/* -EEXIST when the id is taken. */
+int ctl_store_tenant_insert(struct ctl_store *s, const struct ctl_tenant *t);
+int ctl_store_tenant_get(struct ctl_store *s, const char *id, struct ctl_tenant *out);
+/* Writes the name. */
+int ctl_store_tenant_update(struct ctl_store *s, const struct ctl_tenant *t);
+/* Deletes the tenant and (cascade) its units, accounts and contract. Its
+ * rooms are the caller's (end their meetings first). */
+int ctl_store_tenant_delete(struct ctl_store *s, const char *id);
+int ctl_store_tenant_list(struct ctl_store *s, ctl_tenant_fn fn, void *arg);
+
+/* -EEXIST: the tenant has a unit of that name already. */
+int ctl_store_unit_insert(struct ctl_store *s, const struct ctl_unit *u);
+int ctl_store_unit_get(struct ctl_store *s, const char *id, struct ctl_unit *out);
+/* Writes the name (-EEXIST when taken in the tenant). */
+int ctl_store_unit_update(struct ctl_store *s, const struct ctl_unit *u);
+/* Its accounts are left in no unit; its room_access rows go. */
+int ctl_store_unit_delete(struct ctl_store *s, const char *id);
+int ctl_store_unit_list(struct ctl_store *s, const char *tenant, ctl_unit_fn fn, void *arg);
+
+/* -EEXIST: the tenant has an account with that email already. */
+int ctl_store_account_insert(struct ctl_store *s, const struct ctl_account *a);
+int ctl_store_account_get(struct ctl_store *s, const char *id, struct ctl_account *out);
+/* Writes name, email, role, unit (-EEXIST: email taken in the tenant). */
+int ctl_store_account_update(struct ctl_store *s, const struct ctl_account *a);
+/* Its room_access rows go too. */
+int ctl_store_account_delete(struct ctl_store *s, const char *id);
+/* unit NULL: every account of the tenant; otherwise that unit's. */
+int ctl_store_account_list(struct ctl_store *s, const char *tenant, const char *unit,
+			   ctl_account_fn fn, void *arg);
+/* Accounts of the tenant with role admin. */
+int ctl_store_account_admins(struct ctl_store *s, const char *tenant, int *n);
+
+/* Insert or replace the tenant's contract. */
+int ctl_store_contract_put(struct ctl_store *s, const struct ctl_contract *k);
+int ctl_store_contract_get(struct ctl_store *s, const char *tenant, struct ctl_contract *out);
+int ctl_store_contract_list(struct ctl_store *s, ctl_contract_fn fn, void *arg);
+
+/* Live meetings (rooms with started_at > 0) of the tenant. */
+int ctl_store_tenant_live_meetings(struct ctl_store *s, const char *tenant, int *n);
+
+/* Replace the room's access list: units and accounts allowed to join it
+ * (no rows: no restriction). */
+int ctl_store_room_access_set(struct ctl_store *s, const char *room, const char *const *units,
+			      size_t nunits, const char *const *accounts, size_t naccounts);
+/* The room's rows, units first, each kind by ref. */
+int ctl_store_room_access_list(struct ctl_store *s, const char *room, ctl_access_fn fn,
+			       void *arg);
+/* *restricted: the room has access rows; *allowed: account (or its unit)
+ * is among them (account "" is never allowed in a restricted room). */
+int ctl_store_room_access_check(struct ctl_store *s, const char *room, const char *account,
+				bool *restricted, bool *allowed);
+
+/* Append a tenant event (e->seq set). */
+int ctl_store_tenant_event_insert(struct ctl_store *s, struct ctl_tenant_event *e);
+/* The tenant's events after seq, oldest first, at most limit; type NULL: any. */
+int ctl_store_tenant_event_list(struct ctl_store *s, const char *tenant, int64_t after,
+				const char *type, int limit, ctl_tenant_event_fn fn, void *arg);
 
 #endif

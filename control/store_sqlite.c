@@ -115,7 +115,39 @@ static const char STORE_SCHEMA[] =
 	" lost INTEGER NOT NULL DEFAULT 0, expected INTEGER NOT NULL DEFAULT 0,"
 	" jitter_us INTEGER NOT NULL DEFAULT 0, sampled_at INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX IF NOT EXISTS history_attendance_meeting ON history_attendance(meeting_id);"
-	"CREATE INDEX IF NOT EXISTS history_attendance_account ON history_attendance(account);";
+	"CREATE INDEX IF NOT EXISTS history_attendance_account ON history_attendance(account);"
+	/* Tenants (issue 9 items 1-3, store_tenants.c): units, accounts, the
+	 * contract, fixed rooms' access lists and tenant-level events. */
+	"CREATE TABLE IF NOT EXISTS tenants("
+	" id TEXT PRIMARY KEY, name TEXT NOT NULL, join_secret BLOB NOT NULL,"
+	" created_at INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS units("
+	" id TEXT PRIMARY KEY, tenant TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+	" name TEXT NOT NULL, created_at INTEGER NOT NULL, UNIQUE(tenant, name));"
+	"CREATE TABLE IF NOT EXISTS accounts("
+	" id TEXT PRIMARY KEY, tenant TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+	" unit TEXT REFERENCES units(id) ON DELETE SET NULL, name TEXT NOT NULL,"
+	" email TEXT NOT NULL, role TEXT NOT NULL CHECK(role IN ('admin','user')),"
+	" created_at INTEGER NOT NULL, UNIQUE(tenant, email));"
+	"CREATE INDEX IF NOT EXISTS accounts_unit ON accounts(unit);"
+	"CREATE TABLE IF NOT EXISTS contracts("
+	" tenant TEXT PRIMARY KEY REFERENCES tenants(id) ON DELETE CASCADE,"
+	" plan TEXT NOT NULL CHECK(plan IN ('trial','subscription')),"
+	" trial_until INTEGER NOT NULL, rooms INTEGER NOT NULL, term_months INTEGER NOT NULL,"
+	" starts_at INTEGER NOT NULL, ends_at INTEGER NOT NULL,"
+	" status TEXT NOT NULL CHECK(status IN ('active','cancelled','expired')),"
+	" cancel_at INTEGER NOT NULL DEFAULT 0, expiring_notified_at INTEGER NOT NULL DEFAULT 0,"
+	" updated_at INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS room_access("
+	" room TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,"
+	" kind TEXT NOT NULL CHECK(kind IN ('unit','account')), ref TEXT NOT NULL,"
+	" PRIMARY KEY(room, kind, ref));"
+	"CREATE INDEX IF NOT EXISTS room_access_ref ON room_access(kind, ref);"
+	"CREATE TABLE IF NOT EXISTS tenant_events("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" tenant TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+	" type TEXT NOT NULL, data TEXT NOT NULL, at INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS tenant_events_tenant ON tenant_events(tenant, seq);";
 
 /* Columns later versions added to version 1 tables (2: meetings, screen,
  * mute and hand state; 3: last-N, rich streams). Adding is idempotent:

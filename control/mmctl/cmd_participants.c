@@ -72,11 +72,46 @@ static void print_join(json_t *r)
 	out_kv("key from server", js(srtp, "key_from_server", "-"));
 }
 
+/* join --join-token TOKEN --room ROOM: the join token is the credential
+ * (no bearer token); the name may come from the token. */
+static int join_with_token(struct mmctl *m, struct opt *o)
+{
+	char addr[64];
+	int port, rc;
+	json_t *streams = NULL, *r = NULL;
+	if (o[5].seen || o[6].seen || o[9].seen)
+		return usage_error("join --join-token takes no --%s (the token has it)",
+				   o[5].seen ? "role" : o[6].seen ? "invite" : "account");
+	if (!o[8].seen || !o[4].seen)
+		return usage_error("join --join-token needs --room ROOM and --remote ADDR:PORT");
+	if ((rc = arg_len("--join-token", o[7].value, 1, 4096)) ||
+	    (rc = arg_len("--room", o[8].value, 1, 256)) ||
+	    (o[3].seen && (rc = arg_len("--name", o[3].value, 1, 128))) ||
+	    (rc = arg_addr_port("--remote", o[4].value, addr, sizeof(addr), &port)) ||
+	    (rc = streams_parse(o, &streams)))
+		return rc;
+	json_t *body = json_pack("{s:s,s:s,s:{s:s,s:i}}", "join_token", o[7].value, "room",
+				 o[8].value, "remote", "addr", addr, "port", port);
+	if (o[3].seen)
+		json_object_set_new(body, "display_name", json_string(o[3].value));
+	if (streams)
+		json_object_set_new(body, "streams", streams);
+	rc = http_call(m, "POST", "/v1/join", body, false, &r);
+	if (!rc && !m->json) {
+		print_join(r);
+		out_kv("account", js(r, "account", "-"));
+	}
+	json_decref(body);
+	json_decref(r);
+	return rc;
+}
+
 int cmd_join(struct mmctl *m, int argc, char **argv)
 {
 	struct opt o[] = { OPT_VAL("--audio-ssrc"), OPT_VAL("--camera-ssrc"),
 			   OPT_VAL("--screen-ssrc"), OPT_VAL("--name"), OPT_VAL("--remote"),
-			   OPT_VAL("--role"), OPT_VAL("--invite") };
+			   OPT_VAL("--role"), OPT_VAL("--invite"), OPT_VAL("--join-token"),
+			   OPT_VAL("--room"), OPT_VAL("--account") };
 	const char *pos[1];
 	char addr[64];
 	int npos, port, rc;
@@ -84,7 +119,15 @@ int cmd_join(struct mmctl *m, int argc, char **argv)
 	if ((rc = opts_parse("join ROOM|--invite INVITE --name NAME --remote ADDR:PORT ...", argc,
 			     argv, o, N(o), pos, 0, 1, &npos)))
 		return rc;
-	bool invite = o[6].seen;
+	bool invite = o[6].seen, jt = o[7].seen;
+	if (jt && npos)
+		return usage_error("join --join-token takes --room ROOM, not a positional ROOM");
+	if (jt)
+		return join_with_token(m, o);
+	if (o[8].seen)
+		return usage_error("join --room goes with --join-token (else: join ROOM)");
+	if (invite && o[9].seen)
+		return usage_error("join --invite takes no --account (use a join token)");
 	if (invite && npos)
 		return usage_error("join --invite takes no ROOM (the invite names it)");
 	if (invite && o[5].seen)
@@ -103,6 +146,8 @@ int cmd_join(struct mmctl *m, int argc, char **argv)
 			 "port", port);
 	if (o[5].seen)
 		json_object_set_new(body, "role", json_string(o[5].value));
+	if (o[9].seen)
+		json_object_set_new(body, "account", json_string(o[9].value));
 	if (streams)
 		json_object_set_new(body, "streams", streams);
 	if (invite) {

@@ -31,6 +31,9 @@ static const char usage_text[] =
 "  join ROOM --name NAME --remote ADDR:PORT [--role host|moderator|attendee]\n"
 "       [--audio-ssrc N] [--camera-ssrc N] [--screen-ssrc N]\n"
 "  join --invite INVITE --name NAME --remote ADDR:PORT [--*-ssrc N]  (no token)\n"
+"  join --join-token TOKEN --room ROOM --remote ADDR:PORT [--name NAME] [--*-ssrc N]\n"
+"                                   (no token; the name may come from the join token)\n"
+"  join ROOM ... --account A        the app's backend names the tenant's account\n"
 "       ADDR:PORT is IPv4 1.2.3.4:5000 or IPv6 [2001:db8::1]:5000\n"
 "  leave ROOM PID\n"
 "  role ROOM PID host|moderator|attendee\n"
@@ -48,6 +51,9 @@ static const char usage_text[] =
 "  chat send ROOM TEXT [--to PID] [--from PID]\n"
 "  chat list ROOM [--since ID] [--limit 1..1000]\n"
 "  invite ROOM [--ttl 60..2592000] [--role attendee|moderator]\n"
+"  join-token --tenant T --account A --secret S [--room R] [--ttl 300] [--name N]\n"
+"       [--role attendee|moderator|host]   print a join token signed with the\n"
+"                                   tenant's join secret (local, nothing sent)\n"
 "Events:\n"
 "  events ROOM [--since ID] [--count N]     follow the room's events: \"seq type\n"
 "                                   summary\" per event; ends after N events,\n"
@@ -106,6 +112,7 @@ static const struct command commands[] = {
 	{ "guard", cmd_guard },
 	{ "webhooks", cmd_webhooks },
 	{ "reports", cmd_reports },
+	{ "join-token", cmd_join_token },
 };
 
 static char *read_token_file(const char *path)

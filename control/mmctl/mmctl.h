@@ -135,6 +135,7 @@ int cmd_bans(struct mmctl *m, int argc, char **argv);
 int cmd_guard(struct mmctl *m, int argc, char **argv);
 int cmd_webhooks(struct mmctl *m, int argc, char **argv);
 int cmd_reports(struct mmctl *m, int argc, char **argv);
+int cmd_join_token(struct mmctl *m, int argc, char **argv);
 
 /* Parse "ROOM PID [nextra more positionals] [options]" into pos and *path =
  * "/v1/rooms/ROOM/participants/PID" + suffix (free it; NULL on failure). */
