@@ -143,4 +143,22 @@ void api_tokens(struct api_req *rq, struct api_reply *rep);
 int api_token_issue(struct ctl *c, const char *scope, int64_t expires_at,
 		    char *token, size_t tcap, char *id, size_t icap);
 
+/* Tenants, plans and contracts (issue 9 items 1-3: api_tenants.c,
+ * api_contracts.c, plans.c). */
+void api_tenants(struct api_req *rq, struct api_reply *rep);
+void api_tenant_register(struct api_req *rq, struct api_reply *rep);
+void api_contract(struct api_req *rq, struct api_reply *rep);
+void api_quote(struct api_req *rq, struct api_reply *rep);
+void api_room_access(struct api_req *rq, struct api_reply *rep);
+/* Tenant id (the operator; or, unless operator_only, its own token). */
+int api_tenant_load(struct api_req *rq, const char *id, bool operator_only,
+		    struct ctl_tenant *t, struct api_reply *rep);
+json_t *api_tenant_json(const struct ctl_tenant *t);
+json_t *api_account_json(const struct ctl_account *a);
+/* Field checks (400 in rep): a 1..128-byte name; an email (lower-cased). */
+int api_name_field(json_t *v, const char *path, char *dst, size_t cap, struct api_reply *rep);
+int api_email_field(json_t *v, const char *path, char *dst, size_t cap, struct api_reply *rep);
+/* Base64url without padding of n bytes into out. */
+void api_b64url(const uint8_t *in, size_t n, char *out, size_t cap);
+
 #endif

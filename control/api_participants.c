@@ -2,6 +2,7 @@
  * DELETE /v1/rooms/{id}/participants/{pid} (leave). */
 #include "control/api.h"
 #include "control/meeting.h"
+#include "control/plans.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -325,6 +326,8 @@ void api_join_room(struct api_req *rq, const struct ctl_room *r, const char *rol
 		api_error(rep, 409, "room_full", "room %s is full (%d of %d)", r->id, n, r->capacity);
 		goto fail;
 	}
+	if (api_plan_admit(rq, r, n, rep))
+		goto fail;
 	int rc = ctl_store_port_free(c->store, c->cfg.port_lo, c->cfg.port_hi, ctl_now(c), &p.local_port);
 	if (rc == -ENOSPC) {
 		api_error(rep, 503, "no_ports", "every port of port_range is in use");

@@ -21,6 +21,7 @@ static void config_defaults(struct ctl_config *c)
 	c->port_hi = 49999;
 	snprintf(c->srtp_profile, sizeof(c->srtp_profile), "AEAD_AES_128_GCM");
 	snprintf(c->www_root, sizeof(c->www_root), "%s", CTL_WWW_ROOT);
+	c->trial_days = 30;
 }
 
 static int config_string(json_t *v, const char *key, char *dst, size_t cap,
@@ -97,6 +98,15 @@ int ctl_config_load(const char *path, struct ctl_config *c, char *err, size_t er
 				rc = -EINVAL;
 			} else {
 				c->test_clock = json_is_true(v);
+			}
+		}
+		else if (!strcmp(key, "trial_days")) {
+			if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+			    json_integer_value(v) > 3650) {
+				snprintf(err, errlen, "trial_days: must be an integer 1..3650");
+				rc = -EINVAL;
+			} else {
+				c->trial_days = (int)json_integer_value(v);
 			}
 		}
 		else {

@@ -21,6 +21,8 @@ struct ctl_config {
 	bool test_clock;             /* PUT /v1/clock may move mmctld's clock
 	                              * (tests of trials and expiry); never in
 	                              * production */
+	int trial_days;              /* a registered trial's default length
+	                              * (trial_until = now + trial_days) */
 };
 
 /* Read a config file into c (defaults first). On error returns -EINVAL
