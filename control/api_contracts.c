@@ -216,14 +216,15 @@ static void contract_renew(struct api_req *rq, struct ctl_contract *k, json_t *b
 	static const struct api_field fields[] = { { "term_months", API_INT, false } };
 	struct ctl_quote q;
 	int64_t now = ctl_now(rq->c);
-	if (api_check_fields(b, "", fields, 1, rep) ||
-	    contract_terms(b, &k->rooms, &k->term_months, rep))
+	if (api_check_fields(b, "", fields, 1, rep))
 		return;
 	if (!strcmp(k->plan, "trial")) {
 		api_error(rep, 409, "trial_contract", "tenant %s is on a trial: subscribe with "
 			  "POST .../contract/change", k->tenant);
 		return;
 	}
+	if (contract_terms(b, &k->rooms, &k->term_months, rep))
+		return;
 	if (!strcmp(ctl_contract_status(k, now), "cancelled")) {
 		api_error(rep, 409, "contract_cancelled", "the contract of tenant %s is cancelled: "
 			  "a new package starts with POST .../contract/change", k->tenant);

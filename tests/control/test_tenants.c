@@ -1,0 +1,1 @@
+#include "tenants_util.h"
