@@ -34,11 +34,21 @@ static inline json_t *t_req(struct h_ctl *h, int want, const char *method, const
 }
 
 /* A request that must fail with status and error code. */
-#define t_fail(h, status, code, method, token, body, ...) do { \
-	json_t *r_ = t_req(h, status, method, token, body, __VA_ARGS__); \
-	cr_assert_str_eq(h_err_code(r_), code, "%s %s", method, body ? body : ""); \
-	json_decref(r_); \
-} while (0)
+static inline void t_fail(struct h_ctl *h, int status, const char *code, const char *method,
+			  const char *token, const char *body, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
+static inline void t_fail(struct h_ctl *h, int status, const char *code, const char *method,
+			  const char *token, const char *body, const char *fmt, ...)
+{
+	char path[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	json_t *r = t_req(h, status, method, token, body, "%s", path);
+	cr_assert_str_eq(h_err_code(r), code, "%s %s %s", method, path, body ? body : "");
+	json_decref(r);
+}
 
 static inline const char *t_str(json_t *o, const char *path)
 {
