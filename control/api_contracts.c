@@ -191,13 +191,15 @@ out:
 	json_decref(b);
 }
 
-/* Write k (updated now) with a tenant event of type; 0 or rep set. */
+/* Write k (updated now) with a tenant event of type, its data the contract
+ * and extra's members (extra stolen, may be NULL); 0 or rep set. */
 static int contract_write(struct api_req *rq, struct ctl_contract *k, const char *type,
 			  json_t *extra, struct api_reply *rep)
 {
 	json_t *data = ctl_contract_json(k, ctl_now(rq->c));
 	if (extra)
 		json_object_update(data, extra);
+	json_decref(extra);
 	if (ctl_store_contract_put(rq->c->store, k) ||
 	    ctl_tenant_event_emit(rq->c, k->tenant, type, data)) {
 		ctl_store_rollback(rq->c->store);

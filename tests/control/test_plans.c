@@ -228,7 +228,7 @@ Test(plans, trial_meetings_end_at_40_minutes_after_trial_until)
 	char path[128];
 	snprintf(path, sizeof(path), "/v1/rooms/%s/events", rid);
 	cr_assert_eq(h_sse_open(&H, &s, path, ptok, NULL), 200);
-	h_rec_take();
+	json_decref(h_rec_take());
 	/* 40 minutes: the ticker ends it. */
 	t_advance(&H, 60);
 	cr_assert(t_wait_not_live(&H, rid, 3000), "the ticker did not end the meeting");
@@ -374,7 +374,7 @@ Test(plans, cancel_now_ends_meetings_and_refuses_new_ones)
 	t_fail(&H, 400, "missing_field", "POST", H.op_token, "{}",
 	       "/v1/tenants/acme/contract/cancel");
 	cr_assert(t_live(&H, a));
-	h_rec_take();
+	json_decref(h_rec_take());
 	json_t *r = t_req(&H, 200, "POST", H.op_token, "{\"when\":\"now\"}",
 			  "/v1/tenants/acme/contract/cancel");
 	cr_assert_str_eq(t_str(r, "contract.status"), "cancelled");

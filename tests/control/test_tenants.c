@@ -361,7 +361,7 @@ Test(tenants, delete_ends_meetings_and_rooms)
 	char *groom = t_room(&H, gtok, "adhoc");
 	cr_assert_eq(t_join(&H, tok, fixed, 5000, NULL, NULL, NULL), 201);
 	cr_assert_eq(t_join(&H, gtok, groom, 5002, NULL, NULL, NULL), 201);
-	h_rec_take();
+	json_decref(h_rec_take());
 	json_decref(t_req(&H, 204, "DELETE", H.op_token, NULL, "/v1/tenants/acme"));
 	t_fail(&H, 404, "not_found", "GET", H.op_token, NULL, "/v1/rooms/%s", fixed);
 	t_fail(&H, 404, "not_found", "GET", H.op_token, NULL, "/v1/rooms/%s", idle);
