@@ -179,6 +179,10 @@ static void api_dispatch(struct ctl *c, struct MHD_Connection *conn, const char 
 			api_webhooks(&rq, rep);
 		else if (!strcmp(rq.parts[0], "reports"))
 			api_reports(&rq, rep);
+		else if (!strcmp(rq.parts[0], "tenants"))
+			api_tenants(&rq, rep);
+		else if (!strcmp(rq.parts[0], "quote"))
+			api_quote(&rq, rep);
 		else
 			api_error(rep, 404, "not_found", "no such resource");
 	}

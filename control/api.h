@@ -159,7 +159,7 @@ void ctl_tenant_join_key(const struct ctl_tenant *t, char out[CTL_JOIN_KEY_LEN +
 void api_join(struct api_req *rq, struct api_reply *rep);
 /* Room r's access list admits account (NULL: an invite -> 403
  * join_token_required; "": nobody named -> 403 not_allowed)? */
-int api_room_access(struct api_req *rq, const struct ctl_room *r, const char *account,
+int api_access_check(struct api_req *rq, const struct ctl_room *r, const char *account,
 		    struct api_reply *rep);
 /* account is one of room r's tenant's accounts (else 403 not_allowed). */
 int api_room_account(struct api_req *rq, const struct ctl_room *r, const char *account,
@@ -167,5 +167,22 @@ int api_room_account(struct api_req *rq, const struct ctl_room *r, const char *a
 /* api_join_room for a tenant's account (stored as the participant's). */
 void api_join_room_as(struct api_req *rq, const struct ctl_room *r, const char *role,
 		      const char *account, json_t *b, struct api_reply *rep);
+/* Tenants, plans and contracts (issue 9 items 1-3: api_tenants.c,
+ * api_contracts.c, plans.c). */
+void api_tenants(struct api_req *rq, struct api_reply *rep);
+void api_tenant_register(struct api_req *rq, struct api_reply *rep);
+void api_contract(struct api_req *rq, struct api_reply *rep);
+void api_quote(struct api_req *rq, struct api_reply *rep);
+void api_room_access(struct api_req *rq, struct api_reply *rep);
+/* Tenant id (the operator; or, unless operator_only, its own token). */
+int api_tenant_load(struct api_req *rq, const char *id, bool operator_only,
+		    struct ctl_tenant *t, struct api_reply *rep);
+json_t *api_tenant_json(const struct ctl_tenant *t);
+json_t *api_account_json(const struct ctl_account *a);
+/* Field checks (400 in rep): a 1..128-byte name; an email (lower-cased). */
+int api_name_field(json_t *v, const char *path, char *dst, size_t cap, struct api_reply *rep);
+int api_email_field(json_t *v, const char *path, char *dst, size_t cap, struct api_reply *rep);
+/* Base64url without padding of n bytes into out. */
+void api_b64url(const uint8_t *in, size_t n, char *out, size_t cap);
 
 #endif

@@ -148,7 +148,7 @@ void api_invite_join(struct api_req *rq, struct api_reply *rep)
 			api_error(rep, 500, "internal", "store: %s", strerror(-rc));
 		goto out;
 	}
-	if (api_room_access(rq, &r, NULL, rep))
+	if (api_access_check(rq, &r, NULL, rep))
 		goto out;
 	api_join_room(rq, &r, role, b, rep);
 out:

@@ -23,7 +23,7 @@ void ctl_tenant_join_key(const struct ctl_tenant *t, char out[CTL_JOIN_KEY_LEN +
 /* Is account (NULL: an invite, "": nobody named) admitted to room r by its
  * access list? 0, or rep set to 403. The account is known to be the room's
  * tenant's. */
-int api_room_access(struct api_req *rq, const struct ctl_room *r, const char *account,
+int api_access_check(struct api_req *rq, const struct ctl_room *r, const char *account,
 		    struct api_reply *rep)
 {
 	bool restricted, allowed;
@@ -149,7 +149,7 @@ static void join_with_token(struct api_req *rq, json_t *b, struct api_reply *rep
 		api_error(rep, 404, "not_found", "no room %s", room);
 		return;
 	}
-	if (api_room_account(rq, &r, cl.sub, rep) || api_room_access(rq, &r, cl.sub, rep))
+	if (api_room_account(rq, &r, cl.sub, rep) || api_access_check(rq, &r, cl.sub, rep))
 		return;
 	/* The app asserts the name too when it puts one in the token. */
 	if (cl.name[0])

@@ -2,6 +2,7 @@
  * DELETE /v1/rooms/{id}/participants/{pid} (leave). */
 #include "control/api.h"
 #include "control/meeting.h"
+#include "control/plans.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -332,6 +333,8 @@ void api_join_room_as(struct api_req *rq, const struct ctl_room *r, const char *
 		api_error(rep, 409, "room_full", "room %s is full (%d of %d)", r->id, n, r->capacity);
 		goto fail;
 	}
+	if (api_plan_admit(rq, r, n, rep))
+		goto fail;
 	int rc = ctl_store_port_free(c->store, c->cfg.port_lo, c->cfg.port_hi, ctl_now(c), &p.local_port);
 	if (rc == -ENOSPC) {
 		api_error(rep, 503, "no_ports", "every port of port_range is in use");
@@ -407,7 +410,7 @@ void api_participant_join(struct api_req *rq, struct api_reply *rep)
 	 * room's access list admits it or not, as for a join token. */
 	const char *account = json_string_value(json_object_get(b, "account"));
 	if ((account && api_room_account(rq, &r, account, rep)) ||
-	    api_room_access(rq, &r, account ? account : "", rep))
+	    api_access_check(rq, &r, account ? account : "", rep))
 		goto out;
 	api_join_room_as(rq, &r, role, account ? account : "", b, rep);
 out:

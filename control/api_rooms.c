@@ -415,6 +415,8 @@ void api_rooms(struct api_req *rq, struct api_reply *rep)
 		api_events(rq, rep);
 	else if (!strcmp(sub, "invites") && is(rq, 3, "POST"))
 		api_invite_create(rq, rep);
+	else if (!strcmp(sub, "access") && rq->nparts == 3)
+		api_room_access(rq, rep);
 	else if (rq->nparts <= 2 || (rq->nparts <= 4 && parts) ||
 		 (rq->nparts == 3 && (!strcmp(sub, "end") || !strcmp(sub, "mute") ||
 				      !strcmp(sub, "invites"))))

@@ -24,6 +24,7 @@ static void config_defaults(struct ctl_config *c)
 	c->webhook_retry_base_ms = 1000;
 	c->webhook_max_attempts = 8;
 	c->report_sample_ms = 5000;
+	c->trial_days = 30;
 }
 
 /* An integer key in [lo, hi]. */
@@ -120,6 +121,8 @@ int ctl_config_load(const char *path, struct ctl_config *c, char *err, size_t er
 			rc = config_int(v, key, 1, 100, &c->webhook_max_attempts, err, errlen);
 		else if (!strcmp(key, "report_sample_ms"))
 			rc = config_int(v, key, 200, 60000, &c->report_sample_ms, err, errlen);
+		else if (!strcmp(key, "trial_days"))
+			rc = config_int(v, key, 1, 3650, &c->trial_days, err, errlen);
 		else {
 			snprintf(err, errlen, "%s: unknown key \"%s\"", path, key);
 			rc = -EINVAL;

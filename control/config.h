@@ -26,6 +26,8 @@ struct ctl_config {
 	int webhook_max_attempts;    /* then the delivery has failed */
 	int report_sample_ms;        /* how often the ticker samples mmdp's
 	                              * counters for reports (200..60000, 5000) */
+	int trial_days;              /* a registered trial's default length
+	                              * (trial_until = now + trial_days) */
 };
 
 /* Read a config file into c (defaults first). On error returns -EINVAL

@@ -14,6 +14,7 @@
 #include "control/auth.h"
 #include "control/ctl.h"
 #include "control/history.h"
+#include "control/plans.h"
 #include "control/sealed.h"
 #include "control/webhook.h"
 #include "dataplane/core/srtp.h"
@@ -21,6 +22,7 @@
 #define TICK_MS 250             /* mmdp reconnect and resync check, speakers.get */
 #define KEEPALIVE_TICKS 60      /* SSE keepalive comments every 15 s */
 #define EXPIRE_TICKS 40         /* expired blocks and bans dropped every 10 s */
+#define PLANS_TICKS 4           /* plan limits and contract terms every 1 s */
 
 static bool ticker_stop;                 /* under ticker_lock */
 static pthread_mutex_t ticker_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -79,6 +81,8 @@ static void *ticker_main(void *arg)
 			expire_blocks(c);
 			ctl_speakers_prune(c);
 		}
+		if (tick % PLANS_TICKS == 0)
+			ctl_plans_tick(c);
 		pthread_mutex_unlock(&c->lock);
 	}
 	return NULL;

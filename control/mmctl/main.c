@@ -87,6 +87,21 @@ static const char usage_text[] =
 "                                           minutes, joins, peak, traffic\n"
 "       each with --csv: the server's CSV; WHEN: unix seconds or YYYY-MM-DD[THH:MM]\n"
 "       (UTC)\n"
+"Tenants, plans and contracts:\n"
+"  tenants register ID --name NAME --admin-name NAME --admin-email EMAIL\n"
+"       [--plan trial|subscription] [--rooms N] [--term 1|6|12] [--trial-until UNIX]\n"
+"                                   prints the tenant's token and join secret\n"
+"  tenants list | show ID | set ID --name NAME | delete ID\n"
+"  tenants events ID [--since SEQ] [--type TYPE]   contract.expiring, ...\n"
+"  units list T | add T NAME | edit T UNIT --name NAME | delete T UNIT\n"
+"  accounts list T [--unit U] | delete T ACCOUNT\n"
+"  accounts add T --name NAME --email EMAIL [--role admin|user] [--unit U]\n"
+"  accounts edit T ACCOUNT [--name N] [--email E] [--role R] [--unit U | --no-unit]\n"
+"  access set ROOM [--units U1,U2] [--accounts A1,A2]   who may join a fixed room\n"
+"  access show ROOM\n"
+"  contract show T | renew T [--term 1|6|12] | change T [--rooms N] [--term 1|6|12]\n"
+"  contract cancel T now|term_end\n"
+"  quote --rooms N --term 1|6|12           the price of a subscription (VND)\n"
 "\n"
 "Exit codes:\n"
 "  0 ok                      5 conflict (409, e.g. room_full)\n"
@@ -113,6 +128,8 @@ static const struct command commands[] = {
 	{ "webhooks", cmd_webhooks },
 	{ "reports", cmd_reports },
 	{ "join-token", cmd_join_token },
+	{ "tenants", cmd_tenants }, { "units", cmd_units }, { "accounts", cmd_accounts },
+	{ "access", cmd_access }, { "contract", cmd_contract }, { "quote", cmd_quote },
 };
 
 static char *read_token_file(const char *path)

@@ -136,6 +136,13 @@ int cmd_guard(struct mmctl *m, int argc, char **argv);
 int cmd_webhooks(struct mmctl *m, int argc, char **argv);
 int cmd_reports(struct mmctl *m, int argc, char **argv);
 int cmd_join_token(struct mmctl *m, int argc, char **argv);
+/* Tenants, plans and contracts (cmd_tenants.c). */
+int cmd_tenants(struct mmctl *m, int argc, char **argv);
+int cmd_units(struct mmctl *m, int argc, char **argv);
+int cmd_accounts(struct mmctl *m, int argc, char **argv);
+int cmd_access(struct mmctl *m, int argc, char **argv);
+int cmd_contract(struct mmctl *m, int argc, char **argv);
+int cmd_quote(struct mmctl *m, int argc, char **argv);
 
 /* Parse "ROOM PID [nextra more positionals] [options]" into pos and *path =
  * "/v1/rooms/ROOM/participants/PID" + suffix (free it; NULL on failure). */

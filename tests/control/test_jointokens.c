@@ -59,6 +59,11 @@ static void setup(void)
 		"X'" SECRET_T1 "',1);"
 		"INSERT INTO tenants VALUES('t2','Tenant Two',"
 		"X'" SECRET_T2 "',1);"
+		/* Both on a trial that runs for years: the plan allows the
+		 * meetings (helper A's enforcement; tests/control/test_plans.c). */
+		"INSERT INTO contracts(tenant, plan, trial_until, rooms, term_months, starts_at,"
+		" ends_at, status, updated_at) VALUES('t1','trial',4000000000,0,0,1,0,'active',1),"
+		"('t2','trial',4000000000,0,0,1,0,'active',1);"
 		"INSERT INTO units VALUES('u1','t1','Sales',1);"
 		"INSERT INTO units VALUES('u2','t1','Legal',1);"
 		"INSERT INTO units VALUES('u3','t2','Sales',1);"
