@@ -26,6 +26,8 @@ const mm = window.mm = {
 	room: null,            /* room id */
 	roomName: null,
 	invite: null,
+	joinToken: null,   /* or a join token and its room (#join_token=…&room=…) */
+	joinRoom: null,
 	version: 0,            /* offer version answered */
 	answered: false,
 	participants: {},      /* id -> {id, name, role, audioMuted, videoMuted, hand, handAt} */
@@ -990,13 +992,23 @@ async function join(name) {
 	$('lobby-error').hidden = true;
 	let j;
 	try {
-		j = await api('POST', '/v1/join', { invite: mm.invite, display_name: name, webrtc: true });
+		/* An invite link, or the meeting app's link with a join token it
+		 * signed for one of the tenant's accounts (docs/api.md). */
+		j = await api('POST', '/v1/join', mm.joinToken ?
+			{ join_token: mm.joinToken, room: mm.joinRoom, display_name: name, webrtc: true } :
+			{ invite: mm.invite, display_name: name, webrtc: true });
 	} catch (e) {
 		mm.state = 'lobby';
 		mm.error = e.code + ': ' + e.message;
 		$('lobby-error').textContent = {
 			invite_invalid: 'This invite link is not valid.',
 			invite_expired: 'This invite link has expired.',
+			join_token_invalid: 'This meeting link is not valid.',
+			join_token_expired: 'This meeting link has expired: ask the meeting app for a new one.',
+			join_token_required: 'This room admits only its members: join from the meeting app.',
+			not_allowed: 'Your account may not join this room.',
+			quota_exceeded: 'Your organisation has all its meeting rooms in use.',
+			contract_inactive: 'Your organisation\'s subscription is not active.',
 			room_full: 'The meeting is full.',
 			not_found: 'This meeting no longer exists.',
 		}[e.code] || 'Could not join: ' + e.message;
@@ -1012,7 +1024,8 @@ async function join(name) {
 		audioMuted: !!j.audio_muted, videoMuted: !!j.video_muted, hand: false, handAt: 0 };
 	$('lobby').hidden = true;
 	$('meeting').hidden = false;
-	showInvite(mm.invite);
+	if (mm.invite)
+		showInvite(mm.invite);
 
 	await getMedia();
 	makePc();
@@ -1045,16 +1058,18 @@ function init() {
 	const frag = new URLSearchParams(location.hash.replace(/^#/, ''));
 	const q = new URLSearchParams(location.search);
 	mm.invite = frag.get('invite');
+	mm.joinToken = frag.get('join_token');
+	mm.joinRoom = frag.get('room');
 	if (q.get('name'))
 		$('name').value = q.get('name');
-	if (!mm.invite) {
+	if (!mm.invite && !(mm.joinToken && mm.joinRoom)) {
 		$('lobby-msg').textContent = 'Open the invite link you were given to join a meeting.';
 		$('btn-join').disabled = true;
 	}
 	$('join-form').onsubmit = (e) => {
 		e.preventDefault();
 		const n = $('name').value.trim();
-		if (n && mm.invite && mm.state === 'lobby')
+		if (n && (mm.invite || mm.joinToken) && mm.state === 'lobby')
 			join(n);
 	};
 	$('btn-mic').onclick = () => mm.act.toggleMic();

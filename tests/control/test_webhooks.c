@@ -995,3 +995,69 @@ Test(webhooks, mmctl_manages_webhooks)
 	cr_assert_eq(h_db_count(&H, "SELECT count(*) FROM webhooks"), 0);
 	free(rid);
 }
+
+/* contract.expiring (plans.c) as a webhook: a 6-month subscription, the
+ * test clock moved to 20 days before its end: the tenant's webhook gets it
+ * once, signed, with the contract's end in its data. */
+static void setup_clock(void)
+{
+	rx_reset();
+	h_setup(&H);
+	h_config_set(&H, "test_clock", "true");
+	h_config_set(&H, "webhook_retry_base_ms", "100");
+	h_rec_start(&H);
+	h_start(&H);
+	rx_start(0);
+}
+
+TestSuite(webhooks_contract, .init = setup_clock, .fini = teardown, .timeout = 90);
+
+Test(webhooks_contract, contract_expiring_reaches_the_tenants_webhook)
+{
+	json_t *r;
+	int st = h_http(&H, "POST", "/v1/tenants", H.op_token,
+			"{\"id\":\"acme\",\"name\":\"Acme\",\"admin\":{\"name\":\"Ann\","
+			"\"email\":\"ann@acme.example\"},\"plan\":\"subscription\",\"rooms\":2,"
+			"\"term_months\":6}", 0, &r);
+	cr_assert_eq(st, 201, "register: %d %s", st, h_err_code(r));
+	char *tok = strdup(JSTR(json_object_get(r, "credentials"), "token"));
+	json_int_t ends = json_integer_value(json_object_get(json_object_get(r, "contract"),
+							     "ends_at"));
+	cr_assert(ends > 0);
+	json_decref(r);
+	json_t *w = webhook(tok, "/acme", "[\"contract.expiring\"]", NULL);
+	char *secret = str_of(w, "secret");
+	json_decref(w);
+	/* Also an operator-wide one, which gets every tenant's events. */
+	json_decref(webhook(H.op_token, "/op", "[\"contract.expiring\"]", NULL));
+
+	/* 40 days before the end: not yet. */
+	char body[64];
+	cr_assert_eq(h_http(&H, "GET", "/v1/clock", H.op_token, NULL, 0, &r), 200);
+	json_int_t now = json_integer_value(json_object_get(r, "now"));
+	json_decref(r);
+	snprintf(body, sizeof(body), "{\"advance\":%lld}", (long long)(ends - now - 40 * 86400));
+	cr_assert_eq(h_http(&H, "PUT", "/v1/clock", H.op_token, body, 0, NULL), 200);
+	usleep(2500000);  /* the ticker looks every second */
+	cr_assert_eq(RX.n, 0, "nothing 40 days before the end");
+
+	/* 20 days before: once to each. */
+	snprintf(body, sizeof(body), "{\"advance\":%d}", 20 * 86400);
+	cr_assert_eq(h_http(&H, "PUT", "/v1/clock", H.op_token, body, 0, NULL), 200);
+	cr_assert_eq(rx_wait(2, 10000), 2, "got %d", RX.n);
+	usleep(2500000);
+	cr_assert_eq(RX.n, 2, "raised once per term, not on every tick: %d", RX.n);
+	int acme = RX.reqs[0].path[1] == 'a' ? 0 : 1;
+	struct rx_req *q = &RX.reqs[acme];
+	cr_assert_str_eq(q->path, "/acme");
+	cr_assert_str_eq(q->event, "contract.expiring");
+	cr_assert(sig_verify(q->sig, secret, q->body), "%s", q->sig);
+	json_t *e = rx_body(acme);
+	cr_assert_str_eq(JSTR(e, "tenant"), "acme");
+	json_t *d = json_object_get(e, "data");
+	cr_assert_eq(json_integer_value(json_object_get(d, "ends_at")), ends);
+	cr_assert_eq(json_integer_value(json_object_get(d, "days_left")), 20);
+	json_decref(e);
+	free(secret);
+	free(tok);
+}

@@ -111,9 +111,20 @@ nsenter --net="/run/netns/$MMSITE_H1_NS" -- curl -sf "http://$API/meet" >"$WORK/
 	die "GET http://$API/meet from $MMSITE_H1_NS failed"
 grep -q 'app.js' "$WORK/meet.html" || die "/meet is not the meeting page"
 
+# The room is a registered tenant's (on a trial), so that one participant
+# can join as the tenant's account with a join token its meeting app would
+# sign (/meet#join_token=…&room=…); the others use invites.
+ctl --json tenants register browser-org --name "Browser Org" --admin-name Ann \
+	--admin-email ann@browser-org.example --plan trial --trial-until $(($(date +%s) + 86400)) \
+	>"$WORK/tenant.json"
+TENANT_TOKEN=$(jq -r .credentials.token "$WORK/tenant.json")
+JOIN_SECRET=$(jq -r .credentials.join_secret "$WORK/tenant.json")
+ACCOUNT=$(jq -r .admin.id "$WORK/tenant.json")
 # last-n 0: every participant's audio goes to everyone (the default, 3,
 # forwards the three loudest; the fake microphones all beep alike).
-ROOM=$(ctl --json rooms create browsers --capacity 20 --last-n 0 | jq -r .id)
+ROOM=$(TOKEN=$TENANT_TOKEN ctl --json rooms create browsers --capacity 20 --last-n 0 | jq -r .id)
+JOIN_TOKEN=$(ctl join-token --tenant browser-org --account "$ACCOUNT" --secret "$JOIN_SECRET" \
+	--room "$ROOM" --ttl 3600 --name chi)
 MOD_INVITE=$(ctl --json invite "$ROOM" --role moderator | jq -r .invite)
 INVITE=$(ctl --json invite "$ROOM" | jq -r .invite)
 [[ $MOD_INVITE == mmi_* && $INVITE == mmi_* ]] || die "no invites for room $ROOM"
@@ -130,7 +141,7 @@ st=0
 nsenter --net="/run/netns/$MMSITE_H1_NS" -- /usr/bin/python3 "$ROOT/tests/browser/harness.py" \
 	--url "http://$API" --invite "$INVITE" --mod-invite "$MOD_INVITE" \
 	--mmagent "$MMAGENT_BIN" --agent-socket "$SOCK" --aiortc-netns "$MMSITE_H2_NS" \
-	--size "${BROWSER_SIZE:-3}" --work "$WORK" --report "$WORK/report.json" "${SHOT_ARGS[@]}" >"$WORK/harness.log" 2>&1 &
+	--join-frag "join_token=$JOIN_TOKEN&room=$ROOM" --size "${BROWSER_SIZE:-3}" --work "$WORK" --report "$WORK/report.json" "${SHOT_ARGS[@]}" >"$WORK/harness.log" 2>&1 &
 HARNESS_PID=$!
 tail -f --pid="$HARNESS_PID" "$WORK/harness.log" 2>/dev/null | grep --line-buffered -E '^(browser|   ok|   FAILED|   console)' || true
 wait "$HARNESS_PID" || st=$?
@@ -138,4 +149,9 @@ HARNESS_PID=
 kill -0 "$MMDP_PID" 2>/dev/null || die "mmdp died"
 kill -0 "$MMCTLD_PID" 2>/dev/null || die "mmctld died"
 [[ $st == 0 ]] || die "the browser checks failed (harness exited $st; $WORK/report.json)"
+# The history knows the participant who came with the join token by its account.
+n=$(ctl --json reports meetings --account "$ACCOUNT" | jq '.meetings | length')
+[[ $n == 1 ]] || die "reports meetings --account $ACCOUNT: $n meetings, want 1"
+say "the account's meeting history has the meeting"
+
 say "all passed"
