@@ -334,6 +334,10 @@ static void plans_tick_one(struct ctl *c, struct ctl_contract *k, int64_t now)
 		if (!rc)
 			rc = ctl_tenant_event_emit(c, k->tenant, "contract.expiring",
 						   json_deep_copy(data));
+		/* Helper B's webhooks: when ctl_webhook_emit exists, it takes data
+		 * here (stolen: drop the json_decref below), as
+		 * if (!rc) rc = ctl_webhook_emit(c, k->tenant, "contract.expiring", data);
+		 * else json_decref(data); */
 		/* WEBHOOK: ctl_webhook_emit(c, tenant, "contract.expiring", data) */
 		json_decref(data);
 	}
