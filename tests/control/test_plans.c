@@ -514,3 +514,25 @@ Test(plans, contract_expiring_raised_once_within_30_days)
 	free(other);
 	free(tok);
 }
+
+/* Terms are calendar months: Jan 31 + 1 month is the end of February (a
+ * leap year's 29th), and a year from Feb 29 is Feb 28. */
+Test(plans, terms_are_calendar_months)
+{
+	char *tok;
+	json_decref(t_req(&H, 200, "PUT", H.op_token, "{\"now\":1832925600}", "/v1/clock"));
+	json_t *reg = t_register(&H, "acme", "\"plan\":\"subscription\",\"rooms\":1,"
+				 "\"term_months\":1", &tok);
+	long long start = t_int(reg, "contract.starts_at");
+	long long ends = t_int(reg, "contract.ends_at");
+	json_decref(reg);
+	/* 2028-01-31 10:00:00Z -> 2028-02-29 10:00:00Z (the test takes < 3 s). */
+	cr_assert(start >= 1832925600 && start <= 1832925603, "%lld", start);
+	cr_assert_eq(ends - start, 1835431200LL - 1832925600LL, "%lld", ends - start);
+	json_t *r = t_req(&H, 200, "POST", H.op_token, "{\"term_months\":12}",
+			  "/v1/tenants/acme/contract/renew");
+	/* -> 2029-02-28 10:00:00Z */
+	cr_assert_eq(t_int(r, "contract.ends_at") - ends, 1866967200LL - 1835431200LL);
+	json_decref(r);
+	free(tok);
+}
