@@ -1,0 +1,579 @@
+/* Security of the REST API (issue 10 item 4) against a real mmctld and a
+ * real SQLite file: every endpoint tried with every credential that must
+ * not work, dead tokens of participants who left, were kicked or whose
+ * meeting ended, and the bounds of requests (bodies, headers, URLs, path
+ * segments, slow clients).
+ *
+ * ENDPOINTS below is the one place a new endpoint goes: the test fails when
+ * docs/api.md names a method and path the table does not have. */
+#include "tenants_util.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
+
+static struct h_ctl H;
+
+static void setup(void)
+{
+	h_setup(&H);
+	h_config_set(&H, "test_clock", "true");
+	h_rec_start(&H);
+	h_start(&H);
+}
+
+static void teardown(void)
+{
+	h_teardown(&H);
+}
+
+TestSuite(security, .init = setup, .fini = teardown, .timeout = 120);
+
+/* Who may call an endpoint. */
+enum {
+	A_OP = 1,       /* the operator */
+	A_TEN = 2,      /* the tenant owning the resource in the path */
+	A_PART = 4,     /* a plain (attendee) participant of the room, {p} itself */
+	A_ANYTEN = 8,   /* any tenant token (it works in its own tenant) */
+	A_ANYTOK = 16,  /* any valid token */
+};
+
+struct endpoint {
+	const char *method;
+	const char *path;   /* {t} tenant, {r} room, {p} the plain participant, {q} another
+			     * participant of {r}, {u} unit, {a} account, {w} webhook,
+			     * {m} meeting, {k} token id, {b} block, {n} ban */
+	const char *body;
+	unsigned allow;
+};
+
+#define JOIN_BODY "{\"display_name\":\"intruder\",\"remote\":{\"addr\":\"198.18.9.9\"," \
+		  "\"port\":9999},\"streams\":[{\"kind\":\"audio\",\"ssrc\":9999}]}"
+
+static const struct endpoint ENDPOINTS[] = {
+	{ "GET", "/v1/rooms", NULL, A_OP | A_ANYTEN },
+	{ "POST", "/v1/rooms", "{\"name\":\"sneaky\"}", A_OP | A_ANYTEN },
+	{ "GET", "/v1/rooms/{r}", NULL, A_OP | A_TEN | A_PART },
+	{ "PATCH", "/v1/rooms/{r}", "{\"last_n\":5}", A_OP | A_TEN },
+	{ "DELETE", "/v1/rooms/{r}", NULL, A_OP | A_TEN },
+	{ "POST", "/v1/rooms/{r}/end", "{}", A_OP | A_TEN },
+	{ "POST", "/v1/rooms/{r}/mute", "{}", A_OP | A_TEN },
+	{ "POST", "/v1/rooms/{r}/participants", JOIN_BODY, A_OP | A_TEN },
+	{ "GET", "/v1/rooms/{r}/participants/{q}", NULL, A_OP | A_TEN | A_PART },
+	{ "DELETE", "/v1/rooms/{r}/participants/{q}", NULL, A_OP | A_TEN },
+	{ "POST", "/v1/rooms/{r}/participants/{q}/role", "{\"role\":\"moderator\"}",
+	  A_OP | A_TEN },
+	{ "PUT", "/v1/rooms/{r}/participants/{q}/streams", "{\"streams\":[]}", A_OP | A_TEN },
+	{ "POST", "/v1/rooms/{r}/participants/{q}/resolution", "{\"max_resolution\":\"low\"}",
+	  A_OP | A_TEN },
+	{ "PUT", "/v1/rooms/{r}/participants/{q}/subscriptions", "{\"subscriptions\":[]}",
+	  A_OP | A_TEN },
+	{ "POST", "/v1/rooms/{r}/participants/{q}/mute", "{\"audio\":true}", A_OP | A_TEN },
+	{ "POST", "/v1/rooms/{r}/participants/{q}/unmute", "{\"audio\":true}", A_OP | A_TEN },
+	{ "POST", "/v1/rooms/{r}/participants/{q}/kick", "{}", A_OP | A_TEN },
+	{ "POST", "/v1/rooms/{r}/participants/{q}/hand", "{\"raised\":false}", A_OP | A_TEN },
+	{ "GET", "/v1/rooms/{r}/participants/{q}/offer", NULL, A_OP | A_TEN },
+	{ "POST", "/v1/rooms/{r}/participants/{q}/answer", "{\"version\":1,\"sdp\":\"v=0\"}",
+	  A_OP | A_TEN },
+	{ "POST", "/v1/rooms/{r}/chat", "{\"text\":\"hi\",\"from\":\"{q}\"}",
+	  A_OP | A_TEN | A_PART },
+	{ "GET", "/v1/rooms/{r}/chat", NULL, A_OP | A_TEN | A_PART },
+	{ "GET", "/v1/rooms/{r}/events", NULL, A_OP | A_TEN | A_PART },
+	{ "POST", "/v1/rooms/{r}/invites", "{}", A_OP | A_TEN },
+	{ "GET", "/v1/rooms/{r}/access", NULL, A_OP | A_TEN | A_PART },
+	{ "PUT", "/v1/rooms/{r}/access", "{\"units\":[]}", A_OP | A_TEN },
+	{ "POST", "/v1/tokens", "{\"scope\":\"operator\",\"ttl_seconds\":600}", A_OP },
+	{ "DELETE", "/v1/tokens/{k}", NULL, A_OP },
+	{ "GET", "/v1/blocks", NULL, A_OP },
+	{ "DELETE", "/v1/blocks/{b}", NULL, A_OP },
+	{ "GET", "/v1/guard", NULL, A_OP },
+	{ "GET", "/v1/bans", NULL, A_OP },
+	{ "POST", "/v1/bans", "{\"prefix\":\"192.0.2.0/24\",\"ttl_seconds\":60}", A_OP },
+	{ "DELETE", "/v1/bans/{n}", NULL, A_OP },
+	{ "GET", "/v1/clock", NULL, A_OP },
+	{ "PUT", "/v1/clock", "{\"advance\":86400}", A_OP },
+	{ "POST", "/v1/tenants", "{\"id\":\"evil\",\"name\":\"Evil\",\"admin\":{\"name\":\"E\","
+	  "\"email\":\"e@evil.example\"},\"plan\":\"trial\"}", A_OP },
+	{ "GET", "/v1/tenants", NULL, A_OP },
+	{ "GET", "/v1/tenants/{t}", NULL, A_OP | A_TEN },
+	{ "PATCH", "/v1/tenants/{t}", "{\"name\":\"pwned\"}", A_OP },
+	{ "DELETE", "/v1/tenants/{t}", NULL, A_OP },
+	{ "GET", "/v1/tenants/{t}/units", NULL, A_OP | A_TEN },
+	{ "POST", "/v1/tenants/{t}/units", "{\"name\":\"evil unit\"}", A_OP | A_TEN },
+	{ "GET", "/v1/tenants/{t}/units/{u}", NULL, A_OP | A_TEN },
+	{ "PATCH", "/v1/tenants/{t}/units/{u}", "{\"name\":\"renamed\"}", A_OP | A_TEN },
+	{ "DELETE", "/v1/tenants/{t}/units/{u}", NULL, A_OP | A_TEN },
+	{ "GET", "/v1/tenants/{t}/accounts", NULL, A_OP | A_TEN },
+	{ "POST", "/v1/tenants/{t}/accounts", "{\"name\":\"Mallory\",\"email\":\"m@evil.example\","
+	  "\"role\":\"admin\"}", A_OP | A_TEN },
+	{ "GET", "/v1/tenants/{t}/accounts/{a}", NULL, A_OP | A_TEN },
+	{ "PATCH", "/v1/tenants/{t}/accounts/{a}", "{\"name\":\"renamed\"}", A_OP | A_TEN },
+	{ "DELETE", "/v1/tenants/{t}/accounts/{a}", NULL, A_OP | A_TEN },
+	{ "GET", "/v1/tenants/{t}/contract", NULL, A_OP | A_TEN },
+	{ "POST", "/v1/tenants/{t}/contract/renew", "{\"term_months\":12}", A_OP },
+	{ "POST", "/v1/tenants/{t}/contract/change", "{\"rooms\":99,\"term_months\":12}", A_OP },
+	{ "POST", "/v1/tenants/{t}/contract/cancel", "{\"when\":\"now\"}", A_OP },
+	{ "GET", "/v1/tenants/{t}/events", NULL, A_OP | A_TEN },
+	{ "POST", "/v1/quote", "{\"rooms\":1,\"term_months\":1}", A_ANYTOK },
+	{ "GET", "/v1/reports/online", NULL, A_OP | A_ANYTEN },
+	{ "GET", "/v1/reports/meetings", NULL, A_OP | A_ANYTEN },
+	{ "GET", "/v1/reports/meetings/{m}", NULL, A_OP | A_TEN },
+	{ "GET", "/v1/reports/rooms", NULL, A_OP | A_ANYTEN },
+	{ "POST", "/v1/webhooks", "{\"url\":\"http://127.0.0.1:9/x\",\"events\":[\"*\"]}",
+	  A_OP | A_ANYTEN },
+	{ "GET", "/v1/webhooks", NULL, A_OP | A_ANYTEN },
+	{ "GET", "/v1/webhooks/{w}", NULL, A_OP | A_TEN },
+	{ "DELETE", "/v1/webhooks/{w}", NULL, A_OP | A_TEN },
+	{ "GET", "/v1/webhooks/{w}/deliveries", NULL, A_OP | A_TEN },
+};
+#define N_ENDPOINTS (sizeof(ENDPOINTS) / sizeof(ENDPOINTS[0]))
+
+/* ---- raw HTTP: any request text, the status and the body ---- */
+
+static int raw_connect(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)H.port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert(fd >= 0);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+/* Send req (len bytes) and read the reply until the server closes or 3 s
+ * pass; the status (0: the server closed without one); the body into
+ * *body (malloc'd, may be "") if given. */
+static int raw_req(const char *req, size_t len, char **body)
+{
+	int fd = raw_connect();
+	size_t off = 0;
+	while (off < len) {
+		ssize_t w = send(fd, req + off, len - off, MSG_NOSIGNAL);
+		if (w <= 0)
+			break;   /* the server may refuse and close early */
+		off += (size_t)w;
+	}
+	size_t cap = 1 << 16, got = 0;
+	char *buf = malloc(cap);
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		long left = 3000 - ((t.tv_sec - t0.tv_sec) * 1000 +
+				    (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			break;
+		if (got + 4096 > cap)
+			buf = realloc(buf, cap *= 2);
+		ssize_t r = recv(fd, buf + got, cap - got - 1, 0);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	buf[got] = '\0';
+	int status = 0;
+	if (sscanf(buf, "HTTP/1.%*d %d", &status) != 1)
+		status = 0;
+	if (body) {
+		char *b = strstr(buf, "\r\n\r\n");
+		*body = strdup(b ? b + 4 : "");
+	}
+	free(buf);
+	return status;
+}
+
+/* method path with the Authorization header line auth (NULL: none). */
+static int auth_req(const char *method, const char *path, const char *auth, const char *body,
+		    char **reply)
+{
+	size_t bl = body ? strlen(body) : 0;
+	size_t cap = strlen(path) + bl + 1024;
+	char *req = malloc(cap);
+	int n = snprintf(req, cap, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+			 "%s%s%sContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+			 method, path, auth ? "Authorization: " : "", auth ? auth : "",
+			 auth ? "\r\n" : "", bl, body ? body : "");
+	int st = raw_req(req, (size_t)n, reply);
+	free(req);
+	return st;
+}
+
+/* ---- the world the sweep runs in ---- */
+
+struct world {
+	char *tok_a, *tok_b;           /* tenants acme and globex */
+	char *secret_a;                /* acme's join secret */
+	char *r, *r2, *rb;             /* acme's rooms r (fixed) and r2; globex's rb */
+	char *p, *ptok, *q, *qtok;     /* attendees of r */
+	char *key_p;                   /* p's SRTP key to the server */
+	char *y, *ytok;                /* a participant of r2 (another meeting of acme) */
+	char *x, *xtok;                /* a participant of rb (globex) */
+	char *u, *a, *w, *wsecret, *m, *k, *b, *n;
+	char *expired, *revoked;       /* operator tokens */
+};
+
+static char *dup_str(json_t *o, const char *path)
+{
+	const char *s = t_str(o, path);
+	cr_assert(s, "no %s", path);
+	return strdup(s);
+}
+
+static char *op_token(int ttl, char **id)
+{
+	char body[96];
+	snprintf(body, sizeof(body), "{\"scope\":\"operator\",\"ttl_seconds\":%d}", ttl);
+	json_t *r = t_req(&H, 201, "POST", H.op_token, body, "/v1/tokens");
+	char *tok = dup_str(r, "token");
+	if (id)
+		*id = dup_str(r, "id");
+	json_decref(r);
+	return tok;
+}
+
+static void build_world(struct world *w)
+{
+	json_t *r = t_register(&H, "acme", "\"plan\":\"subscription\",\"rooms\":10,"
+			       "\"term_months\":12", &w->tok_a);
+	w->secret_a = dup_str(r, "credentials.join_secret");
+	json_decref(r);
+	json_decref(t_register(&H, "globex", "\"plan\":\"trial\"", &w->tok_b));
+	w->r = t_room(&H, w->tok_a, "fixed");
+	w->r2 = t_room(&H, w->tok_a, "adhoc");
+	w->rb = t_room(&H, w->tok_b, "adhoc");
+	cr_assert_eq(t_join(&H, w->tok_a, w->r, 5001, &w->p, &w->ptok, &r), 201);
+	w->key_p = dup_str(r, "transport.srtp.key_to_server");
+	json_decref(r);
+	cr_assert_eq(t_join(&H, w->tok_a, w->r, 5002, &w->q, &w->qtok, NULL), 201);
+	cr_assert_eq(t_join(&H, w->tok_a, w->r2, 5003, &w->y, &w->ytok, NULL), 201);
+	cr_assert_eq(t_join(&H, w->tok_b, w->rb, 5004, &w->x, &w->xtok, NULL), 201);
+	/* A kicked participant leaves a block. */
+	char *kp;
+	cr_assert_eq(t_join(&H, w->tok_a, w->r, 5005, &kp, NULL, NULL), 201);
+	t_req(&H, 204, "POST", w->tok_a, "{\"reason\":\"spam\"}", "/v1/rooms/%s/participants/%s/kick",
+	      w->r, kp);
+	free(kp);
+	r = t_req(&H, 200, "GET", H.op_token, NULL, "/v1/blocks");
+	w->b = dup_str(json_array_get(json_object_get(r, "blocks"), 0), "id");
+	json_decref(r);
+	r = t_req(&H, 201, "POST", w->tok_a, "{\"name\":\"sales\"}", "/v1/tenants/acme/units");
+	w->u = dup_str(r, "id");
+	json_decref(r);
+	r = t_req(&H, 201, "POST", w->tok_a, "{\"name\":\"Bob\",\"email\":\"bob@acme.example\"}",
+		  "/v1/tenants/acme/accounts");
+	w->a = dup_str(r, "id");
+	json_decref(r);
+	r = t_req(&H, 201, "POST", w->tok_a, "{\"url\":\"http://127.0.0.1:9/hook\",\"events\":"
+		  "[\"meeting.ended\"]}", "/v1/webhooks");
+	w->w = dup_str(r, "id");
+	w->wsecret = dup_str(r, "secret");
+	json_decref(r);
+	r = t_req(&H, 200, "GET", H.op_token, NULL, "/v1/reports/meetings?room=%s", w->r);
+	w->m = dup_str(json_array_get(json_object_get(r, "meetings"), 0), "id");
+	json_decref(r);
+	r = t_req(&H, 201, "POST", H.op_token, "{\"scope\":\"tenant:acme\",\"ttl_seconds\":3600}",
+		  "/v1/tokens");
+	w->k = dup_str(r, "id");
+	json_decref(r);
+	r = t_req(&H, 201, "POST", H.op_token, "{\"prefix\":\"203.0.113.0/24\",\"ttl_seconds\":"
+		  "86400,\"reason\":\"flood\"}", "/v1/bans");
+	w->n = dup_str(r, "id");
+	json_decref(r);
+	/* Dead operator tokens: one expired (by the test clock), one revoked. */
+	w->expired = op_token(60, NULL);
+	char *rid;
+	w->revoked = op_token(3600, &rid);
+	t_req(&H, 204, "DELETE", H.op_token, NULL, "/v1/tokens/%s", rid);
+	free(rid);
+	t_advance(&H, 120);
+	json_decref(h_rec_take());
+}
+
+/* The table's path with the world's ids. */
+static void expand(const struct world *w, const char *in, char *out, size_t cap)
+{
+	size_t o = 0;
+	while (*in && o + 1 < cap) {
+		if (*in == '{' && in[1] && in[2] == '}') {
+			const char *v = NULL;
+			switch (in[1]) {
+			case 't': v = "acme"; break;
+			case 'r': v = w->r; break;
+			case 'p': v = w->p; break;
+			case 'q': v = w->q; break;
+			case 'u': v = w->u; break;
+			case 'a': v = w->a; break;
+			case 'w': v = w->w; break;
+			case 'm': v = w->m; break;
+			case 'k': v = w->k; break;
+			case 'b': v = w->b; break;
+			case 'n': v = w->n; break;
+			}
+			cr_assert(v, "unknown placeholder in %s", in);
+			o += (size_t)snprintf(out + o, cap - o, "%s", v);
+			in += 3;
+		} else {
+			out[o++] = *in++;
+		}
+	}
+	out[o] = '\0';
+}
+
+/* Every table's rows: what a refused request must leave as it was. */
+static json_t *db_snapshot(void)
+{
+	static const char *const tables[] = {
+		"accounts", "bans", "blocks", "contracts", "events", "history_attendance",
+		"history_meetings", "meta", "offer_mids", "offers", "participants", "room_access",
+		"rooms", "secrets", "subscriptions", "tenant_events", "tenants", "tokens", "units",
+		"webhook_deliveries", "webhooks",
+	};
+	json_t *o = json_object();
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		char sql[96];
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", tables[i]);
+		json_object_set_new(o, tables[i], json_integer(h_db_count(&H, sql)));
+	}
+	return o;
+}
+
+/* What the operator sees of the world. */
+static json_t *api_snapshot(const struct world *w)
+{
+	json_t *o = json_object();
+	const char *paths[] = { "/v1/rooms", "/v1/tenants", "/v1/tenants/acme",
+				"/v1/tenants/acme/units", "/v1/tenants/acme/accounts",
+				"/v1/tenants/acme/contract", "/v1/webhooks", "/v1/blocks",
+				"/v1/bans", NULL };
+	for (int i = 0; paths[i]; i++)
+		json_object_set_new(o, paths[i], t_req(&H, 200, "GET", H.op_token, NULL, "%s",
+						      paths[i]));
+	json_t *r = t_req(&H, 200, "GET", H.op_token, NULL, "/v1/rooms/%s", w->r);
+	json_object_set_new(o, "room", r);
+	/* mmctld's pushes to mmdp: none may come of a refused request. */
+	json_t *pushes = h_rec_take();
+	json_object_set_new(o, "mmdp pushes since the last snapshot",
+			    json_integer((json_int_t)json_array_size(pushes)));
+	json_decref(pushes);
+	return o;
+}
+
+/* A refused reply: status one of want (a 0-terminated list), the error
+ * shape and nothing in it that the caller may not know. */
+static void check_refusal(const struct world *w, const struct endpoint *e, const char *path,
+			  const char *who, int st, const char *text, const int *want,
+			  const char *code)
+{
+	bool ok = false;
+	for (int i = 0; want[i]; i++)
+		ok |= st == want[i];
+	cr_assert(ok, "%s %s as %s: %d (%s)", e->method, path, who, st, text);
+	json_t *j = json_loads(text, 0, NULL);
+	cr_assert(j, "%s %s as %s: not JSON: %s", e->method, path, who, text);
+	json_t *err = json_object_get(j, "error");
+	cr_assert(json_object_size(j) == 1 && json_is_object(err) &&
+		  json_object_size(err) == 2 && json_is_string(json_object_get(err, "code")) &&
+		  json_is_string(json_object_get(err, "message")),
+		  "%s %s as %s: not the error shape: %s", e->method, path, who, text);
+	if (code)
+		cr_assert_str_eq(t_str(err, "code"), code, "%s %s as %s", e->method, path, who);
+	/* Nothing secret, nothing of the implementation. */
+	const char *bad[] = { w->secret_a, w->tok_a, w->ptok, w->qtok, w->key_p, w->wsecret,
+			      H.op_token, "sqlite", "SQLITE", "SELECT", "INSERT", "/tmp/",
+			      ".c:", "mmctld-test", NULL };
+	for (int i = 0; bad[i]; i++)
+		cr_assert(!strstr(text, bad[i]), "%s %s as %s leaks %s: %s", e->method, path,
+			  who, bad[i], text);
+	/* The owner of the resource, unless the caller named it. */
+	if (!strstr(path, "acme"))
+		cr_assert(!strstr(text, "acme"), "%s %s as %s names the tenant: %s", e->method,
+			  path, who, text);
+	json_decref(j);
+}
+
+/* Two snapshots are equal, key by key (a message short enough to read). */
+static void same(json_t *a, json_t *b, const char *what)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(a, key, v) {
+		char *s0 = json_dumps(v, JSON_SORT_KEYS | JSON_ENCODE_ANY);
+		char *s1 = json_dumps(json_object_get(b, key), JSON_SORT_KEYS | JSON_ENCODE_ANY);
+		cr_assert_str_eq(s1, s0, "%s: %s changed", what, key);
+		free(s0);
+		free(s1);
+	}
+}
+
+struct probe {
+	const char *who, *auth;
+	bool refused;       /* must be refused (else: not tried) */
+	const int *want;    /* the statuses it may get, 0-terminated */
+	const char *code;   /* the error code it must get, or NULL: any */
+};
+
+Test(security, every_endpoint_refuses_every_credential_it_must)
+{
+	struct world w;
+	build_world(&w);
+	json_t *db0 = db_snapshot(), *api0 = api_snapshot(&w);
+	char bearer[256];
+	int tried = 0;
+
+	for (size_t i = 0; i < N_ENDPOINTS; i++) {
+		const struct endpoint *e = &ENDPOINTS[i];
+		char path[512], body[512];
+		expand(&w, e->path, path, sizeof(path));
+		if (e->body)
+			expand(&w, e->body, body, sizeof(body));
+		const char *bd = e->body ? body : NULL;
+		static const int s401[] = { 401, 0 }, s403[] = { 403, 0 },
+				 s403_404[] = { 403, 404, 0 };
+		struct probe probes[16];
+		int np = 0;
+		char unk[128], exp[256], rev[256], ta[256], tb[256], px[256], py[256], pp[256];
+		snprintf(unk, sizeof(unk), "Bearer mmt_%040d", 7);
+		snprintf(exp, sizeof(exp), "Bearer %s", w.expired);
+		snprintf(rev, sizeof(rev), "Bearer %s", w.revoked);
+		snprintf(ta, sizeof(ta), "Bearer %s", w.tok_a);
+		snprintf(tb, sizeof(tb), "Bearer %s", w.tok_b);
+		snprintf(px, sizeof(px), "Bearer %s", w.xtok);
+		snprintf(py, sizeof(py), "Bearer %s", w.ytok);
+		snprintf(pp, sizeof(pp), "Bearer %s", w.ptok);
+		snprintf(bearer, sizeof(bearer), "Basic %s", "b3BlcmF0b3I6c2VjcmV0");
+#define PROBE(w_, a_, r_, s_, c_) \
+	(probes[np++] = (struct probe){ (w_), (a_), (r_), (s_), (c_) })
+		PROBE("no token", NULL, true, s401, "unauthorized");
+		PROBE("Basic auth", bearer, true, s401, "unauthorized");
+		PROBE("an empty bearer", "Bearer ", true, s401, "unauthorized");
+		PROBE("an unknown token", unk, true, s401, "unauthorized");
+		PROBE("an expired operator token", exp, true, s401, "unauthorized");
+		PROBE("a revoked operator token", rev, true, s401, "unauthorized");
+		PROBE("another tenant", tb, !(e->allow & (A_ANYTEN | A_ANYTOK)), s403_404, NULL);
+		PROBE("a participant of another tenant's meeting", px, !(e->allow & A_ANYTOK),
+		      s403_404, NULL);
+		PROBE("a participant of another meeting", py, !(e->allow & A_ANYTOK), s403_404,
+		      NULL);
+		PROBE("the tenant", ta, !(e->allow & (A_TEN | A_ANYTEN | A_ANYTOK)), s403, NULL);
+		PROBE("an attendee", pp, !(e->allow & (A_PART | A_ANYTOK)), s403_404, NULL);
+#undef PROBE
+		for (int j = 0; j < np; j++) {
+			if (!probes[j].refused)
+				continue;
+			char *text;
+			int st = auth_req(e->method, path, probes[j].auth, bd, &text);
+			check_refusal(&w, e, path, probes[j].who, st, text, probes[j].want,
+				      probes[j].code);
+			free(text);
+			tried++;
+		}
+	}
+	cr_log_info("%d refusals of %zu endpoints", tried, N_ENDPOINTS);
+	cr_assert_gt(tried, (int)N_ENDPOINTS * 6);
+
+	/* Nothing changed: every table's rows, what the operator sees, mmdp. */
+	json_t *db1 = db_snapshot(), *api1 = api_snapshot(&w);
+	same(db0, db1, "rows");
+	same(api0, api1, "the operator's view");
+	json_decref(db0);
+	json_decref(db1);
+	json_decref(api0);
+	json_decref(api1);
+
+	/* The GETs the table allows work for those it allows (the table is not
+	 * refusing everything by accident), and lists show only one's own. */
+	for (size_t i = 0; i < N_ENDPOINTS; i++) {
+		const struct endpoint *e = &ENDPOINTS[i];
+		char path[512];
+		if (strcmp(e->method, "GET") || strstr(e->path, "/events"))
+			continue;
+		expand(&w, e->path, path, sizeof(path));
+		const char *toks[] = { H.op_token, w.tok_a, w.ptok };
+		unsigned bits[] = { A_OP, A_TEN | A_ANYTEN, A_PART };
+		for (int j = 0; j < 3; j++)
+			if (e->allow & (bits[j] | A_ANYTOK)) {
+				/* Past the authorization (an offer of a non-webrtc
+				 * participant is 409). */
+				json_t *r;
+				int st = h_http(&H, "GET", path, toks[j], NULL, 0, &r);
+				cr_assert(st == 200 || st == 409, "GET %s as %s: %d", path,
+					  j == 0 ? "operator" : j == 1 ? "tenant" : "attendee", st);
+				json_decref(r);
+			}
+	}
+	const char *lists[] = { "/v1/rooms", "/v1/reports/online", "/v1/reports/meetings",
+				"/v1/reports/rooms", "/v1/webhooks", NULL };
+	for (int i = 0; lists[i]; i++) {
+		json_t *r = t_req(&H, 200, "GET", w.tok_b, NULL, "%s", lists[i]);
+		char *text = json_dumps(r, 0);
+		cr_assert(!strstr(text, w.r) && !strstr(text, w.r2) && !strstr(text, w.w) &&
+			  !strstr(text, "acme"), "globex's %s shows acme's: %s", lists[i], text);
+		free(text);
+		json_decref(r);
+	}
+}
+
+/* "GET /v1/rooms/{room}" -> "GET /v1/rooms/{}" */
+static void normalize(const char *method, const char *path, char *out, size_t cap)
+{
+	size_t o = (size_t)snprintf(out, cap, "%s ", method);
+	for (; *path && o + 3 < cap; path++) {
+		if (*path == '{') {
+			out[o++] = '{';
+			out[o++] = '}';
+			while (*path && *path != '}')
+				path++;
+			if (!*path)
+				break;
+		} else {
+			out[o++] = *path;
+		}
+	}
+	out[o] = '\0';
+}
+
+Test(security, the_table_has_every_endpoint_of_the_api_docs)
+{
+	const char *md = getenv("API_MD");
+	cr_assert(md, "API_MD must name docs/api.md");
+	FILE *f = fopen(md, "r");
+	cr_assert(f, "%s", md);
+	char *doc = NULL;
+	size_t dl = 0;
+	FILE *m = open_memstream(&doc, &dl);
+	char line[4096];
+	while (fgets(line, sizeof(line), f))
+		fputs(line, m);
+	fclose(f);
+	fclose(m);
+
+	int found = 0;
+	for (char *s = doc; (s = strchr(s, '`')); s++) {
+		/* `GET /v1/…`, `GET|POST /v1/…` */
+		char methods[64], path[256];
+		if (sscanf(s + 1, "%63[A-Z|] /v1%255[^` ?[]", methods, path) != 2)
+			continue;
+		char full[300];
+		snprintf(full, sizeof(full), "/v1%s", path);
+		if (!strcmp(full, "/v1/join"))
+			continue;   /* no bearer token: the invite or join token is the credential */
+		char *save = NULL;
+		for (char *mt = strtok_r(methods, "|", &save); mt; mt = strtok_r(NULL, "|", &save)) {
+			char want[320], have[320];
+			normalize(mt, full, want, sizeof(want));
+			bool in = false;
+			for (size_t i = 0; i < N_ENDPOINTS && !in; i++) {
+				normalize(ENDPOINTS[i].method, ENDPOINTS[i].path, have, sizeof(have));
+				in = !strcmp(want, have);
+			}
+			cr_expect(in, "docs/api.md has %s; add it to ENDPOINTS", want);
+			found++;
+		}
+	}
+	free(doc);
+	cr_assert_gt(found, 50, "found only %d endpoints in %s", found, md);
+}
