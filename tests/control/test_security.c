@@ -254,8 +254,8 @@ static void build_world(struct world *w)
 	/* A kicked participant leaves a block. */
 	char *kp;
 	cr_assert_eq(t_join(&H, w->tok_a, w->r, 5005, &kp, NULL, NULL), 201);
-	t_req(&H, 204, "POST", w->tok_a, "{\"reason\":\"spam\"}", "/v1/rooms/%s/participants/%s/kick",
-	      w->r, kp);
+	json_decref(t_req(&H, 204, "POST", w->tok_a, "{\"reason\":\"spam\"}", "/v1/rooms/%s/participants/%s/kick",
+	      w->r, kp));
 	free(kp);
 	r = t_req(&H, 200, "GET", H.op_token, NULL, "/v1/blocks");
 	w->b = dup_str(json_array_get(json_object_get(r, "blocks"), 0), "id");
@@ -287,10 +287,18 @@ static void build_world(struct world *w)
 	w->expired = op_token(60, NULL);
 	char *rid;
 	w->revoked = op_token(3600, &rid);
-	t_req(&H, 204, "DELETE", H.op_token, NULL, "/v1/tokens/%s", rid);
+	json_decref(t_req(&H, 204, "DELETE", H.op_token, NULL, "/v1/tokens/%s", rid));
 	free(rid);
 	t_advance(&H, 120);
 	json_decref(h_rec_take());
+}
+
+static void free_world(struct world *w)
+{
+	/* Every field is a malloc'd string. */
+	char **f = (char **)w;
+	for (size_t i = 0; i < sizeof(*w) / sizeof(char *); i++)
+		free(f[i]);
 }
 
 /* The table's path with the world's ids. */
@@ -418,7 +426,7 @@ struct probe {
 
 Test(security, every_endpoint_refuses_every_credential_it_must)
 {
-	struct world w;
+	struct world w = { 0 };
 	build_world(&w);
 	json_t *db0 = db_snapshot(), *api0 = api_snapshot(&w);
 	char bearer[256];
@@ -515,6 +523,7 @@ Test(security, every_endpoint_refuses_every_credential_it_must)
 		free(text);
 		json_decref(r);
 	}
+	free_world(&w);
 }
 
 /* "GET /v1/rooms/{room}" -> "GET /v1/rooms/{}" */
@@ -576,4 +585,110 @@ Test(security, the_table_has_every_endpoint_of_the_api_docs)
 	}
 	free(doc);
 	cr_assert_gt(found, 50, "found only %d endpoints in %s", found, md);
+}
+
+/* tok is dead: reading the room, its participants, chat and events, acting,
+ * and joining again are all 401 unauthorized. */
+static void dead_token(const char *tok, const char *rid, const char *pid, const char *why)
+{
+	struct { const char *method, *fmt, *body; } tries[] = {
+		{ "GET", "/v1/rooms/%s", NULL },
+		{ "GET", "/v1/rooms/%s/participants/%s", NULL },
+		{ "GET", "/v1/rooms/%s/chat", NULL },
+		{ "POST", "/v1/rooms/%s/chat", "{\"text\":\"still here?\"}" },
+		{ "GET", "/v1/rooms/%s/events", NULL },
+		{ "POST", "/v1/rooms/%s/participants/%s/hand", "{\"raised\":true}" },
+		{ "DELETE", "/v1/rooms/%s/participants/%s", NULL },
+		{ "POST", "/v1/rooms/%s/participants", JOIN_BODY },
+		{ "POST", "/v1/quote", "{\"rooms\":1,\"term_months\":1}" },
+	};
+	for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
+		char path[256];
+		snprintf(path, sizeof(path), tries[i].fmt, rid, pid);
+		json_t *r;
+		int st = h_http(&H, tries[i].method, path, tok, tries[i].body, 0, &r);
+		cr_assert_eq(st, 401, "%s: %s %s: %d", why, tries[i].method, path, st);
+		cr_assert_str_eq(h_err_code(r), "unauthorized", "%s: %s %s", why, tries[i].method,
+				 path);
+		json_decref(r);
+	}
+	/* And the event stream does not open. */
+	char path[128];
+	struct h_sse s;
+	snprintf(path, sizeof(path), "/v1/rooms/%s/events", rid);
+	cr_assert_eq(h_sse_open(&H, &s, path, tok, NULL), 401, "%s: events", why);
+	h_sse_close(&s);
+}
+
+/* Join with an invite (POST /v1/join): the status; the participant's id and
+ * token on 201. */
+static int join_invite(const char *invite, int port, char **pid, char **tok)
+{
+	char body[1024];
+	snprintf(body, sizeof(body), "{\"invite\":\"%s\",\"display_name\":\"guest %d\",\"remote\":"
+		 "{\"addr\":\"198.18.2.1\",\"port\":%d},\"streams\":[{\"kind\":\"audio\","
+		 "\"ssrc\":%d}]}", invite, port, port, port);
+	json_t *r;
+	int st = h_http(&H, "POST", "/v1/join", NULL, body, 0, &r);
+	if (st == 201) {
+		*pid = strdup(t_str(r, "id"));
+		*tok = strdup(t_str(r, "token"));
+	}
+	json_decref(r);
+	return st;
+}
+
+Test(security, kicked_left_and_ended_tokens_are_dead_and_invites_stay_invites)
+{
+	char *ten;
+	json_decref(t_register(&H, "acme", "\"plan\":\"trial\"", &ten));
+	char *rid = t_room(&H, ten, "fixed");
+	json_t *r = t_req(&H, 201, "POST", ten, "{\"ttl_seconds\":600}", "/v1/rooms/%s/invites",
+			  rid);
+	char *invite = strdup(t_str(r, "invite"));
+	json_decref(r);
+	char *host, *htok;
+	cr_assert_eq(t_join(&H, ten, rid, 6000, &host, &htok, NULL), 201);
+
+	/* Kicked: its token is dead at once; its invite gives a new participant. */
+	char *k, *ktok;
+	cr_assert_eq(join_invite(invite, 6001, &k, &ktok), 201);
+	json_decref(t_req(&H, 200, "GET", ktok, NULL, "/v1/rooms/%s", rid));
+	json_decref(t_req(&H, 204, "POST", ten, "{\"block_seconds\":0}",
+			  "/v1/rooms/%s/participants/%s/kick", rid, k));
+	dead_token(ktok, rid, k, "kicked");
+	char *k2, *k2tok;
+	cr_assert_eq(join_invite(invite, 6002, &k2, &k2tok), 201, "the invite is still an invite");
+	cr_assert_str_neq(k2, k, "a new participant, not the kicked one back");
+	cr_assert_eq(h_db_count(&H, "SELECT count(*) FROM participants"), 2);
+
+	/* Left: the same. */
+	json_decref(t_req(&H, 204, "DELETE", k2tok, NULL, "/v1/rooms/%s/participants/%s", rid, k2));
+	dead_token(k2tok, rid, k2, "left");
+	char *k3, *k3tok;
+	cr_assert_eq(join_invite(invite, 6003, &k3, &k3tok), 201);
+	cr_assert_str_neq(k3, k2);
+
+	/* Invites are not stored, so not revoked one by one: they end with their
+	 * expiry (and with the room). */
+	t_advance(&H, 601);
+	char *nope = NULL, *nopetok = NULL;
+	cr_assert_eq(join_invite(invite, 6004, &nope, &nopetok), 401, "an expired invite");
+
+	/* Ended: every token of the meeting is dead, the host's too, though the
+	 * fixed room stays. */
+	json_decref(t_req(&H, 204, "POST", ten, NULL, "/v1/rooms/%s/end", rid));
+	dead_token(htok, rid, host, "meeting ended (host)");
+	dead_token(k3tok, rid, k3, "meeting ended");
+	json_decref(t_req(&H, 200, "GET", ten, NULL, "/v1/rooms/%s", rid));
+	/* A new meeting in the same room does not bring old tokens back. */
+	char *n, *ntok;
+	cr_assert_eq(t_join(&H, ten, rid, 6005, &n, &ntok, NULL), 201);
+	dead_token(htok, rid, host, "the next meeting (host)");
+	dead_token(ktok, rid, k, "the next meeting (kicked)");
+	json_decref(t_req(&H, 200, "GET", ntok, NULL, "/v1/rooms/%s", rid));
+
+	char *all[] = { ten, rid, invite, host, htok, k, ktok, k2, k2tok, k3, k3tok, n, ntok };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		free(all[i]);
 }
