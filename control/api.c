@@ -150,8 +150,10 @@ static void api_dispatch(struct ctl *c, struct MHD_Connection *conn, const char 
 		api_www(c, url, method, rep);
 		return;
 	}
-	snprintf(path, sizeof(path), "%s", url);
-	if (api_split_path(path, &rq)) {
+	/* No resource has a path this long; cutting it instead would make a
+	 * shorter path that may name another resource (a padded DELETE of a
+	 * participant became a DELETE of its room). */
+	if (strlen(url) >= sizeof(path) || api_split_path(strcpy(path, url), &rq)) {
 		api_error(rep, 404, "not_found", "no such resource");
 		return;
 	}
@@ -293,6 +295,13 @@ int ctl_api_start(struct ctl *c, struct MHD_Daemon **out)
 						MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 						MHD_OPTION_NOTIFY_COMPLETED, api_completed, c,
 						MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+						/* The request line and headers must fit
+						 * here (bodies stream through api_handle):
+						 * more is 431/414 from libmicrohttpd. Its
+						 * default, stated so no one relies on it
+						 * silently. */
+						MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+						(size_t)CTL_API_HEADER_MAX,
 						MHD_OPTION_END);
 	if (!d)
 		return -EADDRINUSE;

@@ -12,6 +12,8 @@
 /* An SDP answer (POST .../answer) grows with the room: about 1 KiB per
  * m-line, three per other participant. */
 #define CTL_API_ANSWER_MAX (1024 * 1024)
+/* libmicrohttpd's memory per connection: request line and headers. */
+#define CTL_API_HEADER_MAX (32 * 1024)
 
 struct MHD_Daemon;
 struct MHD_Connection;

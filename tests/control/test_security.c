@@ -692,3 +692,165 @@ Test(security, kicked_left_and_ended_tokens_are_dead_and_invites_stay_invites)
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		free(all[i]);
 }
+
+/* A request of method and path whose body is n bytes of JSON-ish filler,
+ * sent with Content-Length or chunked. */
+static int big_body(const char *method, const char *path, size_t n, bool chunked)
+{
+	char *body = malloc(n + 1);
+	memset(body, ' ', n);
+	body[0] = '{';
+	body[n - 1] = '}';
+	body[n] = '\0';
+	size_t cap = n + 4096;
+	char *req = malloc(cap);
+	int hl = snprintf(req, cap, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+			  "Authorization: Bearer %s\r\nContent-Type: application/json\r\n",
+			  method, path, H.op_token);
+	size_t len = (size_t)hl;
+	if (chunked) {
+		len += (size_t)snprintf(req + len, cap - len, "Transfer-Encoding: chunked\r\n\r\n");
+		for (size_t off = 0; off < n; off += 8192) {
+			size_t c = n - off < 8192 ? n - off : 8192;
+			len += (size_t)snprintf(req + len, cap - len, "%zx\r\n", c);
+			memcpy(req + len, body + off, c);
+			len += c;
+			len += (size_t)snprintf(req + len, cap - len, "\r\n");
+			if (len + 8300 > cap)
+				req = realloc(req, cap *= 2);
+		}
+		len += (size_t)snprintf(req + len, cap - len, "0\r\n\r\n");
+	} else {
+		len += (size_t)snprintf(req + len, cap - len, "Content-Length: %zu\r\n\r\n", n);
+		memcpy(req + len, body, n);
+		len += n;
+	}
+	char *text;
+	int st = raw_req(req, len, &text);
+	if (st == 413)
+		cr_assert(strstr(text, "\"body_too_large\""), "%s", text);
+	free(text);
+	free(req);
+	free(body);
+	return st;
+}
+
+/* mmctld still answers a plain request, within ms. */
+static void still_serving(int ms, const char *after)
+{
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	json_decref(t_req(&H, 200, "GET", H.op_token, NULL, "/v1/clock"));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long took = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	cr_assert_lt(took, ms, "after %s: a plain request took %ld ms", after, took);
+}
+
+Test(security, request_bodies_headers_urls_and_paths_are_bounded)
+{
+	char *ten;
+	json_decref(t_register(&H, "acme", "\"plan\":\"trial\"", &ten));
+	char *rid = t_room(&H, ten, "fixed");
+	char *pid;
+	cr_assert_eq(t_join(&H, ten, rid, 7000, &pid, NULL, NULL), 201);
+	int rooms = h_db_count(&H, "SELECT count(*) FROM rooms");
+
+	/* Bodies: 64 KiB, an SDP answer 1 MiB; over is 413 and nothing stored. */
+	cr_assert_eq(big_body("POST", "/v1/rooms", 64 * 1024 + 1, false), 413);
+	cr_assert_eq(big_body("POST", "/v1/rooms", 64 * 1024 + 1, true), 413, "chunked");
+	cr_assert_eq(big_body("POST", "/v1/rooms", 4 << 20, true), 413, "4 MiB chunked");
+	char path[256];
+	snprintf(path, sizeof(path), "/v1/rooms/%s/participants/%s/answer", rid, pid);
+	cr_assert_eq(big_body("POST", path, (1 << 20) + 1, false), 413);
+	cr_assert_eq(big_body("POST", path, (1 << 20) + 1, true), 413, "chunked");
+	/* Just under the limit is read (and refused for what it is, not its size). */
+	cr_assert_eq(big_body("POST", "/v1/rooms", 64 * 1024, false), 400);
+	cr_assert_eq(h_db_count(&H, "SELECT count(*) FROM rooms"), rooms);
+	still_serving(1000, "big bodies");
+
+	/* A 100 KiB header: refused by libmicrohttpd's connection memory limit. */
+	size_t big = 100 * 1024;
+	char *req = malloc(big + 1024);
+	int n = snprintf(req, 1024, "GET /v1/clock HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+			 "Authorization: Bearer %s\r\nX-Filler: ", H.op_token);
+	memset(req + n, 'a', big);
+	n += (int)big;
+	n += snprintf(req + n, 64, "\r\nConnection: close\r\n\r\n");
+	int st = raw_req(req, (size_t)n, NULL);
+	cr_assert(st == 0 || (st >= 400 && st < 500), "a 100 KiB header: %d", st);
+	/* ... the same in many small headers. */
+	n = snprintf(req, 1024, "GET /v1/clock HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+		     "Authorization: Bearer %s\r\n", H.op_token);
+	for (int i = 0; i < 2000; i++)
+		n += snprintf(req + n, 64, "X-H%d: %040d\r\n", i, i);
+	n += snprintf(req + n, 64, "Connection: close\r\n\r\n");
+	st = raw_req(req, (size_t)n, NULL);
+	cr_assert(st == 0 || (st >= 400 && st < 500), "2000 headers: %d", st);
+	/* A 100 KiB URL. */
+	n = snprintf(req, 64, "GET /v1/rooms/");
+	memset(req + n, 'r', big);
+	n += (int)big;
+	n += snprintf(req + n, 1024, " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+		      "Connection: close\r\n\r\n", H.op_token);
+	st = raw_req(req, (size_t)n, NULL);
+	cr_assert(st == 0 || (st >= 400 && st < 500), "a 100 KiB URL: %d", st);
+	free(req);
+	still_serving(1000, "big headers and URLs");
+
+	/* Too many path segments: 404, nothing else. */
+	char many[2048];
+	int o = snprintf(many, sizeof(many), "/v1/rooms/%s", rid);
+	for (int i = 0; i < 200; i++)
+		o += snprintf(many + o, sizeof(many) - (size_t)o, "/x");
+	char *text;
+	st = auth_req("DELETE", many, NULL, NULL, &text);
+	/* (No such path is 404 before the token is looked at.) */
+	cr_assert(st == 401 || st == 404, "%d %s", st, text);
+	free(text);
+	json_t *r;
+	cr_assert_eq(h_http(&H, "DELETE", many, H.op_token, NULL, 0, &r), 404);
+	cr_assert_str_eq(h_err_code(r), "not_found");
+	json_decref(r);
+
+	/* A long URL is not cut to a shorter one that means something else:
+	 * DELETE of a participant padded past mmctld's path buffer must not
+	 * become a DELETE of its room. */
+	o = snprintf(many, sizeof(many), "/v1/rooms/%s", rid);
+	while (o < 600)
+		many[o++] = '/';
+	snprintf(many + o, sizeof(many) - (size_t)o, "participants/%s", pid);
+	st = h_http(&H, "DELETE", many, H.op_token, NULL, 0, &r);
+	cr_assert(st == 404 || st == 414, "a padded URL: %d", st);
+	json_decref(r);
+	json_decref(t_req(&H, 200, "GET", H.op_token, NULL, "/v1/rooms/%s", rid));
+	cr_assert_eq(h_db_count(&H, "SELECT count(*) FROM participants"), 1);
+	free(ten);
+	free(rid);
+	free(pid);
+}
+
+Test(security, slow_clients_do_not_stop_others)
+{
+	/* Slowloris: connections that send their request a byte at a time. */
+	enum { SLOW = 8 };
+	int fds[SLOW];
+	const char *head = "GET /v1/clock HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
+	for (int i = 0; i < SLOW; i++)
+		fds[i] = raw_connect();
+	for (int round = 0; round < 20; round++) {
+		for (int i = 0; i < SLOW; i++) {
+			char c = round < (int)strlen(head) ? head[round] : 'z';
+			cr_assert_eq(send(fds[i], &c, 1, MSG_NOSIGNAL), 1);
+		}
+		/* Each round a normal client is served at once. */
+		still_serving(500, "slow clients");
+		usleep(100 * 1000);
+	}
+	/* And the slow ones were not answered (they are not done). */
+	for (int i = 0; i < SLOW; i++) {
+		struct pollfd p = { .fd = fds[i], .events = POLLIN };
+		cr_assert_eq(poll(&p, 1, 0), 0);
+		close(fds[i]);
+	}
+	still_serving(500, "slow clients closed");
+}
