@@ -713,3 +713,82 @@ Test(engine_srtp, srtp_over_ipv4_skips_the_udp_checksum_unless_configured, .init
 	cr_assert_neq(udp_csum_to(5002), 0, "configured: SRTP copies are summed too");
 	mm_srtp_destroy(a_tx);
 }
+
+/* Issue 10 item 4: for an AEAD and an HMAC profile, for SRTP and SRTCP, a
+ * flipped bit anywhere the sender authenticated (header, payload, the tag
+ * itself, SRTCP's index) and a replay are dropped and counted by reason;
+ * nothing reaches a receiver, and the genuine packet still goes after its
+ * tampered copy was dropped (a forgery does not use up the replay window). */
+static void tamper_and_replay(char who, enum mm_srtp_profile p, const char *ip, uint16_t sport,
+			      uint16_t dport, uint32_t ssrc, bool rtcp)
+{
+	struct mm_srtp *tx = peer_session(who, 'i', 0, p, false);
+	uint8_t pkt[1500], frame[1600];
+	size_t n, fl;
+	uint64_t auth0 = drops(MM_DROP_SRTP_AUTH), replay0 = drops(MM_DROP_SRTP_REPLAY);
+	const char *what = rtcp ? "SRTCP" : "SRTP";
+
+	/* Packets 1..4, protected in order. */
+	uint8_t sent[4][1500];
+	size_t len[4];
+	for (int i = 0; i < 4; i++) {
+		n = rtcp ? sender_report(pkt, sizeof(pkt), ssrc)
+			 : h_rtp(pkt, sizeof(pkt), ssrc, (uint16_t)(i + 1), 960u * (i + 1), 111, 160);
+		cr_assert_eq(rtcp ? mm_srtcp_protect(tx, pkt, &n, sizeof(pkt))
+				  : mm_srtp_protect(tx, pkt, &n, sizeof(pkt)), 0);
+		memcpy(sent[i], pkt, n);
+		len[i] = n;
+	}
+	size_t tag = p == GCM ? 16 : 10;
+	/* Where a flip goes in each of packets 2..4: the last byte of the tag,
+	 * a header byte (RTP timestamp; RTCP: the sender's packet count, which
+	 * SRTCP encrypts), for SRTCP the index just before the tag, and for
+	 * SRTP the payload. */
+	size_t at[3] = { len[1] - 1, rtcp ? 20 : 5,
+			 rtcp ? len[3] - tag - 1 : len[3] - tag - 3 };
+	for (int i = 0; i < 4; i++) {
+		CAP->n = 0;
+		if (i == 0) {
+			fl = h_frame(frame, ip, sport, "198.18.0.1", dport, MAC1, sent[0], len[0]);
+			mm_engine_rx(&W, frame, fl, 0, 0);
+			cr_assert_eq(CAP->n, 2, "%s %s: the genuine first packet goes", what,
+				     mm_srtp_profile_name(p));
+			continue;
+		}
+		memcpy(pkt, sent[i], len[i]);
+		pkt[at[i - 1]] ^= 0x01;
+		fl = h_frame(frame, ip, sport, "198.18.0.1", dport, MAC1, pkt, len[i]);
+		mm_engine_rx(&W, frame, fl, 0, 0);
+		cr_assert_eq(CAP->n, 0, "%s %s: flip at %zu of %zu reached someone", what,
+			     mm_srtp_profile_name(p), at[i - 1], len[i]);
+		cr_assert_eq(drops(MM_DROP_SRTP_AUTH), auth0 + (uint64_t)i,
+			     "%s %s: flip at %zu counted as srtp_auth", what,
+			     mm_srtp_profile_name(p), at[i - 1]);
+		/* The genuine one after it still goes. */
+		fl = h_frame(frame, ip, sport, "198.18.0.1", dport, MAC1, sent[i], len[i]);
+		mm_engine_rx(&W, frame, fl, 0, 0);
+		cr_assert_eq(CAP->n, 2, "%s %s: packet %d after its forgery", what,
+			     mm_srtp_profile_name(p), i + 1);
+	}
+	/* Replays of every one, the newest and the oldest. */
+	for (int i = 3; i >= 0; i--) {
+		CAP->n = 0;
+		fl = h_frame(frame, ip, sport, "198.18.0.1", dport, MAC1, sent[i], len[i]);
+		mm_engine_rx(&W, frame, fl, 0, 0);
+		cr_assert_eq(CAP->n, 0, "%s %s: replay of %d went on", what,
+			     mm_srtp_profile_name(p), i + 1);
+	}
+	cr_assert_eq(drops(MM_DROP_SRTP_REPLAY), replay0 + 4, "%s %s: replays counted", what,
+		     mm_srtp_profile_name(p));
+	cr_assert_eq(drops(MM_DROP_SRTP_AUTH), auth0 + 3);
+	mm_srtp_destroy(tx);
+}
+
+Test(engine_srtp, tampered_tags_headers_and_replays_dropped_for_srtp_and_srtcp,
+     .init = setup_srtp, .fini = teardown)
+{
+	tamper_and_replay('a', GCM, "198.18.1.1", 5001, 40001, 1001, false);
+	tamper_and_replay('b', CM80, "198.18.1.2", 5002, 40002, 2001, false);
+	tamper_and_replay('a', GCM, "198.18.1.1", 5001, 40001, 1001, true);
+	tamper_and_replay('b', CM80, "198.18.1.2", 5002, 40002, 2001, true);
+}
