@@ -612,6 +612,29 @@ Test(ice, dtls_fingerprint_mismatch_fails_without_keys)
 	peer_fini(&p);
 }
 
+/* The same with mmdp as the DTLS client (the peer's setup passive): the
+ * server's certificate is not the one its SDP named (issue 10 item 4). */
+Test(ice, dtls_fingerprint_mismatch_as_client_fails_without_keys)
+{
+	struct peer p;
+	peer_init(&p, false);
+	char wrong[128];
+	snprintf(wrong, sizeof(wrong), "%s", p.fp);
+	size_t last = strlen(wrong) - 1;
+	wrong[last] = wrong[last] == '0' ? '1' : '0';
+	dtls_run(&p, wrong, "passive");
+	json_t *d = dtls_stats();
+	cr_assert_str_eq(json_string_value(json_object_get(d, "role")), "client");
+	cr_assert_str_eq(json_string_value(json_object_get(d, "state")), "failed");
+	cr_assert_str_eq(json_string_value(json_object_get(d, "error")), "fingerprint mismatch");
+	json_decref(d);
+	cr_assert_null(mm_tables_endpoint(&T, "br")->conf->keys, "no keys installed");
+	CAP->n = 0;
+	send_rtp("198.18.1.2", 5002, 40002, 2001, 1, NOW + 20);
+	cr_assert_eq(CAP->n, 0, "nothing is sent to it");
+	peer_fini(&p);
+}
+
 /* ----------------------------------------------------- agent protocol --- */
 
 #define EP_PRE                                                                                  \
