@@ -854,3 +854,87 @@ Test(security, slow_clients_do_not_stop_others)
 	}
 	still_serving(500, "slow clients closed");
 }
+
+/* Another tenant's ids where a body or a query names them (not the path):
+ * refused, nothing stored, nothing of the other tenant in the reply. */
+Test(security, other_tenants_ids_in_bodies_and_queries_are_refused)
+{
+	char *ta, *tb;
+	json_decref(t_register(&H, "acme", "\"plan\":\"trial\"", &ta));
+	json_decref(t_register(&H, "globex", "\"plan\":\"trial\"", &tb));
+	char *ra = t_room(&H, ta, "fixed"), *rb = t_room(&H, tb, "fixed");
+	char *pa, *pb;
+	cr_assert_eq(t_join(&H, ta, ra, 8001, &pa, NULL, NULL), 201);
+	cr_assert_eq(t_join(&H, tb, rb, 8002, &pb, NULL, NULL), 201);
+	json_t *r = t_req(&H, 201, "POST", ta, "{\"name\":\"sales\"}", "/v1/tenants/acme/units");
+	char *ua = strdup(t_str(r, "id"));
+	json_decref(r);
+	r = t_req(&H, 200, "GET", ta, NULL, "/v1/tenants/acme/accounts");
+	char *aa = strdup(t_str(json_array_get(json_object_get(r, "accounts"), 0), "id"));
+	json_decref(r);
+	json_t *db0 = db_snapshot();
+	json_decref(h_rec_take());
+
+	struct { int status; const char *method, *path, *body; } tries[] = {
+		{ 403, "POST", "/v1/rooms", "{\"name\":\"x\",\"tenant\":\"acme\"}" },
+		{ 403, "POST", "/v1/webhooks", "{\"url\":\"http://127.0.0.1:9/\",\"events\":[\"*\"],"
+		  "\"tenant\":\"acme\"}" },
+		{ 403, "GET", "/v1/reports/online?tenant=acme", NULL },
+		{ 403, "GET", "/v1/reports/meetings?tenant=acme", NULL },
+		{ 403, "GET", "/v1/reports/rooms?tenant=acme", NULL },
+		/* globex's room, acme's people */
+		{ 400, "PUT", "/v1/rooms/{rb}/access", "{\"units\":[\"{ua}\"]}" },
+		{ 400, "PUT", "/v1/rooms/{rb}/access", "{\"accounts\":[\"{aa}\"]}" },
+		{ 403, "POST", "/v1/rooms/{rb}/participants", "{\"display_name\":\"x\",\"account\":"
+		  "\"{aa}\",\"remote\":{\"addr\":\"198.18.9.9\",\"port\":9},\"streams\":[]}" },
+		{ 0, "POST", "/v1/rooms/{rb}/chat", "{\"text\":\"hi\",\"from\":\"{pa}\"}" },
+		{ 0, "PUT", "/v1/rooms/{rb}/participants/{pb}/subscriptions",
+		  "{\"subscriptions\":[{\"publisher\":\"{pa}\",\"kind\":\"camera\","
+		  "\"max_height\":360}]}" },
+		{ 0, "POST", "/v1/rooms/{rb}/mute", "{\"except\":[\"{pa}\"]}" },
+		{ 0, "POST", "/v1/tenants/globex/accounts", "{\"name\":\"x\",\"email\":"
+		  "\"x@globex.example\",\"unit\":\"{ua}\"}" },
+	};
+	for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
+		char path[256], body[512];
+		const char *subst[][2] = { { "{rb}", rb }, { "{ua}", ua }, { "{aa}", aa },
+					   { "{pa}", pa }, { "{pb}", pb } };
+		snprintf(path, sizeof(path), "%s", tries[i].path);
+		snprintf(body, sizeof(body), "%s", tries[i].body ? tries[i].body : "");
+		for (int pass = 0; pass < 2; pass++) {
+			char *s = pass ? body : path;
+			size_t cap = pass ? sizeof(body) : sizeof(path);
+			for (size_t k = 0; k < sizeof(subst) / sizeof(subst[0]); k++) {
+				char *at;
+				while ((at = strstr(s, subst[k][0]))) {
+					char rest[512];
+					snprintf(rest, sizeof(rest), "%s", at + strlen(subst[k][0]));
+					snprintf(at, cap - (size_t)(at - s), "%s%s", subst[k][1], rest);
+				}
+			}
+		}
+		char *text;
+		char auth[256];
+		snprintf(auth, sizeof(auth), "Bearer %s", tb);
+		int st = auth_req(tries[i].method, path, auth, tries[i].body ? body : NULL, &text);
+		if (tries[i].status)
+			cr_assert_eq(st, tries[i].status, "%s %s %s: %d %s", tries[i].method, path,
+				     body, st, text);
+		else
+			cr_assert(st >= 400 && st < 500, "%s %s %s: %d %s", tries[i].method, path,
+				  body, st, text);
+		cr_assert(!strstr(text, "sales") && !strstr(text, "admin@acme"),
+			  "%s %s: %s", tries[i].method, path, text);
+		free(text);
+	}
+	json_t *db1 = db_snapshot();
+	same(db0, db1, "rows");
+	json_t *pushes = h_rec_take();
+	cr_assert_eq(json_array_size(pushes), 0, "nothing pushed to mmdp");
+	json_decref(pushes);
+	json_decref(db0);
+	json_decref(db1);
+	char *all[] = { ta, tb, ra, rb, pa, pb, ua, aa };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		free(all[i]);
+}
