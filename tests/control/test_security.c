@@ -938,3 +938,39 @@ Test(security, other_tenants_ids_in_bodies_and_queries_are_refused)
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		free(all[i]);
 }
+
+/* The other ways a meeting ends for everyone: the room deleted, the
+ * contract cancelled now, the tenant deleted. Every participant token of
+ * it is dead, the tenant's own token too when the tenant goes. */
+Test(security, tokens_die_with_their_room_contract_and_tenant)
+{
+	char *ten;
+	json_decref(t_register(&H, "acme", "\"plan\":\"subscription\",\"rooms\":5,"
+			       "\"term_months\":1", &ten));
+	char *r1 = t_room(&H, ten, "adhoc"), *r2 = t_room(&H, ten, "fixed");
+	char *r3 = t_room(&H, ten, "fixed");
+	char *p1, *t1, *p2, *t2, *p3, *t3;
+	cr_assert_eq(t_join(&H, ten, r1, 9001, &p1, &t1, NULL), 201);
+	cr_assert_eq(t_join(&H, ten, r2, 9002, &p2, &t2, NULL), 201);
+
+	json_decref(t_req(&H, 204, "DELETE", ten, NULL, "/v1/rooms/%s", r1));
+	dead_token(t1, r1, p1, "room deleted");
+
+	json_decref(t_req(&H, 200, "POST", H.op_token, "{\"when\":\"now\"}",
+			  "/v1/tenants/acme/contract/cancel"));
+	dead_token(t2, r2, p2, "contract cancelled");
+	json_decref(t_req(&H, 200, "POST", H.op_token, "{\"rooms\":5,\"term_months\":1}",
+			  "/v1/tenants/acme/contract/change"));
+	cr_assert_eq(t_join(&H, ten, r3, 9003, &p3, &t3, NULL), 201);
+	json_decref(t_req(&H, 200, "GET", t3, NULL, "/v1/rooms/%s", r3));
+
+	json_decref(t_req(&H, 204, "DELETE", H.op_token, NULL, "/v1/tenants/acme"));
+	dead_token(t3, r3, p3, "tenant deleted");
+	json_t *r;
+	cr_assert_eq(h_http(&H, "GET", "/v1/rooms", ten, NULL, 0, &r), 401);
+	cr_assert_str_eq(h_err_code(r), "unauthorized");
+	json_decref(r);
+	char *all[] = { ten, r1, r2, r3, p1, t1, p2, t2, p3, t3 };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		free(all[i]);
+}
