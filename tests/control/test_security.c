@@ -254,8 +254,8 @@ static void build_world(struct world *w)
 	/* A kicked participant leaves a block. */
 	char *kp;
 	cr_assert_eq(t_join(&H, w->tok_a, w->r, 5005, &kp, NULL, NULL), 201);
-	json_decref(t_req(&H, 204, "POST", w->tok_a, "{\"reason\":\"spam\"}", "/v1/rooms/%s/participants/%s/kick",
-	      w->r, kp));
+	json_decref(t_req(&H, 204, "POST", w->tok_a, "{\"reason\":\"spam\"}",
+			  "/v1/rooms/%s/participants/%s/kick", w->r, kp));
 	free(kp);
 	r = t_req(&H, 200, "GET", H.op_token, NULL, "/v1/blocks");
 	w->b = dup_str(json_array_get(json_object_get(r, "blocks"), 0), "id");

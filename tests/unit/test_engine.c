@@ -732,8 +732,9 @@ static void tamper_and_replay(char who, enum mm_srtp_profile p, const char *ip, 
 	uint8_t sent[4][1500];
 	size_t len[4];
 	for (int i = 0; i < 4; i++) {
+		uint16_t seq = (uint16_t)(i + 1);
 		n = rtcp ? sender_report(pkt, sizeof(pkt), ssrc)
-			 : h_rtp(pkt, sizeof(pkt), ssrc, (uint16_t)(i + 1), 960u * (i + 1), 111, 160);
+			 : h_rtp(pkt, sizeof(pkt), ssrc, seq, 960u * seq, 111, 160);
 		cr_assert_eq(rtcp ? mm_srtcp_protect(tx, pkt, &n, sizeof(pkt))
 				  : mm_srtp_protect(tx, pkt, &n, sizeof(pkt)), 0);
 		memcpy(sent[i], pkt, n);
