@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -239,6 +240,42 @@ int cmd_guard(struct mmctl *m, int argc, char **argv)
 	printf("\n");
 	table_print(t, stdout);
 	table_free(t);
+out:
+	json_decref(r);
+	return rc;
+}
+
+/* mmctl clock [--advance S | --now T]: mmctld's clock (docs/api.md "Clock");
+ * moving it needs "test_clock" in mmctld's config (tests and demos). */
+int cmd_clock(struct mmctl *m, int argc, char **argv)
+{
+	struct opt o[] = { OPT_VAL("--advance"), OPT_VAL("--now") };
+	const char *pos[1];
+	int npos, rc;
+	long long v = 0;
+	json_t *r = NULL, *body = NULL;
+	if ((rc = opts_parse("clock [--advance SECONDS | --now UNIX]", argc, argv, o, N(o), pos, 0,
+			     0, &npos)))
+		return rc;
+	if (o[0].seen && o[1].seen)
+		return usage_error("clock: --advance or --now, not both");
+	if (o[0].seen || o[1].seen) {
+		const char *name = o[0].seen ? "advance" : "now";
+		if ((rc = arg_int(name, o[0].seen ? o[0].value : o[1].value,
+				  o[0].seen ? -3153600000LL : 0, 9999999999LL, &v)))
+			return rc;
+		body = json_pack("{s:I}", name, (json_int_t)v);
+	}
+	rc = http_call(m, body ? "PUT" : "GET", "/v1/clock", body, true, &r);
+	json_decref(body);
+	if (rc || m->json)
+		goto out;
+	time_t now = (time_t)json_integer_value(json_object_get(r, "now"));
+	char when[64];
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&now));
+	printf("now              %s (%lld)\n", when, (long long)now);
+	printf("offset           %lld s\n", (long long)json_integer_value(json_object_get(r, "offset")));
+	printf("settable         %s\n", json_is_true(json_object_get(r, "settable")) ? "yes" : "no");
 out:
 	json_decref(r);
 	return rc;

@@ -69,6 +69,7 @@ static const char usage_text[] =
 "                                           PREFIX: 203.0.113.0/24, 2001:db8::/32\n"
 "  bans delete ID\n"
 "  guard                                    the XDP guard's verdicts and drops\n"
+"  clock [--advance S | --now UNIX]         mmctld's clock; moving it needs test_clock\n"
 "Webhooks (operator or tenant):\n"
 "  webhooks add URL [--events TYPE,...] [--tenant T]   TYPE: meeting.started,\n"
 "                                   meeting.ended, participant.joined,\n"
@@ -124,7 +125,7 @@ static const struct command commands[] = {
 	{ "kick", cmd_kick }, { "hand", cmd_hand }, { "chat", cmd_chat },
 	{ "invite", cmd_invite }, { "events", cmd_events }, { "tokens", cmd_tokens },
 	{ "blocks", cmd_blocks }, { "bans", cmd_bans },
-	{ "guard", cmd_guard },
+	{ "guard", cmd_guard }, { "clock", cmd_clock },
 	{ "webhooks", cmd_webhooks },
 	{ "reports", cmd_reports },
 	{ "join-token", cmd_join_token },

@@ -133,6 +133,7 @@ int cmd_tokens(struct mmctl *m, int argc, char **argv);
 int cmd_blocks(struct mmctl *m, int argc, char **argv);
 int cmd_bans(struct mmctl *m, int argc, char **argv);
 int cmd_guard(struct mmctl *m, int argc, char **argv);
+int cmd_clock(struct mmctl *m, int argc, char **argv);
 int cmd_webhooks(struct mmctl *m, int argc, char **argv);
 int cmd_reports(struct mmctl *m, int argc, char **argv);
 int cmd_join_token(struct mmctl *m, int argc, char **argv);
