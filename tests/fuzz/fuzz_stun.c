@@ -10,21 +10,10 @@
 
 #include "dataplane/proto/stun.h"
 #include "fuzz.h"
+#include "stun_req.h"
 
 static const uint8_t KEY[] = "abcdefghijklmnopqrstuv0123";
 #define KEY_LEN (sizeof(KEY) - 1)
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
 
 /* RFC 5389 15.4: HMAC-SHA1 over the message up to the attribute, the
  * length field counting up to the end of MESSAGE-INTEGRITY. */
