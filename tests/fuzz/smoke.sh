@@ -1,6 +1,6 @@
 #!/bin/sh
 # CI smoke of one libFuzzer target: every input of the committed corpus,
-# then FUZZ_SMOKE_RUNS new executions (default 20000) capped at
+# then FUZZ_SMOKE_RUNS new executions (default 50000) capped at
 # FUZZ_SMOKE_SECONDS (default 15). New inputs go to a scratch directory,
 # not the committed corpus; a crash leaves its input in the build
 # directory (fuzz-artifacts/) and fails the test.
@@ -14,7 +14,7 @@ art=$(pwd)/fuzz-artifacts
 mkdir -p "$art"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-set -- "$scratch" "$corpus" -runs="${FUZZ_SMOKE_RUNS:-20000}" \
+set -- "$scratch" "$corpus" -runs="${FUZZ_SMOKE_RUNS:-50000}" \
 	-max_total_time="${FUZZ_SMOKE_SECONDS:-15}" -artifact_prefix="$art/$name-" -print_final_stats=1
 [ -n "$dict" ] && [ -f "$dict" ] && set -- "$@" -dict="$dict"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
