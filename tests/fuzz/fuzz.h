@@ -13,21 +13,21 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-#define FUZZ_CHECK(cond)                                                                       \
-	do {                                                                                   \
-		if (!(cond)) {                                                                 \
-			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__,   \
-				#cond);                                                        \
-			abort();                                                               \
-		}                                                                              \
+#define FUZZ_CHECK(cond)                                                                           \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__,       \
+				#cond);                                                            \
+			abort();                                                                   \
+		}                                                                                  \
 	} while (0)
 
 /* [p, p + n) lies inside [buf, buf + len). */
-#define FUZZ_INSIDE(p, n, buf, len)                                                            \
-	FUZZ_CHECK((n) == 0 || ((const uint8_t *)(p) >= (const uint8_t *)(buf) &&              \
-				(size_t)((const uint8_t *)(p) - (const uint8_t *)(buf)) <= (len) &&    \
-				(n) <= (len) - (size_t)((const uint8_t *)(p) -                 \
-							 (const uint8_t *)(buf))))
+#define FUZZ_INSIDE(p, n, buf, len)                                                                \
+	FUZZ_CHECK((n) == 0 ||                                                                     \
+		   ((const uint8_t *)(p) >= (const uint8_t *)(buf) &&                              \
+		    (size_t)((const uint8_t *)(p) - (const uint8_t *)(buf)) <= (len) &&            \
+		    (n) <= (len) - (size_t)((const uint8_t *)(p) - (const uint8_t *)(buf))))
 
 static volatile uint64_t fuzz_sink_;
 static inline void fuzz_use(const void *p, size_t n)

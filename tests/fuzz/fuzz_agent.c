@@ -50,15 +50,15 @@ static void fresh(void)
 	FUZZ_CHECK(mm_tables_init(&T, &C) == 0);
 	A.t = &T;
 	static const char *const setup[] = {
-		"{\"op\":\"room.put\",\"room\":\"r1\",\"capacity\":10}",
-		"{\"op\":\"endpoint.put\",\"endpoint\":\"a\",\"room\":\"r1\","
-		"\"local\":{\"addr\":\"198.18.0.1\",\"port\":40001},"
-		"\"remote\":{\"addr\":\"198.18.1.1\",\"port\":5001},"
-		"\"streams\":[{\"ssrc\":1001,\"kind\":\"audio\"},{\"ssrc\":1002,\"kind\":\"video\"}]}",
-		"{\"op\":\"endpoint.put\",\"endpoint\":\"b\",\"room\":\"r1\","
-		"\"local\":{\"addr\":\"198.18.0.1\",\"port\":40002},"
-		"\"remote\":{\"addr\":\"198.18.1.2\",\"port\":5002},"
-		"\"streams\":[{\"ssrc\":2001,\"kind\":\"audio\"}]}",
+	    "{\"op\":\"room.put\",\"room\":\"r1\",\"capacity\":10}",
+	    "{\"op\":\"endpoint.put\",\"endpoint\":\"a\",\"room\":\"r1\","
+	    "\"local\":{\"addr\":\"198.18.0.1\",\"port\":40001},"
+	    "\"remote\":{\"addr\":\"198.18.1.1\",\"port\":5001},"
+	    "\"streams\":[{\"ssrc\":1001,\"kind\":\"audio\"},{\"ssrc\":1002,\"kind\":\"video\"}]}",
+	    "{\"op\":\"endpoint.put\",\"endpoint\":\"b\",\"room\":\"r1\","
+	    "\"local\":{\"addr\":\"198.18.0.1\",\"port\":40002},"
+	    "\"remote\":{\"addr\":\"198.18.1.2\",\"port\":5002},"
+	    "\"streams\":[{\"ssrc\":2001,\"kind\":\"audio\"}]}",
 	};
 	for (size_t i = 0; i < sizeof(setup) / sizeof(setup[0]); i++)
 		handle(setup[i], strlen(setup[i]), true);

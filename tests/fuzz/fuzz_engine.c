@@ -118,8 +118,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	urcu_qsbr_register_thread();
 	FUZZ_CHECK(mm_tables_init(&T, &c) == 0);
 	A.t = &T;
-	W = (struct mm_worker_ctx){.t = &T, .id = 0, .st = &T.wstats[0],
-				   .tx = {.alloc = tx_alloc, .send = tx_send, .discard = tx_discard}};
+	W = (struct mm_worker_ctx){
+	    .t = &T,
+	    .id = 0,
+	    .st = &T.wstats[0],
+	    .tx = {.alloc = tx_alloc, .send = tx_send, .discard = tx_discard}};
 
 	enum mm_srtp_profile prof = MM_SRTP_AES_CM_128_HMAC_SHA1_80;
 	size_t ml = mm_srtp_master_len(prof);
@@ -137,13 +140,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	agent_ok("{\"op\":\"endpoint.put\",\"endpoint\":\"p\",\"room\":\"r1\",\"twcc_id\":5,"
 		 "\"local\":{\"addr\":\"198.18.0.1\",\"port\":40001},"
 		 "\"remote\":{\"addr\":\"198.18.1.1\",\"port\":5001},"
-		 "\"streams\":[{\"ssrc\":1001,\"kind\":\"audio\",\"codec\":\"opus\",\"audio_level_id\":1},"
+		 "\"streams\":[{\"ssrc\":1001,\"kind\":\"audio\",\"codec\":\"opus\","
+		 "\"audio_level_id\":1},"
 		 "{\"ssrc\":1002,\"kind\":\"video\",\"codec\":\"vp8\",\"rtx_ssrc\":1003}]}");
 	snprintf(line, sizeof(line),
 		 "{\"op\":\"endpoint.put\",\"endpoint\":\"s\",\"room\":\"r1\",\"twcc_id\":3,"
 		 "\"local\":{\"addr\":\"198.18.0.1\",\"port\":40002},"
 		 "\"remote\":{\"addr\":\"198.18.1.2\",\"port\":5002},"
-		 "\"streams\":[{\"ssrc\":2001,\"kind\":\"audio\",\"codec\":\"opus\",\"audio_level_id\":1},"
+		 "\"streams\":[{\"ssrc\":2001,\"kind\":\"audio\",\"codec\":\"opus\","
+		 "\"audio_level_id\":1},"
 		 "{\"ssrc\":2002,\"kind\":\"video\",\"codec\":\"h264\"}],"
 		 "\"srtp\":{\"profile\":\"%s\",\"in_key\":\"%s\",\"out_key\":\"%s\"}}",
 		 mm_srtp_profile_name(prof), ki, ko);
@@ -155,15 +160,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		 "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"
 		 "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\",\"setup\":\"active\"},"
 		 "\"streams\":[{\"ssrc\":3001,\"kind\":\"audio\"}]}");
-	agent_ok("{\"op\":\"endpoint.put\",\"endpoint\":\"v\",\"room\":\"r1\",\"rid_id\":4,"
-		 "\"local\":{\"addr\":\"198.18.0.1\",\"port\":40004},"
-		 "\"remote\":{\"addr\":\"198.18.1.4\",\"port\":5004},"
-		 "\"streams\":[{\"ssrc\":4001,\"kind\":\"video\",\"codec\":\"vp8\",\"group\":\"cam\","
-		 "\"layer\":0,\"rid\":\"q\"},"
-		 "{\"ssrc\":4002,\"kind\":\"video\",\"codec\":\"vp8\",\"group\":\"cam\",\"layer\":1,"
-		 "\"rid\":\"h\"},"
-		 "{\"ssrc\":4003,\"kind\":\"video\",\"codec\":\"vp8\",\"group\":\"cam\",\"layer\":2,"
-		 "\"rid\":\"f\"}]}");
+	agent_ok(
+	    "{\"op\":\"endpoint.put\",\"endpoint\":\"v\",\"room\":\"r1\",\"rid_id\":4,"
+	    "\"local\":{\"addr\":\"198.18.0.1\",\"port\":40004},"
+	    "\"remote\":{\"addr\":\"198.18.1.4\",\"port\":5004},"
+	    "\"streams\":[{\"ssrc\":4001,\"kind\":\"video\",\"codec\":\"vp8\",\"group\":\"cam\","
+	    "\"layer\":0,\"rid\":\"q\"},"
+	    "{\"ssrc\":4002,\"kind\":\"video\",\"codec\":\"vp8\",\"group\":\"cam\",\"layer\":1,"
+	    "\"rid\":\"h\"},"
+	    "{\"ssrc\":4003,\"kind\":\"video\",\"codec\":\"vp8\",\"group\":\"cam\",\"layer\":2,"
+	    "\"rid\":\"f\"}]}");
 	agent_ok("{\"op\":\"endpoint.put\",\"endpoint\":\"q\",\"room\":\"r1\","
 		 "\"local\":{\"addr\":\"2001:2::1\",\"port\":40005},"
 		 "\"remote\":{\"addr\":\"2001:2::1:5\",\"port\":5005},"
@@ -210,9 +216,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *src, *dst;
 		uint16_t sport, dport;
 	} who[] = {
-		{"198.18.1.1", "198.18.0.1", 5001, 40001}, {"198.18.1.2", "198.18.0.1", 5002, 40002},
-		{"198.18.1.3", "198.18.0.1", 5003, 40003}, {"198.18.1.4", "198.18.0.1", 5004, 40004},
-		{"198.18.9.9", "198.18.0.1", 5009, 40001}, {"2001:2::1:5", "2001:2::1", 5005, 40005},
+	    {"198.18.1.1", "198.18.0.1", 5001, 40001}, {"198.18.1.2", "198.18.0.1", 5002, 40002},
+	    {"198.18.1.3", "198.18.0.1", 5003, 40003}, {"198.18.1.4", "198.18.0.1", 5004, 40004},
+	    {"198.18.9.9", "198.18.0.1", 5009, 40001}, {"2001:2::1:5", "2001:2::1", 5005, 40005},
 	};
 	size_t fl;
 	unsigned w = sel & 7;

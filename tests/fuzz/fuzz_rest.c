@@ -16,21 +16,21 @@
 
 /* The join body (api_participants.c, api_participant_join). */
 static const struct api_field JOIN[] = {
-	{"display_name", API_STRING, true}, {"role", API_STRING, false},
-	{"remote", API_OBJECT, false},      {"streams", API_ARRAY, false},
-	{"rtx_pt", API_INT, false},         {"max_resolution", API_STRING, false},
-	{"webrtc", API_BOOL, false},        {"account", API_STRING, false},
+    {"display_name", API_STRING, true}, {"role", API_STRING, false},
+    {"remote", API_OBJECT, false},      {"streams", API_ARRAY, false},
+    {"rtx_pt", API_INT, false},         {"max_resolution", API_STRING, false},
+    {"webrtc", API_BOOL, false},        {"account", API_STRING, false},
 };
 /* PUT .../streams (api_meeting.c). */
 static const struct api_field STREAMS[] = {
-	{"streams", API_ARRAY, true},
-	{"rtx_pt", API_INT, false},
-	{"max_resolution", API_STRING, false},
+    {"streams", API_ARRAY, true},
+    {"rtx_pt", API_INT, false},
+    {"max_resolution", API_STRING, false},
 };
 /* A tenant (api_tenants.c): name and email checks. */
 static const struct api_field TENANT[] = {
-	{"name", API_STRING, true},
-	{"email", API_STRING, false},
+    {"name", API_STRING, true},
+    {"email", API_STRING, false},
 };
 
 static void reply_check(struct api_reply *rep, int rc)
@@ -102,7 +102,8 @@ static void body(uint8_t sel, const char *text, size_t len)
 
 static void token(const char *t, size_t len)
 {
-	static const uint8_t key[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	static const uint8_t key[] =
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 	struct jwt_claims c;
 	(void)jwt_peek(t, &c);
 	enum jwt_err e = jwt_verify(t, key, sizeof(key) - 1, NULL, 1800000000, &c);

@@ -35,7 +35,8 @@ static void one(const struct rtcp_packet *p)
 	case RTCP_PT_SDES: {
 		static struct rtcp_sdes s;
 		if (rtcp_sdes_parse(p->data, p->len, &s) == 0) {
-			FUZZ_CHECK(s.n_items <= RTCP_SDES_MAX_ITEMS && s.n_chunks <= RTCP_MAX_COUNT);
+			FUZZ_CHECK(s.n_items <= RTCP_SDES_MAX_ITEMS &&
+				   s.n_chunks <= RTCP_MAX_COUNT);
 			for (size_t i = 0; i < s.n_items; i++)
 				FUZZ_INSIDE(s.item[i].data, s.item[i].len, p->data, p->len);
 			for (size_t i = 0; i < s.n_chunks; i++)
@@ -73,7 +74,8 @@ static void one(const struct rtcp_packet *p)
 			int n = rtcp_nack_expand(&nk, seq, sizeof(seq) / sizeof(seq[0]));
 			if (n > 0) {
 				struct rtcp_nack_item it[17 * 64];
-				int m = rtcp_nack_pack(seq, (size_t)n, it, sizeof(it) / sizeof(it[0]));
+				int m =
+				    rtcp_nack_pack(seq, (size_t)n, it, sizeof(it) / sizeof(it[0]));
 				if (m > 0)
 					(void)rtcp_nack_build(out, sizeof(out), nk.sender_ssrc,
 							      nk.media_ssrc, it, (size_t)m);
@@ -101,12 +103,13 @@ static void one(const struct rtcp_packet *p)
 		if (rtcp_fir_parse(p->data, p->len, &fir) == 0) {
 			FUZZ_INSIDE(fir.fci, fir.n_entries * 8, p->data, p->len);
 			for (size_t i = 0; i < fir.n_entries; i++)
-				fuzz_use(&(struct rtcp_fir_entry){rtcp_fir_get(&fir, i).ssrc, 0}, 4);
+				fuzz_use(&(struct rtcp_fir_entry){rtcp_fir_get(&fir, i).ssrc, 0},
+					 4);
 		}
 		static struct rtcp_remb remb;
 		if (rtcp_remb_parse(p->data, p->len, &remb) == 0)
-			(void)rtcp_remb_build(out, sizeof(out), remb.sender_ssrc, remb.bitrate, remb.ssrc,
-					      remb.n_ssrc);
+			(void)rtcp_remb_build(out, sizeof(out), remb.sender_ssrc, remb.bitrate,
+					      remb.ssrc, remb.n_ssrc);
 		break;
 	}
 	default:

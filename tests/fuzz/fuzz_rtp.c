@@ -40,15 +40,22 @@ static void extensions(const struct rtp_header *h)
 	/* Rebuild from the parsed elements and parse again: the builder must
 	 * accept what the parser returned, or refuse it cleanly. */
 	uint8_t out[RTP_MAX_PACKET + 64];
-	struct rtp_build_params p = {.marker = h->marker, .payload_type = h->payload_type,
-				     .seq = h->seq, .timestamp = h->timestamp, .ssrc = h->ssrc,
-				     .csrc_count = h->csrc_count, .csrc = h->csrc, .n_ext = n,
-				     .ext = all, .padding_len = h->padding_len};
+	struct rtp_build_params p = {.marker = h->marker,
+				     .payload_type = h->payload_type,
+				     .seq = h->seq,
+				     .timestamp = h->timestamp,
+				     .ssrc = h->ssrc,
+				     .csrc_count = h->csrc_count,
+				     .csrc = h->csrc,
+				     .n_ext = n,
+				     .ext = all,
+				     .padding_len = h->padding_len};
 	int len = rtp_build(out, sizeof(out), &p, h->payload, h->payload_len);
 	if (len > 0) {
 		struct rtp_header h2;
 		FUZZ_CHECK(rtp_parse(out, (size_t)len, &h2) == 0);
-		FUZZ_CHECK(h2.seq == h->seq && h2.ssrc == h->ssrc && h2.payload_len == h->payload_len);
+		FUZZ_CHECK(h2.seq == h->seq && h2.ssrc == h->ssrc &&
+			   h2.payload_len == h->payload_len);
 		FUZZ_CHECK(memcmp(h2.payload, h->payload, h->payload_len) == 0);
 	}
 }

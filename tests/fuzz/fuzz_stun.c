@@ -57,7 +57,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(stun_check_integrity(b, len, &m, KEY, KEY_LEN));
 	}
 	if ((fix & 2) && m.fingerprint_off && m.fingerprint_off + 8 <= len)
-		put32(b + m.fingerprint_off + 4, stun_crc32(b, m.fingerprint_off) ^ STUN_FINGERPRINT_XOR);
+		put32(b + m.fingerprint_off + 4,
+		      stun_crc32(b, m.fingerprint_off) ^ STUN_FINGERPRINT_XOR);
 
 	bool fp = stun_check_fingerprint(b, len, &m);
 	bool mi = stun_check_integrity(b, len, &m, KEY, KEY_LEN);

@@ -42,13 +42,21 @@ static void out(const char *target, const char *name, uint8_t prefix, bool use_p
 #define OUT(t, name, b, n) out(t, name, 0, false, b, n)
 #define OUTP(t, name, p, b, n) out(t, name, p, true, b, n)
 
-static int rtp_pkt(uint8_t *b, size_t cap, uint32_t ssrc, uint8_t pt, const struct rtp_ext_elem *ext,
-		   size_t n_ext, const uint8_t *pl, size_t plen, uint8_t pad, uint8_t ncsrc)
+static int rtp_pkt(uint8_t *b, size_t cap, uint32_t ssrc, uint8_t pt,
+		   const struct rtp_ext_elem *ext, size_t n_ext, const uint8_t *pl, size_t plen,
+		   uint8_t pad, uint8_t ncsrc)
 {
 	static const uint32_t csrc[3] = {11, 22, 33};
-	struct rtp_build_params p = {.marker = true, .payload_type = pt, .seq = 1000, .timestamp = 96000,
-				     .ssrc = ssrc, .csrc_count = ncsrc, .csrc = csrc, .n_ext = n_ext,
-				     .ext = ext, .padding_len = pad};
+	struct rtp_build_params p = {.marker = true,
+				     .payload_type = pt,
+				     .seq = 1000,
+				     .timestamp = 96000,
+				     .ssrc = ssrc,
+				     .csrc_count = ncsrc,
+				     .csrc = csrc,
+				     .n_ext = n_ext,
+				     .ext = ext,
+				     .padding_len = pad};
 	int n = rtp_build(b, cap, &p, pl, plen);
 	if (n <= 0) {
 		fprintf(stderr, "rtp_build: %d\n", n);
@@ -87,8 +95,13 @@ static size_t rtcp_sr_sdes(uint8_t *b, size_t cap, uint32_t ssrc)
 	sr.packet_count = 7;
 	sr.octet_count = 700;
 	sr.rc = 1;
-	sr.rb[0] = (struct rtcp_report_block){.ssrc = 2001, .fraction_lost = 3, .cumulative_lost = 5,
-					      .ext_highest_seq = 70000, .jitter = 9, .lsr = 1, .dlsr = 2};
+	sr.rb[0] = (struct rtcp_report_block){.ssrc = 2001,
+					      .fraction_lost = 3,
+					      .cumulative_lost = 5,
+					      .ext_highest_seq = 70000,
+					      .jitter = 9,
+					      .lsr = 1,
+					      .dlsr = 2};
 	static struct rtcp_sdes sd;
 	memset(&sd, 0, sizeof(sd));
 	sd.n_chunks = 1;
@@ -118,8 +131,10 @@ int main(int argc, char **argv)
 	/* ---- RTP ---- */
 	uint8_t lvl[1] = {0x80 | 30}, abs[3] = {1, 2, 3}, tw[2] = {0, 42}, big[20];
 	memset(big, 'x', sizeof(big));
-	struct rtp_ext_elem e1[] = {{1, 1, lvl}, {2, 3, abs}, {5, 2, tw}, {4, 1, (const uint8_t *)"q"}};
-	struct rtp_ext_elem e2[] = {{1, 1, lvl}, {5, 2, tw}, {20, 20, big}, {4, 1, (const uint8_t *)"h"}};
+	struct rtp_ext_elem e1[] = {
+	    {1, 1, lvl}, {2, 3, abs}, {5, 2, tw}, {4, 1, (const uint8_t *)"q"}};
+	struct rtp_ext_elem e2[] = {
+	    {1, 1, lvl}, {5, 2, tw}, {20, 20, big}, {4, 1, (const uint8_t *)"h"}};
 	n = rtp_pkt(b, sizeof(b), 1001, 111, NULL, 0, pl, 160, 0, 0);
 	OUT("rtp", "opus-plain", b, (size_t)n);
 	n = rtp_pkt(b, sizeof(b), 1001, 111, e1, 4, pl, 160, 0, 0);
@@ -158,12 +173,15 @@ int main(int argc, char **argv)
 	rr.rb[1].cumulative_lost = -3;
 	n = rtcp_rr_build(b, sizeof(b), &rr);
 	OUT("rtcp", "rr", b, (size_t)n);
-	struct rtcp_bye bye = {.count = 2, .ssrc = {1001, 1002}, .reason = (const uint8_t *)"left",
-			       .reason_len = 4};
+	struct rtcp_bye bye = {
+	    .count = 2, .ssrc = {1001, 1002}, .reason = (const uint8_t *)"left", .reason_len = 4};
 	n = rtcp_bye_build(b, sizeof(b), &bye);
 	OUT("rtcp", "bye-reason", b, (size_t)n);
-	struct rtcp_app app = {.subtype = 3, .ssrc = 1001, .name = {'m', 'm', 'd', 'p'},
-			       .data = (const uint8_t *)"abcdefgh", .data_len = 8};
+	struct rtcp_app app = {.subtype = 3,
+			       .ssrc = 1001,
+			       .name = {'m', 'm', 'd', 'p'},
+			       .data = (const uint8_t *)"abcdefgh",
+			       .data_len = 8};
 	n = rtcp_app_build(b, sizeof(b), &app);
 	OUT("rtcp", "app", b, (size_t)n);
 	struct rtcp_nack_item ni[2] = {{100, 0x8001}, {300, 0}};
@@ -191,13 +209,15 @@ int main(int argc, char **argv)
 		rtcp_writer_init(&w, b, sizeof(b));
 		size_t k = rtcp_sr_sdes(b, sizeof(b), 1001);
 		w.len = k;
-		rtcp_writer_add(&w, rtcp_bye_build(rtcp_writer_ptr(&w), rtcp_writer_room(&w), &bye));
+		rtcp_writer_add(&w,
+				rtcp_bye_build(rtcp_writer_ptr(&w), rtcp_writer_room(&w), &bye));
 		OUT("rtcp", "compound-sr-sdes-bye", b, (size_t)rtcp_writer_finish(&w));
 		rtcp_writer_init(&w, b, sizeof(b));
 		rtcp_writer_add(&w, rtcp_rr_build(rtcp_writer_ptr(&w), rtcp_writer_room(&w), &rr));
 		rtcp_writer_add(&w, rtcp_remb_build(rtcp_writer_ptr(&w), rtcp_writer_room(&w), 2001,
 						    800000, rs, 1));
-		rtcp_writer_add(&w, rtcp_pli_build(rtcp_writer_ptr(&w), rtcp_writer_room(&w), 2001, 1002));
+		rtcp_writer_add(
+		    &w, rtcp_pli_build(rtcp_writer_ptr(&w), rtcp_writer_room(&w), 2001, 1002));
 		rtcp_writer_add(&w, rtcp_nack_build(rtcp_writer_ptr(&w), rtcp_writer_room(&w), 2001,
 						    1002, ni, 1));
 		OUT("rtcp", "compound-rr-remb-pli-nack", b, (size_t)rtcp_writer_finish(&w));
@@ -214,10 +234,12 @@ int main(int argc, char **argv)
 	uint8_t fam;
 	uint8_t txid[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
 	net_addr_parse("198.51.100.7", &a, &fam);
-	n = stun_build_binding_success(b, sizeof(b), txid, &a, fam, 5000, (const uint8_t *)pwd, strlen(pwd));
+	n = stun_build_binding_success(b, sizeof(b), txid, &a, fam, 5000, (const uint8_t *)pwd,
+				       strlen(pwd));
 	OUTP("stun", "binding-success-v4", 0, b, (size_t)n);
 	net_addr_parse("2001:db8::7", &a, &fam);
-	n = stun_build_binding_success(b, sizeof(b), txid, &a, fam, 5000, (const uint8_t *)pwd, strlen(pwd));
+	n = stun_build_binding_success(b, sizeof(b), txid, &a, fam, 5000, (const uint8_t *)pwd,
+				       strlen(pwd));
 	OUTP("stun", "binding-success-v6", 4, b, (size_t)n);
 
 	/* ---- engine: selector byte + UDP payload (fuzz_engine.c) ---- */

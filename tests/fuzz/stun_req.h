@@ -34,6 +34,7 @@ static inline size_t stun_req(uint8_t *b, const char *user, const char *pwd, boo
 	put16(b + n, STUN_ATTR_USERNAME);
 	put16(b + n + 2, (uint16_t)ul);
 	memcpy(b + n + 4, user, ul);
+	memset(b + n + 4 + ul, 0, ((ul + 3) & ~(size_t)3) - ul); /* padding: zeros, not stack */
 	n += 4 + ((ul + 3) & ~(size_t)3);
 	put16(b + n, STUN_ATTR_PRIORITY);
 	put16(b + n + 2, 4);
