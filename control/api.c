@@ -35,6 +35,16 @@ void api_error(struct api_reply *rep, int status, const char *code, const char *
 	json_decref(rep->body);
 	rep->status = status;
 	rep->body = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
+	if (!rep->body) {
+		/* The message quotes the request (jansson's parse error shows
+		 * the bytes where it stopped) and was not UTF-8, which jansson
+		 * refuses: say the same in ASCII rather than lose the reply
+		 * (found by tests/fuzz/fuzz_rest.c). */
+		for (char *p = msg; *p; p++)
+			if ((unsigned char)*p >= 0x80)
+				*p = '?';
+		rep->body = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
+	}
 }
 
 json_t *api_body_object(const struct api_req *rq, struct api_reply *rep)
