@@ -50,6 +50,25 @@ void h_config_set(struct h_ctl *h, const char *key, const char *json_value)
 	json_decref(cfg);
 }
 
+long long h_clock_now(struct h_ctl *h)
+{
+	json_t *r;
+	cr_assert_eq(h_http(h, "GET", "/v1/clock", h->op_token, NULL, 0, &r), 200);
+	long long now = json_integer_value(json_object_get(r, "now"));
+	json_decref(r);
+	return now;
+}
+
+void h_clock_advance(struct h_ctl *h, long long secs)
+{
+	char body[64];
+	json_t *r;
+	snprintf(body, sizeof(body), "{\"advance\":%lld}", secs);
+	cr_assert_eq(h_http(h, "PUT", "/v1/clock", h->op_token, body, 0, &r), 200,
+		     "clock advance: %s", h_err_code(r));
+	json_decref(r);
+}
+
 void h_setup(struct h_ctl *h)
 {
 	memset(h, 0, sizeof(*h));

@@ -31,6 +31,9 @@ void h_setup(struct h_ctl *h);
  * h_config_set(h, "test_clock", "true"). */
 void h_config_set(struct h_ctl *h, const char *key, const char *json_value);
 void h_start(struct h_ctl *h);
+/* mmctld's clock (GET /v1/clock) and moving it (PUT, needs test_clock). */
+long long h_clock_now(struct h_ctl *h);
+void h_clock_advance(struct h_ctl *h, long long secs);
 void h_stop(struct h_ctl *h);
 void h_teardown(struct h_ctl *h);
 

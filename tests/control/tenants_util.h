@@ -77,17 +77,12 @@ static inline long long t_int(json_t *o, const char *path)
 
 static inline long long t_now(struct h_ctl *h)
 {
-	json_t *r = t_req(h, 200, "GET", h->op_token, NULL, "/v1/clock");
-	long long now = json_integer_value(json_object_get(r, "now"));
-	json_decref(r);
-	return now;
+	return h_clock_now(h);
 }
 
 static inline void t_advance(struct h_ctl *h, long long secs)
 {
-	char body[64];
-	snprintf(body, sizeof(body), "{\"advance\":%lld}", secs);
-	json_decref(t_req(h, 200, "PUT", h->op_token, body, "/v1/clock"));
+	h_clock_advance(h, secs);
 }
 
 /* Register tenant id with plan_json (e.g. "\"plan\":\"trial\""); the

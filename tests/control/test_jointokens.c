@@ -88,15 +88,6 @@ static void teardown(void)
 	h_teardown(&H);
 }
 
-static long long clock_now(void)
-{
-	json_t *r;
-	cr_assert_eq(h_http(&H, "GET", "/v1/clock", H.op_token, NULL, 0, &r), 200);
-	long long now = json_integer_value(json_object_get(r, "now"));
-	json_decref(r);
-	return now;
-}
-
 /* A token as tenant iss's app makes it, valid for ttl from mmctld's now. */
 static char *token_full(const char *iss, const char *sub, const char *secret, const char *room,
 			const char *name, const char *role, long long ttl)
@@ -108,7 +99,7 @@ static char *token_full(const char *iss, const char *sub, const char *secret, co
 	snprintf(c.room, sizeof(c.room), "%s", room ? room : "");
 	snprintf(c.name, sizeof(c.name), "%s", name ? name : "");
 	snprintf(c.role, sizeof(c.role), "%s", role ? role : "");
-	c.iat = clock_now();
+	c.iat = h_clock_now(&H);
 	c.exp = c.iat + ttl;
 	cr_assert_eq(jwt_sign(&c, (const uint8_t *)secret, strlen(secret), tok, sizeof(tok)),
 		     JWT_OK);
@@ -248,7 +239,7 @@ Test(jointokens, expired_by_mmctlds_clock)
 	json_decref(r);
 	refused(join_tok(tok, ROOM_OPEN, &r), &r, 401, "join_token_expired");
 	/* Not valid yet: issued in mmctld's future. */
-	struct jwt_claims c = { .iat = clock_now() + 120, .exp = clock_now() + 600 };
+	struct jwt_claims c = { .iat = h_clock_now(&H) + 120, .exp = h_clock_now(&H) + 600 };
 	strcpy(c.iss, "t1");
 	strcpy(c.sub, "a2");
 	cr_assert_eq(jwt_sign(&c, (const uint8_t *)SECRET_T1, 64, tok, sizeof(tok)), JWT_OK);
@@ -262,7 +253,7 @@ Test(jointokens, tampered_token)
 	snprintf(tok, sizeof(tok), "%s", token("t1", "a2", SECRET_T1));
 	/* The payload swapped for one with a3 (the fixed room's), signature kept. */
 	snprintf(claims, sizeof(claims), "{\"iss\":\"t1\",\"sub\":\"a3\",\"exp\":%lld}",
-		 clock_now() + 300);
+		 h_clock_now(&H) + 300);
 	jwt_b64url_encode((const uint8_t *)claims, strlen(claims), b64, sizeof(b64));
 	const char *d1 = strchr(tok, '.'), *d2 = strrchr(tok, '.');
 	snprintf(forged, sizeof(forged), "%.*s.%s%s", (int)(d1 - tok), tok, b64, d2);
@@ -462,7 +453,7 @@ Test(jointokens, mmctl_join_token_and_join)
 	json_t *r;
 	if (!getenv("MMCTL"))
 		cr_skip_test("mmctl not built (no libcurl)");
-	long long now = clock_now();
+	long long now = h_clock_now(&H);
 	cr_assert_eq(mmctl(out, sizeof(out), "join-token --tenant t1 --account a1 --secret %s "
 			   "--room %s --ttl 120 --name 'An Le' --now %lld", SECRET_T1, ROOM_FIXED,
 			   now), 0, "%s", out);

@@ -53,23 +53,7 @@ static void teardown(void)
 	h_teardown(&H);
 }
 
-static long long clock_now(void)
-{
-	json_t *r;
-	cr_assert_eq(h_http(&H, "GET", "/v1/clock", H.op_token, NULL, 0, &r), 200);
-	long long now = json_integer_value(json_object_get(r, "now"));
-	json_decref(r);
-	return now;
-}
 
-static void advance(int s)
-{
-	char body[64];
-	json_t *r;
-	snprintf(body, sizeof(body), "{\"advance\":%d}", s);
-	cr_assert_eq(h_http(&H, "PUT", "/v1/clock", H.op_token, body, 0, &r), 200);
-	json_decref(r);
-}
 
 /* A room (body as POST /v1/rooms takes it); its id (free it). */
 static char *room(const char *body)
@@ -217,12 +201,12 @@ TestSuite(reports, .init = setup, .fini = teardown, .timeout = 120);
 Test(reports, history_of_joins_leaves_kicks_and_the_end)
 {
 	char *rid = room("{\"name\":\"weekly\",\"kind\":\"fixed\",\"tenant\":\"acme\"}");
-	long long t0 = clock_now();
+	long long t0 = h_clock_now(&H);
 	char *a = join_as(rid, "An", 5000);
-	advance(60);
+	h_clock_advance(&H, 60);
 	char *b = join_as(rid, "Binh", 5002);
 	char *c = join_as(rid, "Chi", 5004);
-	advance(60);
+	h_clock_advance(&H, 60);
 
 	/* a leaves: its counters are read from mmdp before it goes. */
 	script_endpoint(a, 1000, 150000, 2000, 300000, 10, 480);
@@ -233,14 +217,14 @@ Test(reports, history_of_joins_leaves_kicks_and_the_end)
 		     "one read before the leave");
 	json_decref(reads);
 	/* What mmdp says later does not change a's finished row. */
-	advance(30);
+	h_clock_advance(&H, 30);
 	script_endpoint(b, 500, 60000, 900, 100000, 0, 900);
 	char path[200];
 	json_t *r;
 	snprintf(path, sizeof(path), "/v1/rooms/%s/participants/%s/kick", rid, b);
 	cr_assert_eq(h_http(&H, "POST", path, H.op_token, "{\"reason\":\"spam\"}", 0, &r), 204);
 	json_decref(r);
-	advance(90);
+	h_clock_advance(&H, 90);
 	/* The end: one stats.get of the room for those still in. */
 	char *epc = ep_json(c, 7000, 840000, 14000, 1680000, 70, 9000);
 	char *epa = ep_json(a, 99999, 99999999, 99999, 99999999, 0, 0);
@@ -319,7 +303,7 @@ Test(reports, history_of_joins_leaves_kicks_and_the_end)
 	json_decref(rep);
 
 	/* The fixed room's next meeting is a new record, live until it ends. */
-	advance(600);
+	h_clock_advance(&H, 600);
 	char *d = join(rid, 5006);
 	snprintf(path, sizeof(path), "/v1/reports/meetings?room=%s", rid);
 	rep = get_ok(path);
@@ -345,7 +329,7 @@ Test(reports, the_last_leave_ends_the_meeting_and_delete_ends_it_too)
 {
 	char *rid = room("{\"name\":\"quick\"}");
 	char *a = join(rid, 5000);
-	advance(42);
+	h_clock_advance(&H, 42);
 	leave(rid, a);
 	char *mid = meeting_of(rid);
 	char path[160];
@@ -364,7 +348,7 @@ Test(reports, the_last_leave_ends_the_meeting_and_delete_ends_it_too)
 	/* DELETE of a room with a live meeting ends it as "deleted". */
 	char *rid2 = room("{\"name\":\"gone\"}");
 	char *b = join(rid2, 5002);
-	advance(5);
+	h_clock_advance(&H, 5);
 	char *mid2 = meeting_of(rid2);
 	json_t *r;
 	snprintf(path, sizeof(path), "/v1/rooms/%s", rid2);
@@ -434,7 +418,7 @@ static void meetings(const char *rid, int n, int s, int port)
 		leave(rid, p);
 		free(p);
 		if (s)
-			advance(s);
+			h_clock_advance(&H, s);
 	}
 }
 
@@ -548,7 +532,7 @@ Test(reports, filters_and_tenants)
 	char *ra = room("{\"name\":\"acme-1\",\"kind\":\"fixed\",\"tenant\":\"acme\"}");
 	char *rb = room("{\"name\":\"acme-2\",\"kind\":\"fixed\",\"tenant\":\"acme\"}");
 	char *rg = room("{\"name\":\"globex\",\"kind\":\"fixed\",\"tenant\":\"globex\"}");
-	long long t0 = clock_now();
+	long long t0 = h_clock_now(&H);
 	meetings(ra, 3, 100, 5000);          /* t0, t0+100, t0+200 */
 	meetings(rb, 2, 100, 5100);          /* t0+300, t0+400 */
 	meetings(rg, 4, 100, 5200);          /* t0+500 .. t0+800 */
@@ -606,7 +590,7 @@ Test(reports, filters_and_tenants)
 	json_decref(r);
 
 	/* All rooms: per room, meetings and minutes; acme its own two. */
-	advance(60);
+	h_clock_advance(&H, 60);
 	r = get_ok("/v1/reports/rooms");
 	cr_assert_eq(json_array_size(json_object_get(r, "rooms")), 3);
 	json_t *v;
@@ -778,7 +762,7 @@ Test(reports, csv_with_quoting)
 	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"kind\":\"fixed\"}", tricky);
 	char *rid = room(body);
 	char *a = join_as(rid, "Nguyen, \\\"Lan\\\"", 5000);
-	advance(10);
+	h_clock_advance(&H, 10);
 	script_endpoint(a, 10, 1000, 20, 2000, 0, 0);
 	leave(rid, a);
 	char *mid = meeting_of(rid);
@@ -1092,7 +1076,7 @@ Test(reports, mmctl_reports)
 			 "\"tenant\":\"acme\"}");
 	char *a = join_as(rid, "An", 5000);
 	char *b = join_as(rid, "Binh", 5002);
-	advance(65);
+	h_clock_advance(&H, 65);
 	script_endpoint(a, 1234, 123400, 4321, 432100, 2, 480);
 	leave(rid, a);
 	struct run r;
