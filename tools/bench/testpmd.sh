@@ -240,7 +240,7 @@ case $MODE in
 memif)
 	SOCK=$WORK/memif.sock
 	rm -f "$SOCK"
-	TP_EAL=(--vdev "net_memif0,role=server,id=0,socket=$SOCK,socket-abstract=no,mac=02:6d:6d:00:00:01,rsize=12")
+	TP_EAL=(--vdev "net_memif0,role=server,id=0,socket=$SOCK,socket-abstract=no,mac=02:6d:6d:00:00:01,rsize=14")
 	tp_start env
 	# mmload on the main lcore's CPU: testpmd's lcore 1 spins.
 	LD_CMD=("$MMLOAD" --io memif --memif "$SOCK" --eal "-l 0 --file-prefix $FPREFIX-load --in-memory"
