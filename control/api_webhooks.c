@@ -27,10 +27,14 @@ static json_t *webhook_json(const struct ctl_webhook *w)
 }
 
 /* http:// or https:// with a host, as curl parses it; nothing else curl
- * might fetch (file://, ftp://, ...). */
-static int url_check(const char *url, struct api_reply *rep)
+ * might fetch (file://, ftp://, ...). A host that is an address in a
+ * special-purpose range (loopback, private, ...) that webhook_allow_nets
+ * does not open is refused here already; names are checked on every
+ * connection (control/netpolicy.h). */
+static int url_check(const struct ctl_config *cfg, const char *url, struct api_reply *rep)
 {
 	char *scheme = NULL, *host = NULL;
+	const char *why = NULL;
 	int bad = strlen(url) >= CTL_URL_MAX;
 	for (const char *p = url; !bad && *p; p++)
 		bad = (unsigned char)*p <= ' ' || *p == 0x7f;
@@ -46,13 +50,18 @@ static int url_check(const char *url, struct api_reply *rep)
 	/* The scheme as written: curl would guess one for "example.com/x". */
 	if (!bad && strncasecmp(url, "http://", 7) && strncasecmp(url, "https://", 8))
 		bad = 1;
+	bool refused = !bad && !ctl_webhook_host_allowed(host, cfg->webhook_allow,
+							 cfg->n_webhook_allow, &why);
 	curl_free(scheme);
 	curl_free(host);
 	curl_url_cleanup(u);
 	if (bad)
 		api_error(rep, 400, "invalid_field", "url: an http:// or https:// URL with a host, "
 			  "at most %d bytes", CTL_URL_MAX - 1);
-	return bad ? -EINVAL : 0;
+	else if (refused)
+		api_error(rep, 400, "invalid_field", "url: the address is %s, which webhooks may "
+			  "not reach (the operator's webhook_allow_nets)", why);
+	return bad || refused ? -EINVAL : 0;
 }
 
 /* A non-empty list of known types without repeats, or ["*"]. */
@@ -103,7 +112,7 @@ static void webhook_create(struct api_req *rq, struct api_reply *rep)
 	if (!b)
 		return;
 	if (api_check_fields(b, "", fields, 3, rep) ||
-	    url_check(json_string_value(json_object_get(b, "url")), rep) ||
+	    url_check(&rq->c->cfg, json_string_value(json_object_get(b, "url")), rep) ||
 	    events_check(json_object_get(b, "events"), w.events, sizeof(w.events), rep))
 		goto out;
 	const char *tenant = json_string_value(json_object_get(b, "tenant"));

@@ -72,6 +72,27 @@ static int config_range(json_t *v, struct ctl_config *c, char *err, size_t errle
 	return 0;
 }
 
+/* An array of CIDR strings ("10.0.0.0/8", "2001:db8::/32", a bare address). */
+static int config_nets(json_t *v, const char *key, struct ctl_net *nets, size_t max, size_t *n,
+		       char *err, size_t errlen)
+{
+	size_t i;
+	json_t *e;
+	if (!json_is_array(v) || json_array_size(v) > max) {
+		snprintf(err, errlen, "%s: must be an array of at most %zu CIDR strings", key, max);
+		return -EINVAL;
+	}
+	json_array_foreach(v, i, e) {
+		if (!json_is_string(e) || ctl_net_parse(json_string_value(e), &nets[i])) {
+			snprintf(err, errlen, "%s[%zu]: not a net like \"10.0.0.0/8\" or "
+				 "\"2001:db8::/32\" (no host bits past the prefix)", key, i);
+			return -EINVAL;
+		}
+	}
+	*n = json_array_size(v);
+	return 0;
+}
+
 int ctl_config_load(const char *path, struct ctl_config *c, char *err, size_t errlen)
 {
 	json_error_t jerr;
@@ -119,6 +140,9 @@ int ctl_config_load(const char *path, struct ctl_config *c, char *err, size_t er
 			rc = config_int(v, key, 1, 3600000, &c->webhook_retry_base_ms, err, errlen);
 		else if (!strcmp(key, "webhook_max_attempts"))
 			rc = config_int(v, key, 1, 100, &c->webhook_max_attempts, err, errlen);
+		else if (!strcmp(key, "webhook_allow_nets"))
+			rc = config_nets(v, key, c->webhook_allow, CTL_ALLOW_NETS_MAX, &c->n_webhook_allow,
+					 err, errlen);
 		else if (!strcmp(key, "report_sample_ms"))
 			rc = config_int(v, key, 200, 60000, &c->report_sample_ms, err, errlen);
 		else if (!strcmp(key, "trial_days"))

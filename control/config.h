@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "control/netpolicy.h"
+
 #define CTL_PATH_MAX 4096
 
 struct ctl_config {
@@ -24,6 +26,10 @@ struct ctl_config {
 	int webhook_retry_base_ms;   /* first retry of a webhook delivery after
 	                              * this; doubling each time (webhook.c) */
 	int webhook_max_attempts;    /* then the delivery has failed */
+	struct ctl_net webhook_allow[CTL_ALLOW_NETS_MAX]; /* webhook_allow_nets:
+	                              * special-purpose nets webhooks may still
+	                              * reach (control/netpolicy.h) */
+	size_t n_webhook_allow;
 	int report_sample_ms;        /* how often the ticker samples mmdp's
 	                              * counters for reports (200..60000, 5000) */
 	int trial_days;              /* a registered trial's default length

@@ -11,6 +11,7 @@
  * ones wait while it is retried. */
 #include "control/webhook.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <openssl/evp.h>
@@ -265,6 +266,8 @@ struct wh_job {
 	CURLcode res;
 	long status;
 	char errbuf[CURL_ERROR_SIZE];
+	const struct ctl_config *cfg; /* webhook_allow_nets */
+	char refused[160];            /* why the destination was refused */
 };
 
 struct wh_state {
@@ -303,6 +306,33 @@ static size_t discard(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/* curl's socket for a connection about to be made to addr: refused (no
+ * socket, so no connection) when the destination is in a special-purpose
+ * range that webhook_allow_nets does not open (control/netpolicy.h). Here
+ * the name is resolved already, so a host name pointing at 127.0.0.1 or
+ * the carrier's own nets is caught, and so is every address of a name
+ * that has several. */
+static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+	struct wh_job *j = arg;
+	const char *why = NULL;
+	if (purpose == CURLSOCKTYPE_IPCXN &&
+	    !ctl_webhook_dest_allowed(&addr->addr, j->cfg->webhook_allow, j->cfg->n_webhook_allow,
+				      &why)) {
+		char host[INET6_ADDRSTRLEN] = "?";
+		if (addr->family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&addr->addr)->sin_addr, host,
+				  sizeof(host));
+		else if (addr->family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&addr->addr)->sin6_addr, host,
+				  sizeof(host));
+		snprintf(j->refused, sizeof(j->refused), "destination %s refused: %s "
+			 "(webhook_allow_nets)", host, why);
+		return CURL_SOCKET_BAD;
+	}
+	return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+}
+
 static int job_prepare(struct wh_job *j, int64_t t)
 {
 	char sig[128], h[200];
@@ -335,6 +365,12 @@ static int job_prepare(struct wh_job *j, int64_t t)
 	curl_easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, discard);
 	curl_easy_setopt(j->easy, CURLOPT_ERRORBUFFER, j->errbuf);
 	curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
+	curl_easy_setopt(j->easy, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+	curl_easy_setopt(j->easy, CURLOPT_OPENSOCKETDATA, j);
+	/* Never follow a redirect: it would lead past the check above only
+	 * in that it is a second request the receiver chose (curl's default
+	 * is not to follow; said here so that nobody turns it on). */
+	curl_easy_setopt(j->easy, CURLOPT_FOLLOWLOCATION, 0L);
 	return 0;
 }
 
@@ -387,6 +423,8 @@ static int take_head(void *arg, const struct ctl_delivery *d, const struct ctl_w
 	j->d.body = j->body;
 	snprintf(j->url, sizeof(j->url), "%s", wh->url);
 	snprintf(j->secret, sizeof(j->secret), "%s", wh->secret);
+	j->cfg = &w->c->cfg;
+	j->refused[0] = '\0';
 	if (job_prepare(j, w->now) || curl_multi_add_handle(w->multi, j->easy)) {
 		/* Counts as an attempt that failed (and is retried). */
 		j->done = true;
@@ -425,7 +463,7 @@ static void job_outcome(struct wh_state *w, struct wh_job *j)
 	if (j->res != CURLE_OK)
 		snprintf(d->last_error, sizeof(d->last_error), "%.*s",
 			 (int)sizeof(d->last_error) - 1,
-			 j->errbuf[0] ? j->errbuf : curl_easy_strerror(j->res));
+			 j->refused[0] ? j->refused : j->errbuf[0] ? j->errbuf : curl_easy_strerror(j->res));
 	else
 		snprintf(d->last_error, sizeof(d->last_error), "HTTP %ld", j->status);
 	if (d->attempts >= c->cfg.webhook_max_attempts) {

@@ -20,6 +20,8 @@ static void setup(void)
 {
 	h_setup(&H);
 	h_config_set(&H, "test_clock", "true");
+	/* The webhooks made here point at 127.0.0.1 (nothing listens). */
+	h_config_set(&H, "webhook_allow_nets", "[\"127.0.0.1/32\"]");
 	h_rec_start(&H);
 	h_start(&H);
 }

@@ -260,6 +260,9 @@ static void setup(void)
 	h_setup(&H);
 	h_config_set(&H, "webhook_retry_base_ms", "100");
 	h_config_set(&H, "webhook_max_attempts", "3");
+	/* The receiver is on loopback, which webhooks may reach only when
+	 * the operator opens it (the test destination_policy). */
+	h_config_set(&H, "webhook_allow_nets", "[\"127.0.0.1/32\"]");
 	h_rec_start(&H);
 	h_start(&H);
 	rx_start(0);
@@ -1005,6 +1008,7 @@ static void setup_clock(void)
 	h_setup(&H);
 	h_config_set(&H, "test_clock", "true");
 	h_config_set(&H, "webhook_retry_base_ms", "100");
+	h_config_set(&H, "webhook_allow_nets", "[\"127.0.0.1/32\"]");
 	h_rec_start(&H);
 	h_start(&H);
 	rx_start(0);
@@ -1060,4 +1064,127 @@ Test(webhooks_contract, contract_expiring_reaches_the_tenants_webhook)
 	json_decref(e);
 	free(secret);
 	free(tok);
+}
+
+/* ---- where webhooks may connect (control/netpolicy.c) ---- */
+
+/* mmctld without webhook_allow_nets: loopback, private, link-local and
+ * the other special-purpose ranges are closed to webhooks. */
+static void setup_closed(void)
+{
+	rx_reset();
+	h_setup(&H);
+	h_config_set(&H, "webhook_retry_base_ms", "100");
+	h_config_set(&H, "webhook_max_attempts", "2");
+	h_rec_start(&H);
+	h_start(&H);
+	rx_start(0);
+}
+
+TestSuite(webhooks_policy, .init = setup_closed, .fini = teardown, .timeout = 60);
+
+/* An address in the URL itself is refused when the webhook is made, by
+ * operators and tenants alike, and nothing is stored. */
+Test(webhooks_policy, special_purpose_addresses_are_refused_at_creation)
+{
+	static const struct {
+		const char *host, *why;
+	} bad[] = {
+		{ "127.0.0.1", "loopback" },        { "127.9.9.9", "loopback" },
+		{ "[::1]", "loopback" },            { "10.20.30.40", "private" },
+		{ "172.16.0.1", "private" },        { "192.168.1.1", "private" },
+		{ "169.254.169.254", "link-local" }, { "100.64.0.1", "shared" },
+		{ "0.0.0.0", "this network" },      { "198.18.0.1", "benchmarking" },
+		{ "224.0.0.1", "multicast" },       { "[fd00::1]", "unique local" },
+		{ "[fe80::1]", "link-local" },      { "[::ffff:127.0.0.1]", "loopback" },
+		{ "[64:ff9b::a00:1]", "private" },  { "[2001:2::1]", "IETF" },
+	};
+	char *acme = token_for("tenant:acme");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char body[256];
+		snprintf(body, sizeof(body), "{\"url\":\"http://%s:%d/x\",\"events\":[\"*\"]}",
+			 bad[i].host, RX.port);
+		const char *tokens[] = { H.op_token, acme };
+		for (int t = 0; t < 2; t++) {
+			json_t *r = NULL;
+			int st = h_http(&H, "POST", "/v1/webhooks", tokens[t], body, 0, &r);
+			cr_assert_eq(st, 400, "%s (%s token): %d", body, t ? "tenant" : "operator", st);
+			cr_assert_str_eq(h_err_code(r), "invalid_field");
+			const char *msg = json_string_value(json_object_get(
+				json_object_get(r, "error"), "message"));
+			cr_assert(msg && strstr(msg, bad[i].why) && strstr(msg, "webhook_allow_nets"),
+				  "%s: message %s, expected it to name %s", bad[i].host, msg ? msg : "(none)",
+				  bad[i].why);
+			json_decref(r);
+		}
+	}
+	cr_assert_eq(h_db_count(&H, "SELECT count(*) FROM webhooks"), 0);
+	free(acme);
+}
+
+/* A name is resolved only when a delivery connects: "localhost" is
+ * accepted as a URL, but every connection to what it resolves to is
+ * refused before it is made, the delivery records why, and the receiver
+ * (listening on 127.0.0.1) gets nothing. */
+Test(webhooks_policy, a_name_that_resolves_to_loopback_is_never_connected)
+{
+	char body[256];
+	json_t *w = NULL;
+	snprintf(body, sizeof(body), "{\"url\":\"http://localhost:%d/sneaky\",\"events\":"
+		 "[\"participant.joined\"]}", RX.port);
+	cr_assert_eq(h_http(&H, "POST", "/v1/webhooks", H.op_token, body, 0, &w), 201);
+	char *wid = str_of(w, "id");
+	json_decref(w);
+	char *rid = room("{\"name\":\"r\"}");
+	char *a = join(rid, "A", 5000);
+	json_t *d = delivery_wait(wid, "failed", 10000);
+	const char *err = json_string_value(json_object_get(d, "last_error"));
+	cr_assert(err && strstr(err, "refused") && strstr(err, "loopback"),
+		  "last_error %s", err ? err : "(none)");
+	cr_assert_eq(json_integer_value(json_object_get(d, "attempts")), 2);
+	json_decref(d);
+	cr_assert_eq(rx_count_path("/sneaky"), 0, "the receiver on 127.0.0.1 was reached");
+	free(wid);
+	free(rid);
+	free(a);
+}
+
+/* webhook_allow_nets opens a net: the same URL to 127.0.0.1 is made and
+ * delivered; a bad net in the config stops mmctld with a clear error. */
+Test(webhooks_policy, allow_nets_opens_a_net_and_bad_nets_are_config_errors)
+{
+	h_stop(&H);
+	h_config_set(&H, "webhook_allow_nets", "[\"127.0.0.0/8\", \"2001:db8::/32\"]");
+	h_start(&H);
+	json_t *w = webhook(H.op_token, "/open", "[\"participant.joined\"]", NULL);
+	char *wid = str_of(w, "id");
+	json_decref(w);
+	char *rid = room("{\"name\":\"r\"}");
+	char *a = join(rid, "A", 5000);
+	json_t *d = delivery_wait(wid, "delivered", 5000);
+	json_decref(d);
+	cr_assert_eq(rx_count_path("/open"), 1);
+	free(wid);
+	free(rid);
+	free(a);
+
+	static const char *bad[] = { "[\"10.1.2.3/8\"]", "[\"10.0.0.0/33\"]", "[\"not-a-net\"]",
+				     "\"10.0.0.0/8\"", "[7]", "[\"::1/129\"]" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char path[200], cmd[600], out[512] = "";
+		snprintf(path, sizeof(path), "%s/bad-nets.json", H.dir);
+		FILE *f = fopen(path, "w");
+		cr_assert(f);
+		fprintf(f, "{\"listen\":\"127.0.0.1:1\",\"db\":\"%s/bad.db\",\"webhook_allow_nets\":%s}",
+			H.dir, bad[i]);
+		fclose(f);
+		snprintf(cmd, sizeof(cmd), "%s --config %s 2>&1; echo rc=$?", getenv("MMCTLD"), path);
+		FILE *p = popen(cmd, "r");
+		cr_assert(p);
+		size_t n = fread(out, 1, sizeof(out) - 1, p);
+		out[n] = '\0';
+		pclose(p);
+		cr_assert(strstr(out, "webhook_allow_nets") && strstr(out, "rc=2"),
+			  "config %s: %s", bad[i], out);
+	}
 }
