@@ -103,9 +103,6 @@ int api_commit(struct api_req *rq, struct api_reply *rep);
 int api_parse_streams(json_t *s, struct ctl_participant *p, struct api_reply *rep);
 /* "rtx_pt" and "max_resolution" of body b (when present) into p. */
 int api_parse_endpoint_opts(json_t *b, struct ctl_participant *p, struct api_reply *rep);
-/* Join room r as role (body already checked by the caller's field list). */
-void api_join_room(struct api_req *rq, const struct ctl_room *r, const char *role, json_t *b,
-		   struct api_reply *rep);
 void api_reply_participant(struct api_req *rq, const struct ctl_participant *p,
 			   struct api_reply *rep);
 
@@ -166,7 +163,10 @@ int api_access_check(struct api_req *rq, const struct ctl_room *r, const char *a
 /* account is one of room r's tenant's accounts (else 403 not_allowed). */
 int api_room_account(struct api_req *rq, const struct ctl_room *r, const char *account,
 		     struct api_reply *rep);
-/* api_join_room for a tenant's account (stored as the participant's). */
+/* A participant joins room r as role: the room's access list (for account:
+ * NULL an invite, "" nobody named, else the tenant's account, stored as
+ * the participant's), capacity and plan admit it, then the store, mmdp
+ * and the reply (201 with token and transport). */
 void api_join_room_as(struct api_req *rq, const struct ctl_room *r, const char *role,
 		      const char *account, json_t *b, struct api_reply *rep);
 /* Tenants, plans and contracts (issue 9 items 1-3: api_tenants.c,

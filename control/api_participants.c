@@ -297,12 +297,6 @@ static bool role_valid(const char *role)
 	return !strcmp(role, "host") || !strcmp(role, "moderator") || !strcmp(role, "attendee");
 }
 
-void api_join_room(struct api_req *rq, const struct ctl_room *r, const char *role, json_t *b,
-		   struct api_reply *rep)
-{
-	api_join_room_as(rq, r, role, "", b, rep);
-}
-
 void api_join_room_as(struct api_req *rq, const struct ctl_room *r, const char *role,
 		      const char *account, json_t *b, struct api_reply *rep)
 {
@@ -314,7 +308,7 @@ void api_join_room_as(struct api_req *rq, const struct ctl_room *r, const char *
 	if (join_parse(b, &p, rep))
 		return;
 	snprintf(p.role, sizeof(p.role), "%s", role);
-	snprintf(p.account, sizeof(p.account), "%s", account);
+	snprintf(p.account, sizeof(p.account), "%s", account ? account : "");
 	if (ctl_random_id("p", 8, p.id, sizeof(p.id)) || join_keys(c, &p)) {
 		api_error(rep, 500, "internal", "no randomness");
 		return;
@@ -325,6 +319,11 @@ void api_join_room_as(struct api_req *rq, const struct ctl_room *r, const char *
 	    (json_is_true(json_object_get(b, "webrtc")) && api_webrtc_prepare(rq, &p, rep)) ||
 	    api_begin(rq, rep))
 		return;
+	/* Every way in (invite, join token, the app's direct join) passes
+	 * the room's access list here, in the join's own transaction, with
+	 * the capacity and the plan's limits. */
+	if (api_access_check(rq, r, account, rep))
+		goto fail;
 	if (ctl_store_participant_count(c->store, r->id, &n)) {
 		api_error(rep, 500, "internal", "store: cannot count participants");
 		goto fail;
@@ -409,8 +408,7 @@ void api_participant_join(struct api_req *rq, struct api_reply *rep)
 	/* The app's backend names the tenant's account that joins; the
 	 * room's access list admits it or not, as for a join token. */
 	const char *account = json_string_value(json_object_get(b, "account"));
-	if ((account && api_room_account(rq, &r, account, rep)) ||
-	    api_access_check(rq, &r, account ? account : "", rep))
+	if (account && api_room_account(rq, &r, account, rep))
 		goto out;
 	api_join_room_as(rq, &r, role, account ? account : "", b, rep);
 out:

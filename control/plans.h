@@ -34,7 +34,7 @@ int64_t ctl_plan_add_months(int64_t t, int months);
 const char *ctl_contract_status(const struct ctl_contract *k, int64_t now);
 json_t *ctl_contract_json(const struct ctl_contract *k, int64_t now);
 
-/* Join path (api_join_room, in its transaction, n participants in r now):
+/* Join path (api_join_room_as, in its transaction, n participants in r now):
  * the 100-participant limit of every meeting, and for a room of a
  * registered tenant starting a meeting: an active contract (403
  * contract_inactive) and, on a subscription, a free room of its quota
