@@ -137,3 +137,17 @@ int opts_parse(const char *syn, int argc, char **argv, struct opt *o, size_t nop
 		return usage_error("missing argument%s; %s", npos_min - *npos > 1 ? "s" : "", syn);
 	return 0;
 }
+
+int subcmd_run(struct mmctl *m, const char *group, const struct subcmd *sub, size_t n, int argc,
+	       char **argv)
+{
+	char names[256] = "";
+	size_t len = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (argc > 0 && !strcmp(argv[0], sub[i].name))
+			return sub[i].run(m, argc - 1, argv + 1);
+		len += (size_t)snprintf(names + len, len < sizeof(names) ? sizeof(names) - len : 0,
+					"%s%s", i ? "|" : "", sub[i].name);
+	}
+	return usage_error("%s %s", group, names);
+}

@@ -72,13 +72,15 @@ static int delete_id(const char *syn, struct mmctl *m, int argc, char **argv,
 	return rc;
 }
 
+static int tokens_revoke(struct mmctl *m, int argc, char **argv)
+{
+	return delete_id("tokens revoke ID", m, argc, argv, "/v1/tokens/%s", "revoked token");
+}
+
 int cmd_tokens(struct mmctl *m, int argc, char **argv)
 {
-	if (argc > 0 && !strcmp(argv[0], "create"))
-		return tokens_create(m, argc - 1, argv + 1);
-	if (argc > 0 && !strcmp(argv[0], "revoke"))
-		return delete_id("tokens revoke ID", m, argc - 1, argv + 1, "/v1/tokens/%s", "revoked token");
-	return usage_error("tokens create|revoke");
+	static const struct subcmd sub[] = { { "create", tokens_create }, { "revoke", tokens_revoke } };
+	return subcmd_run(m, "tokens", sub, N(sub), argc, argv);
 }
 
 static int blocks_list(struct mmctl *m, int argc, char **argv)
@@ -107,13 +109,15 @@ out:
 	return rc;
 }
 
+static int blocks_delete(struct mmctl *m, int argc, char **argv)
+{
+	return delete_id("blocks delete ID", m, argc, argv, "/v1/blocks/%s", "lifted block");
+}
+
 int cmd_blocks(struct mmctl *m, int argc, char **argv)
 {
-	if (argc > 0 && !strcmp(argv[0], "list"))
-		return blocks_list(m, argc - 1, argv + 1);
-	if (argc > 0 && !strcmp(argv[0], "delete"))
-		return delete_id("blocks delete ID", m, argc - 1, argv + 1, "/v1/blocks/%s", "lifted block");
-	return usage_error("blocks list|delete");
+	static const struct subcmd sub[] = { { "list", blocks_list }, { "delete", blocks_delete } };
+	return subcmd_run(m, "blocks", sub, N(sub), argc, argv);
 }
 
 static int bans_list(struct mmctl *m, int argc, char **argv)
@@ -183,15 +187,16 @@ static int bans_add(struct mmctl *m, int argc, char **argv)
 	return rc;
 }
 
+static int bans_delete(struct mmctl *m, int argc, char **argv)
+{
+	return delete_id("bans delete ID", m, argc, argv, "/v1/bans/%s", "lifted ban");
+}
+
 int cmd_bans(struct mmctl *m, int argc, char **argv)
 {
-	if (argc > 0 && !strcmp(argv[0], "list"))
-		return bans_list(m, argc - 1, argv + 1);
-	if (argc > 0 && !strcmp(argv[0], "add"))
-		return bans_add(m, argc - 1, argv + 1);
-	if (argc > 0 && !strcmp(argv[0], "delete"))
-		return delete_id("bans delete ID", m, argc - 1, argv + 1, "/v1/bans/%s", "lifted ban");
-	return usage_error("bans list|add|delete");
+	static const struct subcmd sub[] = { { "list", bans_list }, { "add", bans_add },
+					     { "delete", bans_delete } };
+	return subcmd_run(m, "bans", sub, N(sub), argc, argv);
 }
 
 /* guard: the XDP guard's verdicts and its drops by reason. */

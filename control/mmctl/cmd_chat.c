@@ -87,11 +87,8 @@ static int chat_list(struct mmctl *m, int argc, char **argv)
 
 int cmd_chat(struct mmctl *m, int argc, char **argv)
 {
-	if (argc > 0 && !strcmp(argv[0], "send"))
-		return chat_send(m, argc - 1, argv + 1);
-	if (argc > 0 && !strcmp(argv[0], "list"))
-		return chat_list(m, argc - 1, argv + 1);
-	return usage_error("chat send|list");
+	static const struct subcmd sub[] = { { "send", chat_send }, { "list", chat_list } };
+	return subcmd_run(m, "chat", sub, N(sub), argc, argv);
 }
 
 int cmd_invite(struct mmctl *m, int argc, char **argv)

@@ -416,13 +416,7 @@ out:
 
 int cmd_reports(struct mmctl *m, int argc, char **argv)
 {
-	if (argc > 0 && !strcmp(argv[0], "online"))
-		return rep_online(m, argc - 1, argv + 1);
-	if (argc > 0 && !strcmp(argv[0], "meetings"))
-		return rep_meetings(m, argc - 1, argv + 1);
-	if (argc > 0 && !strcmp(argv[0], "meeting"))
-		return rep_meeting(m, argc - 1, argv + 1);
-	if (argc > 0 && !strcmp(argv[0], "rooms"))
-		return rep_rooms(m, argc - 1, argv + 1);
-	return usage_error("reports online|meetings|meeting MEETING|rooms");
+	static const struct subcmd sub[] = { { "online", rep_online }, { "meetings", rep_meetings },
+					     { "meeting", rep_meeting }, { "rooms", rep_rooms } };
+	return subcmd_run(m, "reports", sub, N(sub), argc, argv);
 }

@@ -308,17 +308,11 @@ out:
 
 int cmd_tenants(struct mmctl *m, int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*run)(struct mmctl *, int, char **);
-	} sub[] = {
+	static const struct subcmd sub[] = {
 		{ "register", tenants_register }, { "list", tenants_list }, { "show", tenants_show },
 		{ "set", tenants_set }, { "delete", tenants_delete }, { "events", tenants_events },
 	};
-	for (size_t i = 0; argc > 0 && i < N(sub); i++)
-		if (!strcmp(argv[0], sub[i].name))
-			return sub[i].run(m, argc - 1, argv + 1);
-	return usage_error("tenants register|list|show|set|delete|events");
+	return subcmd_run(m, "tenants", sub, N(sub), argc, argv);
 }
 
 /* ---- units ---- */
@@ -396,17 +390,21 @@ static int units_delete(struct mmctl *m, int argc, char **argv)
 	return delete_path(m, "deleted unit", "/v1/tenants/%s/units/%s", pos[0], pos[1]);
 }
 
+static int units_add(struct mmctl *m, int argc, char **argv)
+{
+	return units_write(m, argc, argv, true);
+}
+
+static int units_edit(struct mmctl *m, int argc, char **argv)
+{
+	return units_write(m, argc, argv, false);
+}
+
 int cmd_units(struct mmctl *m, int argc, char **argv)
 {
-	if (argc > 0 && !strcmp(argv[0], "list"))
-		return units_list(m, argc - 1, argv + 1);
-	if (argc > 0 && !strcmp(argv[0], "add"))
-		return units_write(m, argc - 1, argv + 1, true);
-	if (argc > 0 && !strcmp(argv[0], "edit"))
-		return units_write(m, argc - 1, argv + 1, false);
-	if (argc > 0 && !strcmp(argv[0], "delete"))
-		return units_delete(m, argc - 1, argv + 1);
-	return usage_error("units list|add|edit|delete");
+	static const struct subcmd sub[] = { { "list", units_list }, { "add", units_add },
+					     { "edit", units_edit }, { "delete", units_delete } };
+	return subcmd_run(m, "units", sub, N(sub), argc, argv);
 }
 
 /* ---- accounts ---- */
@@ -514,17 +512,21 @@ static int accounts_delete(struct mmctl *m, int argc, char **argv)
 	return delete_path(m, "deleted account", "/v1/tenants/%s/accounts/%s", pos[0], pos[1]);
 }
 
+static int accounts_add(struct mmctl *m, int argc, char **argv)
+{
+	return accounts_write(m, argc, argv, true);
+}
+
+static int accounts_edit(struct mmctl *m, int argc, char **argv)
+{
+	return accounts_write(m, argc, argv, false);
+}
+
 int cmd_accounts(struct mmctl *m, int argc, char **argv)
 {
-	if (argc > 0 && !strcmp(argv[0], "list"))
-		return accounts_list(m, argc - 1, argv + 1);
-	if (argc > 0 && !strcmp(argv[0], "add"))
-		return accounts_write(m, argc - 1, argv + 1, true);
-	if (argc > 0 && !strcmp(argv[0], "edit"))
-		return accounts_write(m, argc - 1, argv + 1, false);
-	if (argc > 0 && !strcmp(argv[0], "delete"))
-		return accounts_delete(m, argc - 1, argv + 1);
-	return usage_error("accounts list|add|edit|delete");
+	static const struct subcmd sub[] = { { "list", accounts_list }, { "add", accounts_add },
+					     { "edit", accounts_edit }, { "delete", accounts_delete } };
+	return subcmd_run(m, "accounts", sub, N(sub), argc, argv);
 }
 
 /* ---- fixed rooms' access ---- */

@@ -202,15 +202,9 @@ out:
 
 int cmd_webhooks(struct mmctl *m, int argc, char **argv)
 {
-	if (argc > 0 && !strcmp(argv[0], "add"))
-		return webhooks_add(m, argc - 1, argv + 1);
-	if (argc > 0 && !strcmp(argv[0], "list"))
-		return webhooks_list(m, argc - 1, argv + 1);
-	if (argc > 0 && !strcmp(argv[0], "show"))
-		return webhooks_show(m, argc - 1, argv + 1);
-	if (argc > 0 && !strcmp(argv[0], "delete"))
-		return webhooks_delete(m, argc - 1, argv + 1);
-	if (argc > 0 && !strcmp(argv[0], "deliveries"))
-		return webhooks_deliveries(m, argc - 1, argv + 1);
-	return usage_error("webhooks add|list|show|delete|deliveries");
+	static const struct subcmd sub[] = {
+		{ "add", webhooks_add }, { "list", webhooks_list }, { "show", webhooks_show },
+		{ "delete", webhooks_delete }, { "deliveries", webhooks_deliveries },
+	};
+	return subcmd_run(m, "webhooks", sub, N(sub), argc, argv);
 }

@@ -38,6 +38,15 @@ struct mmctl {
 /* ---- args.c: local checks; each prints "mmctl: usage: ..." on failure ---- */
 
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A command's subcommands: "GROUP NAME ARGS..." runs the one named (with
+ * the arguments after NAME); none or an unknown one is a usage error that
+ * lists them ("GROUP a|b|c"). */
+struct subcmd {
+	const char *name;
+	int (*run)(struct mmctl *m, int argc, char **argv);
+};
+int subcmd_run(struct mmctl *m, const char *group, const struct subcmd *sub, size_t n, int argc,
+	       char **argv);
 /* Integer in [lo, hi] (decimal, whole string). 0 or MMCTL_EUSAGE. */
 int arg_int(const char *what, const char *s, long long lo, long long hi, long long *out);
 /* ADDR:PORT with ADDR an IPv4 address or [IPv6]; addr gets the bare address. */
