@@ -269,6 +269,50 @@ def mmdp_endpoint(a, pid):
     return None
 
 
+def mmdp_endpoint_get(a, pid):
+    """mmdp's endpoint.get of `pid` (configuration, ice and dtls state,
+    counters), or None."""
+    if not a.mmagent or not a.agent_socket or not pid:
+        return None
+    try:
+        out = subprocess.run([a.mmagent, '--socket', a.agent_socket,
+                              json.dumps({'op': 'endpoint.get', 'endpoint': pid})],
+                             capture_output=True, text=True, timeout=10).stdout
+        return json.loads(out)
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return None
+
+
+def diagnose(a, pages, last, what):
+    """A media check failed: for every page, what its peer connection says
+    (connection, ICE and DTLS state, what it sent) and what mmdp says of
+    its endpoint (ICE state and checks, DTLS state and error, packets in
+    and out), one line each in the log and all of it in
+    media-diagnosis.json beside the logs. Tells "never connected" from
+    "connected but nothing forwarded" from "forwarded but not decoded"."""
+    rows = []
+    for p in pages:
+        st = (last or {}).get(p.name) or {}
+        pcs = st.get('_pc') or {}
+        sent = {k: v.get('packetsSent', 0) for k, v in (st.get('_out') or {}).items()}
+        ep = mmdp_endpoint_get(a, p.me) or {}
+        ice, dtls = ep.get('ice') or {}, ep.get('dtls') or {}
+        rows.append({'page': p.name, 'participant': p.me, 'pc': pcs, 'sent': sent,
+                     'mmdp': ep})
+        print('   diagnosis (%s): %s pc=%s ice=%s dtls=%s sent=%d | mmdp ice=%s checks=%s/%s bad '
+              'dtls=%s%s rx=%s tx=%s' % (
+                  what, p.name, pcs.get('connectionState'), pcs.get('iceConnectionState'),
+                  pcs.get('dtlsState'), sum(sent.values()), ice.get('state'), ice.get('checks'),
+                  ice.get('bad_checks'), dtls.get('state'),
+                  (' (%s)' % dtls['error']) if dtls.get('error') else '',
+                  ep.get('rx_packets'), ep.get('tx_packets')), flush=True)
+    try:
+        with open(os.path.join(a.work, 'media-diagnosis.json'), 'a') as f:
+            f.write(json.dumps({'check': what, 'pages': rows}) + '\n')
+    except OSError:
+        pass
+
+
 # ---- aiortc --------------------------------------------------------------------
 
 def start_aiortc(a, name, invite, duration, status, tamper=None):
@@ -318,8 +362,10 @@ def run(a, pages):
     check('anh is the moderator', A.state()['role'] in ('host', 'moderator'), A.state()['role'])
     if media:
         wait_until(lambda: frames_seen(pages), 30)
-        bad, _ = flowing(pages, others(pages), 4, 10)
+        bad, last = flowing(pages, others(pages), 4, 10)
         check('two: each decodes the other\'s video and receives its audio', not bad, '; '.join(bad))
+        if bad:
+            diagnose(a, pages, last, 'two')
 
     # 2: the others join (six in all by default) ---------------------------------
     n = a.size
@@ -357,6 +403,8 @@ def run(a, pages):
             bad, last = flowing(pages, others(pages), 5, 8)
             check('%d: every page decodes the other %d and receives their audio' % (n, n - 1),
                   not bad, '; '.join(bad))
+            if bad:
+                diagnose(a, pages, last, '%d' % n)
 
     # Who does what in part 3, for any size from 3 up: binh chats to all
     # and is muted by the moderator; chi raises its hand and sends a
