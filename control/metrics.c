@@ -175,12 +175,28 @@ static const char *const methods[] = { "GET", "POST", "PUT", "PATCH", "DELETE", 
 static const char *const classes[] = { "1xx", "2xx", "3xx", "4xx", "5xx" };
 #define N_CLASSES 5
 
+static int route_of_meet(void)
+{
+	for (int i = 0; i < N_ROUTES; i++)
+		if (!strcmp(routes[i], "/meet"))
+			return i;
+	return ROUTE_OTHER;
+}
+
 /* The route of url (query already stripped by libmicrohttpd). A segment
  * matches "{x}" when it is non-empty; "/meet/..." are the page's files. */
-static int route_of(const char *url)
+static int route_of(const char *raw)
 {
-	if (!strncmp(url, "/meet/", 6))
-		url = "/meet";
+	/* As api.c splits paths: empty segments ("//", a trailing "/") are
+	 * not there. */
+	char url[512];
+	size_t o = 0;
+	for (const char *p = raw; *p && o < sizeof(url) - 1; p++)
+		if (*p != '/' || (p[1] && p[1] != '/'))
+			url[o++] = *p;
+	url[o] = '\0';
+	if (!strcmp(url, "/meet") || !strncmp(url, "/meet/", 6))
+		return route_of_meet();
 	for (int i = 0; i < N_ROUTES; i++) {
 		const char *t = routes[i], *u = url;
 		for (;;) {
@@ -238,6 +254,7 @@ static struct met_hist loss_hist, jitter_hist;
 /* Each worker's cycles at the previous sample, for its busy ratio. */
 #define MET_WORKERS_MAX 64
 static int64_t prev_cycles[MET_WORKERS_MAX], prev_busy[MET_WORKERS_MAX];
+static double ratio[MET_WORKERS_MAX] = { [0 ... MET_WORKERS_MAX - 1] = -1 };
 
 void ctl_metrics_api(const char *method, const char *url, int status, double seconds)
 {
@@ -408,11 +425,15 @@ static void render_workers(struct mb *b, json_t *reply)
 		if (id < 0 || id >= MET_WORKERS_MAX)
 			continue;
 		int64_t dc = cy - prev_cycles[id], db = bu - prev_busy[id];
-		/* The first sample, or a restarted mmdp: no interval yet. */
-		if (prev_cycles[id] && dc > 0 && db >= 0)
+		/* The first sample, or a restarted mmdp: no interval yet. No cycle
+		 * passed (only a scripted mmdp): the last ratio stands. */
+		if (!prev_cycles[id] || dc < 0 || db < 0 || db > dc)
+			ratio[id] = -1;
+		else if (dc > 0)
+			ratio[id] = (double)db / (double)dc;
+		if (ratio[id] >= 0)
 			mb_printf(b, "mm_worker_busy_ratio{worker=\"%" PRId64 "\",lcore=\"%"
-				  JSON_INTEGER_FORMAT "\"} %.6f\n", id, jint(w, "lcore"),
-				  db > dc ? 1.0 : (double)db / (double)dc);
+				  JSON_INTEGER_FORMAT "\"} %.6f\n", id, jint(w, "lcore"), ratio[id]);
 		prev_cycles[id] = cy;
 		prev_busy[id] = bu;
 	}
@@ -526,20 +547,21 @@ void ctl_metrics_sample(struct ctl *c, json_t *reply)
 		  "Each endpoint's interarrival jitter (its worst stream) at each sample.");
 	hist_render(&b, "mm_endpoint_jitter_seconds", "", &jitter_hist, jitter_bounds, JITTER_NB);
 
-	/* mmdp's own counters. */
+	/* mmdp's own counters: each family's samples right after its header. */
 	mb_family(&b, "mm_dataplane_rooms", "gauge", "Rooms in mmdp's tables.");
+	if (reply)
+		mb_printf(&b, "mm_dataplane_rooms %" PRId64 "\n", n_rooms);
 	mb_family(&b, "mm_dataplane_endpoints", "gauge", "Endpoints in mmdp's tables.");
+	if (reply)
+		mb_printf(&b, "mm_dataplane_endpoints %" PRId64 "\n", n_eps);
 	mb_family(&b, "mm_streams", "gauge", "Streams the endpoints declared, by kind.");
+	static const char *const kinds[3] = { "audio", "video", "screen" };
+	for (int x = 0; reply && x < 3; x++)
+		mb_printf(&b, "mm_streams{kind=\"%s\"} %" PRId64 "\n", kinds[x], n_streams[x]);
 	mb_family(&b, "mm_dataplane_drops_total", "counter",
 		  "Frames mmdp's workers dropped, by reason (dataplane/proto/drop_reason.c).");
-	if (reply) {
-		mb_printf(&b, "mm_dataplane_rooms %" PRId64 "\n", n_rooms);
-		mb_printf(&b, "mm_dataplane_endpoints %" PRId64 "\n", n_eps);
-		static const char *const kinds[3] = { "audio", "video", "screen" };
-		for (int x = 0; x < 3; x++)
-			mb_printf(&b, "mm_streams{kind=\"%s\"} %" PRId64 "\n", kinds[x], n_streams[x]);
+	if (reply)
 		render_drops(&b, "mm_dataplane_drops_total", json_object_get(reply, "drops"));
-	}
 	render_workers(&b, reply);
 	json_t *mp = reply ? json_object_get(reply, "mempool") : NULL;
 	mb_family(&b, "mm_mempool_mbufs_in_use", "gauge", "Mbufs of mmdp's packet pool in use.");
