@@ -176,20 +176,21 @@ static int serve(struct ctl *c)
 		fprintf(stderr, "mmctld: cannot start the webhook delivery thread\n");
 		return 1;
 	}
-	rc = ctl_api_start(c, &d);
-	if (rc) {
-		fprintf(stderr, "mmctld: cannot listen on %s\n", c->cfg.listen);
-		ctl_webhook_stop();
-		return 1;
-	}
-	/* A metrics port that is taken is as fatal as the API's: the operator
+	/* Before the API: its handlers feed the metrics (metrics.c). A
+	 * metrics port that is taken is as fatal as the API's: the operator
 	 * asked for it, and silently going without would only show as a gap
 	 * in the dashboards. */
 	rc = ctl_metrics_start(c, &md);
 	if (rc) {
 		mm_err("metrics_listen_failed", "addr=%s error=%s", mm_q(c->cfg.metrics_listen),
 		       mm_q(strerror(-rc)));
-		ctl_api_stop(c, d);
+		ctl_webhook_stop();
+		return 1;
+	}
+	rc = ctl_api_start(c, &d);
+	if (rc) {
+		fprintf(stderr, "mmctld: cannot listen on %s\n", c->cfg.listen);
+		ctl_metrics_stop(md);
 		ctl_webhook_stop();
 		return 1;
 	}
@@ -204,8 +205,8 @@ static int serve(struct ctl *c)
 		mm_info("metrics_listening", "addr=%s path=/metrics", mm_q(c->cfg.metrics_listen));
 	sigwait(&set, &sig);
 	fprintf(stderr, "mmctld: signal %d, stopping\n", sig);
-	ctl_metrics_stop(md);
 	ctl_api_stop(c, d);
+	ctl_metrics_stop(md);
 	pthread_mutex_lock(&ticker_lock);
 	ticker_stop = true;
 	pthread_cond_signal(&ticker_cond);

@@ -248,6 +248,7 @@ static size_t snapshot_len;
  * expected]) and the sums of those that are gone, so that the totals only
  * grow while endpoints come and go (and mmdp restarts). */
 enum { EP_RXP, EP_RXB, EP_TXP, EP_TXB, EP_LOST, EP_EXP, EP_N };
+static bool met_on;          /* the listener runs: the ticker samples for it */
 static json_t *eps;
 static int64_t retired[4];
 static struct met_hist loss_hist, jitter_hist;
@@ -318,6 +319,9 @@ static void ep_retire(json_t *prev)
 
 void ctl_metrics_endpoint_final(const char *name, const struct ctl_hist_counters *n)
 {
+	/* Without the listener no sample retires what is put here. */
+	if (!met_on)
+		return;
 	if (!eps)
 		eps = json_object();
 	json_t *prev = json_object_get(eps, name);
@@ -717,6 +721,7 @@ int ctl_metrics_start(struct ctl *c, struct MHD_Daemon **out)
 	if (!d)
 		return -EADDRINUSE;
 	*out = d;
+	met_on = true;
 	return 0;
 }
 
