@@ -241,7 +241,6 @@ static int n_agent_ops;
 static uint64_t agent_calls[MET_OPS_MAX + 1][3];   /* ok, refused, error */
 static struct met_hist agent_hist[MET_OPS_MAX + 1];
 static char *snapshot;      /* the ticker's last rendering */
-static size_t snapshot_len;
 
 /* The ticker's (under c->lock): the last counters of each endpoint mmdp
  * has (name -> [rx_packets, rx_bytes, tx_packets, tx_bytes, lost,
@@ -583,7 +582,6 @@ void ctl_metrics_sample(struct ctl *c, json_t *reply)
 	pthread_mutex_lock(&met_lock);
 	free(snapshot);
 	snapshot = b.p;
-	snapshot_len = b.len;
 	pthread_mutex_unlock(&met_lock);
 }
 
