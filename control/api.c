@@ -1,6 +1,7 @@
 /* HTTP glue: body collection with the 64 KiB limit, authentication,
  * routing to the resource handlers, JSON replies. */
 #include "control/api.h"
+#include "control/metrics.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -269,9 +270,16 @@ static enum MHD_Result api_handle(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	struct api_reply rep = { 500, NULL, NULL };
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	api_dispatch(c, conn, url, method, ac, &rep);
-	enum MHD_Result ret = api_send(conn, &rep);
+	enum MHD_Result ret = api_send(conn, &rep);   /* may turn it into a 500 */
+	int status = rep.status;
 	json_decref(rep.body);
+	/* Counted by route template, never by the URL itself (metrics.c). */
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ctl_metrics_api(method, url, status,
+			(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	return ret;
 }
 

@@ -15,6 +15,7 @@ static void config_defaults(struct ctl_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	snprintf(c->listen, sizeof(c->listen), "127.0.0.1:8080");
+	snprintf(c->metrics_listen, sizeof(c->metrics_listen), "127.0.0.1:9464");
 	snprintf(c->db, sizeof(c->db), "/var/lib/mmctld/mmctld.db");
 	snprintf(c->mmdp_socket, sizeof(c->mmdp_socket), "/run/mmdp/agent.sock");
 	c->port_lo = 40000;
@@ -114,6 +115,12 @@ int ctl_config_load(const char *path, struct ctl_config *c, char *err, size_t er
 	json_object_foreach(root, key, v) {
 		if (!strcmp(key, "listen"))
 			rc = config_string(v, key, c->listen, sizeof(c->listen), err, errlen);
+		else if (!strcmp(key, "metrics_listen") && json_is_string(v) &&
+			 !json_string_length(v))
+			c->metrics_listen[0] = '\0';   /* "": no metrics listener */
+		else if (!strcmp(key, "metrics_listen"))
+			rc = config_string(v, key, c->metrics_listen, sizeof(c->metrics_listen),
+					   err, errlen);
 		else if (!strcmp(key, "db"))
 			rc = config_string(v, key, c->db, sizeof(c->db), err, errlen);
 		else if (!strcmp(key, "key_file"))
@@ -202,6 +209,15 @@ int ctl_config_check(const struct ctl_config *c, char *err, size_t errlen)
 
 	if (ctl_config_parse_listen(c->listen, &ss, &len)) {
 		snprintf(err, errlen, "listen: \"%s\" is not ADDR:PORT", c->listen);
+		return -EINVAL;
+	}
+	if (c->metrics_listen[0] && ctl_config_parse_listen(c->metrics_listen, &ss, &len)) {
+		snprintf(err, errlen, "metrics_listen: \"%s\" is not ADDR:PORT (or \"\" for none)",
+			 c->metrics_listen);
+		return -EINVAL;
+	}
+	if (c->metrics_listen[0] && !strcmp(c->metrics_listen, c->listen)) {
+		snprintf(err, errlen, "metrics_listen: must not be the API's listen address");
 		return -EINVAL;
 	}
 	if (!c->media_address[0]) {

@@ -13,6 +13,8 @@
 
 struct ctl_config {
 	char listen[128];            /* "127.0.0.1:8080" or "[::1]:8080" */
+	char metrics_listen[128];    /* GET /metrics (Prometheus), apart from the
+	                              * API; "": none. Default 127.0.0.1:9464 */
 	char db[CTL_PATH_MAX];
 	char key_file[CTL_PATH_MAX]; /* sealing key of secrets at rest; "": db + ".key" */
 	char mmdp_socket[108];       /* sun_path */

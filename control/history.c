@@ -8,6 +8,7 @@
 #include "control/history.h"
 
 #include "control/auth.h"
+#include "control/metrics.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -94,6 +95,7 @@ static int hist_store_endpoints(struct ctl *c, json_t *room, int64_t now)
 		const char *name = json_string_value(json_object_get(ep, "endpoint"));
 		if (!name || !ctl_history_counters(ep, &n))
 			continue;
+		ctl_metrics_endpoint_final(name, &n);
 		int rc = ctl_store_hist_attend_counters(c->store, name, &n, now);
 		if (rc)
 			return rc;
@@ -149,8 +151,10 @@ int ctl_history_left(struct ctl *c, const struct ctl_room *r, const struct ctl_p
 	 * after this, at the commit. */
 	json_t *ep = hist_ask(c, json_pack("{s:s,s:s}", "op", "endpoint.get", "endpoint", p->id));
 	int64_t now = ctl_now(c);
-	if (ep && ctl_history_counters(ep, &n))
+	if (ep && ctl_history_counters(ep, &n)) {
+		ctl_metrics_endpoint_final(p->id, &n);
 		rc = ctl_store_hist_attend_counters(c->store, p->id, &n, now);
+	}
 	json_decref(ep);
 	if (!rc)
 		rc = ctl_store_hist_attend_leave(c->store, m.id, p->id, now, how);
@@ -204,20 +208,28 @@ void ctl_history_sample(struct ctl *c)
 	if (now_ms >= last_ms && now_ms - last_ms < c->cfg.report_sample_ms)
 		return;
 	last_ms = now_ms;
-	if (!ctl_mmdp_connected(&c->mmdp))
+	bool metrics = c->cfg.metrics_listen[0] != '\0';
+	if (!ctl_mmdp_connected(&c->mmdp)) {
+		if (metrics)
+			ctl_metrics_sample(c, NULL);
 		return;
+	}
 	struct ctl_hist_filter f = { .live_only = true };
 	json_t *live = json_object();
 	int rc = ctl_store_hist_meeting_list(c->store, &f, hist_live_add, live);
-	if (rc || !json_object_size(live)) {
-		/* Nothing live: no need to ask mmdp. */
+	if (!metrics && (rc || !json_object_size(live))) {
+		/* Nothing live and no metrics: no need to ask mmdp. */
 		json_decref(live);
 		return;
 	}
+	/* One stats.get for both: the metrics' snapshot (mmdp's workers,
+	 * drops and guard, also with no meeting live) and the reports. */
 	json_t *reply = hist_ask(c, json_pack("{s:s}", "op", "stats.get"));
+	if (metrics)
+		ctl_metrics_sample(c, reply);
 	json_t *room;
 	size_t i;
-	if (!reply || ctl_store_begin(c->store)) {
+	if (!reply || rc || !json_object_size(live) || ctl_store_begin(c->store)) {
 		json_decref(reply);
 		json_decref(live);
 		return;

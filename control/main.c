@@ -14,9 +14,11 @@
 #include "control/auth.h"
 #include "control/ctl.h"
 #include "control/history.h"
+#include "control/metrics.h"
 #include "control/plans.h"
 #include "control/sealed.h"
 #include "control/webhook.h"
+#include "common/log.h"
 #include "dataplane/core/srtp.h"
 
 #define TICK_MS 250             /* mmdp reconnect and resync check, speakers.get */
@@ -153,7 +155,7 @@ static int create_operator_token(struct ctl *c)
 
 static int serve(struct ctl *c)
 {
-	struct MHD_Daemon *d = NULL;
+	struct MHD_Daemon *d = NULL, *md = NULL;
 	pthread_t ticker;
 	sigset_t set;
 	int sig, rc;
@@ -174,21 +176,37 @@ static int serve(struct ctl *c)
 		fprintf(stderr, "mmctld: cannot start the webhook delivery thread\n");
 		return 1;
 	}
+	/* Before the API: its handlers feed the metrics (metrics.c). A
+	 * metrics port that is taken is as fatal as the API's: the operator
+	 * asked for it, and silently going without would only show as a gap
+	 * in the dashboards. */
+	rc = ctl_metrics_start(c, &md);
+	if (rc) {
+		mm_err("metrics_listen_failed", "addr=%s error=%s", mm_q(c->cfg.metrics_listen),
+		       mm_q(strerror(-rc)));
+		ctl_webhook_stop();
+		return 1;
+	}
 	rc = ctl_api_start(c, &d);
 	if (rc) {
 		fprintf(stderr, "mmctld: cannot listen on %s\n", c->cfg.listen);
+		ctl_metrics_stop(md);
 		ctl_webhook_stop();
 		return 1;
 	}
 	if (pthread_create(&ticker, NULL, ticker_main, c)) {
+		ctl_metrics_stop(md);
 		ctl_api_stop(c, d);
 		ctl_webhook_stop();
 		return 1;
 	}
 	fprintf(stderr, "mmctld: listening on %s\n", c->cfg.listen);
+	if (md)
+		mm_info("metrics_listening", "addr=%s path=/metrics", mm_q(c->cfg.metrics_listen));
 	sigwait(&set, &sig);
 	fprintf(stderr, "mmctld: signal %d, stopping\n", sig);
 	ctl_api_stop(c, d);
+	ctl_metrics_stop(md);
 	pthread_mutex_lock(&ticker_lock);
 	ticker_stop = true;
 	pthread_cond_signal(&ticker_cond);
@@ -274,6 +292,7 @@ out:
 	ctl_store_close(c.store);
 	ctl_mmdp_fini(&c.mmdp);
 	ctl_speakers_fini(&c.speakers);
+	ctl_metrics_fini();
 	pthread_mutex_destroy(&c.lock);
 	return rc;
 }

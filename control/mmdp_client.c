@@ -6,6 +6,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+#include "control/metrics.h"
 
 void ctl_mmdp_init(struct ctl_mmdp *m, const char *path)
 {
@@ -41,13 +44,21 @@ bool ctl_mmdp_peer_gone(struct ctl_mmdp *m)
 
 int ctl_mmdp_call(struct ctl_mmdp *m, json_t *req, json_t **reply)
 {
+	struct timespec t0, t1;
 	if (m->c.fd < 0)
 		return -ENOTCONN;
+	/* The round trip as mmctld waits for it (metrics.h). */
+	const char *op = json_string_value(json_object_get(req, "op")) ?: "?";
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int rc = mm_agent_client_call(&m->c, req, reply);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (rc) {
+		ctl_metrics_agent(op, secs, -1);
 		*reply = NULL;
 		ctl_mmdp_close(m);
 		return rc == -EBADMSG ? -EPROTO : rc == -ETIMEDOUT ? rc : -EIO;
 	}
+	ctl_metrics_agent(op, secs, json_is_true(json_object_get(*reply, "ok")) ? 0 : 1);
 	return 0;
 }

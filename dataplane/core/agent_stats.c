@@ -204,10 +204,16 @@ json_t *mm_agent_stats(struct mm_agent *a, json_t *req, struct aerr *e)
 		mm_agent_fail(e, "internal", "", "out of memory");
 		return NULL;
 	}
-	return json_pack("{sbsIsIsosososososo}", "ok", 1, "generation", (json_int_t)t->generation,
+	json_t *mempool = json_null();
+	if (a->mempool_stats) {
+		uint64_t size = 0, in_use = 0;
+		a->mempool_stats(a->mempool_arg, &size, &in_use);
+		mempool = json_pack("{sIsI}", "size", (json_int_t)size, "in_use", (json_int_t)in_use);
+	}
+	return json_pack("{sbsIsIsososososososo}", "ok", 1, "generation", (json_int_t)t->generation,
 			 "tsc_hz", (json_int_t)a->tsc_hz, "drops", drops_json(total), "workers",
 			 workers, "rooms", rooms, "blocks", blocks, "bans", bans, "guard",
-			 mm_agent_guard_stats(a));
+			 mm_agent_guard_stats(a), "mempool", mempool);
 }
 
 /* ------------------------------------------------------------ speakers --- */

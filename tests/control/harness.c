@@ -78,12 +78,18 @@ void h_setup(struct h_ctl *h)
 	snprintf(h->db, sizeof(h->db), "%s/mmctld.db", h->dir);
 	snprintf(h->sock, sizeof(h->sock), "%s/agent.sock", h->dir);
 	h->port = h_free_port();
+	/* Each test's own metrics port too: the default (9464) would be one
+	 * port for every mmctld of the suites running side by side. */
+	do
+		h->metrics_port = h_free_port();
+	while (h->metrics_port == h->port);
 	FILE *f = fopen(h->config, "w");
 	cr_assert(f);
 	fprintf(f, "{\"listen\":\"127.0.0.1:%d\",\"db\":\"%s\",\"mmdp_socket\":\"%s\","
 		   "\"media_address\":\"198.18.0.1\",\"port_range\":[40000,40199],"
-		   "\"srtp_profile\":\"AEAD_AES_128_GCM\",\"www_root\":\"%s/www\"}\n",
-		h->port, h->db, h->sock, h->dir);
+		   "\"srtp_profile\":\"AEAD_AES_128_GCM\",\"www_root\":\"%s/www\","
+		   "\"metrics_listen\":\"127.0.0.1:%d\"}\n",
+		h->port, h->db, h->sock, h->dir, h->metrics_port);
 	fclose(f);
 
 	int pfd[2];
@@ -197,6 +203,47 @@ int h_http(struct h_ctl *h, const char *method, const char *path, const char *to
 		*reply = NULL;
 		if (b && b[4])
 			*reply = json_loads(b + 4, 0, NULL);
+	}
+	free(buf);
+	return status;
+}
+
+int h_metrics_get(struct h_ctl *h, const char *method, const char *path, char **text,
+		  char **head_out)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)h->metrics_port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	char head[512];
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert(fd >= 0);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0, "metrics listener: %m");
+	int hl = snprintf(head, sizeof(head),
+			  "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+			  method, path);
+	cr_assert(send(fd, head, (size_t)hl, MSG_NOSIGNAL) == hl);
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap);
+	for (;;) {
+		if (len + 4096 > cap)
+			buf = realloc(buf, cap *= 2);
+		ssize_t r = recv(fd, buf + len, cap - len - 1, 0);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	buf[len] = '\0';
+	int status = 0;
+	cr_assert_eq(sscanf(buf, "HTTP/1.1 %d", &status), 1, "no HTTP status in: %s", buf);
+	char *b = strstr(buf, "\r\n\r\n");
+	if (head_out) {
+		*head_out = strndup(buf, b ? (size_t)(b - buf) : len);
+		cr_assert(*head_out);
+	}
+	if (text) {
+		*text = strdup(b ? b + 4 : "");
+		cr_assert(*text);
 	}
 	free(buf);
 	return status;

@@ -21,6 +21,7 @@ struct h_ctl {
 	char db[128];
 	char sock[128];
 	int port;
+	int metrics_port;          /* metrics_listen's (GET /metrics) */
 	pid_t pid;
 	char op_token[128];
 };
@@ -41,6 +42,11 @@ void h_teardown(struct h_ctl *h);
 int h_http(struct h_ctl *h, const char *method, const char *path, const char *token,
 	   const char *body, size_t body_len, json_t **reply);
 const char *h_err_code(json_t *reply);
+/* A request on the metrics listener: the status; *text the body and
+ * *head the status line and headers (malloc'd, NUL-terminated: free them;
+ * either may be NULL when not wanted). */
+int h_metrics_get(struct h_ctl *h, const char *method, const char *path, char **text,
+		  char **head);
 
 /* The DTLS certificate fingerprint the recorder's hello gives (override
  * with h_rec_reply_op("hello", ...), e.g. an old mmdp without one). hello
