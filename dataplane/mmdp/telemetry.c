@@ -12,7 +12,9 @@
  *
  * DPDK 22.11's telemetry replies are at most 16 KiB, dictionaries hold 256
  * entries and values nest one level; /mmdp/rooms and /mmdp/room list what
- * fits and say how many there are (stats.get has it all). */
+ * fits and say how many there are (stats.get has it all). Keys are made
+ * of [A-Za-z0-9_/] only (22.11 refuses others): never a room's or an
+ * endpoint's name. */
 #include "dataplane/mmdp/telemetry.h"
 
 #include <errno.h>
@@ -340,8 +342,9 @@ static int cmd_rooms(const char *cmd, const char *params, struct rte_tel_data *d
 	return 0;
 }
 
-/* /mmdp/room,<id>: "room" holds the room's counters, "ep:<name>" each
- * endpoint's (as many as fit). */
+/* /mmdp/room,<id>: "room" holds the room's counters, "ep0", "ep1", ...
+ * each endpoint's with its name (as many as fit): DPDK 22.11 takes only
+ * [A-Za-z0-9_/] in a key, and endpoint names may hold '-', '.' or ':'. */
 static int cmd_room(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	if (!params || !*params)
@@ -386,6 +389,7 @@ static int cmd_room(const char *cmd, const char *params, struct rte_tel_data *d)
 		if (!e)
 			break;
 		rte_tel_data_start_dict(e);
+		rte_tel_data_add_dict_string(e, "name", name);
 		for (size_t k = 0; k < sizeof(ekeys) / sizeof(ekeys[0]); k++)
 			rte_tel_data_add_dict_u64(e, ekeys[k], jint(ep, ekeys[k]));
 		uint64_t lost = 0, streams = 0;
@@ -406,8 +410,8 @@ static int cmd_room(const char *cmd, const char *params, struct rte_tel_data *d)
 		json_t *ice = json_object_get(ep, "ice");
 		if (ice)
 			rte_tel_data_add_dict_string(e, "ice", jstr(ice, "state", ""));
-		char key[RTE_TEL_MAX_STRING_LEN];
-		snprintf(key, sizeof(key), "ep:%s", name);
+		char key[24];
+		snprintf(key, sizeof(key), "ep%zu", listed);
 		rte_tel_data_add_dict_container(d, key, e, 0);
 		listed++;
 	}
@@ -446,16 +450,12 @@ int mmdp_telemetry_init(const struct mmdp_telemetry_conf *conf)
 		const char *help;
 	} cmds[] = {
 		{"/mmdp/info", cmd_info,
-		 "mmdp: version, uptime, workers and their lcores, ports, capture, agent state. "
-		 "No parameters"},
-		{"/mmdp/stats", cmd_stats,
-		 "mmdp: packets and bytes over all workers, drops by reason. No parameters"},
+		 "mmdp: version, uptime, workers, ports, capture, rooms. No parameters"},
+		{"/mmdp/stats", cmd_stats, "mmdp: packets over all workers, drops by reason. No parameters"},
 		{"/mmdp/workers", cmd_workers,
-		 "mmdp: per worker lcore packets, cycles, busy cycles and ratio (permille, since "
-		 "start and since the previous call). No parameters"},
-		{"/mmdp/rooms", cmd_rooms, "mmdp: the room ids (as many as fit). No parameters"},
-		{"/mmdp/room", cmd_room,
-		 "mmdp: a room's counters and its endpoints'. Parameter: room id"},
+		 "mmdp: per worker packets, cycles, busy permille. No parameters"},
+		{"/mmdp/rooms", cmd_rooms, "mmdp: the room ids. No parameters"},
+		{"/mmdp/room", cmd_room, "mmdp: a room's and its endpoints' counters. Parameter: room id"},
 		{"/mmdp/mempool", cmd_mempool, "mmdp: mbufs in use and available. No parameters"},
 	};
 	pthread_mutex_lock(&g_lock);
@@ -463,6 +463,7 @@ int mmdp_telemetry_init(const struct mmdp_telemetry_conf *conf)
 	g_start_ns = mono_ns();
 	mm_agent_client_init(&g_agent, AGENT_TIMEOUT_MS);
 	pthread_mutex_unlock(&g_lock);
+	/* DPDK 22.11 refuses (-EINVAL) a help text of 128 bytes or more. */
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		int rc = rte_telemetry_register_cmd(cmds[i].cmd, cmds[i].fn, cmds[i].help);
 		if (rc)
