@@ -35,6 +35,24 @@ static void on_signal(int sig)
 	__atomic_store_n(&g_stop, 1, __ATOMIC_RELAXED);
 }
 
+/* rte_pdump_init() succeeds even where no secondary process can attach
+ * (--in-memory, --no-shconf: DPDK 22.11); registering an IPC action is
+ * what fails there, so try one. */
+static int mp_probe(const struct rte_mp_msg *msg, const void *peer)
+{
+	(void)msg;
+	(void)peer;
+	return 0;
+}
+
+static int capture_init(void)
+{
+	if (rte_mp_action_register("mmdp_capture_probe", mp_probe) != 0)
+		return -rte_errno;
+	rte_mp_action_unregister("mmdp_capture_probe");
+	return rte_pdump_init() != 0 ? -rte_errno : 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: mmdp <EAL options> -- --config FILE [--agent-socket PATH] [--capture]\n"
@@ -170,10 +188,10 @@ int main(int argc, char **argv)
 	/* Packet capture by a secondary process (dpdk-dumpcap): pdump only
 	 * registers its request handler here; the RX/TX callbacks that copy
 	 * packets exist only while a capture runs. */
-	if (capture && rte_pdump_init() != 0) {
+	if (capture && (ret = capture_init()) != 0) {
 		fprintf(stderr, "mmdp: --capture: %s; capture needs a multi-process EAL: a\n"
 				"  --file-prefix, without --in-memory or --no-shconf\n",
-			rte_strerror(rte_errno));
+			rte_strerror(-ret));
 		rte_eal_cleanup();
 		return 1;
 	}

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Plain RTP over UDP for the integration tests, with a log of exactly what
-went out or came in ("SSRC SEQ" per packet, decimal), to compare with a
+went out or came in ("SSRC SEQ" per packet: the SSRC as tshark shows it,
+0x and 8 hex digits, the sequence number in decimal), to compare with a
 capture.
 
   rtp_udp.py send --bind ADDR:PORT --to ADDR:PORT --stream SSRC:FIRST_SEQ[:PT]
@@ -51,7 +52,7 @@ def send(args):
                 pkt = struct.pack("!BBHII", 0x80, pt, seq, ts, ssrc)
                 pkt += struct.pack("!II", ssrc, i) + bytes(range(48))
                 sock.sendto(pkt, to)
-                log.write("%d %d\n" % (ssrc, seq))
+                log.write("0x%08x %d\n" % (ssrc, seq))
                 sent += 1
                 delay = start + sent * interval - time.monotonic()
                 if delay > 0:
@@ -85,7 +86,7 @@ def recv(args):
                 continue
             seq, = struct.unpack("!H", pkt[2:4])
             ssrc, = struct.unpack("!I", pkt[8:12])
-            log.write("%d %d\n" % (ssrc, seq))
+            log.write("0x%08x %d\n" % (ssrc, seq))
             log.flush()
             got += 1
     print("received %d packets" % got, file=sys.stderr)

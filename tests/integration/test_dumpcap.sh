@@ -61,6 +61,7 @@ trap 'exit 143' TERM
 fail() { echo "   FAILED: $*" >&2; FAILS=$((FAILS + 1)); }
 ok() { echo "   ok: $*"; }
 agent() { "$MMAGENT_BIN" --socket "$SOCK" "$@"; }
+# Not for background processes: $! would be a subshell, not the process.
 in_ns() { local ns=$1; shift; nsenter --net="/run/netns/$ns" -- "$@"; }
 
 cat >"$WORK/mmdp.json" <<EOF
@@ -82,8 +83,8 @@ fi
 # ---- 2: capture RTP through mmdp ----------------------------------------------------
 say "starting mmdp in $MMSITE_DP_NS: $MMDP_BIN $EAL -- --capture"
 # shellcheck disable=SC2086 # EAL arguments are words
-in_ns "$MMSITE_DP_NS" "$MMDP_BIN" $EAL -- --config "$WORK/mmdp.json" --capture \
-	>"$WORK/mmdp.log" 2>&1 &
+nsenter --net="/run/netns/$MMSITE_DP_NS" -- "$MMDP_BIN" $EAL -- --config "$WORK/mmdp.json" \
+	--capture >"$WORK/mmdp.log" 2>&1 &
 MMDP_PID=$!
 for ((i = 0; i < 300; i++)); do
 	[[ -S $SOCK ]] && break
@@ -95,14 +96,14 @@ grep -q "capture enabled" "$WORK/mmdp.log" || fail "mmdp did not say capture is 
 
 # A room of three: h1 sends, h2 and h3 receive. Plain RTP, so that the
 # capture shows the headers mmdp forwards.
-SSRC_A=287454020 # 0x11223344, sequence numbers wrap: 65436..65535, 0..199
-SSRC_B=2864434397 # 0xaabbccdd
+SSRC_A=0x11223344 # sequence numbers wrap: 65436..65535, 0..199
+SSRC_B=0xaabbccdd
 N=300
 agent "{\"op\":\"room.put\",\"room\":\"cap\",\"capacity\":3}" >/dev/null
 for i in 1 2 3; do
 	ip=MMSITE_H${i}_IP4
 	streams='[]'
-	[[ $i == 1 ]] && streams="[{\"ssrc\":$SSRC_A,\"kind\":\"audio\"},{\"ssrc\":$SSRC_B,\"kind\":\"video\"}]"
+	[[ $i == 1 ]] && streams="[{\"ssrc\":$((SSRC_A)),\"kind\":\"audio\"},{\"ssrc\":$((SSRC_B)),\"kind\":\"video\"}]"
 	agent "{\"op\":\"endpoint.put\",\"endpoint\":\"p$i\",\"room\":\"cap\",
 		\"local\":{\"addr\":\"$MMSITE_DP_IP4\",\"port\":4000$i},
 		\"remote\":{\"addr\":\"${!ip}\",\"port\":5004},\"streams\":$streams}" >/dev/null
@@ -110,14 +111,15 @@ done
 
 for i in 2 3; do
 	ns=MMSITE_H${i}_NS ip=MMSITE_H${i}_IP4
-	in_ns "${!ns}" "$PY" "$HERE/rtp_udp.py" recv --bind "${!ip}:5004" --seconds 60 \
-		--log "$WORK/recv$i.txt" 2>>"$WORK/rtp.log" &
+	nsenter --net="/run/netns/${!ns}" -- "$PY" "$HERE/rtp_udp.py" recv --bind "${!ip}:5004" \
+		--seconds 60 --log "$WORK/recv$i.txt" 2>>"$WORK/rtp.log" &
 	RECV_PIDS+=($!)
 done
 
 say "2. dpdk-dumpcap --file-prefix=$FP attached while h1 sends $((2 * N)) RTP packets"
-in_ns "$MMSITE_DP_NS" dpdk-dumpcap --file-prefix="$FP" -i net_af_xdp0 -p \
-	-w "$WORK/cap.pcapng" >"$WORK/dumpcap.log" 2>&1 &
+# stdbuf: dumpcap says "Capturing on" on stdout, which is not a terminal.
+nsenter --net="/run/netns/$MMSITE_DP_NS" -- stdbuf -oL dpdk-dumpcap --file-prefix="$FP" \
+	-i net_af_xdp0 -p -w "$WORK/cap.pcapng" >"$WORK/dumpcap.log" 2>&1 &
 DUMPCAP_PID=$!
 for ((i = 0; i < 150; i++)); do
 	grep -q "^Capturing on" "$WORK/dumpcap.log" && break
@@ -141,17 +143,18 @@ st=0
 wait "$DUMPCAP_PID" || st=$?
 DUMPCAP_PID=
 [[ $st == 0 ]] || fail "dpdk-dumpcap exited $st: $(tail -n 3 "$WORK/dumpcap.log")"
-say "dumpcap: $(tr '\n' ' ' <"$WORK/dumpcap.log" | sed 's/  */ /g')"
+# "Packets received/dropped on interface 'net_af_xdp0': R/D (..)"
+counts=$(grep -o "received/dropped on interface .*" "$WORK/dumpcap.log" | tail -n 1)
+say "dumpcap: $counts"
+[[ $counts =~ :\ [0-9]+/0\  ]] && ok "dumpcap dropped nothing" || fail "dumpcap dropped packets: $counts"
 
 # What tshark decodes as RTP on the room's ports, one line per packet:
 # source, destination, SSRC, sequence number.
 tshark -r "$WORK/cap.pcapng" -d udp.port==40001,rtp -d udp.port==40002,rtp \
 	-d udp.port==40003,rtp -Y rtp -T fields -e ip.src -e ip.dst -e rtp.ssrc -e rtp.seq \
 	>"$WORK/rtp.tsv" 2>"$WORK/tshark.log" || fail "tshark failed: $(tail -n 3 "$WORK/tshark.log")"
-# tshark prints the SSRC in hex: back to decimal, as the logs have it.
 pairs() { # SRC DST: the sorted "ssrc seq" of packets from SRC to DST
-	awk -v s="$1" -v d="$2" '$1 == s && $2 == d { printf "%d %d\n", strtonum($3), $4 }' \
-		"$WORK/rtp.tsv" | sort
+	awk -v s="$1" -v d="$2" '$1 == s && $2 == d { print $3, $4 }' "$WORK/rtp.tsv" | sort
 }
 sort "$WORK/sent.txt" >"$WORK/sent.sorted"
 sent=$(wc -l <"$WORK/sent.sorted")
@@ -182,8 +185,8 @@ for i in 2 3; do
 		fail "h$i received $(wc -l <"$WORK/recv$i.sorted") packets, not the $sent sent"
 	fi
 done
-others=$(awk -v s="$MMSITE_H1_IP4" -v d="$MMSITE_DP_IP4" -v a="$SSRC_A" -v b="$SSRC_B" \
-	'{ x = strtonum($3) } x != a && x != b { n++ } END { print n + 0 }' "$WORK/rtp.tsv")
+others=$(awk -v a="$SSRC_A" -v b="$SSRC_B" '$3 != a && $3 != b { n++ } END { print n + 0 }' \
+	"$WORK/rtp.tsv")
 [[ $others == 0 ]] && ok "no other SSRC in the capture" || fail "$others packets of other SSRCs"
 
 # ---- 3: after the capture ----------------------------------------------------------
