@@ -183,11 +183,21 @@ bracket stats_after /mmdp/stats '{"op":"stats.get","rooms":false}'
 bracket workers_after /mmdp/workers '{"op":"stats.get","rooms":false}'
 bracket room_after /mmdp/room,tel-r2 '{"op":"stats.get","room":"tel-r2"}'
 jcheck "/mmdp/stats = stats.get totals and drops" "$STATS_OK" "$WORK/stats_after.json"
+jcheck "... exactly: packets, bytes and drops the same in all three (cycles still move)" \
+	'.[0] as $a | .[1]["/mmdp/stats"] as $t | .[2] as $b | def tot(s; k): [s.workers[][k]] | add;
+	 all("rx_packets", "tx_packets", "tx_bytes"; tot($a; .) == $t[.] and $t[.] == tot($b; .))
+	 and $t.drops == $b.drops and $a.drops == $b.drops' "$WORK/stats_after.json"
 jcheck "/mmdp/stats rx_packets >= what mmload sent" \
 	".[1][\"/mmdp/stats\"].rx_packets >= $(jq .offered.packets "$R")" "$WORK/stats_after.json"
 jcheck "/mmdp/workers = stats.get workers" "$WORKERS_OK" "$WORK/workers_after.json"
 jcheck "/mmdp/room,tel-r2 = stats.get of tel-r2, 3 endpoints" \
 	"$(room_ok tel-r2) and .[1][\"/mmdp/room\"].room.endpoints == 3" "$WORK/room_after.json"
+jcheck "... exactly: the room's and each endpoint's packets the same in all three" \
+	'.[0].rooms[0] as $a | .[1]["/mmdp/room"] as $t | .[2].rooms[0] as $b |
+	 all("rx_packets", "tx_packets"; $a[.] == $t.room[.] and $t.room[.] == $b[.])
+	 and all(range(3); . as $i | $t["ep\($i)"].rx_packets == $b.endpoints[$i].rx_packets
+	   and $b.endpoints[$i].rx_packets == $a.endpoints[$i].rx_packets and $b.endpoints[$i].rx_packets > 0)' \
+	"$WORK/room_after.json"
 { agent '{"op":"room.list"}'; tel /mmdp/rooms; agent '{"op":"hello"}'; tel /mmdp/info /mmdp/mempool; } \
 	>"$WORK/rooms.json"
 jcheck "/mmdp/rooms = room.list: tel-r1, tel-r2" \
