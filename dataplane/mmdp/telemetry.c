@@ -18,6 +18,7 @@
 #include "dataplane/mmdp/telemetry.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,8 +44,9 @@
 #define AGENT_TIMEOUT_MS 2000
 /* Bytes of listing /mmdp/rooms and /mmdp/room,<id> put in one reply: DPDK
  * 22.11 drops what does not fit in its 16 KiB output buffer without a word,
- * so they stop early and say how many they listed. */
-#define REPLY_BUDGET 12000
+ * so they count what they add (as DPDK writes it) and stop in time, with
+ * room to spare for the rest of the reply, and say how many they listed. */
+#define REPLY_BUDGET 15000
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static const struct mmdp_telemetry_conf *g_conf; /* NULL: not started or stopped */
@@ -85,6 +87,21 @@ static uint64_t jint(json_t *o, const char *key)
 {
 	json_int_t v = json_integer_value(json_object_get(o, key));
 	return v > 0 ? (uint64_t)v : 0;
+}
+
+/* Dictionary entries that count the bytes DPDK will write for them:
+ * "key": value plus the ", " between entries (and quotes for strings). */
+static void add_u64(struct rte_tel_data *d, const char *key, uint64_t v, size_t *bytes)
+{
+	char digits[24];
+	*bytes += strlen(key) + (size_t)snprintf(digits, sizeof(digits), "%" PRIu64, v) + 6;
+	rte_tel_data_add_dict_u64(d, key, v);
+}
+
+static void add_str(struct rte_tel_data *d, const char *key, const char *v, size_t *bytes)
+{
+	*bytes += strlen(key) + strlen(v) + 8;
+	rte_tel_data_add_dict_string(d, key, v);
 }
 
 /* One request to the agent, with g_lock held. Returns the reply object
@@ -327,7 +344,7 @@ static int cmd_rooms(const char *cmd, const char *params, struct rte_tel_data *d
 	qsort(names, n, sizeof(*names), cmp_str); /* a stable listing */
 	rte_tel_data_start_array(arr, RTE_TEL_STRING_VAL);
 	for (; listed < n && listed < RTE_TEL_MAX_ARRAY_ENTRIES; listed++) {
-		used += strlen(names[listed]) + 3;
+		used += strlen(names[listed]) + 4; /* "name", */
 		if (used > REPLY_BUDGET)
 			break;
 		rte_tel_data_add_array_string(arr, names[listed]);
@@ -380,18 +397,16 @@ static int cmd_room(const char *cmd, const char *params, struct rte_tel_data *d)
 	size_t i, listed = 0, used = 0;
 	json_t *ep;
 	json_array_foreach(eps, i, ep) {
-		const char *name = json_string_value(json_object_get(ep, "endpoint"));
-		/* ~40 bytes per counter and the name twice */
-		used += 16 * 40 + 2 * strlen(name ? name : "");
-		if (!name || used > REPLY_BUDGET || listed + 2 >= RTE_TEL_MAX_DICT_ENTRIES)
+		if (listed + 2 >= RTE_TEL_MAX_DICT_ENTRIES)
 			break;
 		struct rte_tel_data *e = rte_tel_data_alloc();
 		if (!e)
 			break;
+		size_t bytes = 0;
 		rte_tel_data_start_dict(e);
-		rte_tel_data_add_dict_string(e, "name", name);
+		add_str(e, "name", jstr(ep, "endpoint", ""), &bytes);
 		for (size_t k = 0; k < sizeof(ekeys) / sizeof(ekeys[0]); k++)
-			rte_tel_data_add_dict_u64(e, ekeys[k], jint(ep, ekeys[k]));
+			add_u64(e, ekeys[k], jint(ep, ekeys[k]), &bytes);
 		uint64_t lost = 0, streams = 0;
 		size_t j;
 		json_t *st;
@@ -399,19 +414,22 @@ static int cmd_room(const char *cmd, const char *params, struct rte_tel_data *d)
 			lost += jint(st, "lost");
 			streams++;
 		}
-		rte_tel_data_add_dict_u64(e, "streams", streams);
-		rte_tel_data_add_dict_u64(e, "lost", lost);
-		rte_tel_data_add_dict_int(e, "audio_muted",
-					  json_is_true(json_object_get(ep, "audio_muted")));
-		rte_tel_data_add_dict_int(e, "video_muted",
-					  json_is_true(json_object_get(ep, "video_muted")));
-		json_t *srtp = json_object_get(ep, "srtp");
-		rte_tel_data_add_dict_string(e, "srtp", jstr(srtp, "profile", "none"));
+		add_u64(e, "streams", streams, &bytes);
+		add_u64(e, "lost", lost, &bytes);
+		add_u64(e, "audio_muted", json_is_true(json_object_get(ep, "audio_muted")), &bytes);
+		add_u64(e, "video_muted", json_is_true(json_object_get(ep, "video_muted")), &bytes);
+		add_str(e, "srtp", jstr(json_object_get(ep, "srtp"), "profile", "none"), &bytes);
 		json_t *ice = json_object_get(ep, "ice");
 		if (ice)
-			rte_tel_data_add_dict_string(e, "ice", jstr(ice, "state", ""));
+			add_str(e, "ice", jstr(ice, "state", ""), &bytes);
 		char key[24];
 		snprintf(key, sizeof(key), "ep%zu", listed);
+		bytes += strlen(key) + 8; /* "epN": {}, */
+		if (used + bytes > REPLY_BUDGET) {
+			rte_tel_data_free(e);
+			break;
+		}
+		used += bytes;
 		rte_tel_data_add_dict_container(d, key, e, 0);
 		listed++;
 	}

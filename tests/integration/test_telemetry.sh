@@ -211,8 +211,24 @@ jcheck "/mmdp/mempool: mmdp_mbufs, 32768 = in use + available, some in use" \
 	'.[4]["/mmdp/mempool"] | .name == "mmdp_mbufs" and .size == 32768
 	 and .in_use + .available == .size and .in_use > 0' "$WORK/rooms.json"
 
-# ---- 4: bad parameters ----------------------------------------------------------------
-say "4. bad parameters"
+# ---- 4: a room larger than one reply ------------------------------------------------------
+say "4. a room of 100: /mmdp/room lists what fits in DPDK's 16 KiB reply and says so"
+ops=$(jq -cn --arg dp "$MMSITE_DP_IP4" --arg h "$MMSITE_H1_IP4" '[range(100) | {op: "endpoint.put",
+	endpoint: "big-participant-\(.)", room: "big", local: {addr: $dp, port: (41000 + .)},
+	remote: {addr: $h, port: (6000 + .)}, streams: [{ssrc: (7000 + .), kind: "audio"}]}]')
+agent '{"op":"room.put","room":"big","capacity":100}' >/dev/null
+agent "{\"op\":\"batch\",\"ops\":$ops}" >/dev/null || fail "could not put 100 endpoints"
+tel /mmdp/room,big /mmdp/rooms >"$WORK/big.json"
+jcheck "/mmdp/room,big: 100 endpoints, listed ep0..epN-1 (N < 100) with their names, in order" \
+	'.[0]["/mmdp/room"] as $t | $t.room.endpoints == 100 and $t.room.listed < 100
+	 and $t.room.listed >= 30 and ([$t | keys[] | select(startswith("ep"))] | length) == $t.room.listed
+	 and all(range($t.room.listed); $t["ep\(.)"].name == "big-participant-\(.)")' "$WORK/big.json"
+jcheck "/mmdp/rooms: 3 rooms now" '.[1]["/mmdp/rooms"].rooms == ["big", "tel-r1", "tel-r2"]' \
+	"$WORK/big.json"
+say "   /mmdp/room,big listed $(jq -r '.["/mmdp/room"].room.listed' "$WORK/big.json" | head -n 1) of 100 endpoints in $(head -n 1 "$WORK/big.json" | wc -c) bytes"
+
+# ---- 5: bad parameters ----------------------------------------------------------------
+say "5. bad parameters"
 tel /mmdp/room,nosuch /mmdp/room "/mmdp/stats,x" >"$WORK/bad.json"
 jcheck "/mmdp/room,nosuch: not_found" \
 	'.[0]["/mmdp/room"].error | test("^not_found: ")' "$WORK/bad.json"
