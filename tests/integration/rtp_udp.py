@@ -14,7 +14,6 @@ capture.
 Run it inside a test site namespace (nsenter --net=/run/netns/NS).
 """
 import argparse
-import os
 import signal
 import socket
 import struct

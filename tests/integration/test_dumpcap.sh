@@ -24,7 +24,7 @@ PY=/usr/bin/python3
 
 [[ -n ${MMDP_BIN:-} && -x $MMDP_BIN ]] || die "MMDP_BIN (the mmdp binary) is not set or not executable"
 [[ -n ${MMAGENT_BIN:-} && -x $MMAGENT_BIN ]] || die "MMAGENT_BIN (the mmagent binary) is not set or not executable"
-[[ -n ${MMSITE_DP_NS:-} && -n ${MMSITE_H3_NS:-} ]] ||
+[[ -n ${MMSITE_DP_NS:-} && -n ${MMSITE_H1_NS:-} && -n ${MMSITE_H3_NS:-} ]] ||
 	die "run inside the test site with 3 hosts: tools/mmsite run --prefix mme- -- $0"
 for t in dpdk-dumpcap tshark jq; do
 	command -v "$t" >/dev/null || die "$t is not installed (./quickstart test installs it)"
@@ -117,8 +117,8 @@ for i in 2 3; do
 done
 
 say "2. dpdk-dumpcap --file-prefix=$FP attached while h1 sends $((2 * N)) RTP packets"
-# stdbuf: dumpcap says "Capturing on" on stdout, which is not a terminal.
-nsenter --net="/run/netns/$MMSITE_DP_NS" -- stdbuf -oL dpdk-dumpcap --file-prefix="$FP" \
+# stdbuf: dumpcap says "Capturing on" and counts on stdout, not a terminal.
+nsenter --net="/run/netns/$MMSITE_DP_NS" -- stdbuf -o0 dpdk-dumpcap --file-prefix="$FP" \
 	-i net_af_xdp0 -p -w "$WORK/cap.pcapng" >"$WORK/dumpcap.log" 2>&1 &
 DUMPCAP_PID=$!
 for ((i = 0; i < 150; i++)); do
@@ -133,7 +133,21 @@ ok "$(grep -m1 '^Capturing on' "$WORK/dumpcap.log")"
 in_ns "$MMSITE_H1_NS" "$PY" "$HERE/rtp_udp.py" send --bind "$MMSITE_H1_IP4:5004" \
 	--to "$MMSITE_DP_IP4:40001" --stream "$SSRC_A:65436" --stream "$SSRC_B:1000:96" \
 	--count "$N" --pps 200 --log "$WORK/sent.txt" 2>>"$WORK/rtp.log"
-sleep 1 # the last copies reach the receivers and the capture ring
+# Stop dumpcap only once mmdp has handled every packet (both receivers have
+# their copies) and dumpcap has taken them all from its ring: on this
+# shared machine mmdp's worker can lag the sender by a second or more.
+captured() { # dumpcap's running count: "Packets captured: 0 ^H^H2 ^H^H24 ..."
+	tr '\b' ' ' <"$WORK/dumpcap.log" | grep -o 'Packets captured: [0-9 ]*' | awk '{ print $NF }'
+}
+want=$((6 * N)) # in, and out to h2 and h3
+for ((i = 0; i < 300; i++)); do
+	if (($(cat "$WORK/recv2.txt" "$WORK/recv3.txt" | wc -l) >= 4 * N)) &&
+		(($(captured || echo 0) >= want)); then
+		break
+	fi
+	sleep 0.1
+done
+say "dumpcap counted $(captured) packets (RTP: $want, and ARP)"
 kill -INT "$DUMPCAP_PID"
 for ((i = 0; i < 100; i++)); do
 	kill -0 "$DUMPCAP_PID" 2>/dev/null || break
@@ -146,7 +160,7 @@ DUMPCAP_PID=
 # "Packets received/dropped on interface 'net_af_xdp0': R/D (..)"
 counts=$(grep -o "received/dropped on interface .*" "$WORK/dumpcap.log" | tail -n 1)
 say "dumpcap: $counts"
-[[ $counts =~ :\ [0-9]+/0\  ]] && ok "dumpcap dropped nothing" || fail "dumpcap dropped packets: $counts"
+if [[ $counts =~ :\ [0-9]+/0\  ]]; then ok "dumpcap dropped nothing"; else fail "dumpcap dropped packets: $counts"; fi
 
 # What tshark decodes as RTP on the room's ports, one line per packet:
 # source, destination, SSRC, sequence number.
@@ -159,8 +173,9 @@ pairs() { # SRC DST: the sorted "ssrc seq" of packets from SRC to DST
 sort "$WORK/sent.txt" >"$WORK/sent.sorted"
 sent=$(wc -l <"$WORK/sent.sorted")
 [[ $sent == $((2 * N)) ]] || fail "the sender logged $sent packets, not $((2 * N))"
-grep -q "^$SSRC_A 65535\$" "$WORK/sent.sorted" && grep -q "^$SSRC_A 0\$" "$WORK/sent.sorted" ||
+if ! grep -q "^$SSRC_A 65535\$" "$WORK/sent.sorted" || ! grep -q "^$SSRC_A 0\$" "$WORK/sent.sorted"; then
 	fail "stream A did not wrap its sequence numbers"
+fi
 
 pairs "$MMSITE_H1_IP4" "$MMSITE_DP_IP4" >"$WORK/cap_in.txt"
 if cmp -s "$WORK/sent.sorted" "$WORK/cap_in.txt"; then
@@ -187,7 +202,7 @@ for i in 2 3; do
 done
 others=$(awk -v a="$SSRC_A" -v b="$SSRC_B" '$3 != a && $3 != b { n++ } END { print n + 0 }' \
 	"$WORK/rtp.tsv")
-[[ $others == 0 ]] && ok "no other SSRC in the capture" || fail "$others packets of other SSRCs"
+if [[ $others == 0 ]]; then ok "no other SSRC in the capture"; else fail "$others packets of other SSRCs"; fi
 
 # ---- 3: after the capture ----------------------------------------------------------
 say "3. forwarding goes on after dpdk-dumpcap left"
@@ -197,8 +212,11 @@ in_ns "$MMSITE_H1_NS" "$PY" "$HERE/rtp_udp.py" send --bind "$MMSITE_H1_IP4:5004"
 sleep 0.5
 for i in 2 3; do
 	got=$(grep -c "^$SSRC_A \(2[0-4][0-9]\)\$" "$WORK/recv$i.txt" || true)
-	[[ $got == 50 ]] && ok "h$i received the 50 packets sent after the capture" ||
+	if [[ $got == 50 ]]; then
+		ok "h$i received the 50 packets sent after the capture"
+	else
 		fail "h$i received $got of the 50 packets sent after the capture"
+	fi
 done
 for p in "${RECV_PIDS[@]}"; do stop_pid "$p" 20; done
 RECV_PIDS=()
@@ -206,7 +224,7 @@ st=0
 kill -TERM "$MMDP_PID"
 wait "$MMDP_PID" || st=$?
 MMDP_PID=
-[[ $st == 0 ]] && ok "mmdp stopped cleanly" || fail "mmdp exited $st on SIGTERM"
+if [[ $st == 0 ]]; then ok "mmdp stopped cleanly"; else fail "mmdp exited $st on SIGTERM"; fi
 
 if ((FAILS)); then
 	die "$FAILS check(s) failed"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2016 # jq programs in single quotes: $a, $t, $b are jq's
 # mmdp's DPDK telemetry commands read with DPDK's own dpdk-telemetry.py
 # (prefix mme-): mmdp with traffic from mmload (2 rooms x 3, audio + video),
 # dpdk-telemetry.py fed the commands on stdin. While traffic flows, every
@@ -242,7 +243,7 @@ st=0
 kill -TERM "$MMDP_PID"
 wait "$MMDP_PID" || st=$?
 MMDP_PID=
-[[ $st == 0 ]] && echo "   ok: mmdp stopped cleanly" || fail "mmdp exited $st on SIGTERM"
+if [[ $st == 0 ]]; then echo "   ok: mmdp stopped cleanly"; else fail "mmdp exited $st on SIGTERM"; fi
 
 if ((FAILS)); then
 	die "$FAILS check(s) failed"
