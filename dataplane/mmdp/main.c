@@ -18,6 +18,7 @@
 #include <rte_mbuf.h>
 #include <rte_pdump.h>
 
+#include "common/log.h"
 #include "dataplane/core/agent_server.h"
 #include "dataplane/core/config.h"
 #include "dataplane/mmdp/telemetry.h"
@@ -151,6 +152,7 @@ int main(int argc, char **argv)
 	}
 	argc -= ret;
 	argv += ret;
+	mm_log_init("mmdp", MM_LOG_INFO, MM_LOG_LOGFMT);
 
 	const char *config_path = NULL, *socket_override = NULL;
 	bool capture = false;
@@ -189,12 +191,14 @@ int main(int argc, char **argv)
 	 * registers its request handler here; the RX/TX callbacks that copy
 	 * packets exist only while a capture runs. */
 	if (capture && (ret = capture_init()) != 0) {
-		fprintf(stderr, "mmdp: --capture: %s; capture needs a multi-process EAL: a\n"
-				"  --file-prefix, without --in-memory or --no-shconf\n",
-			rte_strerror(-ret));
+		mm_err("capture_unavailable", "option=--capture error=%s hint=%s", mm_q(rte_strerror(-ret)),
+		       mm_q("capture needs a multi-process EAL: a --file-prefix, without --in-memory "
+			    "or --no-shconf"));
 		rte_eal_cleanup();
 		return 1;
 	}
+	if (capture)
+		mm_info("capture_enabled", "runtime_dir=%s", mm_q(rte_eal_get_runtime_dir()));
 
 	uint16_t n_ports = rte_eth_dev_count_avail();
 	if (n_ports != cfg.dp.n_ports) {
@@ -310,9 +314,9 @@ int main(int argc, char **argv)
 						   .capture = capture};
 		rc = mmdp_telemetry_init(&tel);
 		if (rc)
-			fprintf(stderr, "mmdp: telemetry commands not registered: %s\n", strerror(-rc));
-		fprintf(stderr, "mmdp: ready: %u worker(s), %u port(s), agent socket %s%s\n", n_workers,
-			n_ports, cfg.agent_socket, capture ? ", capture enabled" : "");
+			mm_warn("telemetry_not_registered", "error=%s", mm_q(strerror(-rc)));
+		fprintf(stderr, "mmdp: ready: %u worker(s), %u port(s), agent socket %s\n", n_workers,
+			n_ports, cfg.agent_socket);
 		mm_agent_serve(&agent, lfd, &g_stop);
 		mmdp_telemetry_fini();
 		close(lfd);
