@@ -64,11 +64,8 @@ agent() { "$MMAGENT_BIN" --socket "$SOCK" "$@"; }
 # Not for background processes: $! would be a subshell, not the process.
 in_ns() { local ns=$1; shift; nsenter --net="/run/netns/$ns" -- "$@"; }
 
-# idle_sleep_us: the worker sleeps when idle, as in the browser test; a
-# worker that always polls is starved by the scheduler on a small machine
-# shared with other busy processes, and the AF_XDP ring overflows.
 cat >"$WORK/mmdp.json" <<EOF
-{"agent_socket":"$SOCK","idle_sleep_us":200,
+{"agent_socket":"$SOCK",
  "ports":[{"addresses":["$MMSITE_DP_IP4","$MMSITE_DP_IP6"],"gateway_mac":"$MMSITE_GW_MAC"}]}
 EOF
 

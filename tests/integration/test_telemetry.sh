@@ -111,11 +111,8 @@ room_ok() { # ROOM
 	  and $te.streams == ($eb.streams | length) and $te.srtp == ($eb.srtp.profile // "none"))'
 }
 
-# idle_sleep_us: the worker sleeps when idle, as in the browser test; a
-# worker that always polls is starved by the scheduler on a small machine
-# shared with other busy processes, and the AF_XDP ring overflows.
 cat >"$WORK/mmdp.json" <<EOF
-{"agent_socket":"$SOCK","idle_sleep_us":200,
+{"agent_socket":"$SOCK",
  "ports":[{"addresses":["$MMSITE_DP_IP4","$MMSITE_DP_IP6"],"gateway_mac":"$MMSITE_GW_MAC"}]}
 EOF
 say "starting mmdp in $MMSITE_DP_NS: $MMDP_BIN $EAL"
