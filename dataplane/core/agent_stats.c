@@ -172,6 +172,15 @@ json_t *mm_agent_stats(struct mm_agent *a, json_t *req, struct aerr *e)
 		json_object_set_new(json_array_get(workers, w), "mbox_full",
 				    json_integer((json_int_t)MM_CNT_GET(ws->mbox_full)));
 	}
+	/* "rooms": false leaves the per-room part out: totals for a poller
+	 * (mmdp's DPDK telemetry) that would otherwise get every endpoint of
+	 * every room each time. */
+	json_t *jall = json_object_get(req, "rooms");
+	if (jall && !json_is_boolean(jall)) {
+		json_decref(workers);
+		mm_agent_fail(e, "invalid_field", "rooms", "rooms must be true or false");
+		return NULL;
+	}
 	json_t *rooms = json_array();
 	json_t *jr = json_object_get(req, "room");
 	if (jr) {
@@ -183,7 +192,7 @@ json_t *mm_agent_stats(struct mm_agent *a, json_t *req, struct aerr *e)
 			return NULL;
 		}
 		json_array_append_new(rooms, room_stats(a, r));
-	} else {
+	} else if (!json_is_false(jall)) {
 		struct cds_lfht_iter it;
 		struct mm_room *r;
 		MM_LFHT_FOREACH(t->rooms_by_name, &it, r, name_node)

@@ -1,8 +1,9 @@
 /* mmdp: the DPDK SFU dataplane.
- *   mmdp <EAL args> -- --config mmdp.json [--agent-socket PATH]
+ *   mmdp <EAL args> -- --config mmdp.json [--agent-socket PATH] [--capture]
  * The main lcore runs the agent thread; every other lcore is a worker. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,9 +16,12 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_pdump.h>
 
+#include "common/log.h"
 #include "dataplane/core/agent_server.h"
 #include "dataplane/core/config.h"
+#include "dataplane/mmdp/telemetry.h"
 #include "dataplane/mmdp/unmap_guard.h"
 #include "dataplane/mmdp/worker.h"
 #if MMDP_GUARD
@@ -32,13 +36,37 @@ static void on_signal(int sig)
 	__atomic_store_n(&g_stop, 1, __ATOMIC_RELAXED);
 }
 
+/* rte_pdump_init() succeeds even where no secondary process can attach
+ * (--in-memory, --no-shconf: DPDK 22.11); registering an IPC action is
+ * what fails there, so try one. */
+static int mp_probe(const struct rte_mp_msg *msg, const void *peer)
+{
+	(void)msg;
+	(void)peer;
+	return 0;
+}
+
+static int capture_init(void)
+{
+	if (rte_mp_action_register("mmdp_capture_probe", mp_probe) != 0)
+		return -rte_errno;
+	rte_mp_action_unregister("mmdp_capture_probe");
+	return rte_pdump_init() != 0 ? -rte_errno : 0;
+}
+
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mmdp <EAL options> -- --config FILE [--agent-socket PATH]\n"
+	fprintf(f, "usage: mmdp <EAL options> -- --config FILE [--agent-socket PATH] [--capture]\n"
 		   "  The main lcore serves the agent socket; every other lcore given to EAL\n"
 		   "  (-l) is a forwarding worker with its own RX/TX queue on every port.\n"
 		   "  With \"guard\" in the configuration, the AF_XDP vdev must load the XDP\n"
-		   "  guard: xdp_prog=<libdir>/mobifone-meeting/guard.bpf.o (docs/xdp-guard.md).\n");
+		   "  guard: xdp_prog=<libdir>/mobifone-meeting/guard.bpf.o (docs/xdp-guard.md).\n"
+		   "  --capture: let dpdk-dumpcap (or dpdk-pdump) capture the ports (rte_pdump);\n"
+		   "  needs a multi-process EAL: a --file-prefix, no --in-memory, hugepages\n"
+		   "  mounted; run dpdk-dumpcap with the same --file-prefix. Nothing is copied\n"
+		   "  until a capture starts.\n"
+		   "  DPDK telemetry: dpdk-telemetry.py [-f PREFIX], commands /mmdp/info,\n"
+		   "  /mmdp/stats, /mmdp/workers, /mmdp/rooms, /mmdp/room,<id>, /mmdp/mempool.\n");
 }
 
 /* stats.get's "mempool": DPDK's count walks the per-lcore caches, so it
@@ -133,10 +161,13 @@ int main(int argc, char **argv)
 	}
 	argc -= ret;
 	argv += ret;
+	mm_log_init("mmdp", MM_LOG_INFO, MM_LOG_LOGFMT);
 
 	const char *config_path = NULL, *socket_override = NULL;
+	bool capture = false;
 	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
 					     {"agent-socket", required_argument, NULL, 's'},
+					     {"capture", no_argument, NULL, 'p'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	int o;
@@ -145,6 +176,7 @@ int main(int argc, char **argv)
 		switch (o) {
 		case 'c': config_path = optarg; break;
 		case 's': socket_override = optarg; break;
+		case 'p': capture = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -163,6 +195,19 @@ int main(int argc, char **argv)
 	}
 	if (socket_override)
 		snprintf(cfg.agent_socket, sizeof(cfg.agent_socket), "%s", socket_override);
+
+	/* Packet capture by a secondary process (dpdk-dumpcap): pdump only
+	 * registers its request handler here; the RX/TX callbacks that copy
+	 * packets exist only while a capture runs. */
+	if (capture && (ret = capture_init()) != 0) {
+		mm_err("capture_unavailable", "option=--capture error=%s hint=%s", mm_q(rte_strerror(-ret)),
+		       mm_q("capture needs a multi-process EAL: a --file-prefix, without --in-memory "
+			    "or --no-shconf"));
+		rte_eal_cleanup();
+		return 1;
+	}
+	if (capture)
+		mm_info("capture_enabled", "runtime_dir=%s", mm_q(rte_eal_get_runtime_dir()));
 
 	uint16_t n_ports = rte_eth_dev_count_avail();
 	if (n_ports != cfg.dp.n_ports) {
@@ -272,9 +317,19 @@ int main(int argc, char **argv)
 		status = 1;
 		g_stop = 1;
 	} else {
+		/* Telemetry commands ask the agent, so they start with its socket. */
+		static struct mmdp_telemetry_conf tel;
+		tel = (struct mmdp_telemetry_conf){.agent_socket = cfg.agent_socket, .pool = pool,
+						   .n_ports = n_ports, .n_workers = n_workers,
+						   .worker_lcore = agent.worker_lcore,
+						   .capture = capture};
+		rc = mmdp_telemetry_init(&tel);
+		if (rc)
+			mm_warn("telemetry_not_registered", "error=%s", mm_q(strerror(-rc)));
 		fprintf(stderr, "mmdp: ready: %u worker(s), %u port(s), agent socket %s\n", n_workers,
 			n_ports, cfg.agent_socket);
 		mm_agent_serve(&agent, lfd, &g_stop);
+		mmdp_telemetry_fini();
 		close(lfd);
 		unlink(cfg.agent_socket);
 	}
@@ -298,6 +353,8 @@ int main(int argc, char **argv)
 	urcu_qsbr_unregister_thread();
 	mm_tables_fini(&tables);
 	rte_mempool_free(pool);
+	if (capture)
+		rte_pdump_uninit();
 	rte_eal_cleanup();
 	return status;
 }

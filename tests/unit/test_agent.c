@@ -255,6 +255,31 @@ Test(agent, stats_list_every_drop_reason)
 	H_ERR(&A, "not_found", "{\"op\":\"stats.get\",\"room\":\"zz\"}");
 }
 
+/* "rooms": false: the same totals and workers, no per-room part; "room"
+ * still names one; anything but a boolean is refused. */
+Test(agent, stats_without_rooms)
+{
+	populate();
+	T.wstats[0].rx_packets = 11;
+	T.wstats[1].drops[MM_DROP_NOT_LOCAL] = 5;
+	json_t *r = h_agent(&A, "{\"op\":\"stats.get\",\"rooms\":false}");
+	cr_assert(json_is_true(json_object_get(r, "ok")));
+	cr_assert_eq(json_array_size(json_object_get(r, "rooms")), 0);
+	cr_assert_eq(json_array_size(json_object_get(r, "workers")), 2);
+	json_t *w0 = json_array_get(json_object_get(r, "workers"), 0);
+	cr_assert_eq(json_integer_value(json_object_get(w0, "rx_packets")), 11);
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(r, "drops"), "not_local")), 5);
+	json_decref(r);
+	r = h_agent(&A, "{\"op\":\"stats.get\",\"rooms\":true}");
+	cr_assert_eq(json_array_size(json_object_get(r, "rooms")), 2);
+	json_decref(r);
+	r = h_agent(&A, "{\"op\":\"stats.get\",\"rooms\":false,\"room\":\"r1\"}");
+	cr_assert_eq(json_array_size(json_object_get(r, "rooms")), 1);
+	json_decref(r);
+	H_ERR(&A, "invalid_field", "{\"op\":\"stats.get\",\"rooms\":0}");
+	H_ERR(&A, "invalid_field", "{\"op\":\"stats.get\",\"rooms\":\"no\"}");
+}
+
 /* The workers' loop counters and the TSC frequency, each from its own field. */
 Test(agent, stats_report_worker_cycles_and_tsc_hz)
 {
