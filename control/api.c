@@ -1,6 +1,7 @@
 /* HTTP glue: body collection with the 64 KiB limit, authentication,
  * routing to the resource handlers, JSON replies. */
 #include "control/api.h"
+#include "common/log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -299,6 +300,10 @@ static enum MHD_Result api_handle(void *cls, struct MHD_Connection *conn, const 
 	}
 	struct api_reply rep = { 500, NULL, NULL };
 	api_dispatch(c, conn, url, method, ac, &rep);
+	/* One line a request, at debug level only (the path holds no secret:
+	 * tokens travel in the Authorization header). */
+	mm_debug("http_request", "method=%s path=%s status=%d", mm_q(method), mm_q(url),
+		 rep.status);
 	enum MHD_Result ret = api_send(conn, &rep);
 	json_decref(rep.body);
 	return ret;
