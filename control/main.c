@@ -324,6 +324,11 @@ static int serve(struct ctl *c)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/* A shell starts background jobs with SIGINT ignored, and an ignored
+	 * signal is dropped, not left pending for sigtimedwait. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
 
 	pthread_mutex_lock(&c->lock);

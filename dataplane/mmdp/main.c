@@ -282,6 +282,11 @@ int main(int argc, char **argv)
 	sigaddset(&run.set, SIGINT);
 	sigaddset(&run.set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &run.set, NULL);
+	/* A shell starts background jobs with SIGINT ignored, and an ignored
+	 * signal is dropped, not left pending for sigtimedwait. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	mm_log_init("mmdp", MM_LOG_INFO, MM_LOG_LOGFMT);
 
 	int ret = rte_eal_init(argc, argv);

@@ -253,7 +253,7 @@ mmdp_alive "after --ramp"
 
 # ---- 5 --------------------------------------------------------------------------
 say "5. mmdp stops cleanly after five memif clients came and went"
-kill -TERM "$MMDP_PID"
+kill -INT "$MMDP_PID"
 st=0
 wait "$MMDP_PID" || st=$?
 MMDP_PID=

@@ -110,7 +110,7 @@ HOG_PID=
 echo "   ok: mmdp survived $KILLS clients killed mid-traffic"
 
 "$MMAGENT_BIN" --socket "$SOCK" '{"op":"stats.get"}' >/dev/null || die "FAILED: mmdp does not answer"
-kill -TERM "$MMDP_PID"
+kill -INT "$MMDP_PID"
 st=0
 wait "$MMDP_PID" || st=$?
 MMDP_PID=
