@@ -243,8 +243,7 @@ kill -TERM "$MMCTLD_PID"
 expect "mmctld: drain started with 2 live meetings" \
 	wait_logged 30 "$WORK/mmctld.log" "event=drain_started" "live_meetings=2"
 health >"$WORK/health.json"
-check "$WORK/health.json" "GET /v1/health: draining, 2 live meetings" \
-	'.status == "draining" and .live_meetings == 2'
+check "$WORK/health.json" "GET /v1/health: draining" '.status == "draining"'
 st=$(api_status POST /v1/rooms '{"name":"late"}')
 if [[ $st == 503 && $(jq -r .error.code "$WORK/reply.json") == draining ]]; then
 	ok "a new room while mmctld drains: 503 draining"
