@@ -172,6 +172,7 @@ static void run_hook(struct mm_agent *a, void *arg)
 static void stats_final(const struct mm_tables *t)
 {
 	uint64_t rx = 0, rxb = 0, tx = 0, txb = 0, drops = 0, hand = 0;
+	uint64_t by[MM_DROP__COUNT] = {0};
 	for (uint32_t w = 0; w < t->conf.n_workers; w++) {
 		const struct mm_worker_stats *ws = &t->wstats[w];
 		rx += MM_CNT_GET(ws->rx_packets);
@@ -180,13 +181,24 @@ static void stats_final(const struct mm_tables *t)
 		txb += MM_CNT_GET(ws->tx_bytes);
 		hand += MM_CNT_GET(ws->handoff_out);
 		for (unsigned i = 1; i < MM_DROP__COUNT; i++)
-			drops += MM_CNT_GET(ws->drops[i]);
+			by[i] += MM_CNT_GET(ws->drops[i]);
+	}
+	/* The drops by reason that happened, "reason:n,reason:n". */
+	char reasons[512] = "";
+	size_t len = 0;
+	for (unsigned i = 1; i < MM_DROP__COUNT; i++) {
+		drops += by[i];
+		if (by[i] && len < sizeof(reasons))
+			len += (size_t)snprintf(reasons + len, sizeof(reasons) - len, "%s%s:%llu",
+						len ? "," : "", mm_drop_reason_name(i),
+						(unsigned long long)by[i]);
 	}
 	mm_info("stats_final", "rx_packets=%llu rx_bytes=%llu tx_packets=%llu tx_bytes=%llu "
-		"drops=%llu handoffs=%llu rooms=%u endpoints=%u generation=%llu",
+		"drops=%llu drop_reasons=%s handoffs=%llu rooms=%u endpoints=%u generation=%llu",
 		(unsigned long long)rx, (unsigned long long)rxb, (unsigned long long)tx,
-		(unsigned long long)txb, (unsigned long long)drops, (unsigned long long)hand,
-		t->n_rooms, t->n_endpoints, (unsigned long long)t->generation);
+		(unsigned long long)txb, (unsigned long long)drops, mm_q(reasons),
+		(unsigned long long)hand, t->n_rooms, t->n_endpoints,
+		(unsigned long long)t->generation);
 }
 
 static void usage(FILE *f)
