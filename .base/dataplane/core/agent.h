@@ -1,0 +1,60 @@
+/* The agent: mmdp's only table writer. Requests are the JSON lines of
+ * docs/agent-protocol.md; this module turns one request line into one reply
+ * line. No DPDK and no I/O here (agent_server.c owns the socket), so tests
+ * call it directly, also under sanitizers. */
+#ifndef MM_AGENT_H
+#define MM_AGENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dataplane/core/agent_guard.h"
+#include "dataplane/core/tables.h"
+
+#define MM_AGENT_PROTOCOL_VERSION 1
+#define MM_AGENT_LINE_MAX (1u << 20)
+
+struct mm_agent {
+	struct mm_tables *t;
+	uint32_t worker_lcore[MM_WORKERS_MAX]; /* for stats: lcore of each worker */
+	uint64_t tsc_hz; /* for stats: the TSC's frequency (the workers' cycles); 0: unknown */
+	/* Monotonic nanoseconds for block expiry; NULL: CLOCK_MONOTONIC
+	 * (tests set their own). */
+	uint64_t (*now_ns)(void);
+	/* The XDP guard whose allowlist and kicked list follow the tables
+	 * (agent_guard.h); NULL: none. */
+	struct mm_agent_guard *guard;
+	/* speakers.get: bumped when a call finds rooms whose speaker changed */
+	uint64_t speaker_seq;
+	/* DTLS-SRTP (agent_dtls.c): mmdp's certificate and the handshake of
+	 * each endpoint with dtls. NULL until mm_agent_dtls_init (or the first
+	 * use, which generates a certificate). */
+	struct mm_dtls *dtls;
+};
+
+/* Handle one request (without its newline). Returns the reply line
+ * (malloc'd, no newline) or NULL when out of memory. Must run on the agent
+ * thread, registered as a QSBR reader; replies to changes are returned
+ * after a grace period. */
+char *mm_agent_handle(struct mm_agent *a, const char *line, size_t len);
+
+/* Periodic work of the agent thread, at least once a second even when no
+ * request arrives: removes expired blocks (and waits for a grace period
+ * when it did). Cheap when nothing is due. mm_agent_handle does it too. */
+void mm_agent_tick(struct mm_agent *a);
+
+/* mmdp's DTLS certificate: from PEM files (cert_path and key_path, both
+ * or neither), else an ECDSA P-256 self-signed one generated now. Returns
+ * 0 or -EINVAL with a message in err. */
+int mm_agent_dtls_init(struct mm_agent *a, const char *cert_path, const char *key_path, char *err,
+		       size_t errlen);
+/* Free the certificate and every DTLS association. */
+void mm_agent_dtls_fini(struct mm_agent *a);
+/* "sha-256 AB:CD:..." of mmdp's certificate (generated on first use), or
+ * NULL when OpenSSL could not make one. */
+const char *mm_agent_dtls_fingerprint(struct mm_agent *a);
+
+/* The reply for a line that exceeded MM_AGENT_LINE_MAX. */
+char *mm_agent_error_reply(const char *code, const char *message);
+
+#endif
