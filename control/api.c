@@ -2,6 +2,7 @@
  * routing to the resource handlers, JSON replies. */
 #include "control/api.h"
 #include "control/metrics.h"
+#include "common/log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -144,6 +145,22 @@ static int api_split_path(char *path, struct api_req *rq)
 	return rq->nparts ? 0 : -ENOENT;
 }
 
+/* GET /v1/health, without a token (load balancers, systemd, monitoring):
+ * 200 while mmctld takes new meetings, 503 while it drains. Nothing a
+ * caller without a token should not know (no counts, no names). */
+static void api_health(struct api_req *rq, struct api_reply *rep)
+{
+	struct ctl *c = rq->c;
+	if (strcmp(rq->method, "GET")) {
+		api_error(rep, 405, "method_not_allowed", "%s not allowed here", rq->method);
+		return;
+	}
+	json_decref(rep->body);
+	rep->status = c->draining ? 503 : 200;
+	rep->body = json_pack("{s:s,s:b}", "status", c->draining ? "draining" : "ok", "mmdp",
+			      ctl_mmdp_connected(&c->mmdp));
+}
+
 static void api_dispatch(struct ctl *c, struct MHD_Connection *conn, const char *url,
 			 const char *method, struct api_conn *ac, struct api_reply *rep)
 {
@@ -169,7 +186,9 @@ static void api_dispatch(struct ctl *c, struct MHD_Connection *conn, const char 
 		return;
 	}
 	pthread_mutex_lock(&c->lock);
-	if (!strcmp(rq.parts[0], "join") && rq.nparts == 1) {
+	if (!strcmp(rq.parts[0], "health") && rq.nparts == 1) {
+		api_health(&rq, rep);
+	} else if (!strcmp(rq.parts[0], "join") && rq.nparts == 1) {
 		/* The invite in the body is the credential. */
 		if (strcmp(method, "POST"))
 			api_error(rep, 405, "method_not_allowed", "%s not allowed here", method);
@@ -275,6 +294,9 @@ static enum MHD_Result api_handle(void *cls, struct MHD_Connection *conn, const 
 	api_dispatch(c, conn, url, method, ac, &rep);
 	enum MHD_Result ret = api_send(conn, &rep);   /* may turn it into a 500 */
 	int status = rep.status;
+	/* One line a request, at debug level only (the path holds no secret:
+	 * tokens travel in the Authorization header). */
+	mm_debug("http_request", "method=%s path=%s status=%d", mm_q(method), mm_q(url), status);
 	json_decref(rep.body);
 	/* Counted by route template, never by the URL itself (metrics.c). */
 	clock_gettime(CLOCK_MONOTONIC, &t1);

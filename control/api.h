@@ -72,6 +72,9 @@ int api_check_fields(json_t *obj, const char *path, const struct api_field *f, s
 /* Shared by the room and participant handlers. Each sets rep on failure. */
 int api_room_load(struct api_req *rq, bool change, struct ctl_room *r, struct api_reply *rep);
 int api_mmdp_ready(struct api_req *rq, struct api_reply *rep);
+/* While mmctld drains (SIGTERM): 503 draining, for what would start a
+ * meeting (a room's creation, the first join into a room). 0 otherwise. */
+int api_refuse_draining(struct api_req *rq, struct api_reply *rep);
 int api_begin(struct api_req *rq, struct api_reply *rep);
 /* Push req (stolen) to mmdp, then commit (or roll back: 502 / 503). */
 int api_push_commit(struct api_req *rq, json_t *req, struct api_reply *rep);

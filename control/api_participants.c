@@ -328,6 +328,8 @@ void api_join_room_as(struct api_req *rq, const struct ctl_room *r, const char *
 		api_error(rep, 500, "internal", "store: cannot count participants");
 		goto fail;
 	}
+	if (n == 0 && api_refuse_draining(rq, rep))
+		goto fail;   /* the first join would start a meeting */
 	if (n >= r->capacity) {
 		api_error(rep, 409, "room_full", "room %s is full (%d of %d)", r->id, n, r->capacity);
 		goto fail;

@@ -127,6 +127,15 @@ int api_room_load(struct api_req *rq, bool change, struct ctl_room *r, struct ap
 	return rc ? rc : rooms_access(rq, r, change, rep);
 }
 
+int api_refuse_draining(struct api_req *rq, struct api_reply *rep)
+{
+	if (!rq->c->draining)
+		return 0;
+	api_error(rep, 503, "draining", "this node is draining (shutting down): no new meetings "
+		  "here");
+	return -EAGAIN;
+}
+
 /* Make sure mmdp is there (and synced) before a change starts. */
 int api_mmdp_ready(struct api_req *rq, struct api_reply *rep)
 {
@@ -144,7 +153,9 @@ static int push_commit(struct api_req *rq, json_t *req, struct api_reply *rep, b
 	enum ctl_push_result pr = ctl_sync_push(rq->c, req, err, sizeof(err));
 	if (pr != CTL_PUSH_OK && !(absent_ok && pr == CTL_PUSH_NOT_FOUND)) {
 		ctl_store_rollback(rq->c->store);
-		if (pr != CTL_PUSH_UNAVAILABLE)
+		if (pr == CTL_PUSH_DRAINING)
+			api_error(rep, 503, "draining", "%s", err);
+		else if (pr != CTL_PUSH_UNAVAILABLE)
 			api_error(rep, 502, "mmdp_error", "%s", err);
 		else
 			api_error(rep, 503, "mmdp_unavailable", "%s", err);
@@ -259,7 +270,7 @@ static void rooms_create(struct api_req *rq, struct api_reply *rep)
 		api_error(rep, 500, "internal", "no randomness");
 		goto out;
 	}
-	if (api_mmdp_ready(rq, rep) || api_begin(rq, rep))
+	if (api_refuse_draining(rq, rep) || api_mmdp_ready(rq, rep) || api_begin(rq, rep))
 		goto out;
 	if (ctl_store_room_insert(rq->c->store, &r)) {
 		ctl_store_rollback(rq->c->store);

@@ -3,6 +3,7 @@
  * trial limits, contract terms and token expiry are tested in seconds
  * against the real daemon. Without it PUT is refused (403 clock_fixed). */
 #include "control/api.h"
+#include "common/log.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -56,7 +57,7 @@ void api_clock(struct api_req *rq, struct api_reply *rep)
 			return;
 		}
 		__atomic_store_n(&c->clock_offset, off, __ATOMIC_RELAXED);
-		fprintf(stderr, "mmctld: clock moved: offset %lld s\n", (long long)off);
+		mm_warn("clock_moved", "offset_s=%lld", (long long)off);
 	} else if (strcmp(rq->method, "GET")) {
 		api_error(rep, 405, "method_not_allowed", "%s not allowed here", rq->method);
 		return;

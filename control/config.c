@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "dataplane/core/srtp.h"
 
 static void config_defaults(struct ctl_config *c)
@@ -26,6 +27,9 @@ static void config_defaults(struct ctl_config *c)
 	c->webhook_max_attempts = 8;
 	c->report_sample_ms = 5000;
 	c->trial_days = 30;
+	snprintf(c->log_level, sizeof(c->log_level), "info");
+	snprintf(c->log_format, sizeof(c->log_format), "logfmt");
+	c->drain_timeout_s = 600;
 }
 
 /* An integer key in [lo, hi]. */
@@ -154,6 +158,27 @@ int ctl_config_load(const char *path, struct ctl_config *c, char *err, size_t er
 			rc = config_int(v, key, 200, 60000, &c->report_sample_ms, err, errlen);
 		else if (!strcmp(key, "trial_days"))
 			rc = config_int(v, key, 1, 3650, &c->trial_days, err, errlen);
+		else if (!strcmp(key, "drain_timeout_s"))
+			rc = config_int(v, key, 0, 86400, &c->drain_timeout_s, err, errlen);
+		else if (!strcmp(key, "log_level")) {
+			enum mm_log_level l;
+			if (!json_is_string(v) || mm_log_level_parse(json_string_value(v), &l)) {
+				snprintf(err, errlen, "log_level: must be \"error\", \"warn\", "
+					 "\"info\" or \"debug\"");
+				rc = -EINVAL;
+			} else {
+				snprintf(c->log_level, sizeof(c->log_level), "%s", mm_log_level_name(l));
+			}
+		} else if (!strcmp(key, "log_format")) {
+			enum mm_log_format f;
+			if (!json_is_string(v) || mm_log_format_parse(json_string_value(v), &f)) {
+				snprintf(err, errlen, "log_format: must be \"logfmt\" or \"json\"");
+				rc = -EINVAL;
+			} else {
+				snprintf(c->log_format, sizeof(c->log_format), "%s",
+					 json_string_value(v));
+			}
+		}
 		else {
 			snprintf(err, errlen, "%s: unknown key \"%s\"", path, key);
 			rc = -EINVAL;
@@ -164,6 +189,34 @@ int ctl_config_load(const char *path, struct ctl_config *c, char *err, size_t er
 out:
 	json_decref(root);
 	return rc;
+}
+
+void ctl_config_reload(struct ctl_config *cur, const struct ctl_config *next,
+		       void (*ignored)(void *arg, const char *key), void *arg)
+{
+	/* What the daemon opened, bound or handed out at start: a change
+	 * needs a restart. */
+#define FIXED_STR(k) do { if (strcmp(cur->k, next->k)) ignored(arg, #k); } while (0)
+	FIXED_STR(listen);
+	FIXED_STR(db);
+	FIXED_STR(key_file);
+	FIXED_STR(mmdp_socket);
+	FIXED_STR(media_address);
+	FIXED_STR(srtp_profile);
+	FIXED_STR(www_root);
+#undef FIXED_STR
+	if (cur->port_lo != next->port_lo || cur->port_hi != next->port_hi)
+		ignored(arg, "port_range");
+	if (cur->test_clock != next->test_clock)
+		ignored(arg, "test_clock");
+	/* Read where they are used, each time. */
+	memcpy(cur->log_level, next->log_level, sizeof(cur->log_level));
+	memcpy(cur->log_format, next->log_format, sizeof(cur->log_format));
+	cur->drain_timeout_s = next->drain_timeout_s;
+	cur->webhook_retry_base_ms = next->webhook_retry_base_ms;
+	cur->webhook_max_attempts = next->webhook_max_attempts;
+	cur->report_sample_ms = next->report_sample_ms;
+	cur->trial_days = next->trial_days;
 }
 
 int ctl_config_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)

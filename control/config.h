@@ -36,11 +36,22 @@ struct ctl_config {
 	                              * counters for reports (200..60000, 5000) */
 	int trial_days;              /* a registered trial's default length
 	                              * (trial_until = now + trial_days) */
+	char log_level[8];           /* "error|warn|info|debug" (info) */
+	char log_format[8];          /* "logfmt|json" (logfmt) */
+	int drain_timeout_s;         /* SIGTERM: how long live meetings may go on
+	                              * before they end with reason node_drain
+	                              * (0..86400, 600) */
 };
 
 /* Read a config file into c (defaults first). On error returns -EINVAL
  * (or -errno) and writes a one-line reason to err. */
 int ctl_config_load(const char *path, struct ctl_config *c, char *err, size_t errlen);
+/* The keys SIGHUP applies at run time (log_level, log_format,
+ * drain_timeout_s, webhook_retry_base_ms, webhook_max_attempts,
+ * report_sample_ms, trial_days) copied from next into cur; every other key
+ * that differs keeps cur's value and is named to ignored(arg, key). */
+void ctl_config_reload(struct ctl_config *cur, const struct ctl_config *next,
+		       void (*ignored)(void *arg, const char *key), void *arg);
 /* Check the whole config after overrides (addresses, ranges, profile). */
 int ctl_config_check(const struct ctl_config *c, char *err, size_t errlen);
 /* Parse "host:port" / "[v6]:port" into a socket address. */

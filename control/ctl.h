@@ -32,6 +32,9 @@ struct ctl {
 	bool events_dirty;       /* events written since the last SSE wake-up */
 	struct ctl_sse_client *sse_waiting; /* suspended SSE streams (under lock) */
 	bool stopping;
+	/* SIGTERM: no new meeting starts (503 draining) while the live ones
+	 * go on (main.c). Under lock. */
+	bool draining;
 	unsigned mmdp_conn;      /* counts connections to mmdp made (and synced) */
 	struct ctl_speakers speakers; /* the ticker's (under lock) */
 	/* mmdp's DTLS certificate fingerprint from its hello ("sha-256 AB:.."),
@@ -53,6 +56,8 @@ enum ctl_push_result {
 	CTL_PUSH_REFUSED,        /* mmdp answered ok:false (message in err) */
 	CTL_PUSH_UNAVAILABLE,    /* not connected / transport failure */
 	CTL_PUSH_NOT_FOUND,      /* refused with code not_found (message in err) */
+	CTL_PUSH_DRAINING,       /* refused with code draining: mmdp is draining
+	                          * (SIGTERM) and takes no new room or meeting */
 };
 
 /* endpoint.put body (without "op") for a participant. */

@@ -200,14 +200,20 @@ static int hist_live_add(void *arg, const struct ctl_hist_meeting *m)
 	return json_object_set_new(arg, m->room_id, json_string(m->id)) ? -ENOMEM : 0;
 }
 
+static int64_t sample_last_ms;
+
 void ctl_history_sample(struct ctl *c)
 {
-	static int64_t last_ms;
 	int64_t now_ms = ctl_history_now_ms(c);
 	/* The clock may be moved back in tests: sample then too. */
-	if (now_ms >= last_ms && now_ms - last_ms < c->cfg.report_sample_ms)
+	if (now_ms >= sample_last_ms && now_ms - sample_last_ms < c->cfg.report_sample_ms)
 		return;
-	last_ms = now_ms;
+	ctl_history_sample_now(c);
+}
+
+void ctl_history_sample_now(struct ctl *c)
+{
+	sample_last_ms = ctl_history_now_ms(c);
 	bool metrics = c->cfg.metrics_listen[0] != '\0';
 	if (!ctl_mmdp_connected(&c->mmdp)) {
 		if (metrics)
@@ -243,7 +249,7 @@ void ctl_history_sample(struct ctl *c)
 		rc = hist_store_endpoints(c, room, now);
 		if (!rc && json_is_integer(json_object_get(room, "rx_bytes")))
 			rc = ctl_store_hist_meeting_sample(
-				c->store, mid, now_ms,
+				c->store, mid, sample_last_ms,
 				json_integer_value(json_object_get(room, "rx_bytes")),
 				json_integer_value(json_object_get(room, "tx_bytes")));
 		if (rc)

@@ -24,6 +24,9 @@ int ctl_history_end(struct ctl *c, const struct ctl_room *r, const char *reason,
 /* From the ticker (c->lock held, no transaction): every report_sample_ms,
  * one stats.get of all rooms into the live meetings and attendances. */
 void ctl_history_sample(struct ctl *c);
+/* The same at once, whenever the last one was (mmctld's exit: the live
+ * meetings' counters as fresh as they can be). */
+void ctl_history_sample_now(struct ctl *c);
 
 /* mmdp's endpoint counters (stats.get's or endpoint.get's endpoint
  * object) as history keeps them; false when ep has none. */

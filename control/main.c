@@ -1,6 +1,9 @@
 /* mmctld: the control daemon. Reads its config, opens the store, syncs
- * mmdp, serves the REST API until SIGTERM/SIGINT. Exit codes: 0 done,
- * 1 runtime failure, 2 bad usage or config. */
+ * mmdp, serves the REST API. Signals (README "Drain and reload"):
+ * SIGTERM drains (no new meeting, the live ones go on until they end or
+ * drain_timeout_s, then they end with reason node_drain), a second
+ * SIGTERM or SIGINT stops at once, SIGHUP reloads what may change at run
+ * time. Exit codes: 0 done, 1 runtime failure, 2 bad usage or config. */
 #include <errno.h>
 #include <getopt.h>
 #include <microhttpd.h>
@@ -10,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/log.h"
 #include "control/api.h"
 #include "control/auth.h"
 #include "control/ctl.h"
@@ -25,6 +29,12 @@
 #define KEEPALIVE_TICKS 60      /* SSE keepalive comments every 15 s */
 #define EXPIRE_TICKS 40         /* expired blocks and bans dropped every 10 s */
 #define PLANS_TICKS 4           /* plan limits and contract terms every 1 s */
+#define DRAIN_CHECK_MS 250      /* while draining: are the meetings over yet? */
+#define WEBHOOK_FLUSH_MS 5000   /* at exit: first attempts of queued webhooks */
+
+/* The command line, for SIGHUP's reload: the file again, the same
+ * overrides on top. */
+static const char *opt_config, *opt_listen, *opt_db, *opt_sock;
 
 static bool ticker_stop;                 /* under ticker_lock */
 static pthread_mutex_t ticker_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -74,7 +84,7 @@ static void *ticker_main(void *arg)
 		pthread_mutex_lock(&c->lock);
 		bool was = ctl_mmdp_connected(&c->mmdp);
 		if (ctl_sync_ensure(c) && was)
-			fprintf(stderr, "mmctld: lost mmdp at %s, retrying\n", c->mmdp.path);
+			mm_warn("mmdp_lost", "path=%s", mm_q(c->mmdp.path));
 		ctl_speakers_poll(c);
 		ctl_history_sample(c);
 		if (tick % KEEPALIVE_TICKS == 0)
@@ -102,21 +112,21 @@ static int open_secrets(struct ctl *c)
 	else
 		snprintf(path, sizeof(path), "%s.key", c->cfg.db);
 	if (ctl_key_file_load(path, key, &created, err, sizeof(err))) {
-		fprintf(stderr, "mmctld: key file: %s\n", err);
+		mm_err("key_file_error", "error=%s", mm_q(err));
 		return 2;
 	}
 	if (created)
-		fprintf(stderr, "mmctld: made the key file %s (keep it with the database, "
-			"apart from its backups)\n", path);
+		mm_warn("key_file_created", "path=%s hint=%s", mm_q(path),
+			mm_q("keep it with the database, apart from its backups"));
 	int rc = ctl_store_seal_keys(c->store, key);
 	explicit_bzero(key, sizeof(key));
 	if (rc == -EKEYREJECTED) {
-		fprintf(stderr, "mmctld: the keys in %s do not open with %s: not this "
-			"database's key file\n", c->cfg.db, path);
+		mm_err("key_file_mismatch", "db=%s key_file=%s error=%s", mm_q(c->cfg.db),
+		       mm_q(path), mm_q("the sealed keys do not open: not this database's key file"));
 		return 1;
 	}
 	if (rc) {
-		fprintf(stderr, "mmctld: cannot seal the keys in %s\n", c->cfg.db);
+		mm_err("seal_failed", "db=%s", mm_q(c->cfg.db));
 		return 1;
 	}
 	return 0;
@@ -146,11 +156,160 @@ static int create_operator_token(struct ctl *c)
 		rc = ctl_store_commit(c->store);
 	if (rc) {
 		ctl_store_rollback(c->store);
-		fprintf(stderr, "mmctld: cannot store token: %s\n", strerror(-rc));
+		mm_err("token_store_failed", "error=%s", mm_q(strerror(-rc)));
 		return 1;
 	}
 	printf("%s\n", token);
 	return 0;
+}
+
+/* log_level and log_format of cfg in force (both checked by the load). */
+static void log_apply(const struct ctl_config *cfg)
+{
+	enum mm_log_level l = MM_LOG_INFO;
+	enum mm_log_format f = MM_LOG_LOGFMT;
+	mm_log_level_parse(cfg->log_level, &l);
+	mm_log_format_parse(cfg->log_format, &f);
+	mm_log_init("mmctld", l, f);
+}
+
+/* The config file with the command line's overrides on top, checked.
+ * 0, or 2 with the reason in err. */
+static int config_read(struct ctl_config *cfg, char *err, size_t errlen)
+{
+	if (ctl_config_load(opt_config, cfg, err, errlen))
+		return 2;
+	if ((opt_listen && strlen(opt_listen) >= sizeof(cfg->listen)) ||
+	    (opt_db && strlen(opt_db) >= sizeof(cfg->db)) ||
+	    (opt_sock && strlen(opt_sock) >= sizeof(cfg->mmdp_socket))) {
+		snprintf(err, errlen, "an option value is too long");
+		return 2;
+	}
+	if (opt_listen)
+		snprintf(cfg->listen, sizeof(cfg->listen), "%s", opt_listen);
+	if (opt_db)
+		snprintf(cfg->db, sizeof(cfg->db), "%s", opt_db);
+	if (opt_sock)
+		snprintf(cfg->mmdp_socket, sizeof(cfg->mmdp_socket), "%s", opt_sock);
+	return ctl_config_check(cfg, err, errlen) ? 2 : 0;
+}
+
+static void reload_ignored(void *arg, const char *key)
+{
+	(void)arg;
+	mm_warn("reload_ignored", "key=%s reason=%s", key, mm_q("needs a restart"));
+}
+
+/* SIGHUP: the file again. A file that does not load changes nothing. */
+static void reload(struct ctl *c)
+{
+	static struct ctl_config next;   /* large (paths): not on the stack */
+	char err[512];
+	if (config_read(&next, err, sizeof(err))) {
+		mm_err("reload_failed", "config=%s error=%s", mm_q(opt_config), mm_q(err));
+		return;
+	}
+	pthread_mutex_lock(&c->lock);
+	ctl_config_reload(&c->cfg, &next, reload_ignored, NULL);
+	pthread_mutex_unlock(&c->lock);
+	log_apply(&c->cfg);
+	mm_info("reloaded", "config=%s log_level=%s log_format=%s drain_timeout_s=%d "
+		"webhook_retry_base_ms=%d webhook_max_attempts=%d report_sample_ms=%d "
+		"trial_days=%d", mm_q(opt_config), c->cfg.log_level, c->cfg.log_format,
+		c->cfg.drain_timeout_s, c->cfg.webhook_retry_base_ms, c->cfg.webhook_max_attempts,
+		c->cfg.report_sample_ms, c->cfg.trial_days);
+}
+
+static int live_count(void *arg, const struct ctl_room *r)
+{
+	if (r->started_at)
+		(*(int *)arg)++;
+	return 0;
+}
+
+/* Meetings live now (c->lock held); -1 when the store cannot say. */
+static int live_meetings(struct ctl *c)
+{
+	int n = 0;
+	return ctl_store_room_list(c->store, NULL, live_count, &n) ? -1 : n;
+}
+
+/* drain_timeout_s passed: every live meeting ends with reason node_drain,
+ * as an operator's POST .../end would end it (events, webhooks, history
+ * with mmdp's last counters), and mmdp forgets the rooms. */
+static void drain_end_all(struct ctl *c)
+{
+	json_t *batch = NULL;
+	char err[400];
+	pthread_mutex_lock(&c->lock);
+	int n = live_meetings(c);
+	int rc = ctl_store_begin(c->store);
+	if (!rc)
+		rc = ctl_plan_end_meetings(c, NULL, "node_drain", "node", false, &batch);
+	if (!rc)
+		rc = ctl_store_commit(c->store);
+	if (rc) {
+		ctl_store_rollback(c->store);
+		json_decref(batch);
+		mm_err("drain_end_failed", "error=%s", mm_q(strerror(-rc)));
+	} else {
+		mm_info("drain_timeout", "ended=%d reason=node_drain", n);
+		if (batch && ctl_sync_push(c, batch, err, sizeof(err)) == CTL_PUSH_REFUSED)
+			mm_warn("drain_mmdp_refused", "error=%s", mm_q(err));
+	}
+	if (c->events_dirty)
+		ctl_sse_wake(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The main thread takes the signals (blocked in every thread) one at a
+ * time: nothing runs in a signal handler. Returns when mmctld must stop. */
+static void signal_loop(struct ctl *c, const sigset_t *set)
+{
+	bool drain = false;
+	int64_t drain_start = 0;
+
+	for (;;) {
+		struct timespec to = { 0, DRAIN_CHECK_MS * 1000000L };
+		int sig = sigtimedwait(set, NULL, drain ? &to : NULL);
+		if (sig == SIGHUP) {
+			reload(c);
+		} else if (sig == SIGINT || (sig == SIGTERM && drain)) {
+			mm_info("stopping", "signal=%s draining=%s", sig == SIGINT ? "SIGINT" :
+				"SIGTERM", drain ? "true" : "false");
+			return;
+		} else if (sig == SIGTERM) {
+			drain = true;
+			drain_start = mono_ms();
+			pthread_mutex_lock(&c->lock);
+			c->draining = true;
+			int n = live_meetings(c);
+			pthread_mutex_unlock(&c->lock);
+			mm_info("drain_started", "live_meetings=%d drain_timeout_s=%d", n,
+				c->cfg.drain_timeout_s);
+		}
+		if (!drain)
+			continue;
+		pthread_mutex_lock(&c->lock);
+		int n = live_meetings(c);
+		int64_t limit_ms = (int64_t)c->cfg.drain_timeout_s * 1000;
+		pthread_mutex_unlock(&c->lock);
+		if (n == 0) {
+			mm_info("drain_done", "waited_ms=%lld", (long long)(mono_ms() - drain_start));
+			return;
+		}
+		if (mono_ms() - drain_start >= limit_ms) {
+			drain_end_all(c);
+			return;
+		}
+	}
 }
 
 static int serve(struct ctl *c)
@@ -158,22 +317,30 @@ static int serve(struct ctl *c)
 	struct MHD_Daemon *d = NULL, *md = NULL;
 	pthread_t ticker;
 	sigset_t set;
-	int sig, rc;
+	int rc;
 
+	/* Blocked before any thread starts, so that every thread inherits
+	 * the mask and only signal_loop's sigtimedwait takes them. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/* A shell starts background jobs with SIGINT ignored, and an ignored
+	 * signal is dropped, not left pending for sigtimedwait. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
 
 	pthread_mutex_lock(&c->lock);
 	rc = ctl_sync_ensure(c);
 	pthread_mutex_unlock(&c->lock);
 	if (rc)
-		fprintf(stderr, "mmctld: mmdp not reachable at %s (%s); will retry\n",
-			c->cfg.mmdp_socket, strerror(-rc));
+		mm_warn("mmdp_unreachable", "path=%s error=%s retry=true", mm_q(c->cfg.mmdp_socket),
+			mm_q(strerror(-rc)));
 	if (ctl_webhook_start(c)) {
-		fprintf(stderr, "mmctld: cannot start the webhook delivery thread\n");
+		mm_err("webhook_thread_failed", NULL);
 		return 1;
 	}
 	/* Before the API: its handlers feed the metrics (metrics.c). A
@@ -189,7 +356,7 @@ static int serve(struct ctl *c)
 	}
 	rc = ctl_api_start(c, &d);
 	if (rc) {
-		fprintf(stderr, "mmctld: cannot listen on %s\n", c->cfg.listen);
+		mm_err("listen_failed", "listen=%s", mm_q(c->cfg.listen));
 		ctl_metrics_stop(md);
 		ctl_webhook_stop();
 		return 1;
@@ -200,11 +367,11 @@ static int serve(struct ctl *c)
 		ctl_webhook_stop();
 		return 1;
 	}
-	fprintf(stderr, "mmctld: listening on %s\n", c->cfg.listen);
+	mm_info("listening", "listen=%s db=%s mmdp_socket=%s", mm_q(c->cfg.listen),
+		mm_q(c->cfg.db), mm_q(c->cfg.mmdp_socket));
 	if (md)
 		mm_info("metrics_listening", "addr=%s path=/metrics", mm_q(c->cfg.metrics_listen));
-	sigwait(&set, &sig);
-	fprintf(stderr, "mmctld: signal %d, stopping\n", sig);
+	signal_loop(c, &set);
 	ctl_api_stop(c, d);
 	ctl_metrics_stop(md);
 	pthread_mutex_lock(&ticker_lock);
@@ -212,7 +379,16 @@ static int serve(struct ctl *c)
 	pthread_cond_signal(&ticker_cond);
 	pthread_mutex_unlock(&ticker_lock);
 	pthread_join(ticker, NULL);
+	/* What must not be lost: the live meetings' counters as of now (a
+	 * meeting still live goes on after a restart), the webhooks the last
+	 * changes queued (they stay in the outbox when a receiver is slow, and
+	 * go after the restart). */
+	pthread_mutex_lock(&c->lock);
+	ctl_history_sample_now(c);
+	pthread_mutex_unlock(&c->lock);
+	int pending = ctl_webhook_flush(c, WEBHOOK_FLUSH_MS);
 	ctl_webhook_stop();
+	mm_info("stopped", "webhooks_pending=%d", pending);
 	return 0;
 }
 
@@ -227,7 +403,6 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config = NULL, *listen = NULL, *db = NULL, *sock = NULL;
 	bool make_token = false;
 	struct ctl c = { 0 };
 	char err[512];
@@ -236,39 +411,25 @@ int main(int argc, char **argv)
 
 	while ((o = getopt_long(argc, argv, "c:l:d:s:Th", opts, NULL)) != -1) {
 		switch (o) {
-		case 'c': config = optarg; break;
-		case 'l': listen = optarg; break;
-		case 'd': db = optarg; break;
-		case 's': sock = optarg; break;
+		case 'c': opt_config = optarg; break;
+		case 'l': opt_listen = optarg; break;
+		case 'd': opt_db = optarg; break;
+		case 's': opt_sock = optarg; break;
 		case 'T': make_token = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!config || optind != argc) {
+	if (!opt_config || optind != argc) {
 		usage(stderr);
 		return 2;
 	}
-	if (ctl_config_load(config, &c.cfg, err, sizeof(err))) {
-		fprintf(stderr, "mmctld: config: %s\n", err);
+	mm_log_init("mmctld", MM_LOG_INFO, MM_LOG_LOGFMT);
+	if (config_read(&c.cfg, err, sizeof(err))) {
+		mm_err("config_error", "config=%s error=%s", mm_q(opt_config), mm_q(err));
 		return 2;
 	}
-	if ((listen && strlen(listen) >= sizeof(c.cfg.listen)) ||
-	    (db && strlen(db) >= sizeof(c.cfg.db)) ||
-	    (sock && strlen(sock) >= sizeof(c.cfg.mmdp_socket))) {
-		fprintf(stderr, "mmctld: an option value is too long\n");
-		return 2;
-	}
-	if (listen)
-		snprintf(c.cfg.listen, sizeof(c.cfg.listen), "%s", listen);
-	if (db)
-		snprintf(c.cfg.db, sizeof(c.cfg.db), "%s", db);
-	if (sock)
-		snprintf(c.cfg.mmdp_socket, sizeof(c.cfg.mmdp_socket), "%s", sock);
-	if (ctl_config_check(&c.cfg, err, sizeof(err))) {
-		fprintf(stderr, "mmctld: config: %s\n", err);
-		return 2;
-	}
+	log_apply(&c.cfg);
 	mm_srtp_profile_parse(c.cfg.srtp_profile, &prof);
 	c.key_len = mm_srtp_master_len(prof);
 	pthread_mutex_init(&c.lock, NULL);
@@ -276,14 +437,14 @@ int main(int argc, char **argv)
 	ctl_speakers_init(&c.speakers);
 	rc = ctl_store_open(c.cfg.db, &c.store);
 	if (rc) {
-		fprintf(stderr, "mmctld: cannot open database %s\n", c.cfg.db);
+		mm_err("db_open_failed", "db=%s", mm_q(c.cfg.db));
 		rc = 1;
 		goto out;
 	}
 	if ((rc = open_secrets(&c)))
 		goto out;
 	if (load_invite_key(&c)) {
-		fprintf(stderr, "mmctld: cannot read or make the invite key in %s\n", c.cfg.db);
+		mm_err("invite_key_failed", "db=%s", mm_q(c.cfg.db));
 		rc = 1;
 		goto out;
 	}

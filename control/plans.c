@@ -3,6 +3,7 @@
  * api_plan_admit before a participant goes in, the ticker ends the meetings
  * a plan no longer allows (ctl_plans_tick). */
 #include "control/plans.h"
+#include "common/log.h"
 
 #include "control/webhook.h"
 
@@ -347,18 +348,18 @@ static void plans_tick_one(struct ctl *c, struct ctl_contract *k, int64_t now)
 	if (rc) {
 		ctl_store_rollback(c->store);
 		json_decref(batch);
-		fprintf(stderr, "mmctld: plans: tenant %s: %s\n", k->tenant, strerror(-rc));
+		mm_err("plans_tick_failed", "tenant=%s error=%s", mm_q(k->tenant), mm_q(strerror(-rc)));
 		goto out;
 	}
 	if (n)
-		fprintf(stderr, "mmctld: plans: tenant %s: ended %zu meeting(s): %s\n", k->tenant,
-			n, reason);
+		mm_info("plans_ended_meetings", "tenant=%s meetings=%zu reason=%s", mm_q(k->tenant), n,
+			reason);
 	if (batch) {
 		char err[400];
 		/* Committed: mmdp follows now, or from state.sync when it is
 		 * away (or refuses: then its state is resynced). */
 		if (ctl_sync_push(c, batch, err, sizeof(err)) == CTL_PUSH_REFUSED) {
-			fprintf(stderr, "mmctld: plans: mmdp refused: %s\n", err);
+			mm_warn("plans_mmdp_refused", "error=%s", mm_q(err));
 			ctl_mmdp_close(&c->mmdp);
 		}
 	}

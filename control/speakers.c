@@ -5,6 +5,7 @@
  * needs no translation. An mmdp without speakers.get is asked once per
  * connection. */
 #include "control/ctl.h"
+#include "common/log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -87,9 +88,9 @@ void ctl_speakers_poll(struct ctl *c)
 		return;   /* the connection is closed; the next tick reconnects */
 	if (!json_is_true(json_object_get(reply, "ok"))) {
 		json_t *e = json_object_get(reply, "error");
-		fprintf(stderr, "mmctld: mmdp refused speakers.get (%s: %s); no speaker events "
-			"until it reconnects\n", json_string_value(json_object_get(e, "code")) ?: "?",
-			json_string_value(json_object_get(e, "message")) ?: "");
+		mm_warn("speakers_refused", "code=%s error=%s until=reconnect",
+			mm_q(json_string_value(json_object_get(e, "code")) ?: "?"),
+			mm_q(json_string_value(json_object_get(e, "message")) ?: ""));
 		sp->off = true;
 		json_decref(reply);
 		return;
@@ -110,11 +111,11 @@ void ctl_speakers_poll(struct ctl *c)
 	}
 	if (began && (rc < 0 || ctl_store_commit(c->store))) {
 		ctl_store_rollback(c->store);
-		fprintf(stderr, "mmctld: cannot store speaker events\n");
+		mm_err("speakers_store_failed", NULL);
 		/* Ask again from the same point next time. */
 		json_object_clear(news);
 	} else if (rc < 0) {
-		fprintf(stderr, "mmctld: speaker events: store: %s\n", strerror(-rc));
+		mm_err("speakers_store_failed", "error=%s", mm_q(strerror(-rc)));
 	} else if (json_is_integer(seq) && json_integer_value(seq) >= 0) {
 		sp->since = json_integer_value(seq);
 	}

@@ -1,5 +1,6 @@
 /* Rooms, participants and their media ports in SQLite. */
 #include "control/store_internal.h"
+#include "common/log.h"
 
 #include "control/sealed.h"
 
@@ -267,8 +268,8 @@ static int open_key(const struct ctl_store *s, const char *pid, const char *dir,
 	key_aad(pid, dir, aad, sizeof(aad));
 	int rc = ctl_unseal(s->seal_key, aad, sealed, out, cap);
 	if (rc) {
-		fprintf(stderr, "mmctld: participant %s: its %s key does not open with the key "
-			"file (%s)\n", pid, dir, strerror(-rc));
+		mm_err("participant_key_unsealed", "participant=%s key=%s error=%s", mm_q(pid), dir,
+		       mm_q("does not open with the key file"));
 		out[0] = '\0';
 	}
 	return rc ? -EIO : 0;
@@ -298,7 +299,7 @@ static int store_row_participant(const struct ctl_store *s, sqlite3_stmt *st,
 	p->hand_raised_at = sqlite3_column_int64(st, 17);
 	const unsigned char *media = sqlite3_column_text(st, 18);
 	if (!rc && media_parse(p, first, media ? (const char *)media : "")) {
-		fprintf(stderr, "mmctld: participant %s: unreadable media column\n", p->id);
+		mm_err("participant_unreadable", "participant=%s column=media", mm_q(p->id));
 		rc = -EIO;
 	}
 	p->max_layer = sqlite3_column_int(st, 19);
@@ -306,7 +307,7 @@ static int store_row_participant(const struct ctl_store *s, sqlite3_stmt *st,
 	store_col_text(st, 22, p->account, sizeof(p->account));
 	const unsigned char *w = sqlite3_column_text(st, 21);
 	if (!rc && webrtc_parse(&p->webrtc, w ? (const char *)w : "")) {
-		fprintf(stderr, "mmctld: participant %s: unreadable webrtc column\n", p->id);
+		mm_err("participant_unreadable", "participant=%s column=webrtc", mm_q(p->id));
 		rc = -EIO;
 	}
 	return rc;

@@ -1,6 +1,7 @@
 /* The SQLite implementation of control/store.h: one connection, WAL,
  * foreign keys on, busy timeout; explicit transactions from the caller. */
 #include "control/store_internal.h"
+#include "common/log.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -193,7 +194,7 @@ int store_exec(struct ctl_store *s, const char *sql)
 	char *msg = NULL;
 	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
-		fprintf(stderr, "mmctld: sqlite: %s\n", msg ? msg : sqlite3_errstr(rc));
+		mm_err("sqlite_error", "error=%s", mm_q(msg ? msg : sqlite3_errstr(rc)));
 		sqlite3_free(msg);
 	}
 	return store_err(rc);
@@ -204,7 +205,7 @@ static int store_vprepare(struct ctl_store *s, sqlite3_stmt **st, const char *sq
 {
 	int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
 	if (rc != SQLITE_OK) {
-		fprintf(stderr, "mmctld: sqlite prepare: %s\n", sqlite3_errmsg(s->db));
+		mm_err("sqlite_prepare_failed", "error=%s", mm_q(sqlite3_errmsg(s->db)));
 		return store_err(rc);
 	}
 	for (int i = 0; fmt[i] && rc == SQLITE_OK; i++) {
@@ -335,7 +336,8 @@ int ctl_store_open(const char *path, struct ctl_store **out)
 		return -ENOMEM;
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 			    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
-		fprintf(stderr, "mmctld: %s: %s\n", path, s->db ? sqlite3_errmsg(s->db) : "no memory");
+		mm_err("sqlite_open_failed", "db=%s error=%s", mm_q(path),
+		       mm_q(s->db ? sqlite3_errmsg(s->db) : "no memory"));
 		rc = -EIO;
 		goto fail;
 	}

@@ -2,6 +2,7 @@
  * sealed at rest like the participants' keys (it signs, so it must be kept
  * readable, unlike the tokens, of which only a hash is stored). */
 #include "control/store_internal.h"
+#include "common/log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -51,8 +52,8 @@ static int store_row_webhook(const struct ctl_store *s, sqlite3_stmt *st, int co
 	}
 	secret_aad(w->id, aad, sizeof(aad));
 	if (ctl_unseal(s->seal_key, aad, sealed, w->secret, sizeof(w->secret))) {
-		fprintf(stderr, "mmctld: webhook %s: its secret does not open with the key file\n",
-			w->id);
+		mm_err("webhook_secret_unsealed", "webhook=%s error=%s", mm_q(w->id),
+		       mm_q("does not open with the key file"));
 		w->secret[0] = '\0';
 		return -EIO;
 	}

@@ -1,6 +1,7 @@
 /* Pushing mmctld's state to mmdp: single changes with the store's
  * generation, and state.sync of the whole store on (re)connect. */
 #include "control/ctl.h"
+#include "common/log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -163,7 +164,7 @@ int ctl_sync_full(struct ctl *c)
 		return rc;
 	if (!json_is_true(json_object_get(reply, "ok"))) {
 		char *s = json_dumps(reply, JSON_COMPACT);
-		fprintf(stderr, "mmctld: mmdp refused state.sync: %s\n", s ? s : "?");
+		mm_err("state_sync_refused", "error=%s", mm_q(s ? s : "?"));
 		free(s);
 		json_decref(reply);
 		/* Keep the connection but retry the sync on the next change. */
@@ -205,7 +206,7 @@ int ctl_sync_ensure(struct ctl *c)
 		ctl_mmdp_close(&c->mmdp);
 	} else {
 		c->mmdp_conn++;
-		fprintf(stderr, "mmctld: connected to mmdp at %s, state synced\n", c->mmdp.path);
+		mm_info("state_synced", "path=%s", mm_q(c->mmdp.path));
 	}
 	return rc;
 }
@@ -229,9 +230,9 @@ enum ctl_push_result ctl_sync_push(struct ctl *c, json_t *req, char *err, size_t
 		snprintf(err, errlen, "mmdp refused: %s: %s",
 			 json_string_value(json_object_get(e, "code")) ?: "?",
 			 json_string_value(json_object_get(e, "message")) ?: "");
-		res = !strcmp(json_string_value(json_object_get(e, "code")) ?: "", "not_found")
-			      ? CTL_PUSH_NOT_FOUND
-			      : CTL_PUSH_REFUSED;
+		const char *code = json_string_value(json_object_get(e, "code")) ?: "";
+		res = !strcmp(code, "not_found") ? CTL_PUSH_NOT_FOUND :
+		      !strcmp(code, "draining") ? CTL_PUSH_DRAINING : CTL_PUSH_REFUSED;
 	}
 	json_decref(reply);
 	return res;

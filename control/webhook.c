@@ -10,6 +10,7 @@
  * in order: only its oldest pending delivery is ever in flight, and later
  * ones wait while it is retried. */
 #include "control/webhook.h"
+#include "common/log.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -66,7 +67,7 @@ int ctl_webhook_emit(struct ctl *c, const char *tenant, const char *type, json_t
 		;
 	if (!ctl_webhook_types[k]) {
 		/* A caller's typo would otherwise reach only "*" webhooks, quietly. */
-		fprintf(stderr, "mmctld: webhooks: unknown event type %s\n", type);
+		mm_err("webhook_unknown_type", "type=%s", mm_q(type));
 		json_decref(data);
 		return -EINVAL;
 	}
@@ -469,8 +470,9 @@ static void job_outcome(struct wh_state *w, struct wh_job *j)
 	if (d->attempts >= c->cfg.webhook_max_attempts) {
 		snprintf(d->status, sizeof(d->status), "failed");
 		d->done_at = w->now;
-		fprintf(stderr, "mmctld: webhook %s: delivery %s (%s) failed after %d attempts: "
-			"%s\n", d->webhook, d->id, d->type, d->attempts, d->last_error);
+		mm_warn("webhook_delivery_failed", "webhook=%s delivery=%s type=%s attempts=%d "
+			"error=%s", mm_q(d->webhook), mm_q(d->id), mm_q(d->type), d->attempts,
+			mm_q(d->last_error));
 		return;
 	}
 	int64_t ms = backoff_ms(c, d->attempts);
@@ -507,8 +509,7 @@ static void record(struct wh_state *w)
 		rc = ctl_store_commit(c->store);
 	if (rc) {
 		ctl_store_rollback(c->store);
-		fprintf(stderr, "mmctld: webhooks: cannot record deliveries: %s\n",
-			strerror(-rc));
+		mm_err("webhook_record_failed", "error=%s", mm_q(strerror(-rc)));
 	}
 	pthread_mutex_unlock(&c->lock);
 	for (size_t i = 0; i < WH_BATCH_MAX; i++)
@@ -528,7 +529,7 @@ static void take_due(struct wh_state *w)
 	int rc = ctl_store_delivery_heads(w->c->store, take_head, w);
 	pthread_mutex_unlock(&w->c->lock);
 	if (rc) {
-		fprintf(stderr, "mmctld: webhooks: cannot read the outbox: %s\n", strerror(-rc));
+		mm_err("webhook_outbox_failed", "error=%s", mm_q(strerror(-rc)));
 		return;
 	}
 	/* Retries of deliveries that are no longer heads (delivered, failed,
@@ -614,7 +615,7 @@ static void *wh_main(void *arg)
 	w.jobs = calloc(WH_BATCH_MAX, sizeof(*w.jobs));
 	w.retries = calloc(WH_RETRIES_MAX, sizeof(*w.retries));
 	if (!w.multi || !w.jobs || !w.retries) {
-		fprintf(stderr, "mmctld: webhooks: no memory, nothing will be delivered\n");
+		mm_err("webhook_thread_no_memory", NULL);
 		goto out;
 	}
 	while (!stopping()) {
@@ -664,6 +665,32 @@ int ctl_webhook_start(struct ctl *c)
 	}
 	W.running = true;
 	return 0;
+}
+
+static int count_untried(void *arg, const struct ctl_delivery *d, const struct ctl_webhook *wh)
+{
+	(void)wh;
+	if (d->attempts == 0)
+		(*(int *)arg)++;
+	return 0;
+}
+
+int ctl_webhook_flush(struct ctl *c, int ms)
+{
+	int64_t until = mono_ms() + ms;
+	for (;;) {
+		int n = 0;
+		pthread_mutex_lock(&c->lock);
+		int rc = ctl_store_delivery_heads(c->store, count_untried, &n);
+		pthread_mutex_unlock(&c->lock);
+		if (rc)
+			return -1;
+		if (!n || !W.running || mono_ms() >= until)
+			return n;
+		wh_kick();
+		struct timespec ts = { 0, 50 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
 }
 
 void ctl_webhook_stop(void)

@@ -42,6 +42,11 @@ int ctl_webhook_on_end(struct ctl *c, const struct ctl_room *r, const char *reas
  * stopped (a delivery in flight is abandoned and sent again next start). */
 int ctl_webhook_start(struct ctl *c);
 void ctl_webhook_stop(void);
+/* Before the stop (mmctld's exit): give the deliveries the last changes
+ * queued their first attempt, waiting up to ms (the thread sends them;
+ * called without c->lock). Returns how many webhooks still have one
+ * untried (they go after the restart), -1 when the outbox cannot be read. */
+int ctl_webhook_flush(struct ctl *c, int ms);
 
 /* "t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>" into out (at least
  * 96 bytes). */

@@ -148,6 +148,31 @@ static int sync_to_ops(struct mm_tables *t, json_t *req, struct op **opsp, size_
 	return 0;
 }
 
+/* While draining: nothing that would start a meeting. Checked against the
+ * live tables, so that a batch that deletes a room and puts it again (mmctld
+ * emptying a fixed room at its meeting's end) still passes. */
+static int drain_check(struct mm_agent *a, const struct op *ops, size_t n, struct aerr *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct op *op = &ops[i];
+		char f[64];
+		if (op->type == OP_ROOM_PUT && !mm_tables_room(a->t, op->room)) {
+			snprintf(f, sizeof(f), "%sroom", op->path);
+			return mm_agent_fail(e, "draining", f, "mmdp is draining: no new room (%s)",
+					     op->room);
+		}
+		if (op->type == OP_EP_PUT && !mm_tables_endpoint(a->t, op->endpoint)) {
+			struct mm_room *r = mm_tables_room(a->t, op->room);
+			if (!r || r->n_members == 0) {
+				snprintf(f, sizeof(f), "%sendpoint", op->path);
+				return mm_agent_fail(e, "draining", f, "mmdp is draining: no new "
+						     "meeting (room %s has no endpoint)", op->room);
+			}
+		}
+	}
+	return 0;
+}
+
 static json_t *handle_change(struct mm_agent *a, json_t *req, const char *opname, struct aerr *e)
 {
 	struct mm_tables *t = a->t;
@@ -203,6 +228,8 @@ static json_t *handle_change(struct mm_agent *a, json_t *req, const char *opname
 			goto out;
 		results = json_array();
 	}
+	if (a->draining && (rc = drain_check(a, ops, n, e)))
+		goto out;
 	if (a->guard)
 		a->guard->request_errors = 0;
 	rc = mm_agent_run_ops(a, ops, n, results, strcmp(opname, "state.sync") == 0, e);

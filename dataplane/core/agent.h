@@ -5,6 +5,7 @@
 #ifndef MM_AGENT_H
 #define MM_AGENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,15 @@ struct mm_agent {
 	 * each endpoint with dtls. NULL until mm_agent_dtls_init (or the first
 	 * use, which generates a certificate). */
 	struct mm_dtls *dtls;
+	/* mmdp drains (SIGTERM): a room.put of a room it does not have, and
+	 * the first endpoint.put into a room without endpoints (a meeting
+	 * starting), are refused with code "draining"; what it has goes on.
+	 * Set on the agent thread. */
+	bool draining;
+	/* Called by mm_agent_serve on the agent thread after each poll (at
+	 * least every 10 ms): mmdp's signals, drain and reload. NULL: none. */
+	void (*serve_hook)(struct mm_agent *a, void *arg);
+	void *serve_arg;
 };
 
 /* Handle one request (without its newline). Returns the reply line

@@ -31,6 +31,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "common/log.h"
 #include "dataplane/core/agent_internal.h"
 #include "dataplane/core/mailbox.h"
 
@@ -299,7 +300,7 @@ static struct mm_dtls *dtls_ctx(struct mm_agent *a)
 {
 	char err[256];
 	if (!a->dtls && mm_agent_dtls_init(a, NULL, NULL, err, sizeof(err)) != 0)
-		fprintf(stderr, "mmdp: %s\n", err);
+		mm_err("dtls_init_failed", "error=%s", mm_q(err));
 	return a->dtls;
 }
 

@@ -126,6 +126,8 @@ int mm_agent_serve(struct mm_agent *a, int listen_fd, volatile int *stop)
 		int r = poll(pfd, (nfds_t)n, 10);
 		urcu_qsbr_thread_online();
 		mm_agent_tick(a); /* block expiry, ICE, DTLS: also when no request comes */
+		if (a->serve_hook)
+			a->serve_hook(a, a->serve_arg); /* may set *stop */
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;

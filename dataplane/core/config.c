@@ -8,6 +8,8 @@
 
 #include <jansson.h>
 
+#include "common/log.h"
+
 static int cfg_fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int cfg_fail(char *err, size_t n, const char *fmt, ...)
 {
@@ -30,6 +32,9 @@ void mm_config_defaults(struct mm_config *c)
 	c->guard.s.known = (struct mm_guard_limit)MM_GUARD_CONF_KNOWN;
 	c->guard.s.unknown = (struct mm_guard_limit)MM_GUARD_CONF_UNKNOWN;
 	c->guard.s.handshake = (struct mm_guard_limit)MM_GUARD_CONF_HANDSHAKE;
+	c->log_level = MM_LOG_INFO;
+	c->log_format = MM_LOG_LOGFMT;
+	c->drain_timeout_s = 600;
 }
 
 /* A guard limit: {"pps":N,"burst":N,"bytes_per_s":N,"byte_burst":N}, each
@@ -213,6 +218,29 @@ int mm_config_load(const char *path, struct mm_config *c, char *err, size_t n)
 				goto out;
 			}
 			c->idle_sleep_us = (uint32_t)json_integer_value(v);
+		} else if (strcmp(key, "drain_timeout_s") == 0) {
+			if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+			    json_integer_value(v) > MM_DRAIN_TIMEOUT_MAX) {
+				rc = cfg_fail(err, n, "drain_timeout_s must be an integer in 0..%d",
+					      MM_DRAIN_TIMEOUT_MAX);
+				goto out;
+			}
+			c->drain_timeout_s = (uint32_t)json_integer_value(v);
+		} else if (strcmp(key, "log_level") == 0) {
+			enum mm_log_level l;
+			if (!json_is_string(v) || mm_log_level_parse(json_string_value(v), &l)) {
+				rc = cfg_fail(err, n, "log_level must be \"error\", \"warn\", \"info\" "
+					      "or \"debug\"");
+				goto out;
+			}
+			c->log_level = (int)l;
+		} else if (strcmp(key, "log_format") == 0) {
+			enum mm_log_format f;
+			if (!json_is_string(v) || mm_log_format_parse(json_string_value(v), &f)) {
+				rc = cfg_fail(err, n, "log_format must be \"logfmt\" or \"json\"");
+				goto out;
+			}
+			c->log_format = (int)f;
 		} else {
 			rc = cfg_fail(err, n, "unknown configuration key \"%s\"", key);
 			goto out;

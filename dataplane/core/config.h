@@ -30,7 +30,13 @@
  * a worker that found nothing to do in MM_IDLE_POLLS polls in a row
  * sleeps this long before polling again, so that mmdp can share its cores
  * (a small VM, a laptop demo, browsers on the same machine) at the cost of
- * up to that much latency on the first packet after a quiet spell. */
+ * up to that much latency on the first packet after a quiet spell.
+ * "log_level" ("error|warn|info|debug", info) and "log_format"
+ * ("logfmt|json", logfmt): mmdp's own log lines (common/log.h; DPDK's EAL
+ * logs as it always does). "drain_timeout_s" (0..86400, 600): after
+ * SIGTERM, how long mmdp goes on forwarding the meetings it has before it
+ * stops anyway (README "Drain and reload"). */
+#define MM_DRAIN_TIMEOUT_MAX 86400
 #define MM_IDLE_SLEEP_US_MAX 10000
 #define MM_IDLE_POLLS 256
 #define MM_GUARD_CONF_KNOWN {.pps = 5000, .pkt_burst = 2500, .bytes_ps = 12500000, .byte_burst = 3000000}
@@ -53,6 +59,9 @@ struct mm_config {
 	/* mmdp's DTLS certificate and key (PEM); both empty: generated at
 	 * start (ECDSA P-256, self-signed). */
 	char dtls_cert[256], dtls_key[256];
+	int log_level;           /* enum mm_log_level */
+	int log_format;          /* enum mm_log_format */
+	uint32_t drain_timeout_s;
 };
 
 void mm_config_defaults(struct mm_config *c);

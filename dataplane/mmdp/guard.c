@@ -12,6 +12,7 @@
 #include <rte_ethdev.h>
 
 #include "bpf/guard.h"
+#include "common/log.h"
 
 struct mmdp_guard {
 	struct mm_guard *maps;
@@ -84,7 +85,7 @@ static const struct mm_agent_guard_ops pinned_ops = {
 static void log_line(void *ctx, const char *line)
 {
 	(void)ctx;
-	fprintf(stderr, "mmdp: %s\n", line);
+	mm_warn("guard_log", "message=%s", mm_q(line));
 }
 
 /* ---- Start-up checks ---------------------------------------------------- */
@@ -116,7 +117,7 @@ static void check_kernel_addrs(const struct mm_port_conf *pc, uint16_t port, con
 {
 	struct ifaddrs *ifs = NULL;
 	if (getifaddrs(&ifs) != 0) {
-		fprintf(stderr, "mmdp: guard: cannot list addresses: %s\n", strerror(errno));
+		mm_warn("guard_addrs_unknown", "error=%s", mm_q(strerror(errno)));
 		return;
 	}
 	for (uint32_t i = 0; i < pc->n_addrs; i++) {
@@ -124,11 +125,13 @@ static void check_kernel_addrs(const struct mm_port_conf *pc, uint16_t port, con
 			continue;
 		char a[64];
 		net_addr_format(&pc->addrs[i], a, sizeof(a));
-		fprintf(stderr,
-			"mmdp: guard: warning: port %u: %s is not configured on %s; with the guard, ARP\n"
-			"  and neighbour solicitations go to the kernel, which answers only for its own\n"
-			"  addresses: ip addr add %s/%d dev %s (docs/xdp-guard.md)\n",
-			port, a, ifname, a, pc->addr_family[i] == 4 ? 32 : 128, ifname);
+		char fix[160];
+		snprintf(fix, sizeof(fix), "ip addr add %s/%d dev %s", a,
+			 pc->addr_family[i] == 4 ? 32 : 128, ifname);
+		/* With the guard, ARP and neighbour solicitations go to the
+		 * kernel, which answers only for its own addresses. */
+		mm_warn("guard_addr_missing", "port=%u addr=%s iface=%s fix=%s doc=docs/xdp-guard.md",
+			port, a, mm_q(ifname), mm_q(fix));
 	}
 	freeifaddrs(ifs);
 }
@@ -140,10 +143,8 @@ static int check_port(struct mmdp_guard *g, const struct mm_port_conf *pc, uint1
 	if (rc)
 		return rc;
 	if (strcmp(info.driver_name, "net_af_xdp") != 0) {
-		fprintf(stderr,
-			"mmdp: guard: warning: port %u (%s) is not an AF_XDP port: the guard does not\n"
-			"  see its traffic\n",
-			port, info.driver_name);
+		mm_warn("guard_port_not_af_xdp", "port=%u driver=%s hint=%s", port,
+			mm_q(info.driver_name), mm_q("the guard does not see its traffic"));
 		return 0;
 	}
 	char ifname[IF_NAMESIZE] = "?";
@@ -151,23 +152,21 @@ static int check_port(struct mmdp_guard *g, const struct mm_port_conf *pc, uint1
 		snprintf(ifname, sizeof(ifname), "ifindex %u", info.if_index);
 	rc = mm_guard_check_attached(g->maps, (int)info.if_index);
 	if (rc == -ENOENT || rc == -ESRCH) {
-		fprintf(stderr,
-			"mmdp: guard: port %u: %s on %s, not the guard whose maps are pinned under %s.\n"
-			"  Start mmdp with xdp_prog=<libdir>/mobifone-meeting/guard.bpf.o on the port's\n"
-			"  vdev (one vdev per interface: DPDK 22.11 loads a custom program once per vdev)\n"
-			"  and guard.pin_dir where DPDK pins its maps (/sys/fs/bpf). See docs/xdp-guard.md.\n",
-			port, rc == -ENOENT ? "no XDP program" : "another XDP program", ifname,
-			g->pin_dir);
+		mm_err("guard_not_attached", "port=%u found=%s iface=%s pin_dir=%s hint=%s", port,
+		       rc == -ENOENT ? "none" : "another_program", mm_q(ifname), mm_q(g->pin_dir),
+		       mm_q("start mmdp with xdp_prog=<libdir>/mobifone-meeting/guard.bpf.o on the "
+			    "port's vdev (one vdev per interface) and guard.pin_dir where DPDK pins "
+			    "its maps (/sys/fs/bpf); see docs/xdp-guard.md"));
 		return -EINVAL;
 	}
 	if (rc) {
-		fprintf(stderr, "mmdp: guard: port %u: cannot query the XDP program on %s: %s\n", port,
-			ifname, strerror(-rc));
+		mm_err("guard_query_failed", "port=%u iface=%s error=%s", port, mm_q(ifname),
+		       mm_q(strerror(-rc)));
 		return rc;
 	}
 	check_kernel_addrs(pc, port, ifname);
-	fprintf(stderr, "mmdp: guard: port %u: XDP guard on %s, media ports %u..%u, redirect %s\n",
-		port, ifname, g->ag.port_lo, g->ag.port_hi, g->redirect ? "on" : "off");
+	mm_info("guard_attached", "port=%u iface=%s port_lo=%u port_hi=%u redirect=%s", port,
+		mm_q(ifname), g->ag.port_lo, g->ag.port_hi, g->redirect ? "on" : "off");
 	return 0;
 }
 
@@ -180,23 +179,21 @@ int mmdp_guard_start(const struct mm_config *cfg, uint16_t n_ports, struct mmdp_
 	g->redirect = cfg->guard.s.redirect;
 	int rc = mm_guard_open_pinned(g->pin_dir, &g->maps);
 	if (rc == -ENOENT) {
-		fprintf(stderr,
-			"mmdp: guard: its maps are not pinned under %s. Give the AF_XDP vdev\n"
-			"  xdp_prog=<libdir>/mobifone-meeting/guard.bpf.o (DPDK then pins them under\n"
-			"  /sys/fs/bpf), or set guard.pin_dir to where they are. See docs/xdp-guard.md.\n",
-			g->pin_dir);
+		mm_err("guard_maps_missing", "pin_dir=%s hint=%s", mm_q(g->pin_dir),
+		       mm_q("give the AF_XDP vdev xdp_prog=<libdir>/mobifone-meeting/guard.bpf.o "
+			    "(DPDK then pins them under /sys/fs/bpf), or set guard.pin_dir to where "
+			    "they are; see docs/xdp-guard.md"));
 		goto fail;
 	}
 	if (rc == -EPROTO) {
-		fprintf(stderr,
-			"mmdp: guard: the maps pinned under %s have another shape (an older guard ABI):\n"
-			"  stop mmdp, remove %s/mmg_* and start again\n",
-			g->pin_dir, g->pin_dir);
+		mm_err("guard_maps_abi", "pin_dir=%s hint=%s", mm_q(g->pin_dir),
+		       mm_q("another shape (an older guard ABI): stop mmdp, remove the mmg_* maps "
+			    "there and start again"));
 		goto fail;
 	}
 	if (rc) {
-		fprintf(stderr, "mmdp: guard: cannot open the maps pinned under %s: %s\n", g->pin_dir,
-			strerror(-rc));
+		mm_err("guard_maps_open_failed", "pin_dir=%s error=%s", mm_q(g->pin_dir),
+		       mm_q(strerror(-rc)));
 		goto fail;
 	}
 	g->ag = (struct mm_agent_guard){
@@ -212,12 +209,12 @@ int mmdp_guard_start(const struct mm_config *cfg, uint16_t n_ports, struct mmdp_
 			goto fail;
 	rc = mm_guard_configure(g->maps, &cfg->guard.s);
 	if (rc) {
-		fprintf(stderr, "mmdp: guard: cannot configure it: %s\n", strerror(-rc));
+		mm_err("guard_configure_failed", "error=%s", mm_q(strerror(-rc)));
 		goto fail;
 	}
 	if (!cfg->guard.s.redirect)
-		fprintf(stderr, "mmdp: guard: warning: redirect is off: accepted media goes to the\n"
-				"  kernel, not to mmdp\n");
+		mm_warn("guard_redirect_off", "hint=%s",
+			mm_q("accepted media goes to the kernel, not to mmdp"));
 	*out = g;
 	return 0;
 fail:
@@ -231,7 +228,17 @@ void mmdp_guard_attach_agent(struct mmdp_guard *g, struct mm_agent *a)
 	a->guard = &g->ag;
 	int fails = mm_agent_guard_resync(a);
 	if (fails)
-		fprintf(stderr, "mmdp: guard: %d map updates failed at start (retrying)\n", fails);
+		mm_warn("guard_resync_failed", "fails=%d retry=true", fails);
+}
+
+int mmdp_guard_set_limits(struct mmdp_guard *g, const struct mm_guard_settings *s)
+{
+	/* The port range and redirect stay those of the start. */
+	struct mm_guard_settings now = *s;
+	now.port_lo = g->ag.port_lo;
+	now.port_hi = g->ag.port_hi;
+	now.redirect = g->redirect;
+	return mm_guard_configure(g->maps, &now);
 }
 
 void mmdp_guard_stop(struct mmdp_guard *g, struct mm_agent *a)

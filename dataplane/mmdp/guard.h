@@ -21,6 +21,10 @@ int mmdp_guard_start(const struct mm_config *cfg, uint16_t n_ports, struct mmdp_
  * what an earlier mmdp left in the pinned maps goes. On the agent thread,
  * registered with QSBR. */
 void mmdp_guard_attach_agent(struct mmdp_guard *g, struct mm_agent *a);
+/* SIGHUP: the rate limits of s (known, unknown, handshake) in force; the
+ * program reads its config map per packet, so the next packet sees them.
+ * 0 or a negative errno. */
+int mmdp_guard_set_limits(struct mmdp_guard *g, const struct mm_guard_settings *s);
 /* Detach from the agent and close the maps. The maps stay pinned and the
  * program attached until DPDK closes the port. */
 void mmdp_guard_stop(struct mmdp_guard *g, struct mm_agent *a);

@@ -141,6 +141,7 @@ int mmdp_worker_main(void *arg)
 	uint64_t prev = rte_rdtsc();
 	bool busy = false;
 	uint32_t idle = 0; /* polls in a row that found nothing */
+	uint32_t sleep_us;
 
 	urcu_qsbr_register_thread();
 	while (!__atomic_load_n(w->stop, __ATOMIC_RELAXED)) {
@@ -154,12 +155,14 @@ int mmdp_worker_main(void *arg)
 			MM_CNT_ADD(st->busy_polls, 1);
 			busy = false;
 			idle = 0;
-		} else if (w->idle_sleep_us && ++idle >= MM_IDLE_POLLS) {
+		} else if ((sleep_us = __atomic_load_n(&w->idle_sleep_us, __ATOMIC_RELAXED)) &&
+			   ++idle >= MM_IDLE_POLLS) {
 			/* Nothing for a while: give the core away briefly, as a
 			 * reader that holds nothing (grace periods go on). The
-			 * sleep is counted in cycles, not busy_cycles. */
+			 * sleep is counted in cycles, not busy_cycles. SIGHUP
+			 * may change idle_sleep_us (the agent thread stores it). */
 			urcu_qsbr_thread_offline();
-			rte_delay_us_sleep(w->idle_sleep_us);
+			rte_delay_us_sleep(sleep_us);
 			urcu_qsbr_thread_online();
 			now = rte_rdtsc();
 		}

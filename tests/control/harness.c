@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -77,6 +78,7 @@ void h_setup(struct h_ctl *h)
 	snprintf(h->config, sizeof(h->config), "%s/mmctld.json", h->dir);
 	snprintf(h->db, sizeof(h->db), "%s/mmctld.db", h->dir);
 	snprintf(h->sock, sizeof(h->sock), "%s/agent.sock", h->dir);
+	snprintf(h->log, sizeof(h->log), "%s/mmctld.log", h->dir);
 	h->port = h_free_port();
 	/* Each test's own metrics port too: the default (9464) would be one
 	 * port for every mmctld of the suites running side by side. */
@@ -120,6 +122,12 @@ void h_start(struct h_ctl *h)
 	pid_t pid = fork();
 	cr_assert(pid >= 0);
 	if (pid == 0) {
+		if (h->capture_log) {
+			int fd = open(h->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+			if (fd < 0 || dup2(fd, 2) < 0)
+				_exit(127);
+			close(fd);
+		}
 		execl(h_mmctld(), "mmctld", "--config", h->config, (char *)NULL);
 		_exit(127);
 	}
@@ -143,10 +151,60 @@ void h_stop(struct h_ctl *h)
 	int st;
 	if (h->pid <= 0)
 		return;
-	kill(h->pid, SIGTERM);
+	/* SIGTERM would drain: wait for the meetings to end. */
+	kill(h->pid, SIGINT);
 	waitpid(h->pid, &st, 0);
 	h->pid = 0;
-	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mmctld exits 0 on SIGTERM");
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mmctld exits 0 on SIGINT");
+}
+
+int h_wait_exit(struct h_ctl *h, int ms)
+{
+	int st;
+	if (h->pid <= 0)
+		return -1;
+	for (int waited = 0;; waited += 20) {
+		pid_t r = waitpid(h->pid, &st, WNOHANG);
+		if (r == h->pid) {
+			h->pid = 0;
+			return st;
+		}
+		if (waited >= ms)
+			return -1;
+		usleep(20000);
+	}
+}
+
+int h_log_count(struct h_ctl *h, ...)
+{
+	FILE *f = fopen(h->log, "r");
+	char line[4096];
+	int n = 0;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		va_list ap;
+		const char *needle;
+		bool all = true;
+		va_start(ap, h);
+		while (all && (needle = va_arg(ap, const char *)))
+			all = strstr(line, needle) != NULL;
+		va_end(ap);
+		n += all;
+	}
+	fclose(f);
+	return n;
+}
+
+bool h_log_wait(struct h_ctl *h, int ms, const char *needle, const char *needle2)
+{
+	for (int waited = 0;; waited += 50) {
+		if (h_log_count(h, needle, needle2, (char *)NULL) > 0)
+			return true;
+		if (waited >= ms)
+			return false;
+		usleep(50000);
+	}
 }
 
 void h_teardown(struct h_ctl *h)

@@ -24,6 +24,10 @@ struct h_ctl {
 	int metrics_port;          /* metrics_listen's (GET /metrics) */
 	pid_t pid;
 	char op_token[128];
+	/* Before h_start: mmctld's stderr (its log) goes to log instead of
+	 * the test's stderr. */
+	bool capture_log;
+	char log[128];
 };
 
 /* Temp dir, config, operator token (mmctld --create-operator-token). */
@@ -35,7 +39,16 @@ void h_start(struct h_ctl *h);
 /* mmctld's clock (GET /v1/clock) and moving it (PUT, needs test_clock). */
 long long h_clock_now(struct h_ctl *h);
 void h_clock_advance(struct h_ctl *h, long long secs);
+/* SIGINT (stop at once, without draining) and wait: exit 0 expected. */
 void h_stop(struct h_ctl *h);
+/* Wait up to ms for mmctld to exit: its exit status (waitpid's), -1 if it
+ * still runs after ms. */
+int h_wait_exit(struct h_ctl *h, int ms);
+/* Lines of the captured log (capture_log) that hold every one of the
+ * NULL-ended needles; 0 when there is no log yet. */
+int h_log_count(struct h_ctl *h, ...) __attribute__((sentinel));
+/* Wait up to ms for h_log_count(needles) > 0. */
+bool h_log_wait(struct h_ctl *h, int ms, const char *needle, const char *needle2);
 void h_teardown(struct h_ctl *h);
 
 /* HTTP: returns the status; *body the parsed JSON reply (or NULL). */

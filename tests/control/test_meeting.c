@@ -763,7 +763,7 @@ Test(meeting, stopping_with_idle_streams_open)
 		json_decref(e.data);
 	}
 	cr_assert_eq(h_sse_next(&s1, &e, 300), 0, "idle (suspended) now");
-	/* SIGTERM: mmctld ends the streams and exits 0 (h_stop checks). */
+	/* SIGINT (stop now): mmctld ends the streams and exits 0 (h_stop checks). */
 	h_stop(&H);
 	cr_assert_eq(h_sse_next(&s1, &e, 3000), -1);
 	cr_assert_eq(h_sse_next(&s2, &e, 3000), -1);

@@ -334,7 +334,7 @@ static void mmdp_stop(void)
 	if (T.mmdp > 0) {
 		int st = 0;
 		if (sim_stop_process(T.mmdp, 10000, &st) != 0)
-			check(false, "mmdp did not stop on SIGTERM within 10 s; killed");
+			check(false, "mmdp did not stop on SIGINT within 10 s; killed");
 		else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 			check(false, "mmdp ended with wait status %d", st);
 		T.mmdp = 0;
@@ -442,14 +442,14 @@ static void ctl_start(void)
 	}
 }
 
-/* SIGTERM mmctld and wait for it: it must exit 0. */
+/* SIGINT mmctld (stop now: SIGTERM would drain) and wait: it must exit 0. */
 static void ctl_stop(void)
 {
 	if (T.mmctld <= 0)
 		return;
 	int st = 0;
 	if (sim_stop_process(T.mmctld, 10000, &st) != 0)
-		check(false, "mmctld did not stop on SIGTERM within 10 s; killed");
+		check(false, "mmctld did not stop on SIGINT within 10 s; killed");
 	else
 		check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mmctld ended with wait status %d", st);
 	T.mmctld = 0;
@@ -464,7 +464,7 @@ static int ctl_syncs_logged(void)
 	char line[1024];
 	int n = 0;
 	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "state synced"))
+		if (strstr(line, "event=state_synced"))
 			n++;
 	fclose(f);
 	return n;
@@ -1128,7 +1128,7 @@ Test(control_site, mmctld_restart_loses_no_packet)
 	settle(all_to_all(), 300);
 
 	check(ctl_syncs_logged() > syncs0,
-	      "mmctld logged no state.sync to mmdp after its restart (\"state synced\" %d times "
+	      "mmctld logged no state.sync to mmdp after its restart (event=state_synced %d times "
 	      "before, %d after)", syncs0, ctl_syncs_logged());
 	check(json_equal(json_object_get(before, "participants"), json_object_get(after, "participants")),
 	      "participants changed across the restart:\n  before %s\n  after  %s",

@@ -313,7 +313,7 @@ static void mmdp_stop(void)
 	if (T.mmdp > 0) {
 		int st = 0;
 		if (sim_stop_process(T.mmdp, 10000, &st) != 0)
-			fprintf(stderr, "mmdp did not stop on SIGTERM within 10 s; killed\n");
+			fprintf(stderr, "mmdp did not stop on SIGINT within 10 s; killed\n");
 		else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 			fprintf(stderr, "mmdp ended with wait status %d\n", st);
 			log_tail(20);

@@ -253,7 +253,7 @@ mmdp_alive "after --ramp"
 
 # ---- 5 --------------------------------------------------------------------------
 say "5. mmdp stops cleanly after five memif clients came and went"
-kill -TERM "$MMDP_PID"
+kill -INT "$MMDP_PID"
 st=0
 wait "$MMDP_PID" || st=$?
 MMDP_PID=
@@ -264,7 +264,7 @@ else
 	tail -n 30 "$WORK/mmdp.log" >&2 || true
 	FAILS=$((FAILS + 1))
 fi
-waits=$(sed -n 's/.*stopping (\([0-9]*\) unmap(s) by the interrupt thread waited.*/\1/p' "$WORK/mmdp.log")
+waits=$(sed -n 's/.*event=workers_stopped unmap_waits=\([0-9]*\).*/\1/p' "$WORK/mmdp.log")
 if [[ -n $waits ]] && ((waits >= 5)); then
 	echo "   ok: $waits unmaps of departed clients' regions waited for the workers"
 else

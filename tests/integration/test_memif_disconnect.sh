@@ -110,13 +110,13 @@ HOG_PID=
 echo "   ok: mmdp survived $KILLS clients killed mid-traffic"
 
 "$MMAGENT_BIN" --socket "$SOCK" '{"op":"stats.get"}' >/dev/null || die "FAILED: mmdp does not answer"
-kill -TERM "$MMDP_PID"
+kill -INT "$MMDP_PID"
 st=0
 wait "$MMDP_PID" || st=$?
 MMDP_PID=
 [[ $st == 0 ]] || { tail -n 20 "$WORK/mmdp.log" >&2; die "FAILED: mmdp exited $st"; }
 echo "   ok: mmdp exited 0"
-waits=$(sed -n 's/.*stopping (\([0-9]*\) unmap(s) by the interrupt thread waited.*/\1/p' "$WORK/mmdp.log")
+waits=$(sed -n 's/.*event=workers_stopped unmap_waits=\([0-9]*\).*/\1/p' "$WORK/mmdp.log")
 if [[ -z $waits ]] || ((waits < KILLS)); then
 	die "FAILED: unmaps that waited for the workers: '$waits' (expected >= $KILLS)"
 fi

@@ -406,14 +406,14 @@ agent '{"op":"room.del","room":"mixed"}' >/dev/null
 # in the site's namespaces.
 pid=$MMDP_PID
 MMDP_PID=
-kill -TERM "$pid" 2>/dev/null || true
+kill -INT "$pid" 2>/dev/null || true
 mmdp_st=0
 for ((i = 0; i < 100; i++)); do
 	kill -0 "$pid" 2>/dev/null || break
 	sleep 0.1
 done
 if kill -0 "$pid" 2>/dev/null; then
-	echo "FAIL: mmdp did not stop within 10 s of SIGTERM; killing it" >&2
+	echo "FAIL: mmdp did not stop within 10 s of SIGINT; killing it" >&2
 	kill -KILL "$pid" 2>/dev/null || true
 	OTHER_FAILS=$((OTHER_FAILS + 1))
 fi

@@ -302,3 +302,36 @@ Test(agent, stats_report_worker_cycles_and_tsc_hz)
 	}
 	json_decref(r);
 }
+
+/* Draining (mmdp's SIGTERM): no new room and no first endpoint of a room
+ * (a meeting starting), code "draining", nothing changed; what it has goes
+ * on: a room put again, a batch that deletes a room and puts it back (a
+ * fixed room's end), a further endpoint of a live meeting, deletions. */
+Test(agent, draining_refuses_new_meetings_only)
+{
+	populate();
+	A.draining = true;
+	char *before = state_dump();
+	H_ERR(&A, "draining", "{\"op\":\"room.put\",\"room\":\"r3\"}");
+	H_ERR(&A, "draining", H_EP_FMT, "c", "r2", 40003, "198.18.1.3", 5003, 5, 6, "");
+	H_ERR(&A, "draining", "{\"op\":\"batch\",\"ops\":[{\"op\":\"room.put\",\"room\":\"r1\"},"
+			      "{\"op\":\"room.put\",\"room\":\"r4\"}]}");
+	json_t *r = h_agent(&A, "{\"op\":\"room.put\",\"room\":\"r5\"}");
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "error"), "field")),
+			 "room");
+	json_decref(r);
+	char *after = state_dump();
+	cr_assert_str_eq(before, after, "a refusal while draining changed something");
+	free(before);
+	free(after);
+
+	H_OK(&A, "{\"op\":\"room.put\",\"room\":\"r1\",\"capacity\":3}");
+	H_OK(&A, H_EP_FMT, "c", "r1", 40003, "198.18.1.3", 5003, 5, 6, "");
+	H_OK(&A, "{\"op\":\"batch\",\"ops\":[{\"op\":\"room.del\",\"room\":\"r2\"},"
+		 "{\"op\":\"room.put\",\"room\":\"r2\"}]}");
+	H_OK(&A, "{\"op\":\"endpoint.del\",\"endpoint\":\"a\"}");
+	H_OK(&A, "{\"op\":\"room.del\",\"room\":\"r1\"}");
+	cr_assert_eq(T.n_endpoints, 0);
+	A.draining = false;
+	H_OK(&A, "{\"op\":\"room.put\",\"room\":\"r3\"}");
+}

@@ -177,7 +177,8 @@ int sim_stop_process(pid_t pid, int timeout_ms, int *status)
 		goto done;
 	if (r < 0)
 		return -errno;
-	kill(pid, SIGTERM);
+	/* SIGINT: mmdp and mmctld stop at once (SIGTERM would drain). */
+	kill(pid, SIGINT);
 	for (int waited = 0; waited < timeout_ms; waited += 10) {
 		r = waitpid(pid, &st, WNOHANG);
 		if (r == pid)

@@ -44,7 +44,8 @@ int sim_udp_open(const char *netns, const char *addr, uint16_t port, int rcvbuf,
  * (appended) when not NULL. *pid is the child, which runs the program
  * itself (no intermediate shell). */
 int sim_spawn_in_netns(const char *netns, char *const argv[], const char *log_path, pid_t *pid);
-/* SIGTERM pid, wait up to timeout_ms, then SIGKILL. *status gets the
+/* SIGINT pid (mmdp and mmctld stop at once; SIGTERM would drain), wait up
+ * to timeout_ms, then SIGKILL. *status gets the
  * wait status when not NULL. */
 int sim_stop_process(pid_t pid, int timeout_ms, int *status);
 
