@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/log.h"
 #include "control/api.h"
 #include "control/auth.h"
 #include "control/ctl.h"
@@ -258,7 +259,9 @@ int main(int argc, char **argv)
 	ctl_speakers_init(&c.speakers);
 	rc = ctl_store_open(c.cfg.db, &c.store);
 	if (rc) {
-		fprintf(stderr, "mmctld: cannot open database %s\n", c.cfg.db);
+		/* A full disk (-ENOSPC) says so: the operator frees space and
+		 * starts again; nothing was written. */
+		mm_err("db_open_failed", "db=%s err=%s", mm_q(c.cfg.db), mm_q(strerror(-rc)));
 		rc = 1;
 		goto out;
 	}

@@ -169,9 +169,19 @@ static const char *const STORE_ADDED_COLUMNS[][2] = {
 	{ "participants", "account TEXT NOT NULL DEFAULT ''" },
 };
 
+/* SQLITE_FULL seen by this thread (see ctl_store_full_count). Per thread:
+ * the API thread compares it around one request while the ticker and the
+ * webhook thread write too. */
+static _Thread_local unsigned store_full_seen;
+
+unsigned ctl_store_full_count(void)
+{
+	return store_full_seen;
+}
+
 int store_err(int rc)
 {
-	switch (rc) {
+	switch (rc & 0xff) {
 	case SQLITE_OK:
 	case SQLITE_DONE:
 	case SQLITE_ROW:
@@ -183,6 +193,9 @@ int store_err(int rc)
 		return -EBUSY;
 	case SQLITE_NOMEM:
 		return -ENOMEM;
+	case SQLITE_FULL:
+		store_full_seen++;
+		return -ENOSPC;
 	default:
 		return -EIO;
 	}
@@ -340,8 +353,12 @@ int ctl_store_open(const char *path, struct ctl_store **out)
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
+	/* synchronous=FULL: COMMIT returns after the WAL is fsynced, so a
+	 * change is on disk before its 2xx goes out and survives a crash of
+	 * the machine, not only of mmctld (NORMAL syncs only at checkpoints:
+	 * the last commits could be lost with the power). */
 	rc = store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;"
-			   "PRAGMA synchronous=NORMAL;");
+			   "PRAGMA synchronous=FULL;");
 	if (rc)
 		goto fail;
 	rc = store_exec(s, STORE_SCHEMA);
@@ -395,9 +412,10 @@ int ctl_store_generation_get(struct ctl_store *s, uint64_t *gen)
 	return rc == SQLITE_ROW ? 0 : -EIO;
 }
 
-int ctl_store_generation_bump(struct ctl_store *s, uint64_t *gen)
+int ctl_store_generation_bump(struct ctl_store *s, uint64_t at_least, uint64_t *gen)
 {
-	int rc = store_exec(s, "UPDATE meta SET value = value + 1 WHERE key='generation'");
+	int rc = store_do(s, NULL, "UPDATE meta SET value = MAX(value, ?) + 1 WHERE key='generation'",
+			  "i", (int64_t)(at_least > INT64_MAX ? INT64_MAX : at_least));
 	return rc ? rc : ctl_store_generation_get(s, gen);
 }
 
