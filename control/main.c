@@ -217,6 +217,7 @@ int main(int argc, char **argv)
 	enum mm_srtp_profile prof;
 	int o, rc;
 
+	mm_log_init("mmctld", MM_LOG_INFO, MM_LOG_LOGFMT);
 	while ((o = getopt_long(argc, argv, "c:l:d:s:Th", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c': config = optarg; break;

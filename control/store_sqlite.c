@@ -201,6 +201,16 @@ int store_err(int rc)
 	}
 }
 
+/* store_err for a failure on db: an I/O error whose cause was ENOSPC (the
+ * WAL index of a new database on a full disk: SQLITE_IOERR_SHMSIZE) is a
+ * full disk too. */
+static int store_err_db(sqlite3 *db, int rc)
+{
+	if ((rc & 0xff) == SQLITE_IOERR && sqlite3_system_errno(db) == ENOSPC)
+		rc = SQLITE_FULL;
+	return store_err(rc);
+}
+
 int store_exec(struct ctl_store *s, const char *sql)
 {
 	char *msg = NULL;
@@ -209,7 +219,7 @@ int store_exec(struct ctl_store *s, const char *sql)
 		fprintf(stderr, "mmctld: sqlite: %s\n", msg ? msg : sqlite3_errstr(rc));
 		sqlite3_free(msg);
 	}
-	return store_err(rc);
+	return store_err_db(s->db, rc);
 }
 
 static int store_vprepare(struct ctl_store *s, sqlite3_stmt **st, const char *sql,
@@ -272,10 +282,11 @@ int store_do_one(struct ctl_store *s, const char *sql, const char *fmt, ...)
 int store_run(sqlite3_stmt *st, int *changes)
 {
 	int rc = sqlite3_step(st);
+	sqlite3 *db = sqlite3_db_handle(st);
 	if (changes)
-		*changes = sqlite3_changes(sqlite3_db_handle(st));
+		*changes = sqlite3_changes(db);
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : store_err(rc);
+	return rc == SQLITE_DONE ? 0 : store_err_db(db, rc);
 }
 
 void store_col_text(sqlite3_stmt *st, int col, char *dst, size_t cap)

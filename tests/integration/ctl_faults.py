@@ -229,8 +229,10 @@ def mmdp_state(site):
 
 
 def check_mmdp_matches(site, what):
-    api = api_state(site)
+    # mmdp first: right after a refused write, before mmctld's ticker (or
+    # the GETs below) had a chance to put anything right.
     dp = mmdp_state(site)
+    api = api_state(site)
     want = {rid: set(ps) for rid, (_, ps) in api.items()}
     ok = dp == want
     if not ok:
@@ -624,30 +626,19 @@ Writer.step_safe = _step_safe
 # ---------------------------------------------------------------- full disk
 
 def fill(path):
-    """Fill the filesystem of path: a file grown until ENOSPC."""
+    """Fill the filesystem of path: a file grown until ENOSPC (whole pages,
+    then single bytes for the last one)."""
     n = 0
-    with open(path, "wb") as f:
-        chunk = b"\0" * 4096
-        try:
-            while True:
-                f.write(chunk)
-                f.flush()
-                n += len(chunk)
-        except OSError:
-            pass
-        try:
-            os.fsync(f.fileno())
-        except OSError:
-            pass
-    # The last partial write may have been cut: try single bytes too.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
-        with open(path, "ab") as f:
+        for chunk in (b"\0" * 65536, b"\0" * 4096, b"\0"):
             while True:
-                f.write(b"\0")
-                f.flush()
-                n += 1
-    except OSError:
-        pass
+                try:
+                    n += os.write(fd, chunk)
+                except OSError:
+                    break
+    finally:
+        os.close(fd)
     return n
 
 
@@ -681,15 +672,25 @@ def full_disk_test():
         anchor = p["id"]
         check_mmdp_matches(site, "before the disk is full")
 
-        say("the disk filled up")
+        for i in range(10):
+            text = f"before-chat-{i} " + "z" * 1000
+            st, r = site.call("POST", f"/v1/rooms/{acked_rooms[0]['id']}/chat",
+                              {"text": text, "from": anchor})
+            assert st == 201, (st, r)
+            acked_chats.append((text, r["id"]))
+
+        say("the disk fills up")
+        # Full, then 256 KiB freed: the writes below succeed for a while and
+        # then meet the full disk wherever it happens to be.
         n = fill(filler)
-        say(f"   filler: {n} bytes")
+        os.truncate(filler, n - 256 * 1024)
+        say(f"   filler: {n} bytes, 256 KiB of them given back")
         got = {}
-        refused_rooms, refused_joins, refused_chats = [], [], []
+        refused_rooms, refused_joins, refused_chats, acked_joins = [], [], [], []
         first_507 = None
         # Chat is the bulk (4 KiB each); rooms and joins in between, each
         # checked against mmdp right after a refusal.
-        for i in range(400):
+        for i in range(1000):
             kind = ("room", "join", "chat", "chat")[i % 4]
             if kind == "room":
                 name = f"full-{i}"
@@ -700,8 +701,8 @@ def full_disk_test():
                 st, r = site.call("POST", f"/v1/rooms/{acked_rooms[0]['id']}/participants",
                                   {"display_name": name, "remote": {"addr": "198.18.1.2",
                                                                     "port": 5000 + i}})
-                if st != 201:
-                    refused_joins.append((name, st, r))
+                (acked_joins.append((name, r["id"])) if st == 201 else
+                 refused_joins.append((name, st, r)))
             else:
                 text = f"full-chat-{i} " + "y" * 4000
                 st, r = site.call("POST", f"/v1/rooms/{acked_rooms[0]['id']}/chat",
@@ -732,8 +733,11 @@ def full_disk_test():
         check(all(r["name"] in names for r in acked_rooms) and
               not any(n in names for n, _, _ in refused_rooms),
               f"{len(acked_rooms)} acknowledged rooms there, {len(refused_rooms)} refused absent")
-        parts = {p["display_name"] for _, ps in api.values() for p in ps.values()}
-        check(not any(n in parts for n, _, _ in refused_joins), "no refused participant there")
+        parts = {p["display_name"]: p["id"] for _, ps in api.values() for p in ps.values()}
+        check(all(parts.get(n) == i for n, i in acked_joins) and
+              not any(n in parts for n, _, _ in refused_joins),
+              f"{len(acked_joins)} acknowledged participants there, {len(refused_joins)} "
+              "refused absent")
         st, body = site.call("GET", f"/v1/rooms/{acked_rooms[0]['id']}/chat?limit=1000")
         texts = {m["text"]: m["id"] for m in body["messages"]}
         check(all(texts.get(t) == i for t, i in acked_chats) and
@@ -805,6 +809,7 @@ def full_disk_test():
         db_sound(site.db, "the database at the end")
         print(f"RESULT replies={got} refused_rooms={len(refused_rooms)} "
               f"refused_joins={len(refused_joins)} refused_chats={len(refused_chats)} "
+              f"acked_rooms={len(acked_rooms)} acked_joins={len(acked_joins)} "
               f"acked_chats={len(acked_chats)}", flush=True)
         ok = not FAILS
     finally:
