@@ -87,7 +87,10 @@ class Site:
         self.sock = os.path.join(work, "agent.sock")
         self.mmdp = None
         self.mmctld = None
-        self.port = 20000 + random.randrange(20000)
+        # A port free now (the kernel's choice), kept across restarts.
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self.cfg = os.path.join(work, "mmctld.json")
         self.log = open(os.path.join(work, "mmctld.log"), "ab")
@@ -309,8 +312,13 @@ class Writer:
         rooms = self.live_rooms()
         with_anchor = [r for r in rooms if r.get("anchor")]
         choices = ["room"] * (3 if len(rooms) < 12 else 1)
+        live = sum(1 for p in self.parts.values() if p["state"] == "acked" and
+                   p["room"]["state"] == "acked")
         if rooms:
-            choices += ["join"] * 4 + ["patch"] * 2 + ["delete_room"] * (1 if len(rooms) > 6 else 0)
+            # Joins while under 300 participants: mmctld's port range (2000)
+            # is not what this test is about.
+            choices += ["join"] * (4 if live < 300 else 0) + ["patch"] * 2 + \
+                ["delete_room"] * (1 if len(rooms) > 6 else 0)
         if with_anchor:
             choices += ["chat"] * 3
         leavers = [p for p in self.parts.values() if p["state"] == "acked" and not p["anchor"]
@@ -508,8 +516,14 @@ class Writer:
                 c["unknown_moot"] += ch["state"] == "unknown"
                 continue
             if rid not in seen:
-                st, body = site.call("GET", f"/v1/rooms/{rid}/chat?limit=1000")
-                seen[rid] = {m["text"]: m for m in body.get("messages", [])} if st == 200 else {}
+                seen[rid], since = {}, 0
+                while True:
+                    st, body = site.call("GET", f"/v1/rooms/{rid}/chat?since={since}&limit=1000")
+                    msgs = body.get("messages", []) if st == 200 else []
+                    seen[rid].update({m["text"]: m for m in msgs})
+                    if len(msgs) < 1000:
+                        break
+                    since = msgs[-1]["id"]
             m = seen[rid].get(ch["text"])
             if ch["state"] == "acked" and (not m or m["id"] != ch["id"]):
                 fail(f"acknowledged chat {ch['id']} in {rid} is missing")
@@ -565,11 +579,13 @@ def crash_test():
         unsound = 0
         t_start = time.monotonic()
         for k in range(kills):
-            # Write for a random while, then kill mid-stream: the killer
-            # fires from a timer while the writer is inside a request.
-            deadline = time.monotonic() + random.uniform(0.2, 1.5)
-            killer_at = deadline
-            timer = threading.Timer(max(0.0, killer_at - time.monotonic()), site.kill9)
+            # A random number of writes (a busy machine makes them slow,
+            # so not a time), then SIGKILL from a timer a random few
+            # milliseconds later: it lands inside one of the next requests
+            # (parsing, the push to mmdp, the commit, the reply).
+            for _ in range(random.randint(5, 40)):
+                w.step_safe()
+            timer = threading.Timer(random.uniform(0.0, 0.05), site.kill9)
             timer.start()
             while site.mmctld is not None or timer.is_alive():
                 if w.step_safe() == "down" and not timer.is_alive():
@@ -590,6 +606,12 @@ def crash_test():
             f"{len(refused)} refused, in {elapsed:.1f} s")
         for x in refused[:5]:
             say(f"   refused: {x}")
+        how = {}
+        for x in w.log:
+            if x[1] == "unknown":
+                k2 = x[2].split(":")[0]
+                how[k2] = how.get(k2, 0) + 1
+        say(f"   no reply, by how the connection broke: {how}")
         # room_full is the workload's (random capacities); anything else
         # (503 after a restart: mmdp refused the sync) is a failure.
         other = [x for x in refused if x[2][1] is None or
@@ -600,7 +622,7 @@ def crash_test():
         db_sound(site.db, "after the last clean stop")
         kinds = sorted({x[0] for x in w.log if x[1] == "acked"})
         check(len(kinds) >= 7, f"acknowledged writes of every kind: {kinds}")
-        check(acked >= 10 * kills, f"{acked} writes acknowledged (at least 10 per kill)")
+        check(acked >= 5 * kills, f"{acked} writes acknowledged (at least 5 per kill)")
         print(f"RESULT kills={kills} writes={len(w.log)} acked={acked} refused={len(refused)} "
               f"unknown={unknown} unknown_present={c['unknown_present']} "
               f"unknown_absent={c['unknown_absent']} unknown_moot={c['unknown_moot']} "
