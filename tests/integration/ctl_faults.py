@@ -837,7 +837,10 @@ def full_disk_test():
             got[st] = got.get(st, 0) + 1
             if st == 507 and first_507 is None:
                 first_507 = (kind, r)
-            if st not in (201, 507):
+            if st not in (201, 507) and not (
+                    st == 503 and "timed out" in (r or {}).get("error", {}).get("message", "")):
+                # (A 503 timeout: mmdp slower than 5 s on a loaded machine;
+                # refused like a 507 and checked absent below.)
                 fail(f"{kind} on a full disk: {st} {r}")
             if st == 507 and kind in ("room", "join"):
                 # Right after the refusal, before any other request.
