@@ -425,8 +425,9 @@ int ctl_store_generation_get(struct ctl_store *s, uint64_t *gen)
 
 int ctl_store_generation_bump(struct ctl_store *s, uint64_t at_least, uint64_t *gen)
 {
-	int rc = store_do(s, NULL, "UPDATE meta SET value = MAX(value, ?) + 1 WHERE key='generation'",
-			  "i", (int64_t)(at_least > INT64_MAX ? INT64_MAX : at_least));
+	int rc = store_do(s, NULL,
+			  "UPDATE meta SET value = MAX(value, ?) + 1 WHERE key='generation'", "i",
+			  (int64_t)(at_least > INT64_MAX ? INT64_MAX : at_least));
 	return rc ? rc : ctl_store_generation_get(s, gen);
 }
 

@@ -547,7 +547,8 @@ class Writer:
             if st in ("acked",) and not room:
                 fail(f"acknowledged room {name} ({r['id']}) is missing")
             if st in ("refused", "deleted") and room:
-                fail(f"room {name} is there, but its {'create was refused' if st == 'refused' else 'delete was acknowledged'}")
+                why = "create was refused" if st == "refused" else "delete was acknowledged"
+                fail(f"room {name} is there, but its {why}")
             if st == "unknown":
                 tally(room is not None)
             if st == "maybe_deleted":
@@ -556,7 +557,8 @@ class Writer:
                 if r["id"] and room["id"] != r["id"]:
                     fail(f"room {name}: id {room['id']}, acknowledged as {r['id']}")
                 req = r["req"]
-                if room["capacity"] != req["capacity"] or room["video_last_n"] != req["video_last_n"]:
+                if (room["capacity"], room["video_last_n"]) != (req["capacity"],
+                                                                req["video_last_n"]):
                     fail(f"room {name}: settings {room} differ from the request {req}")
                 if room["last_n"] not in r["last_n"]:
                     fail(f"room {name}: last_n {room['last_n']}, expected one of {r['last_n']}")
@@ -574,7 +576,8 @@ class Writer:
             if st == "acked" and room_there and not got:
                 fail(f"acknowledged participant {name} ({p['id']}) is missing")
             if st in ("refused", "left") and got:
-                fail(f"participant {name} is there, but its {'join was refused' if st == 'refused' else 'leave was acknowledged'}")
+                why = "join was refused" if st == "refused" else "leave was acknowledged"
+                fail(f"participant {name} is there, but its {why}")
             if st in ("acked", "maybe_left") and not room_there and \
                     p["room"]["state"] not in ("deleted", "maybe_deleted"):
                 fail(f"participant {name}'s room {p['room']['id']} is gone")
@@ -654,7 +657,7 @@ class Writer:
 
 def crash_test():
     kills = int(os.environ.get("CRASH_KILLS", "15"))
-    work = tempfile.mkdtemp(prefix="mmn-crash.")
+    work = tempfile.mkdtemp(prefix=os.environ.get("MMSITE_PREFIX", "mmn-") + "crash.")
     site = Site(work, os.path.join(work, "mmctld.db"))
     ok = False
     try:
@@ -773,7 +776,7 @@ def full_disk_test():
         env = dict(os.environ, MM_MOUNT_NS="1")
         os.execvpe("unshare", ["unshare", "--mount", "--propagation", "private",
                                sys.executable, os.path.abspath(__file__), "full-disk"], env)
-    work = tempfile.mkdtemp(prefix="mmn-full.")
+    work = tempfile.mkdtemp(prefix=os.environ.get("MMSITE_PREFIX", "mmn-") + "full.")
     fs = os.path.join(work, "fs")
     os.mkdir(fs)
     subprocess.check_call(["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "mmn-full", fs])
