@@ -49,6 +49,7 @@ import time
 NAME = "ctl-faults"
 EAL = "-l 0,1 --in-memory --no-pci --vdev net_af_xdp0,iface=dp0,start_queue=0,queue_count=1"
 FAILS = []
+SETTLE_RAN_OUT = False
 
 
 def say(msg):
@@ -197,7 +198,7 @@ class Site:
 
     def agent(self, req):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(10)
+        s.settimeout(30)
         s.connect(self.sock)
         s.sendall((json.dumps(req) + "\n").encode())
         buf = b""
@@ -229,14 +230,40 @@ def mmdp_state(site):
     return {r["room"]: set(r.get("endpoints", [])) for r in rep["rooms"]}
 
 
-def check_mmdp_matches(site, what, quiet=False):
+def resync_failed(site):
+    """Did mmctld's last failed commit leave mmdp unsynced? When mmdp did
+    not answer within mmctld's 5 s (seen on this 2-core VM with a load
+    average over 10 and several mmdps busy-polling the same cores), mmctld
+    logs mmdp_resynced=no and its ticker syncs once mmdp answers again."""
+    site.log.flush()
+    with open(os.path.join(site.work, "mmctld.log"), errors="replace") as f:
+        events = [x for x in f.read().splitlines() if "event=commit_failed_after_push" in x]
+    return bool(events) and "mmdp_resynced=no" in events[-1]
+
+
+def check_mmdp_matches(site, what, quiet=False, settle=False):
+    """mmdp's rooms and endpoints equal the API's. settle: mmctld may still
+    be syncing mmdp (after a restart whose sync mmdp did not answer in
+    time, its ticker retries): equal within 60 s is enough."""
+    global SETTLE_RAN_OUT
     # mmdp first: right after a refused write, before mmctld's ticker (or
-    # the GETs below) had a chance to put anything right.
-    dp = mmdp_state(site)
-    api = api_state(site)
-    want = {rid: set(ps) for rid, (_, ps) in api.items()}
-    ok = dp == want
+    # the GETs below) had a chance to put anything right. Once a wait ran
+    # out, no more waiting: the test fails anyway, and fails quickly.
+    settle = settle and not SETTLE_RAN_OUT
+    t0 = time.monotonic()
+    while True:
+        dp = mmdp_state(site)
+        api = api_state(site)
+        want = {rid: set(ps) for rid, (_, ps) in api.items()}
+        ok = dp == want
+        if ok or not settle or time.monotonic() - t0 > 60:
+            break
+        time.sleep(0.5)
+    if ok and time.monotonic() - t0 > 1:
+        say(f"{what}: mmdp equal to the API after {time.monotonic() - t0:.1f} s "
+            "(mmctld's ticker synced it)")
     if not ok:
+        SETTLE_RAN_OUT = SETTLE_RAN_OUT or settle
         extra = {r: e for r, e in dp.items() if want.get(r) != e}
         missing = {r: e for r, e in want.items() if dp.get(r) != e}
         fail(f"{what}: mmdp differs from the API: mmdp has {extra}, API has {missing}")
@@ -526,7 +553,7 @@ class Writer:
 
     def verify(self, db):
         site = self.site
-        api = check_mmdp_matches(site, "after the last restart")
+        api = check_mmdp_matches(site, "after the last restart", settle=True)
         by_name = {}
         for rid, (room, ps) in api.items():
             by_name.setdefault(room["name"], []).append(room)
@@ -685,7 +712,7 @@ def crash_test():
                 unsound += 1
             site.start_mmctld()
             # mmctld synced mmdp before it listened: equal at once.
-            check_mmdp_matches(site, f"after restart {k + 1}", quiet=True)
+            check_mmdp_matches(site, f"after restart {k + 1}", quiet=True, settle=True)
             w.resolve(site.db)
         elapsed = time.monotonic() - t_start
         check(unsound == 0, f"the database was sound after each of {kills} kills")
@@ -847,7 +874,8 @@ def full_disk_test():
                 fail(f"{kind} on a full disk: {st} {r}")
             if st == 507 and kind in ("room", "join"):
                 # Right after the refusal, before any other request.
-                check_mmdp_matches(site, f"right after a refused {kind}")
+                check_mmdp_matches(site, f"right after a refused {kind}",
+                                   settle=resync_failed(site))
             if len(refused_rooms) >= 3 and len(refused_joins) >= 3 and len(refused_chats) >= 10:
                 break
         say(f"   replies: {got}")
@@ -859,7 +887,7 @@ def full_disk_test():
         check(site.mmctld.poll() is None, "mmctld still running")
         st, body = site.call("GET", "/v1/rooms")
         check(st == 200, f"reads work on a full disk (GET /v1/rooms: {st})")
-        api = check_mmdp_matches(site, "on the full disk")
+        api = check_mmdp_matches(site, "on the full disk", settle=resync_failed(site))
         names = {room["name"] for room, _ in api.values()}
         check(all(r["name"] in names for r in acked_rooms) and
               not any(n in names for n, _, _ in refused_rooms),
@@ -911,7 +939,7 @@ def full_disk_test():
             st, r = site.call("POST", "/v1/rooms", {"name": "start-full"})
             check(st == 507 and r["error"]["code"] == "storage_full",
                   f"and writes get 507 storage_full ({st})")
-            api = check_mmdp_matches(site, "started on a full disk")
+            api = check_mmdp_matches(site, "started on a full disk", settle=True)
             site.stop_mmctld()
         else:
             rc = site.mmctld.wait()
