@@ -4,6 +4,8 @@
 #include "control/metrics.h"
 #include "common/log.h"
 
+#include "common/log.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
@@ -186,6 +188,7 @@ static void api_dispatch(struct ctl *c, struct MHD_Connection *conn, const char 
 		return;
 	}
 	pthread_mutex_lock(&c->lock);
+	unsigned full_before = ctl_store_full_count();
 	if (!strcmp(rq.parts[0], "health") && rq.nparts == 1) {
 		api_health(&rq, rep);
 	} else if (!strcmp(rq.parts[0], "join") && rq.nparts == 1) {
@@ -217,6 +220,16 @@ static void api_dispatch(struct ctl *c, struct MHD_Connection *conn, const char 
 			api_quote(&rq, rep);
 		else
 			api_error(rep, 404, "not_found", "no such resource");
+	}
+	/* The disk of the database is full: whatever failed because of it
+	 * (a commit, an insert, a secret made on first use) was rolled back
+	 * and the handler said 500; say why, with a code clients can act on.
+	 * Reads go on working (they need no space). */
+	if (rep->status == 500 && ctl_store_full_count() != full_before) {
+		mm_err("storage_full", "method=%s path=%s db=%s", method, mm_q(url),
+		       mm_q(c->cfg.db));
+		api_error(rep, 507, "storage_full",
+			  "the database's disk is full: nothing was changed (reads still work)");
 	}
 	/* Whatever committed events, the streams hear of it now. */
 	if (c->events_dirty)

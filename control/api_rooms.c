@@ -2,6 +2,8 @@
  * change: one store transaction + one push to mmdp; the transaction commits
  * only when mmdp accepted the change. */
 #include "control/api.h"
+
+#include "common/log.h"
 #include "control/meeting.h"
 
 #include <arpa/inet.h>
@@ -164,9 +166,16 @@ static int push_commit(struct api_req *rq, json_t *req, struct api_reply *rep, b
 	int rc = ctl_store_commit(rq->c->store);
 	if (rc) {
 		ctl_store_rollback(rq->c->store);
-		/* mmdp has the change, the store does not: resync from the
-		 * store on the next request. */
+		/* mmdp has the change, the store does not (a full disk): put
+		 * mmdp back to the store's state now, not at the next request,
+		 * so that no room or endpoint of a refused change is left
+		 * forwarding. A sync only reads the store; if it fails too the
+		 * connection stays closed and the next request or the ticker
+		 * syncs. */
 		ctl_mmdp_close(&rq->c->mmdp);
+		int sr = ctl_sync_ensure(rq->c);
+		mm_err("commit_failed_after_push", "err=%s mmdp_resynced=%s",
+		       mm_q(strerror(-rc)), sr ? "no" : "yes");
 		api_error(rep, 500, "internal", "store commit failed");
 	}
 	return rc;

@@ -36,6 +36,10 @@ struct ctl {
 	 * go on (main.c). Under lock. */
 	bool draining;
 	unsigned mmdp_conn;      /* counts connections to mmdp made (and synced) */
+	/* mmdp's generation as it last said (hello, a change's reply). It can
+	 * be one ahead of the store's: a change pushed whose commit then
+	 * failed (a full disk) or never came (mmctld killed in between). */
+	uint64_t mmdp_generation;
 	struct ctl_speakers speakers; /* the ticker's (under lock) */
 	/* mmdp's DTLS certificate fingerprint from its hello ("sha-256 AB:.."),
 	 * "" when the connected mmdp gave none (no browser support). */

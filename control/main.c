@@ -409,6 +409,7 @@ int main(int argc, char **argv)
 	enum mm_srtp_profile prof;
 	int o, rc;
 
+	mm_log_init("mmctld", MM_LOG_INFO, MM_LOG_LOGFMT);
 	while ((o = getopt_long(argc, argv, "c:l:d:s:Th", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c': opt_config = optarg; break;
@@ -437,7 +438,9 @@ int main(int argc, char **argv)
 	ctl_speakers_init(&c.speakers);
 	rc = ctl_store_open(c.cfg.db, &c.store);
 	if (rc) {
-		mm_err("db_open_failed", "db=%s", mm_q(c.cfg.db));
+		/* A full disk (-ENOSPC) says so: the operator frees space and
+		 * starts again; nothing was written. */
+		mm_err("db_open_failed", "db=%s err=%s", mm_q(c.cfg.db), mm_q(strerror(-rc)));
 		rc = 1;
 		goto out;
 	}

@@ -183,10 +183,14 @@ void ctl_store_close(struct ctl_store *s);
 int ctl_store_begin(struct ctl_store *s);
 int ctl_store_commit(struct ctl_store *s);
 void ctl_store_rollback(struct ctl_store *s);
+/* How many times this thread's store calls met a full disk (SQLITE_FULL:
+ * they return -ENOSPC). The API compares it around a request to answer
+ * 507 storage_full instead of 500 internal. */
+unsigned ctl_store_full_count(void);
 
 /* The generation mmctld gives mmdp: bumped once per state change (inside
- * the change's transaction), read for state.sync. */
-int ctl_store_generation_bump(struct ctl_store *s, uint64_t *gen);
+ * the change's transaction) to at least at_least + 1, read for state.sync. */
+int ctl_store_generation_bump(struct ctl_store *s, uint64_t at_least, uint64_t *gen);
 int ctl_store_generation_get(struct ctl_store *s, uint64_t *gen);
 
 typedef int (*ctl_room_fn)(void *arg, const struct ctl_room *r);

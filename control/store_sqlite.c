@@ -170,9 +170,19 @@ static const char *const STORE_ADDED_COLUMNS[][2] = {
 	{ "participants", "account TEXT NOT NULL DEFAULT ''" },
 };
 
+/* SQLITE_FULL seen by this thread (see ctl_store_full_count). Per thread:
+ * the API thread compares it around one request while the ticker and the
+ * webhook thread write too. */
+static _Thread_local unsigned store_full_seen;
+
+unsigned ctl_store_full_count(void)
+{
+	return store_full_seen;
+}
+
 int store_err(int rc)
 {
-	switch (rc) {
+	switch (rc & 0xff) {
 	case SQLITE_OK:
 	case SQLITE_DONE:
 	case SQLITE_ROW:
@@ -184,9 +194,22 @@ int store_err(int rc)
 		return -EBUSY;
 	case SQLITE_NOMEM:
 		return -ENOMEM;
+	case SQLITE_FULL:
+		store_full_seen++;
+		return -ENOSPC;
 	default:
 		return -EIO;
 	}
+}
+
+/* store_err for a failure on db: an I/O error whose cause was ENOSPC (the
+ * WAL index of a new database on a full disk: SQLITE_IOERR_SHMSIZE) is a
+ * full disk too. */
+static int store_err_db(sqlite3 *db, int rc)
+{
+	if ((rc & 0xff) == SQLITE_IOERR && sqlite3_system_errno(db) == ENOSPC)
+		rc = SQLITE_FULL;
+	return store_err(rc);
 }
 
 int store_exec(struct ctl_store *s, const char *sql)
@@ -197,7 +220,7 @@ int store_exec(struct ctl_store *s, const char *sql)
 		mm_err("sqlite_error", "error=%s", mm_q(msg ? msg : sqlite3_errstr(rc)));
 		sqlite3_free(msg);
 	}
-	return store_err(rc);
+	return store_err_db(s->db, rc);
 }
 
 static int store_vprepare(struct ctl_store *s, sqlite3_stmt **st, const char *sql,
@@ -260,10 +283,11 @@ int store_do_one(struct ctl_store *s, const char *sql, const char *fmt, ...)
 int store_run(sqlite3_stmt *st, int *changes)
 {
 	int rc = sqlite3_step(st);
+	sqlite3 *db = sqlite3_db_handle(st);
 	if (changes)
-		*changes = sqlite3_changes(sqlite3_db_handle(st));
+		*changes = sqlite3_changes(db);
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : store_err(rc);
+	return rc == SQLITE_DONE ? 0 : store_err_db(db, rc);
 }
 
 void store_col_text(sqlite3_stmt *st, int col, char *dst, size_t cap)
@@ -342,8 +366,12 @@ int ctl_store_open(const char *path, struct ctl_store **out)
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
+	/* synchronous=FULL: COMMIT returns after the WAL is fsynced, so a
+	 * change is on disk before its 2xx goes out and survives a crash of
+	 * the machine, not only of mmctld (NORMAL syncs only at checkpoints:
+	 * the last commits could be lost with the power). */
 	rc = store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;"
-			   "PRAGMA synchronous=NORMAL;");
+			   "PRAGMA synchronous=FULL;");
 	if (rc)
 		goto fail;
 	rc = store_exec(s, STORE_SCHEMA);
@@ -397,9 +425,11 @@ int ctl_store_generation_get(struct ctl_store *s, uint64_t *gen)
 	return rc == SQLITE_ROW ? 0 : -EIO;
 }
 
-int ctl_store_generation_bump(struct ctl_store *s, uint64_t *gen)
+int ctl_store_generation_bump(struct ctl_store *s, uint64_t at_least, uint64_t *gen)
 {
-	int rc = store_exec(s, "UPDATE meta SET value = value + 1 WHERE key='generation'");
+	int rc = store_do(s, NULL,
+			  "UPDATE meta SET value = MAX(value, ?) + 1 WHERE key='generation'", "i",
+			  (int64_t)(at_least > INT64_MAX ? INT64_MAX : at_least));
 	return rc ? rc : ctl_store_generation_get(s, gen);
 }
 

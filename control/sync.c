@@ -140,6 +140,11 @@ int ctl_sync_full(struct ctl *c)
 	struct sync_ep_arg ea = { c, eps };
 	struct sync_list_arg ba = { blocks, ctl_now(c) }, na = { bans, ba.now };
 	int rc = ctl_store_generation_get(c->store, &gen);
+	/* Never behind mmdp's own: mmdp refuses a stale state.sync, and after
+	 * a change pushed but not committed (see mmdp_generation) the store's
+	 * is one behind. The whole state replaces mmdp's, so it is current. */
+	if (gen < c->mmdp_generation)
+		gen = c->mmdp_generation;
 	if (!rc)
 		rc = ctl_store_room_list(c->store, NULL, sync_add_room, rooms);
 	if (!rc)
@@ -171,6 +176,7 @@ int ctl_sync_full(struct ctl *c)
 		ctl_mmdp_close(&c->mmdp);
 		return -EPROTO;
 	}
+	c->mmdp_generation = gen;
 	json_decref(reply);
 	return 0;
 }
@@ -184,6 +190,7 @@ static int sync_hello(struct ctl *c)
 	json_decref(req);
 	if (rc)
 		return rc;
+	c->mmdp_generation = (uint64_t)json_integer_value(json_object_get(reply, "generation"));
 	const char *fp = json_string_value(json_object_get(reply, "dtls_fingerprint"));
 	snprintf(c->dtls_fingerprint, sizeof(c->dtls_fingerprint), "%s",
 		 fp && !strncmp(fp, "sha-256 ", 8) && strlen(fp) < sizeof(c->dtls_fingerprint) ?
@@ -217,7 +224,7 @@ enum ctl_push_result ctl_sync_push(struct ctl *c, json_t *req, char *err, size_t
 	uint64_t gen;
 	enum ctl_push_result res = CTL_PUSH_OK;
 
-	if (ctl_store_generation_bump(c->store, &gen) == 0)
+	if (ctl_store_generation_bump(c->store, c->mmdp_generation, &gen) == 0)
 		json_object_set_new(req, "generation", json_integer((json_int_t)gen));
 	int rc = ctl_mmdp_call(&c->mmdp, req, &reply);
 	json_decref(req);
@@ -233,6 +240,9 @@ enum ctl_push_result ctl_sync_push(struct ctl *c, json_t *req, char *err, size_t
 		const char *code = json_string_value(json_object_get(e, "code")) ?: "";
 		res = !strcmp(code, "not_found") ? CTL_PUSH_NOT_FOUND :
 		      !strcmp(code, "draining") ? CTL_PUSH_DRAINING : CTL_PUSH_REFUSED;
+	} else if (json_is_integer(json_object_get(reply, "generation"))) {
+		c->mmdp_generation =
+			(uint64_t)json_integer_value(json_object_get(reply, "generation"));
 	}
 	json_decref(reply);
 	return res;
