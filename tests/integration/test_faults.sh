@@ -285,7 +285,8 @@ fault_mmdp() {
 	# No --socket: mmload's agent connection would die with mmdp.
 	start_load "$name" --duration 12 --max-loss 100
 	wait_load_running 2 || return 0
-	local before t_kill t_sync=never
+	local before t_kill t_sync=never removed0
+	removed0=$(grep -c "removed XDP program" "$WORK/mmdp.log" || true)
 	# mmdp's meetings before (quick to read, where mmctld's API takes
 	# seconds for all rooms on this loaded machine); mmctld's are
 	# compared with them once mmdp is back.
@@ -305,6 +306,10 @@ fault_mmdp() {
 		fi
 		sleep 0.02
 	done
+	# The killed mmdp's XDP program was still on dp0; the new one removes
+	# it (with the guard it could not start otherwise: test_guard_site.c).
+	expect "the new mmdp removed the XDP program the killed one left on dp0" \
+		test "$(grep -c "removed XDP program" "$WORK/mmdp.log" || true)" -gt "$removed0"
 	expect "mmdp got every meeting back, as mmctld has them ($ROOMS rooms, $((ROOMS * PARTS)) endpoints)" \
 		test "$t_sync" != never
 	ctl_state >"$WORK/$name-ctl-after.txt" || true
