@@ -137,6 +137,24 @@ static int prog_held(uint32_t id)
 	return found;
 }
 
+/* Is program id one that mmdp's AF_XDP ports load: libxdp's default
+ * (DPDK without xdp_prog=) or the XDP guard (bpf/guard.bpf.c)? Others
+ * are someone else's to remove. */
+static bool ours(uint32_t id, char name[BPF_OBJ_NAME_LEN])
+{
+	int fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return false;
+	struct bpf_prog_info info = {0};
+	uint32_t len = sizeof(info);
+	int rc = bpf_obj_get_info_by_fd(fd, &info, &len);
+	close(fd);
+	if (rc)
+		return false;
+	snprintf(name, BPF_OBJ_NAME_LEN, "%s", info.name);
+	return strcmp(info.name, "xsk_def_prog") == 0 || strcmp(info.name, "mm_guard") == 0;
+}
+
 /* Detach program id, attached in mode (XDP_FLAGS_DRV_MODE or
  * XDP_FLAGS_SKB_MODE), from ifindex: only that program (XDP_FLAGS_REPLACE
  * with its fd), so one attached meanwhile by someone else stays. */
@@ -172,8 +190,14 @@ void mmdp_xdp_stale_remove(uint16_t n_ports)
 			uint32_t id, mode;
 		} progs[] = {{q.drv_prog_id, XDP_FLAGS_DRV_MODE}, {q.skb_prog_id, XDP_FLAGS_SKB_MODE}};
 		for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+			char name[BPF_OBJ_NAME_LEN] = "";
 			if (!progs[i].id)
 				continue;
+			if (!ours(progs[i].id, name)) {
+				fprintf(stderr, "mmdp: port %u: XDP program %u (%s) on %s is not one mmdp "
+						"loads: left in place\n", p, progs[i].id, name, ifname);
+				continue;
+			}
 			/* Without xsk_diag (kernels built without it), whether
 			 * a live process holds the program. */
 			int held = bound < 0 ? prog_held(progs[i].id) : 0;
@@ -190,9 +214,9 @@ void mmdp_xdp_stale_remove(uint16_t n_ports)
 						"on %s: %s\n", p, progs[i].id, ifname, strerror(-rc));
 			else
 				fprintf(stderr,
-					"mmdp: port %u: removed XDP program %u from %s: no AF_XDP socket "
-					"is bound there, an earlier mmdp left it (killed, not stopped)\n",
-					p, progs[i].id, ifname);
+					"mmdp: port %u: removed XDP program %u (%s) from %s: no AF_XDP "
+					"socket is bound there, an earlier mmdp left it (killed, not "
+					"stopped)\n", p, progs[i].id, name, ifname);
 		}
 	}
 }

@@ -5,7 +5,9 @@
  * 22.11's port with xdp_prog= (the XDP guard) cannot attach its own ("XDP
  * program already attached", port setup fails) and mmdp does not start.
  * So before its ports are set up, mmdp removes the program attached to each
- * AF_XDP port's interface when no AF_XDP socket is bound there (the
+ * AF_XDP port's interface, if it is one mmdp's ports load (libxdp's
+ * "xsk_def_prog" or the guard's "mm_guard"), when no AF_XDP socket is
+ * bound there (the
  * kernel's sock_diag; where the kernel lacks xsk_diag, when no process in
  * /proc holds the program): whoever loaded it is gone. A program some
  * live process uses is left alone. Needs libbpf (as the guard). */
