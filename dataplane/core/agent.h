@@ -44,6 +44,19 @@ struct mm_agent {
 	 * least every 10 ms): mmdp's signals, drain and reload. NULL: none. */
 	void (*serve_hook)(struct mm_agent *a, void *arg);
 	void *serve_arg;
+	/* What the applied changes did to the tables since mmdp started
+	 * (stats.get "agent"): a controller's resync that finds everything
+	 * in place only updates; a delete or a recreation shows here. */
+	struct mm_agent_op_counts {
+		uint64_t requests;        /* change requests applied */
+		uint64_t syncs;           /* ... of which state.sync */
+		uint64_t room_created, room_updated, room_deleted;
+		uint64_t endpoint_created;   /* a new endpoint */
+		uint64_t endpoint_updated;   /* in place: same room, 5-tuple, ICE */
+		uint64_t endpoint_recreated; /* removed and created again (moved) */
+		uint64_t endpoint_deleted;   /* endpoint.del, and a room's members on room.del */
+		uint64_t route_put;
+	} ops;
 };
 
 /* Handle one request (without its newline). Returns the reply line

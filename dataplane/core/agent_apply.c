@@ -313,7 +313,7 @@ static bool same_keys(const struct mm_keyset *k, const struct op *op)
 }
 
 static int apply_op(struct mm_tables *t, const struct op *op, uint64_t now_ns, struct mm_garbage *g,
-		    json_t **result)
+		    struct mm_agent_op_counts *cnt, json_t **result)
 {
 	struct mm_room *r;
 	struct mm_endpoint *ep;
@@ -322,16 +322,23 @@ static int apply_op(struct mm_tables *t, const struct op *op, uint64_t now_ns, s
 	switch (op->type) {
 	case OP_ROOM_PUT:
 		r = mm_tables_room(t, op->room);
-		if (r)
+		if (r) {
 			r->capacity = op->capacity;
-		else if (!(r = mm_room_create(t, op->room, op->capacity)))
+			cnt->room_updated++;
+		} else if (!(r = mm_room_create(t, op->room, op->capacity))) {
 			return -ENOMEM;
+		} else {
+			cnt->room_created++;
+		}
 		__atomic_store_n(&r->last_n, op->last_n, __ATOMIC_RELAXED);
 		__atomic_store_n(&r->video_last_n, op->video_last_n, __ATOMIC_RELAXED);
 		*result = json_pack("{sssI}", "room", r->name, "worker", (json_int_t)r->worker);
 		return 0;
 	case OP_ROOM_DEL:
-		mm_room_remove(t, mm_tables_room(t, op->room), g);
+		r = mm_tables_room(t, op->room);
+		cnt->room_deleted++;
+		cnt->endpoint_deleted += r->n_members; /* they go with it */
+		mm_room_remove(t, r, g);
 		return 0;
 	case OP_EP_PUT: {
 		r = mm_tables_room(t, op->room);
@@ -373,6 +380,7 @@ static int apply_op(struct mm_tables *t, const struct op *op, uint64_t now_ns, s
 		}
 		if (in_place) {
 			mm_endpoint_set_conf(t, ep, c, g); /* routes hold the endpoint, not its conf */
+			cnt->endpoint_updated++;
 			return 0;
 		}
 		/* A binding kept across the recreation keeps its consent too:
@@ -402,12 +410,18 @@ static int apply_op(struct mm_tables *t, const struct op *op, uint64_t now_ns, s
 		}
 		if (last_check)
 			__atomic_store_n(&created->ice_last_ns, last_check, __ATOMIC_RELAXED);
+		if (ep)
+			cnt->endpoint_recreated++;
+		else
+			cnt->endpoint_created++;
 		return 0;
 	}
 	case OP_EP_DEL:
 		mm_endpoint_remove(t, mm_tables_endpoint(t, op->endpoint), g);
+		cnt->endpoint_deleted++;
 		return 0;
 	case OP_ROUTE_PUT:
+		cnt->route_put++;
 		r = mm_tables_room(t, op->room);
 		json_decref(r->explicit_subs);
 		r->explicit_subs = op->mode == MM_ROUTE_EXPLICIT ? json_incref(op->subs) : NULL;
@@ -457,7 +471,7 @@ int mm_agent_run_ops(struct mm_agent *a, struct op *ops, size_t n, json_t *resul
 	struct mm_garbage g = {0};
 	for (size_t i = 0; i < n; i++) {
 		json_t *res;
-		if (apply_op(t, &ops[i], now_ns, &g, &res) != 0) {
+		if (apply_op(t, &ops[i], now_ns, &g, &a->ops, &res) != 0) {
 			rc = mm_agent_fail(e, "internal", ops[i].path, "out of memory; ops before index %zu applied", i);
 			break;
 		}
@@ -465,6 +479,10 @@ int mm_agent_run_ops(struct mm_agent *a, struct op *ops, size_t n, json_t *resul
 			json_array_append_new(results, res ? res : json_object());
 		else
 			json_decref(res);
+	}
+	if (rc == 0) {
+		a->ops.requests++;
+		a->ops.syncs += full_sync;
 	}
 	if (mm_tables_publish_routes(t, &g) != 0 && rc == 0)
 		rc = mm_agent_fail(e, "internal", "", "out of memory while building routes");

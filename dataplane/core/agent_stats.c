@@ -219,10 +219,19 @@ json_t *mm_agent_stats(struct mm_agent *a, json_t *req, struct aerr *e)
 		a->mempool_stats(a->mempool_arg, &size, &in_use);
 		mempool = json_pack("{sIsI}", "size", (json_int_t)size, "in_use", (json_int_t)in_use);
 	}
-	return json_pack("{sbsIsIsososososososo}", "ok", 1, "generation", (json_int_t)t->generation,
+	const struct mm_agent_op_counts *oc = &a->ops;
+	json_t *agent = json_pack(
+		"{sIsIsIsIsIsIsIsIsIsI}", "requests", (json_int_t)oc->requests, "syncs",
+		(json_int_t)oc->syncs, "room_created", (json_int_t)oc->room_created, "room_updated",
+		(json_int_t)oc->room_updated, "room_deleted", (json_int_t)oc->room_deleted,
+		"endpoint_created", (json_int_t)oc->endpoint_created, "endpoint_updated",
+		(json_int_t)oc->endpoint_updated, "endpoint_recreated",
+		(json_int_t)oc->endpoint_recreated, "endpoint_deleted",
+		(json_int_t)oc->endpoint_deleted, "route_put", (json_int_t)oc->route_put);
+	return json_pack("{sbsIsIsososososososososo}", "ok", 1, "generation", (json_int_t)t->generation,
 			 "tsc_hz", (json_int_t)a->tsc_hz, "drops", drops_json(total), "workers",
 			 workers, "rooms", rooms, "blocks", blocks, "bans", bans, "guard",
-			 mm_agent_guard_stats(a), "mempool", mempool);
+			 mm_agent_guard_stats(a), "mempool", mempool, "agent", agent);
 }
 
 /* ------------------------------------------------------------ speakers --- */

@@ -33,6 +33,7 @@
 #include "dataplane/mmdp/worker.h"
 #if MMDP_GUARD
 #include "dataplane/mmdp/guard.h"
+#include "dataplane/mmdp/xdp_stale.h"
 #endif
 
 static volatile int g_stop;
@@ -421,6 +422,9 @@ int main(int argc, char **argv)
 		mm_err("mbuf_pool_failed", "error=%s", mm_q(rte_strerror(rte_errno)));
 		return 1;
 	}
+#if MMDP_GUARD
+	mmdp_xdp_stale_remove(n_ports); /* what a killed mmdp left on the interfaces */
+#endif
 	for (uint16_t p = 0; p < n_ports; p++) {
 		uint16_t nq = (uint16_t)__builtin_popcount(cfg.dp.ports[p].worker_mask);
 		int rc = port_setup(p, nq, &cfg, pool, &cfg.dp.ports[p]);

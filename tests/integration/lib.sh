@@ -49,3 +49,31 @@ work_done() {
 		rm -rf "$dir"
 	fi
 }
+
+# For the fault tests (test_faults.sh), shared with any test that lines
+# events up with mmload --timeline (tools/load, one line per 100 ms bin):
+#   wall_now               the wall clock, seconds with nanoseconds (the
+#                          timeline's unix_s column is on the same clock)
+#   timeline_fault TL T    of timeline TL's measured bins and a fault that
+#                          began at wall time T, print "BEFORE WHOLE LOST
+#                          EXPECTED": copies lost in bins that ended 0.1 s
+#                          or more before T (should be 0), the start of the
+#                          first bin from which no bin lost anything (T when
+#                          nothing was lost; "never" when the last bin did),
+#                          the copies lost in all and the copies expected
+wall_now() { date +%s.%N; }
+
+timeline_fault() {
+	awk -v tf="$2" '
+	/^#/ || $3 != 1 { next }
+	{ n++; u[n] = $2; l[n] = $7; expect += $5; lost += $7
+	  if ($2 + 0.1 <= tf - 0.1) before += $7 }
+	END {
+		i = n
+		while (i >= 1 && l[i] == 0) i--
+		if (lost == 0) whole = tf
+		else if (i == n) whole = "never"
+		else whole = u[i + 1]
+		printf "%d %s %d %d\n", before, whole, lost, expect
+	}' "$1"
+}

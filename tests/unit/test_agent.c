@@ -228,6 +228,67 @@ Test(agent, state_sync_replaces_everything_and_keeps_unchanged_endpoints)
 	json_decref(r);
 }
 
+/* stats.get "agent": the counts of what applied changes did, the proof the
+ * fault tests use that a controller's resync removed and re-added nothing. */
+static json_int_t op_count(const char *key)
+{
+	json_t *r = h_agent(&A, "{\"op\":\"stats.get\"}");
+	json_t *v = json_object_get(json_object_get(r, "agent"), key);
+	cr_assert(json_is_integer(v), "stats.get has no agent.%s", key);
+	json_int_t n = json_integer_value(v);
+	json_decref(r);
+	return n;
+}
+
+#define SYNC_SAME                                                                              \
+	"{\"op\":\"state.sync\",\"rooms\":[{\"room\":\"r1\",\"capacity\":2},{\"room\":\"r2\"}],"      \
+	"\"endpoints\":["                                                                         \
+	"{\"endpoint\":\"a\",\"room\":\"r1\",\"local\":{\"addr\":\"198.18.0.1\",\"port\":40001},"   \
+	"\"remote\":{\"addr\":\"198.18.1.1\",\"port\":5001},"                                    \
+	"\"streams\":[{\"ssrc\":1,\"kind\":\"audio\"},{\"ssrc\":2,\"kind\":\"video\"}]},"          \
+	"{\"endpoint\":\"b\",\"room\":\"r1\",\"local\":{\"addr\":\"198.18.0.1\",\"port\":40002},"   \
+	"\"remote\":{\"addr\":\"198.18.1.2\",\"port\":5002},"                                    \
+	"\"streams\":[{\"ssrc\":3,\"kind\":\"audio\"},{\"ssrc\":4,\"kind\":\"video\"}]}]}"
+
+Test(agent, op_counters_tell_updates_from_deletes_and_recreations)
+{
+	populate();
+	cr_assert_eq(op_count("requests"), 4);
+	cr_assert_eq(op_count("room_created"), 2);
+	cr_assert_eq(op_count("endpoint_created"), 2);
+	cr_assert_eq(op_count("room_deleted") + op_count("endpoint_deleted") +
+			     op_count("endpoint_recreated") + op_count("endpoint_updated"), 0);
+
+	/* A resync of the very state mmdp has, twice: updates only. */
+	struct mm_endpoint *a = mm_tables_endpoint(&T, "a");
+	H_OK(&A, SYNC_SAME);
+	H_OK(&A, SYNC_SAME);
+	cr_assert_eq(mm_tables_endpoint(&T, "a"), a, "a kept in place");
+	cr_assert_eq(op_count("syncs"), 2);
+	cr_assert_eq(op_count("requests"), 6);
+	cr_assert_eq(op_count("room_updated"), 4);
+	cr_assert_eq(op_count("endpoint_updated"), 4);
+	cr_assert_eq(op_count("route_put"), 4);
+	cr_assert_eq(op_count("room_created"), 2);
+	cr_assert_eq(op_count("endpoint_created"), 2);
+	cr_assert_eq(op_count("room_deleted") + op_count("endpoint_deleted") +
+			     op_count("endpoint_recreated"), 0);
+
+	/* A refused request counts nothing. */
+	H_ERR(&A, "not_found", "{\"op\":\"endpoint.del\",\"endpoint\":\"zz\"}");
+	cr_assert_eq(op_count("requests"), 6);
+
+	/* A move is a recreation; a room's delete deletes its members. */
+	H_OK(&A, H_EP_FMT, "a", "r2", 40001, "198.18.1.1", 5001, 1, 2, "");
+	cr_assert_eq(op_count("endpoint_recreated"), 1);
+	H_OK(&A, "{\"op\":\"room.del\",\"room\":\"r1\"}");
+	cr_assert_eq(op_count("room_deleted"), 1);
+	cr_assert_eq(op_count("endpoint_deleted"), 1, "b went with r1");
+	H_OK(&A, "{\"op\":\"endpoint.del\",\"endpoint\":\"a\"}");
+	cr_assert_eq(op_count("endpoint_deleted"), 2);
+	cr_assert_eq(op_count("requests"), 9);
+}
+
 Test(agent, moving_an_endpoint_recreates_it)
 {
 	populate();

@@ -34,13 +34,13 @@ void ld_io_sent(struct ld_thread *T, const struct ld_txmeta *m)
 		ss->sent[m->phase]++;
 		ss->sent_bytes[m->phase] += m->len;
 	}
-	uint64_t sec = (m->send_ns - R->t0) / 1000000000u;
-	if (sec < T->n_secs) {
-		ld_ctr_add(&T->tl[sec].sent, 1);
+	uint64_t bin = (m->send_ns - R->t0) / LD_TL_BIN_NS;
+	if (bin < T->n_bins) {
+		ld_ctr_add(&T->tl[bin].sent, 1);
 		/* SFU mode: who gets what is mmdp's choice; the receivers
 		 * count the copies from the sequence numbers (rx.c). */
 		if (m->phase == LD_PHASE_EXPECTED && !R->views)
-			ld_ctr_add(&T->tl[sec].copies, ld_copies(&R->sc));
+			ld_ctr_add(&T->tl[bin].copies, ld_copies(&R->sc));
 	}
 }
 
@@ -53,9 +53,9 @@ void ld_io_unsent(struct ld_thread *T, const struct ld_txmeta *m)
 void ld_io_received(struct ld_thread *T, uint32_t n, uint64_t bytes, uint64_t now)
 {
 	struct ld_run *R = T->R;
-	uint64_t sec = (now - R->t0) / 1000000000u;
-	if (now >= R->t0 && sec < T->n_secs)
-		ld_ctr_add(&T->tl[sec].rx, n);
+	uint64_t bin = (now - R->t0) / LD_TL_BIN_NS;
+	if (now >= R->t0 && bin < T->n_bins)
+		ld_ctr_add(&T->tl[bin].rx, n);
 	ld_ctr_add(&T->st.rx_datagrams, n);
 	ld_ctr_add(&T->st.rx_bytes, bytes);
 }
@@ -166,8 +166,8 @@ static int thread_init(struct ld_run *R, struct ld_thread *T, int idx)
 	T->R = R;
 	T->idx = idx;
 	ld_hist_reset(&T->hist);
-	T->n_secs = (uint32_t)(R->o.warmup + R->o.duration + 4);
-	T->tl = calloc(T->n_secs, sizeof(*T->tl));
+	T->n_bins = (uint32_t)(R->o.warmup + R->o.duration + 4) * LD_TL_BINS_PER_S;
+	T->tl = calloc(T->n_bins, sizeof(*T->tl));
 	T->parts = calloc(R->sc.n_parts, sizeof(*T->parts));
 	T->txbuf = aligned_alloc(64, sizeof(*T->txbuf) * LD_TX_BATCH);
 	T->rxbuf = aligned_alloc(64, sizeof(*T->rxbuf) * LD_RX_BATCH);

@@ -348,6 +348,10 @@ int ld_run_once(struct ld_run *R, json_t **report, bool *pass)
 		goto teardown;
 	}
 	R->t0 = ld_now_ns() + 100000000u;
+	struct timespec wall;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	R->t0_unix = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9 +
+		     ((double)R->t0 - (double)ld_now_ns()) / 1e9;
 	R->t_meas = R->t0 + (uint64_t)R->o.warmup * 1000000000u;
 	R->t_end = R->t_meas + (uint64_t)R->o.duration * 1000000000u;
 	if (!R->o.quiet)
@@ -369,6 +373,9 @@ int ld_run_once(struct ld_run *R, json_t **report, bool *pass)
 		R->io->stats(R, 1);
 	R->stats1 = ld_agent_stats(R);
 	json_t *rep = ld_report(R, pass);
+	if (R->o.timeline && !R->o.find_max && !R->o.ramp &&
+	    (rc = ld_timeline_write(R, R->o.timeline)) != 0)
+		fprintf(stderr, "mmload: cannot write %s: %s\n", R->o.timeline, strerror(-rc));
 	if (rep) {
 		ld_fwcpu_report(R, rep);
 		if (R->ctl->report)

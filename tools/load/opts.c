@@ -136,6 +136,15 @@ void ld_usage(FILE *f)
 "Output:\n"
 "  a progress line per second on stderr (--quiet: none); --report FILE writes the\n"
 "  JSON report, --json prints it on stdout, --per-stream adds a line per stream\n"
+"  --timeline FILE        after the run, a line per 100 ms of sending (warmup\n"
+"                         included; tab-separated, \"#\" header): t_s (since the\n"
+"                         start), unix_s (that instant on the wall clock), measured\n"
+"                         (0: warmup), offered (packets sent), expected (copies\n"
+"                         due to receivers), received (of those, by send time),\n"
+"                         lost, arrived (datagrams received in the bin, by arrival\n"
+"                         time); shows when an outage began and when forwarding\n"
+"                         was whole again, and what a load does over time (not\n"
+"                         with --find-max or --ramp)\n"
 "Exit status: 0 when loss <= --max-loss and nothing was misdelivered, 1 otherwise,\n"
 "2 on usage or setup errors.\n");
 }
@@ -169,7 +178,7 @@ enum {
 	O_DURATION, O_WARMUP, O_THREADS, O_MUTE_ONE, O_MAX_LOSS, O_REPORT, O_JSON,
 	O_PER_STREAM, O_QUIET, O_HELP, O_CPU, O_IO, O_MEMIF, O_EAL, O_MAC, O_DP_MAC, O_DP_IP4,
 	O_DP_IP6, O_FIND_MAX, O_TRIAL, O_MAX_ROOMS, O_PRECISION, O_STEPS_FILE,
-	O_RAMP, O_RAMP_STEPS, O_PLOT,
+	O_RAMP, O_RAMP_STEPS, O_PLOT, O_TIMELINE,
 	O_RTPENGINE = 512, O_FWD_PID, O_RTPE_SAME,
 	O_REFLECT = 600, O_RETRIES,
 	O_LAST_N = 700, O_VIDEO_LAST_N, O_MAX_LAYER, O_PREF_CHANGE, O_SETTLE, O_NACK, O_RTX_PT,
@@ -198,6 +207,7 @@ static const struct option longopts[] = {
 	{"dp-ip6", 1, NULL, O_DP_IP6}, {"find-max", 0, NULL, O_FIND_MAX},
 	{"trial", 1, NULL, O_TRIAL}, {"max-rooms", 1, NULL, O_MAX_ROOMS},
 	{"precision", 1, NULL, O_PRECISION}, {"steps-file", 1, NULL, O_STEPS_FILE},
+	{"timeline", 1, NULL, O_TIMELINE},
 	{"ramp", 0, NULL, O_RAMP}, {"ramp-steps", 1, NULL, O_RAMP_STEPS}, {"plot", 1, NULL, O_PLOT},
 	{"rtpengine", 1, NULL, O_RTPENGINE}, {"forwarder-pid", 1, NULL, O_FWD_PID},
 	{"rtpengine-same-suite", 0, NULL, O_RTPE_SAME},
@@ -257,6 +267,7 @@ static int take(struct ld_opts *o, int c, const char *a)
 	case O_EAL: o->eal = a; return 0;
 	case O_STEPS_FILE: o->steps_file = a; return 0;
 	case O_PLOT: o->plot = a; return *a && strlen(a) < 3000 ? 0 : -EINVAL;
+	case O_TIMELINE: o->timeline = a; return *a ? 0 : -EINVAL;
 	case O_RTPENGINE: o->rtpengine = a; return strrchr(a, ':') ? 0 : -EINVAL;
 	case O_FWD_PID:
 		if (num(a, 1, 1 << 22, &v))

@@ -1,5 +1,8 @@
 /* The report's data: totals over streams and flows, the mute events, CPU,
  * mmdp's counters, the timeline and the per-stream lines. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "tools/load/report_priv.h"
@@ -35,20 +38,62 @@ void ld_timeline_loss(const struct ld_run *R, uint32_t from, uint32_t to, uint64
 		      uint64_t *lost)
 {
 	*copies = *lost = 0;
-	for (uint32_t s = from; s < to; s++) {
-		/* Summed over threads first: a copy is counted by its sender's
-		 * thread, its arrival by its receiver's. */
-		uint64_t c = 0, r = 0;
-		for (int i = 0; i < R->n_threads; i++) {
-			const struct ld_thread *T = &R->th[i];
-			if (s >= T->n_secs)
-				continue;
-			c += ld_ctr_get(&T->tl[s].copies);
-			r += ld_ctr_get(&T->tl[s].rx_unique);
-		}
+	for (uint32_t b = from * LD_TL_BINS_PER_S; b < to * LD_TL_BINS_PER_S; b++) {
+		uint64_t c, r;
+		ld_timeline_bin(R, b, NULL, &c, &r, NULL);
 		*copies += c;
 		*lost += c > r ? c - r : 0;
 	}
+}
+
+void ld_timeline_bin(const struct ld_run *R, uint32_t b, uint64_t *sent, uint64_t *copies,
+		     uint64_t *rx_unique, uint64_t *rx)
+{
+	/* Summed over threads first: a copy is counted by its sender's
+	 * thread, its arrival by its receiver's. */
+	uint64_t s = 0, c = 0, u = 0, d = 0;
+	for (int i = 0; i < R->n_threads; i++) {
+		const struct ld_thread *T = &R->th[i];
+		if (b >= T->n_bins)
+			continue;
+		s += ld_ctr_get(&T->tl[b].sent);
+		c += ld_ctr_get(&T->tl[b].copies);
+		u += ld_ctr_get(&T->tl[b].rx_unique);
+		d += ld_ctr_get(&T->tl[b].rx);
+	}
+	if (sent)
+		*sent = s;
+	if (copies)
+		*copies = c;
+	if (rx_unique)
+		*rx_unique = u;
+	if (rx)
+		*rx = d;
+}
+
+int ld_timeline_write(const struct ld_run *R, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	/* unix_s: the bin's start on the wall clock, to line the bins up
+	 * with events outside mmload (a fault injected, a daemon back). */
+	fprintf(f, "# mmload timeline: %llu ms bins by send time (received: by arrival)\n"
+		   "# t_s\tunix_s\tmeasured\toffered\texpected\treceived\tlost\tarrived\n",
+		(unsigned long long)(LD_TL_BIN_NS / 1000000u));
+	uint32_t n = (uint32_t)(R->o.warmup + R->o.duration) * LD_TL_BINS_PER_S;
+	for (uint32_t b = 0; b < n; b++) {
+		uint64_t sent, copies, got, rx;
+		ld_timeline_bin(R, b, &sent, &copies, &got, &rx);
+		double t = (double)b * (double)LD_TL_BIN_NS / 1e9;
+		fprintf(f, "%.1f\t%.3f\t%d\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\n",
+			t, R->t0_unix + t, b >= (uint32_t)R->o.warmup * LD_TL_BINS_PER_S, sent, copies,
+			got, copies > got ? copies - got : 0, rx);
+	}
+	int rc = ferror(f) ? -EIO : 0;
+	if (fclose(f) != 0 && !rc)
+		rc = -errno;
+	return rc;
 }
 
 /* What the receivers of stream id got (unique, expected, measured). */
@@ -350,9 +395,11 @@ json_t *ld_timeline_json(const struct ld_run *R)
 	uint32_t n = (uint32_t)(R->o.warmup + R->o.duration);
 	for (uint32_t s = 0; s < n; s++) {
 		uint64_t sent = 0, rx = 0, copies, lost;
-		for (int i = 0; i < R->n_threads; i++) {
-			sent += R->th[i].tl[s].sent;
-			rx += R->th[i].tl[s].rx;
+		for (uint32_t b = s * LD_TL_BINS_PER_S; b < (s + 1) * LD_TL_BINS_PER_S; b++) {
+			uint64_t bs, br;
+			ld_timeline_bin(R, b, &bs, NULL, NULL, &br);
+			sent += bs;
+			rx += br;
 		}
 		ld_timeline_loss(R, s, s + 1, &copies, &lost);
 		json_array_append_new(a, json_pack("{sIsbsIsIsIsI}", "t", (json_int_t)s, "measured",

@@ -33,6 +33,9 @@ json_t *ld_forwarder_json(const struct ld_run *R);
 /* UDP drops in the host namespaces' kernels (mmload's sockets) during the run. */
 json_t *ld_kernel_json(const struct ld_run *R);
 json_t *ld_timeline_json(const struct ld_run *R);
+/* Bin b of the timeline summed over the threads (any output may be NULL). */
+void ld_timeline_bin(const struct ld_run *R, uint32_t b, uint64_t *sent, uint64_t *copies,
+		     uint64_t *rx_unique, uint64_t *rx);
 json_t *ld_streams_json(const struct ld_run *R);
 /* SFU mode: the report's "sfu" (loss per view, last-N audio, simulcast
  * switches, NACK repair); *fail when a verdict fails the trial. */

@@ -77,6 +77,7 @@ struct ld_opts {
 	bool ramp;             /* --ramp: trials at ramp_steps loads, --rooms to --max-rooms */
 	int ramp_steps;
 	const char *plot;      /* --plot PREFIX: PNGs of the trials (tools/load/plot.h) */
+	const char *timeline;  /* --timeline FILE: the 100 ms bins of a single run */
 	/* --rtpengine HOST:PORT (tools/load/control_rtpengine.c): set the calls
 	 * up through rtpengine's ng protocol instead of mmdp's agent. */
 	const char *rtpengine;
@@ -132,8 +133,12 @@ struct ld_sstate {
 	uint64_t send_errors;
 };
 
-/* One second of one thread (seconds since t0). sent, copies: by send time;
- * rx_unique: expected packets by their send time; rx: datagrams by arrival. */
+/* One bin (LD_TL_BIN_NS: 100 ms, since t0) of one thread. sent, copies: by
+ * send time; rx_unique: expected packets by their send time; rx: datagrams
+ * by arrival. The report's timeline sums them per second; --timeline FILE
+ * writes the bins themselves (a fault's outage and recovery to 100 ms). */
+#define LD_TL_BIN_NS 100000000ull
+#define LD_TL_BINS_PER_S 10
 struct ld_tline {
 	uint64_t sent, copies, rx_unique, rx;
 };
@@ -172,7 +177,7 @@ struct ld_thread {
 	struct ld_tstats st __attribute__((aligned(64)));
 	struct ld_hist hist; /* one-way latency, ns, measured expected packets */
 	struct ld_tline *tl;
-	uint32_t n_secs;
+	uint32_t n_bins;
 	uint8_t (*txbuf)[LD_PKT_BUF];
 	uint8_t (*rxbuf)[LD_RX_BUF];
 	void *io;            /* the backend's per-thread state */
@@ -294,6 +299,7 @@ struct ld_run {
 	struct ld_thread *th;
 	int n_threads;
 	uint64_t t0, t_meas, t_end; /* start of sending, of the measured window, its end */
+	double t0_unix;             /* t0 on the wall clock (CLOCK_REALTIME, seconds) */
 	int stop;                 /* atomics: the I/O threads end */
 	const struct ld_control *ctl;
 	void *rest;               /* control_rest.c's state */
@@ -372,5 +378,9 @@ void ld_fwcpu_report(const struct ld_run *R, json_t *rep);
 void ld_progress(struct ld_run *R, uint64_t now, uint64_t *prev_tx, uint64_t *prev_rx,
 		 uint64_t *prev_ns);
 json_t *ld_report(struct ld_run *R, bool *pass);
+
+/* --timeline FILE: the run's 100 ms bins, one line each (report_data.c);
+ * 0 or -errno. */
+int ld_timeline_write(const struct ld_run *R, const char *path);
 
 #endif

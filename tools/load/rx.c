@@ -108,12 +108,12 @@ static void rx_sfu(struct ld_thread *T, struct ld_part *p, const struct rtp_head
 		ld_ctr_add(&st->reordered, 1);
 	if (v->n_miss)
 		gapq_add(T, vi);
-	uint64_t sec = t.send_ns >= R->t0 ? (t.send_ns - R->t0) / 1000000000u : UINT64_MAX;
-	if (sec < T->n_secs) {
+	uint64_t bin = t.send_ns >= R->t0 ? (t.send_ns - R->t0) / LD_TL_BIN_NS : UINT64_MAX;
+	if (bin < T->n_bins) {
 		/* The timeline's copies: what arrived and the gaps seen. */
 		uint32_t gap = v->lost_before_repair > lost0 ? v->lost_before_repair - lost0 : 0;
-		ld_ctr_add(&T->tl[sec].rx_unique, 1);
-		ld_ctr_add(&T->tl[sec].copies, (vq == LD_V_REPAIRED || vq == LD_V_LATE ? 0 : 1) + gap);
+		ld_ctr_add(&T->tl[bin].rx_unique, 1);
+		ld_ctr_add(&T->tl[bin].copies, (vq == LD_V_REPAIRED || vq == LD_V_LATE ? 0 : 1) + gap);
 	}
 	if (t.phase == LD_PHASE_UNCERTAIN) {
 		f->rx_uncertain++;
@@ -265,9 +265,9 @@ void ld_rx_packet(struct ld_thread *T, struct ld_part *p, uint8_t *b, size_t len
 	}
 	ld_flow_jitter(f, ld_ns_to_ts(now - R->t0, s->clock_rate), h.timestamp);
 	if (t.send_ns >= R->t0) {
-		uint64_t sec = (t.send_ns - R->t0) / 1000000000u;
-		if (sec < T->n_secs)
-			ld_ctr_add(&T->tl[sec].rx_unique, 1);
+		uint64_t bin = (t.send_ns - R->t0) / LD_TL_BIN_NS;
+		if (bin < T->n_bins)
+			ld_ctr_add(&T->tl[bin].rx_unique, 1);
 	}
 	if (t.send_ns >= R->t_meas && t.send_ns < R->t_end) {
 		f->rx++;
