@@ -228,7 +228,7 @@ json_t *mm_agent_stats(struct mm_agent *a, json_t *req, struct aerr *e)
 		(json_int_t)oc->endpoint_updated, "endpoint_recreated",
 		(json_int_t)oc->endpoint_recreated, "endpoint_deleted",
 		(json_int_t)oc->endpoint_deleted, "route_put", (json_int_t)oc->route_put);
-	return json_pack("{sbsIsIsososososososososo}", "ok", 1, "generation", (json_int_t)t->generation,
+	return json_pack("{sbsIsIsosososososososo}", "ok", 1, "generation", (json_int_t)t->generation,
 			 "tsc_hz", (json_int_t)a->tsc_hz, "drops", drops_json(total), "workers",
 			 workers, "rooms", rooms, "blocks", blocks, "bans", bans, "guard",
 			 mm_agent_guard_stats(a), "mempool", mempool, "agent", agent);
