@@ -1,0 +1,328 @@
+#!/usr/bin/env bash
+# Everything at once (issue 10, item 3), on the test site (prefix mmz-),
+# through guard_site.sh (a private bpffs, mmdp's addresses on the kernel
+# side of dp0):
+#   - mmdp with the XDP guard (xdp_prog= on its af_xdp port) and mmctld;
+#   - mmload carries CHAOS_ROOMS meetings of CHAOS_PARTICIPANTS (SRTP,
+#     audio + camera video), set up through mmctld's REST API, for
+#     CHAOS_SECONDS measured;
+#   - meanwhile two mmflood processes (hosts 2 and 3) send FLOOD_PPS frames/s
+#     at mmdp's media ports: garbage, spoofed RTP and STUN from unknown
+#     sources, RTP from a participant kicked through the API and from a
+#     prefix banned through the API;
+#   - and chaos_churn.py creates and deletes rooms, joins, mutes, kicks and
+#     lets participants leave through the API, at CHURN_RATE requests/s,
+#     checking every status (2xx, or the documented error for requests made
+#     to fail).
+# Printed: legitimate loss and latency p50/p99/max (mmload's report), the
+# guard's drops by reason, the churn's operations per second and the API's
+# latency, mmdp's mbufs in use, open files and resident memory of both
+# daemons before and after.
+# Asserted: nothing misdelivered, damaged or failing SRTP; legitimate loss
+# within CHAOS_MAX_LOSS (see the reasoning at its default below); the guard
+# dropped the flood at XDP (its counters, by reason); every churned request
+# got what it must; at the end no room, endpoint, block or ban is left in
+# mmdp or in the API and the guard's lists are in sync; mmdp's mbufs in use
+# are back where they were; both daemons alive and answering.
+#
+#   tools/mmsite run --prefix mmz- -- tests/integration/guard_site.sh \
+#       env MMDP_BIN=... MMCTLD_BIN=... MMLOAD_BIN=... MMFLOOD_BIN=... \
+#       MMAGENT_BIN=... GUARD_OBJ=build/bpf/guard.bpf.o tests/integration/test_chaos.sh
+# KEEP_WORK=1 keeps the reports and logs.
+set -euo pipefail
+
+CHAOS_SECONDS=${CHAOS_SECONDS:-30}
+CHAOS_ROOMS=${CHAOS_ROOMS:-3}
+CHAOS_PARTICIPANTS=${CHAOS_PARTICIPANTS:-4}
+FLOOD_PPS=${FLOOD_PPS:-40000}
+CHURN_RATE=${CHURN_RATE:-40}
+# The loss bound. Without the flood and the churn, mmload through the
+# kernel loses nothing on this site (test_load.sh asserts 0). Here the
+# guard's work on the flood, mmflood, mmload, the churn and mmctld share
+# CPU 0 (mmdp's worker spins on CPU 1), on a 2-vCPU VM shared with other
+# jobs: what is lost is lost when mmload's receive thread is not scheduled
+# in time and its sockets' buffers or dp0's AF_XDP ring overflow, a burst
+# of a few hundred packets at once, not a steady leak. Measured on the
+# 2-vCPU VM (RELIABILITY.md): 0 to 0.02 % over ten runs. 0.5 % is 25 times
+# the worst measured and still catches a guard that lets the flood through
+# to mmdp's worker (then loss is tens of percent, as without the guard at
+# this rate) or a churn that disturbs other rooms' routes (whole streams
+# lost, 1/12 of the copies per participant).
+CHAOS_MAX_LOSS=${CHAOS_MAX_LOSS:-0.5}
+PORT_LO=30000
+PORT_HI=30999
+HANDSHAKE_PPS=100
+HANDSHAKE_BURST=50
+
+TEST_NAME="chaos"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+CHURN_PY=$(dirname "$0")/chaos_churn.py
+
+for v in MMDP_BIN MMCTLD_BIN MMLOAD_BIN MMFLOOD_BIN MMAGENT_BIN; do
+	[[ -n ${!v:-} && -x ${!v} ]] || die "$v is not set or not executable"
+done
+[[ -n ${GUARD_OBJ:-} && -r $GUARD_OBJ ]] || die "GUARD_OBJ (guard.bpf.o) is not set or not readable"
+[[ -n ${MMSITE_DP_NS:-} && -n ${MMSITE_H3_NS:-} ]] ||
+	die "run inside the test site (3 hosts) through guard_site.sh"
+for t in jq curl /usr/bin/python3; do
+	command -v "$t" >/dev/null || die "$t is not installed"
+done
+
+WORK=$(mktemp -d /tmp/mmz-chaos.XXXXXX)
+SOCK=$WORK/agent.sock
+MMDP_PID=
+MMCTLD_PID=
+FLOOD_PIDS=()
+CHURN_PID=
+FAILS=0
+
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup() {
+	local st=$? p
+	trap - EXIT INT TERM
+	for p in "${FLOOD_PIDS[@]}" $CHURN_PID; do stop_pid "$p" 50; done
+	[[ -n $MMCTLD_PID ]] && stop_pid "$MMCTLD_PID"
+	[[ -n $MMDP_PID ]] && stop_pid "$MMDP_PID"
+	work_done "$st" "$WORK" "$WORK/mmdp.log"
+	exit "$st"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+fail() { echo "   FAILED: $*" >&2; FAILS=$((FAILS + 1)); }
+ok() { echo "   ok: $*"; }
+# expect WHAT BOOL-EXPR-RESULT: "true" passes
+expect() { if [[ $2 == true ]]; then ok "$1"; else fail "$1"; fi; }
+
+agent() { "$MMAGENT_BIN" --socket "$SOCK" --timeout 15000 "$1"; }
+api() { # api METHOD PATH [BODY]: the body on stdout, the status in $WORK/status
+	local m=$1 p=$2 b=${3:-}
+	curl -sS -o "$WORK/api.out" -w '%{http_code}' -X "$m" -H "Authorization: Bearer $TOKEN" \
+		${b:+-H 'Content-Type: application/json' --data "$b"} "$URL$p" >"$WORK/status" || true
+	cat "$WORK/api.out"
+}
+status() { cat "$WORK/status"; }
+fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+mbufs_in_use() { jq '[.mempools[] | select(.name == "mmdp_mbufs") | .in_use] | add // -1'; }
+
+# ---- mmdp with the guard, mmctld ------------------------------------------------
+cat >"$WORK/mmdp.json" <<EOF
+{"agent_socket":"$SOCK",
+ "ports":[{"addresses":["$MMSITE_DP_IP4","$MMSITE_DP_IP6"],"gateway_mac":"$MMSITE_GW_MAC"}],
+ "guard":{"pin_dir":"/sys/fs/bpf","port_range":[$PORT_LO,$PORT_HI],
+          "handshake":{"pps":$HANDSHAKE_PPS,"burst":$HANDSHAKE_BURST}}}
+EOF
+VDEV="net_af_xdp0,iface=$MMSITE_DP_IF,start_queue=0,queue_count=1,xdp_prog=$GUARD_OBJ"
+say "starting mmdp with the XDP guard in $MMSITE_DP_NS"
+nsenter --net="/run/netns/$MMSITE_DP_NS" -- "$MMDP_BIN" -l 0,1 --in-memory --no-pci --vdev "$VDEV" \
+	-- --config "$WORK/mmdp.json" >"$WORK/mmdp.log" 2>&1 &
+MMDP_PID=$!
+for ((i = 0; i < 300; i++)); do
+	[[ -S $SOCK ]] && break
+	kill -0 "$MMDP_PID" 2>/dev/null || die "mmdp exited before opening its agent socket"
+	sleep 0.1
+done
+[[ -S $SOCK ]] || die "mmdp's agent socket did not appear within 30 s"
+[[ $(agent '{"op":"hello"}' | jq -r .guard) == true ]] || die "mmdp runs without the guard"
+
+API_PORT=$((20000 + RANDOM % 20000))
+cat >"$WORK/mmctld.json" <<EOF
+{"listen":"127.0.0.1:$API_PORT","db":"$WORK/mmctld.db","mmdp_socket":"$SOCK",
+ "media_address":"$MMSITE_DP_IP4","port_range":[$PORT_LO,$PORT_HI],"srtp_profile":"AEAD_AES_128_GCM"}
+EOF
+TOKEN=$("$MMCTLD_BIN" --config "$WORK/mmctld.json" --create-operator-token)
+# Everything but mmdp's worker (CPU 1) on CPU 0.
+taskset -c 0 "$MMCTLD_BIN" --config "$WORK/mmctld.json" >"$WORK/mmctld.log" 2>&1 &
+MMCTLD_PID=$!
+URL=http://127.0.0.1:$API_PORT
+for ((i = 0; i < 100; i++)); do
+	curl -sf -H "Authorization: Bearer $TOKEN" "$URL/v1/rooms" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+api GET /v1/rooms >/dev/null
+[[ $(status) == 200 ]] || die "mmctld does not answer (status $(status))"
+
+# ---- what the flood pretends to be: a kicked participant, a banned prefix ---------
+say "a participant kicked and two prefixes banned through the API"
+room=$(api POST /v1/rooms '{"name":"chaos-victim"}' | jq -r .id)
+[[ $(status) == 201 ]] || die "room: status $(status)"
+join=$(api POST "/v1/rooms/$room/participants" \
+	"{\"display_name\":\"victim\",\"remote\":{\"addr\":\"$MMSITE_H2_IP4\",\"port\":7000}}")
+[[ $(status) == 201 ]] || die "join: status $(status): $join"
+victim=$(jq -r .id <<<"$join")
+vport=$(jq -r .transport.server.port <<<"$join")
+api POST "/v1/rooms/$room/participants/$victim/kick" '{"reason":"chaos","block_seconds":3600}' >/dev/null
+[[ $(status) == 204 ]] || die "kick: status $(status)"
+api DELETE "/v1/rooms/$room" >/dev/null
+[[ $(status) == 204 ]] || die "room delete: status $(status)"
+VBLOCK=$(api GET /v1/blocks | jq -r '.blocks[0].id')
+BAN4=$(api POST /v1/bans '{"prefix":"198.18.200.0/24","ttl_seconds":3600,"reason":"chaos"}' | jq -r .id)
+[[ $(status) == 201 ]] || die "ban: status $(status)"
+BAN6=$(api POST /v1/bans '{"prefix":"2001:2:0:bad::/64","ttl_seconds":3600,"reason":"chaos"}' | jq -r .id)
+[[ $(status) == 201 ]] || die "ban: status $(status)"
+
+agent '{"op":"stats.get"}' >"$WORK/stats0.json"
+MBUF0=$(mbufs_in_use <"$WORK/stats0.json")
+FD0_DP=$(fds "$MMDP_PID")
+FD0_CTL=$(fds "$MMCTLD_PID")
+RSS0_DP=$(rss_kb "$MMDP_PID")
+RSS0_CTL=$(rss_kb "$MMCTLD_PID")
+
+# ---- everything at once -----------------------------------------------------------
+say "flood $FLOOD_PPS frames/s + churn $CHURN_RATE requests/s + $CHAOS_ROOMS x $CHAOS_PARTICIPANTS" \
+	"participants (SRTP audio + video) for $CHAOS_SECONDS s"
+for h in 2 3; do
+	ns=MMSITE_H${h}_NS ip4=MMSITE_H${h}_IP4 ip6=MMSITE_H${h}_IP6
+	nsenter --net="/run/netns/${!ns}" -- "$MMFLOOD_BIN" --ifname=eth0 --dst-mac="$MMSITE_DP_MAC" \
+		--dst4="$MMSITE_DP_IP4" --dst6="$MMSITE_DP_IP6" --src4="${!ip4}" --src6="${!ip6}" \
+		--ports=$PORT_LO-$PORT_HI --spoof4=198.18.128.0/18 --spoof6=2001:2:0:8000::/49 \
+		--banned4=198.18.200.0/24 --banned6=2001:2:0:bad::/64 \
+		--kicked="$MMSITE_H2_IP4:7000>$vport" \
+		--mix=garbage=30,spoofed=40,stun=5,kicked=10,banned=15 \
+		--rate=$((FLOOD_PPS / 2)) --duration=$((CHAOS_SECONDS + 120)) --cpu=0 --seed=$h \
+		>"$WORK/flood-h$h.json" 2>"$WORK/flood-h$h.log" &
+	FLOOD_PIDS+=($!)
+done
+taskset -c 0 /usr/bin/python3 "$CHURN_PY" --url "$URL" --token "$TOKEN" --rate "$CHURN_RATE" \
+	--duration $((CHAOS_SECONDS + 120)) --prefix churn --report "$WORK/churn.json" \
+	>"$WORK/churn.log" 2>&1 &
+CHURN_PID=$!
+sleep 1 # the flood and the churn first
+R=$WORK/load.json
+st=0
+"$MMLOAD_BIN" --mmctld "$URL" --token "$TOKEN" --socket "$SOCK" --prefix chaos \
+	--rooms "$CHAOS_ROOMS" --participants "$CHAOS_PARTICIPANTS" --video --duration "$CHAOS_SECONDS" \
+	--warmup 2 --cpu 0 --max-loss "$CHAOS_MAX_LOSS" --quiet --report "$R" \
+	>"$WORK/mmload.log" 2>&1 || st=$?
+# The churn stops at the end of its cycle, the floods at once (both on SIGTERM).
+for p in $CHURN_PID "${FLOOD_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+for p in $CHURN_PID "${FLOOD_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+CHURN_PID=
+FLOOD_PIDS=()
+agent '{"op":"stats.get"}' >"$WORK/stats1.json"
+[[ -s $R ]] || { tail -n 20 "$WORK/mmload.log" >&2; die "mmload wrote no report (exit $st)"; }
+[[ -s $WORK/churn.json ]] || { cat "$WORK/churn.log" >&2; die "the churn wrote no report"; }
+C=$WORK/churn.json
+
+# ---- what happened ----------------------------------------------------------------
+flood_sent=$(jq -s '[.[].sent] | add' "$WORK"/flood-h[23].json)
+flood_pps=$(jq -s '[.[].pps] | add' "$WORK"/flood-h[23].json)
+class() { jq -s "[.[].classes.$1] | add" "$WORK"/flood-h[23].json; }
+gd() { jq ".guard.drops.$2 // 0" "$1"; }
+gdelta() { echo $(($(gd "$WORK/stats1.json" "$1") - $(gd "$WORK/stats0.json" "$1"))); }
+verdict_drop=$(($(jq '.guard.verdicts.drop.packets' "$WORK/stats1.json") -
+	$(jq '.guard.verdicts.drop.packets' "$WORK/stats0.json")))
+jq -r '"legitimate: \(.offered.packets) packets offered (\(.offered.pps | floor)/s), \(.received.packets) of \(.expected.copies) copies received, loss \(.loss.packets) (\(.loss.percent) %), latency ms p50 \(.latency_ms.p50) p99 \(.latency_ms.p99) max \(.latency_ms.max), misdelivered \(.misdelivered.total)"' "$R" |
+	sed "s/^/$TEST_NAME: /"
+say "flood: $flood_sent frames, $flood_pps/s; the guard dropped $verdict_drop at XDP:" \
+	"$(jq -c -n --slurpfile a "$WORK/stats0.json" --slurpfile b "$WORK/stats1.json" \
+		'$b[0].guard.drops | with_entries(.value -= ($a[0].guard.drops[.key] // 0)) | with_entries(select(.value > 0))')"
+say "mmdp's own drops: $(jq -c -n --slurpfile a "$WORK/stats0.json" --slurpfile b "$WORK/stats1.json" \
+	'$b[0].drops | with_entries(.value -= ($a[0].drops[.key] // 0)) | with_entries(select(.value > 0))')"
+jq -r '"churn: \(.operations) requests in \(.seconds) s (\(.ops_per_s)/s), \(.cycles) cycles, \(.rooms_created) rooms, \(.unexpected_count) unexpected; API latency ms p50 \(.latency_ms.p50) p99 \(.latency_ms.p99) max \(.latency_ms.max)"' "$C" |
+	sed "s/^/$TEST_NAME: /"
+
+# ---- what must hold ----------------------------------------------------------------
+say "checks"
+if [[ $st == 0 ]]; then ok "mmload passed (exit 0)"; else fail "mmload exited $st"; fi
+check "$R" "legitimate loss <= $CHAOS_MAX_LOSS %" ".loss.percent <= $CHAOS_MAX_LOSS"
+check "$R" "nothing misdelivered" '.misdelivered.total == 0'
+check "$R" "nothing damaged, foreign or from elsewhere" \
+	'.corrupt == 0 and .foreign == 0 and .wrong_source == 0 and .seq_mismatch == 0'
+check "$R" "every SRTP packet authenticated" \
+	'.srtp_failures.auth == 0 and .srtp_failures.replay == 0 and .srtp_failures.other == 0'
+check "$R" "audio and video carried" \
+	'.offered.by_kind.audio.packets > 0 and .offered.by_kind.video.packets > 0 and .received.packets > 0'
+check "$R" "set up through mmctld" '.control == "mmctld"'
+check "$C" "every churn request got its status (2xx, or the documented error)" '.unexpected_count == 0'
+check "$C" "churn: at least 5 requests/s, every kind of request made" \
+	'.ops_per_s >= 5 and ([.ops | keys[]] | length) >= 12'
+check "$C" "churn: every room it created is gone from the API" '(.rooms_left | length) == 0'
+legit_in=$(jq '.offered.pps' "$R")
+expect "the flood ($flood_pps/s) was over 10x the legitimate packets to mmdp ($legit_in/s)" \
+	"$(jq -n "$flood_pps >= 10 * $legit_in")"
+# What the guard lets through on purpose: STUN from unknown sources within
+# the global handshake budget (mmdp then drops it itself).
+flood_secs=$(jq -s '[.[].seconds] | max | ceil' "$WORK"/flood-h[23].json)
+budget=$((HANDSHAKE_PPS * (flood_secs + 1) + HANDSHAKE_BURST))
+expect "the guard dropped the flood at XDP ($verdict_drop of $flood_sent, less the handshake budget $budget)" \
+	"$(jq -n "$verdict_drop >= 0.99 * $flood_sent - $budget")"
+blocked=$(gdelta blocked)
+banned=$(gdelta blocked_prefix)
+kicked_sent=$(class kicked)
+banned_sent=$(class banned)
+expect "the kicked 5-tuple's frames dropped as blocked ($blocked of $kicked_sent)" \
+	"$(jq -n "$blocked <= $kicked_sent and $blocked >= 0.99 * $kicked_sent")"
+expect "the banned prefixes' frames dropped as blocked_prefix ($banned of $banned_sent)" \
+	"$(jq -n "$banned <= $banned_sent and $banned >= 0.99 * $banned_sent")"
+for reason in unknown_endpoint demux_unknown rtp_malformed handshake_rate_limited; do
+	expect "the guard counted $reason drops ($(gdelta $reason))" "$(jq -n "$(gdelta $reason) > 0")"
+done
+mm_stun=$(($(jq '.drops.stun_unsupported // 0' "$WORK/stats1.json") -
+	$(jq '.drops.stun_unsupported // 0' "$WORK/stats0.json")))
+expect "spoofed STUN reaching mmdp ($mm_stun) within the handshake budget ($budget)" \
+	"$(jq -n "$mm_stun <= $budget")"
+mm_other=$(jq -n --slurpfile a "$WORK/stats0.json" --slurpfile b "$WORK/stats1.json" \
+	'[$b[0].drops | to_entries[] | select(.key != "stun_unsupported") |
+	  .value - ($a[0].drops[.key] // 0)] | add // 0')
+expect "nothing else of the flood or the churn reached mmdp to be dropped there ($mm_other)" \
+	"$(jq -n "$mm_other == 0")"
+
+# No leak: the churn's kicks blocked for 2 s; lift the victim's block and
+# the bans, then nothing may be left anywhere.
+say "no leak: rooms, endpoints, blocks and bans in mmdp and in the API"
+api DELETE "/v1/blocks/$VBLOCK" >/dev/null
+expect "the victim's block lifted (204)" "$([[ $(status) == 204 ]] && echo true)"
+for b in "$BAN4" "$BAN6"; do
+	api DELETE "/v1/bans/$b" >/dev/null
+	expect "ban $b lifted (204)" "$([[ $(status) == 204 ]] && echo true)"
+done
+for ((i = 0; i < 100; i++)); do
+	agent '{"op":"stats.get"}' >"$WORK/stats2.json"
+	[[ $(jq '(.rooms | length) + (.blocks | length) + (.bans | length)' "$WORK/stats2.json") == 0 ]] && break
+	sleep 0.1
+done
+S2=$WORK/stats2.json
+check "$S2" "mmdp: no room left (nor any endpoint)" '(.rooms | length) == 0'
+check "$S2" "mmdp: no block left (the churn's expired, the victim's lifted)" '(.blocks | length) == 0'
+check "$S2" "mmdp: no ban left" '(.bans | length) == 0'
+check "$S2" "the guard's lists in sync with mmdp, no error" \
+	'.guard.sync.in_sync == true and .guard.sync.errors == 0'
+api GET /v1/rooms >"$WORK/rooms.json"
+check "$WORK/rooms.json" "API: no room left" '(.rooms | length) == 0'
+api GET /v1/blocks >"$WORK/blocks.json"
+check "$WORK/blocks.json" "API: no block left" '(.blocks | length) == 0'
+api GET /v1/bans >"$WORK/bans.json"
+check "$WORK/bans.json" "API: no ban left" '(.bans | length) == 0'
+MBUF2=$(mbufs_in_use <"$S2")
+FD2_DP=$(fds "$MMDP_PID")
+FD2_CTL=$(fds "$MMCTLD_PID")
+say "mmdp: mbufs in use $MBUF0 -> $MBUF2, open files $FD0_DP -> $FD2_DP, RSS $RSS0_DP -> $(rss_kb "$MMDP_PID") kB;" \
+	"mmctld: open files $FD0_CTL -> $FD2_CTL, RSS $RSS0_CTL -> $(rss_kb "$MMCTLD_PID") kB"
+# In use at rest: the mbufs posted to the AF_XDP fill ring and held in the
+# rx/tx rings; a burst (32) per ring of slack for where the snapshot falls.
+expect "mmdp's mbufs in use back to where they were ($MBUF0 -> $MBUF2)" \
+	"$(jq -n "$MBUF0 >= 0 and $MBUF2 <= $MBUF0 + 64")"
+expect "mmdp's open files unchanged ($FD0_DP -> $FD2_DP)" "$(jq -n "$FD2_DP == $FD0_DP")"
+expect "mmctld's open files back to where they were ($FD0_CTL -> $FD2_CTL)" \
+	"$(jq -n "$FD2_CTL <= $FD0_CTL")"
+if kill -0 "$MMDP_PID" 2>/dev/null && [[ $(agent '{"op":"hello"}' | jq -r .ok) == true ]]; then
+	ok "mmdp alive and answering"
+else
+	fail "mmdp is not answering"
+fi
+api GET /v1/guard >"$WORK/guard.json"
+if kill -0 "$MMCTLD_PID" 2>/dev/null && [[ $(status) == 200 ]]; then
+	ok "mmctld alive and answering (GET /v1/guard)"
+else
+	fail "mmctld is not answering (status $(status))"
+fi
+
+if ((FAILS)); then
+	[[ -s $WORK/churn.json ]] && jq -c '.unexpected[:5]' "$WORK/churn.json" >&2
+	die "$FAILS check(s) failed"
+fi
+say "all checks passed"
