@@ -222,6 +222,15 @@ jq -r '"legitimate: \(.offered.packets) packets offered (\(.offered.pps | floor)
 say "flood: $flood_sent frames, $flood_pps/s; the guard dropped $verdict_drop at XDP:" \
 	"$(jq -c -n --slurpfile a "$WORK/stats0.json" --slurpfile b "$WORK/stats1.json" \
 		'$b[0].guard.drops | with_entries(.value -= ($a[0].guard.drops[.key] // 0)) | with_entries(select(.value > 0))')"
+# What the guard passed to mmdp's AF_XDP socket and what mmdp's worker took
+# from it: the difference was lost in the socket's ring, full because the
+# worker did not poll in time (on a shared VM: it got no CPU).
+redirected=$(($(jq '.guard.verdicts.redirect.packets' "$WORK/stats1.json") -
+	$(jq '.guard.verdicts.redirect.packets' "$WORK/stats0.json")))
+taken=$(($(jq '[.workers[].rx_packets] | add' "$WORK/stats1.json") -
+	$(jq '[.workers[].rx_packets] | add' "$WORK/stats0.json")))
+say "the guard passed $redirected packets to mmdp's AF_XDP socket, mmdp's worker took $taken" \
+	"($((redirected - taken)) lost in the socket's ring: the worker did not poll in time)"
 say "mmdp's own drops: $(jq -c -n --slurpfile a "$WORK/stats0.json" --slurpfile b "$WORK/stats1.json" \
 	'$b[0].drops | with_entries(.value -= ($a[0].drops[.key] // 0)) | with_entries(select(.value > 0))')"
 jq -r '"churn: \(.operations) requests in \(.seconds) s (\(.ops_per_s)/s), \(.cycles) cycles, \(.rooms_created) rooms, \(.unexpected_count) unexpected; API latency ms p50 \(.latency_ms.p50) p99 \(.latency_ms.p99) max \(.latency_ms.max)"' "$C" |
