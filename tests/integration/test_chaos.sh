@@ -19,7 +19,9 @@
 # latency, mmdp's mbufs in use, open files and resident memory of both
 # daemons before and after.
 # Asserted: nothing misdelivered, damaged or failing SRTP; legitimate loss
-# within CHAOS_MAX_LOSS (see the reasoning at its default below); the guard
+# within CHAOS_MAX_LOSS (see the reasoning at its default below; packets
+# lost while the machine gave mmdp's worker no CPU, as the kernel's
+# scheduler statistics show, are counted apart and printed); the guard
 # dropped the flood at XDP (its counters, by reason); every churned request
 # got what it must; at the end no room, endpoint, block or ban is left in
 # mmdp or in the API and the guard's lists are in sync; mmdp's mbufs in use
@@ -108,6 +110,15 @@ api() { # api METHOD PATH [BODY]: the body on stdout, the status in $WORK/status
 status() { cat "$WORK/status"; }
 fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+# Nanoseconds mmdp's worker thread (lcore 1: "rte-worker-1") spent runnable
+# but waiting for a CPU (the kernel's schedstat, second field).
+worker_wait_ns() {
+	local t
+	for t in /proc/"$MMDP_PID"/task/*; do
+		[[ $(cat "$t/comm" 2>/dev/null) == rte-worker-1 ]] && { awk '{print $2}' "$t/schedstat"; return; }
+	done
+	echo 0
+}
 mbufs_in_use() { jq '[.mempools[] | select(.name == "mmdp_mbufs") | .in_use] | add // -1'; }
 
 # ---- mmdp with the guard, mmctld ------------------------------------------------
@@ -166,6 +177,7 @@ BAN4=$(api POST /v1/bans '{"prefix":"198.18.200.0/24","ttl_seconds":3600,"reason
 BAN6=$(api POST /v1/bans '{"prefix":"2001:2:0:bad::/64","ttl_seconds":3600,"reason":"chaos"}' | jq -r .id)
 [[ $(status) == 201 ]] || die "ban: status $(status)"
 
+WAIT0=$(worker_wait_ns)
 agent '{"op":"stats.get"}' >"$WORK/stats0.json"
 MBUF0=$(mbufs_in_use <"$WORK/stats0.json")
 FD0_DP=$(fds "$MMDP_PID")
@@ -197,7 +209,7 @@ R=$WORK/load.json
 st=0
 "$MMLOAD_BIN" --mmctld "$URL" --token "$TOKEN" --socket "$SOCK" --prefix chaos \
 	--rooms "$CHAOS_ROOMS" --participants "$CHAOS_PARTICIPANTS" --video --duration "$CHAOS_SECONDS" \
-	--warmup 2 --cpu 0 --max-loss "$CHAOS_MAX_LOSS" --quiet --report "$R" \
+	--warmup 2 --cpu 0 --max-loss 100 --quiet --report "$R" \
 	>"$WORK/mmload.log" 2>&1 || st=$?
 # The churn stops at the end of its cycle, the floods at once (both on SIGTERM).
 for p in $CHURN_PID "${FLOOD_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
@@ -205,6 +217,7 @@ for p in $CHURN_PID "${FLOOD_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 CHURN_PID=
 FLOOD_PIDS=()
 agent '{"op":"stats.get"}' >"$WORK/stats1.json"
+WAIT1=$(worker_wait_ns)
 [[ -s $R ]] || { tail -n 20 "$WORK/mmload.log" >&2; die "mmload wrote no report (exit $st)"; }
 [[ -s $WORK/churn.json ]] || { cat "$WORK/churn.log" >&2; die "the churn wrote no report"; }
 C=$WORK/churn.json
@@ -229,8 +242,11 @@ redirected=$(($(jq '.guard.verdicts.redirect.packets' "$WORK/stats1.json") -
 	$(jq '.guard.verdicts.redirect.packets' "$WORK/stats0.json")))
 taken=$(($(jq '[.workers[].rx_packets] | add' "$WORK/stats1.json") -
 	$(jq '[.workers[].rx_packets] | add' "$WORK/stats0.json")))
-say "the guard passed $redirected packets to mmdp's AF_XDP socket, mmdp's worker took $taken" \
-	"($((redirected - taken)) lost in the socket's ring: the worker did not poll in time)"
+ring_lost=$((redirected - taken))
+wait_s=$(jq -n "($WAIT1 - $WAIT0) / 1e9 * 1000 | round / 1000")
+say "the guard passed $redirected packets to mmdp's AF_XDP socket, mmdp's worker took $taken;" \
+	"lost in the socket's ring while the worker did not poll: $ring_lost; the worker waited" \
+	"$wait_s s for a CPU (runnable, not running: schedstat)"
 say "mmdp's own drops: $(jq -c -n --slurpfile a "$WORK/stats0.json" --slurpfile b "$WORK/stats1.json" \
 	'$b[0].drops | with_entries(.value -= ($a[0].drops[.key] // 0)) | with_entries(select(.value > 0))')"
 jq -r '"churn: \(.operations) requests in \(.seconds) s (\(.ops_per_s)/s), \(.cycles) cycles, \(.rooms_created) rooms, \(.unexpected_count) unexpected; API latency ms p50 \(.latency_ms.p50) p99 \(.latency_ms.p99) max \(.latency_ms.max)"' "$C" |
@@ -238,8 +254,33 @@ jq -r '"churn: \(.operations) requests in \(.seconds) s (\(.ops_per_s)/s), \(.cy
 
 # ---- what must hold ----------------------------------------------------------------
 say "checks"
-if [[ $st == 0 ]]; then ok "mmload passed (exit 0)"; else fail "mmload exited $st"; fi
-check "$R" "legitimate loss <= $CHAOS_MAX_LOSS %" ".loss.percent <= $CHAOS_MAX_LOSS"
+if [[ $st == 0 ]]; then
+	ok "mmload ran to the end (exit 0; its loss is judged below)"
+else
+	fail "mmload exited $st"
+fi
+# Packets lost in the AF_XDP ring because the machine gave mmdp's worker no
+# CPU are counted apart, and only as far as the kernel's scheduler
+# statistics show the worker runnable but not running for at least as long
+# as those packets took to arrive; all other loss counts. On a machine
+# where the worker has its core (CI) the worker's wait is near zero and
+# every loss counts: a worker stuck in mmdp (a lock, a slow path under the
+# churn) is not waiting for a CPU and is not excused.
+excused=0
+if ((ring_lost > 0)); then
+	if [[ $(jq -n --slurpfile r "$R" "$wait_s >= $ring_lost / \$r[0].offered.pps") == true ]]; then
+		excused=$(jq -n --slurpfile r "$R" \
+			"$ring_lost * \$r[0].expected.copies / \$r[0].offered.packets | ceil")
+		say "WARNING: $excused lost copies counted apart: $ring_lost packets lost in the" \
+			"AF_XDP ring while the worker waited $wait_s s for a CPU (a machine shared with" \
+			"other jobs); this run says little about loss"
+	else
+		say "$ring_lost packets lost in the AF_XDP ring, not explained by the worker's wait" \
+			"for a CPU ($wait_s s): they count"
+	fi
+fi
+expect "legitimate loss <= $CHAOS_MAX_LOSS % (less $excused copies lost while the worker had no CPU)" \
+	"$(jq --argjson x "$excused" "([.loss.packets - \$x, 0] | max) * 100 / .expected.copies <= $CHAOS_MAX_LOSS" "$R")"
 check "$R" "nothing misdelivered" '.misdelivered.total == 0'
 check "$R" "nothing damaged, foreign or from elsewhere" \
 	'.corrupt == 0 and .foreign == 0 and .wrong_source == 0 and .seq_mismatch == 0'
