@@ -395,6 +395,12 @@ int ctl_store_generation_get(struct ctl_store *s, uint64_t *gen)
 	return rc == SQLITE_ROW ? 0 : -EIO;
 }
 
+int ctl_store_generation_raise(struct ctl_store *s, uint64_t gen)
+{
+	return store_do(s, NULL, "UPDATE meta SET value = max(value, ?) WHERE key='generation'", "i",
+			(int64_t)gen);
+}
+
 int ctl_store_generation_bump(struct ctl_store *s, uint64_t *gen)
 {
 	int rc = store_exec(s, "UPDATE meta SET value = value + 1 WHERE key='generation'");

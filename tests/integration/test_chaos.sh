@@ -323,6 +323,32 @@ mm_other=$(jq -n --slurpfile a "$WORK/stats0.json" --slurpfile b "$WORK/stats1.j
 expect "nothing else of the flood or the churn reached mmdp to be dropped there ($mm_other)" \
 	"$(jq -n "$mm_other == 0")"
 
+# mmdp ahead of mmctld's generation: what a change leaves behind when mmdp
+# applies it after mmctld gave up waiting for the reply (5 s; mmdp's agent
+# waits for its worker, which a starved CPU can hold back that long) and
+# rolled it back. Found by this test on a loaded machine: mmctld then got
+# stale_generation for every push and state.sync and answered 503 to every
+# change until mmdp restarted. Now the change that meets it gets 503, the
+# next request resyncs (the store's generation raised to mmdp's, its state
+# replacing mmdp's) and succeeds.
+say "mmdp ahead of mmctld's generation (a change applied after mmctld timed out)"
+gen=$(agent '{"op":"hello"}' | jq .generation)
+agent "{\"op\":\"room.put\",\"room\":\"applied-late\",\"generation\":$((gen + 3))}" >/dev/null
+api POST /v1/rooms '{"name":"after-ahead-1"}' >/dev/null
+first=$(status)
+api POST /v1/rooms '{"name":"after-ahead-2"}' >"$WORK/ahead.json"
+expect "the change that met it refused (503, nothing stored), the next one made (201): $first, $(status)" \
+	"$([[ $first == 503 && $(status) == 201 ]] && echo true)"
+agent '{"op":"stats.get"}' >"$WORK/ahead-stats.json"
+check "$WORK/ahead-stats.json" "mmdp holds mmctld's state again: the late room gone, the new one there" \
+	"[.rooms[].room] | (index(\"applied-late\") == null) and (length == 1)"
+check "$WORK/ahead-stats.json" "mmdp's generation did not go back" ".generation >= $((gen + 3))"
+api GET /v1/rooms >"$WORK/ahead-rooms.json"
+check "$WORK/ahead-rooms.json" "the refused room was not stored" \
+	'[.rooms[].name] == ["after-ahead-2"]'
+api DELETE "/v1/rooms/$(jq -r .id "$WORK/ahead.json")" >/dev/null
+expect "and deleted (204)" "$([[ $(status) == 204 ]] && echo true)"
+
 # No leak: the churn's kicks blocked for 2 s; lift the victim's block and
 # the bans, then nothing may be left anywhere.
 say "no leak: rooms, endpoints, blocks and bans in mmdp and in the API"
