@@ -45,10 +45,12 @@ CHURN_RATE=${CHURN_RATE:-40}
 # on a 2-vCPU VM shared with other jobs: a loss, when there is one, comes in
 # a burst when mmload's receive thread is not scheduled in time and its
 # sockets' buffers overflow, not as a steady leak. Measured on that VM
-# (RELIABILITY.md, "Everything at once"): 0 in every run so far, with load
-# averages of 5 to 12. The default scenario expects about 155,000 copies in
-# 30 s; 0.5 % is 775 of them, a stall of all twelve receivers for about
-# 150 ms. It still fails when the churn disturbs another meeting's routes:
+# (RELIABILITY.md, "Everything at once"): 0 in every run where the machine
+# did not hold mmdp's worker back for long (load averages of 5 to 16); the
+# runs that lost lost it in the AF_XDP ring while the worker waited for a
+# CPU, which is counted apart (below). The default scenario expects about
+# 155,000 copies in 30 s; 0.5 % is 775 of them, a stall of all twelve
+# receivers for about 150 ms. It still fails when the churn disturbs another meeting's routes:
 # one receiver missing one audio stream for the run is about 1 % (1,500
 # copies), a video stream about 2 %. Flood frames let through to mmdp are
 # checked by the guard's counters and mmdp's drops below, not by the loss.
