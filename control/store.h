@@ -192,6 +192,10 @@ unsigned ctl_store_full_count(void);
  * the change's transaction) to at least at_least + 1, read for state.sync. */
 int ctl_store_generation_bump(struct ctl_store *s, uint64_t at_least, uint64_t *gen);
 int ctl_store_generation_get(struct ctl_store *s, uint64_t *gen);
+/* Raise the generation to at least gen: mmdp is ahead of the store when it
+ * applied a change whose reply mmctld gave up waiting for (and rolled
+ * back). Outside a change's transaction. */
+int ctl_store_generation_raise(struct ctl_store *s, uint64_t gen);
 
 typedef int (*ctl_room_fn)(void *arg, const struct ctl_room *r);
 typedef int (*ctl_participant_fn)(void *arg, const struct ctl_participant *p);

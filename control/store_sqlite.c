@@ -425,6 +425,12 @@ int ctl_store_generation_get(struct ctl_store *s, uint64_t *gen)
 	return rc == SQLITE_ROW ? 0 : -EIO;
 }
 
+int ctl_store_generation_raise(struct ctl_store *s, uint64_t gen)
+{
+	return store_do(s, NULL, "UPDATE meta SET value = max(value, ?) WHERE key='generation'", "i",
+			(int64_t)gen);
+}
+
 int ctl_store_generation_bump(struct ctl_store *s, uint64_t at_least, uint64_t *gen)
 {
 	int rc = store_do(s, NULL,

@@ -182,8 +182,9 @@ int ctl_sync_full(struct ctl *c)
 }
 
 /* hello: what this mmdp is; keeps its DTLS certificate fingerprint ("" when
- * it gives none: an mmdp without browser support). */
-static int sync_hello(struct ctl *c)
+ * it gives none: an mmdp without browser support). mmdp's generation in
+ * *gen. */
+static int sync_hello(struct ctl *c, uint64_t *gen)
 {
 	json_t *req = json_pack("{s:s}", "op", "hello"), *reply = NULL;
 	int rc = ctl_mmdp_call(&c->mmdp, req, &reply);
@@ -195,6 +196,8 @@ static int sync_hello(struct ctl *c)
 	snprintf(c->dtls_fingerprint, sizeof(c->dtls_fingerprint), "%s",
 		 fp && !strncmp(fp, "sha-256 ", 8) && strlen(fp) < sizeof(c->dtls_fingerprint) ?
 			 fp : "");
+	json_t *g = json_object_get(reply, "generation");
+	*gen = json_is_integer(g) && json_integer_value(g) > 0 ? (uint64_t)json_integer_value(g) : 0;
 	json_decref(reply);
 	return 0;
 }
@@ -206,7 +209,17 @@ int ctl_sync_ensure(struct ctl *c)
 	int rc = ctl_mmdp_connect(&c->mmdp);
 	if (rc)
 		return rc;
-	rc = sync_hello(c);
+	uint64_t mmdp_gen = 0;
+	rc = sync_hello(c, &mmdp_gen);
+	/* mmdp may be ahead of the store: a change whose reply did not come
+	 * within the client's timeout (mmdp's agent waits for its workers,
+	 * which a starved CPU can hold back for seconds) was rolled back here
+	 * and applied there. The store is the truth: state.sync replaces
+	 * mmdp's state with it, at a generation mmdp accepts. Without this
+	 * every state.sync was refused (stale_generation) until mmdp
+	 * restarted, and every change got 503 (found by the chaos test). */
+	if (!rc)
+		rc = ctl_store_generation_raise(c->store, mmdp_gen);
 	if (!rc)
 		rc = ctl_sync_full(c);
 	if (rc) {
@@ -240,6 +253,12 @@ enum ctl_push_result ctl_sync_push(struct ctl *c, json_t *req, char *err, size_t
 		const char *code = json_string_value(json_object_get(e, "code")) ?: "";
 		res = !strcmp(code, "not_found") ? CTL_PUSH_NOT_FOUND :
 		      !strcmp(code, "draining") ? CTL_PUSH_DRAINING : CTL_PUSH_REFUSED;
+		/* mmdp ahead of the store (see ctl_sync_ensure): this change is
+		 * refused, and the next request resyncs on a new connection. */
+		if (!strcmp(code, "stale_generation")) {
+			ctl_mmdp_close(&c->mmdp);
+			res = CTL_PUSH_UNAVAILABLE;
+		}
 	} else if (json_is_integer(json_object_get(reply, "generation"))) {
 		c->mmdp_generation =
 			(uint64_t)json_integer_value(json_object_get(reply, "generation"));

@@ -14,6 +14,16 @@
 
 #define MM_AGENT_PROTOCOL_VERSION 1
 #define MM_AGENT_LINE_MAX (1u << 20)
+#define MM_AGENT_MEMPOOLS_MAX 16
+
+/* One DPDK mempool's counts for stats.get's "mempools" (mmdp's mbuf pool
+ * and any pool a driver made): objects in all, in use (taken out of the
+ * pool, which counts those parked in the lcores' caches as available), and
+ * available. */
+struct mm_agent_mempool {
+	char name[32];
+	uint32_t size, in_use, available, cache_size;
+};
 
 struct mm_agent {
 	struct mm_tables *t;
@@ -23,6 +33,10 @@ struct mm_agent {
 	 * (mmdp's main.c reads DPDK's counts); NULL: no pool (tests). */
 	void (*mempool_stats)(void *arg, uint64_t *size, uint64_t *in_use);
 	void *mempool_arg;
+	/* For stats: fill out with up to cap mempools, return how many; NULL:
+	 * none (the agent has no DPDK; mmdp's main.c sets it). A leak of mbufs
+	 * shows here as in_use growing under a steady load (tools/soak). */
+	unsigned (*mempools)(struct mm_agent_mempool *out, unsigned cap);
 	/* Monotonic nanoseconds for block expiry; NULL: CLOCK_MONOTONIC
 	 * (tests set their own). */
 	uint64_t (*now_ns)(void);

@@ -17,6 +17,23 @@ static json_t *drops_json(const uint64_t *d)
 	return o;
 }
 
+/* stats.get's "mempools": [] where the agent runs without DPDK (tests). */
+static json_t *mempools_json(struct mm_agent *a)
+{
+	json_t *arr = json_array();
+	if (!a->mempools)
+		return arr;
+	struct mm_agent_mempool mp[MM_AGENT_MEMPOOLS_MAX];
+	unsigned n = a->mempools(mp, MM_AGENT_MEMPOOLS_MAX);
+	for (unsigned i = 0; i < n && i < MM_AGENT_MEMPOOLS_MAX; i++)
+		json_array_append_new(arr, json_pack("{sssIsIsIsI}", "name", mp[i].name, "size",
+						     (json_int_t)mp[i].size, "in_use",
+						     (json_int_t)mp[i].in_use, "available",
+						     (json_int_t)mp[i].available, "cache_size",
+						     (json_int_t)mp[i].cache_size));
+	return arr;
+}
+
 static const char *kind_name(uint8_t k)
 {
 	return k == MM_KIND_AUDIO ? "audio" : k == MM_KIND_VIDEO ? "video" : "screen";
@@ -228,10 +245,14 @@ json_t *mm_agent_stats(struct mm_agent *a, json_t *req, struct aerr *e)
 		(json_int_t)oc->endpoint_updated, "endpoint_recreated",
 		(json_int_t)oc->endpoint_recreated, "endpoint_deleted",
 		(json_int_t)oc->endpoint_deleted, "route_put", (json_int_t)oc->route_put);
-	return json_pack("{sbsIsIsosososososososo}", "ok", 1, "generation", (json_int_t)t->generation,
-			 "tsc_hz", (json_int_t)a->tsc_hz, "drops", drops_json(total), "workers",
-			 workers, "rooms", rooms, "blocks", blocks, "bans", bans, "guard",
-			 mm_agent_guard_stats(a), "mempool", mempool, "agent", agent);
+	json_t *reply = json_pack("{sbsIsIsosososososososo}", "ok", 1, "generation",
+				  (json_int_t)t->generation, "tsc_hz", (json_int_t)a->tsc_hz, "drops",
+				  drops_json(total), "workers", workers, "rooms", rooms, "blocks",
+				  blocks, "bans", bans, "guard", mm_agent_guard_stats(a), "mempool",
+				  mempool, "agent", agent);
+	if (reply)
+		json_object_set_new(reply, "mempools", mempools_json(a));
+	return reply;
 }
 
 /* ------------------------------------------------------------ speakers --- */

@@ -24,6 +24,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_pdump.h>
+#include <rte_mempool.h>
 
 #include "common/log.h"
 #include "dataplane/core/agent_server.h"
@@ -308,6 +309,35 @@ static void ports_close(uint16_t n_ports)
 	}
 }
 
+/* stats.get's "mempools" (struct mm_agent.mempools): every DPDK mempool of
+ * this process, ours ("mmdp_mbufs") and any a driver made. Runs on the
+ * agent thread; the counts are a racy snapshot of the lcores' caches,
+ * which is what a leak check over minutes needs. */
+struct mempools_walk {
+	struct mm_agent_mempool *out;
+	unsigned cap, n;
+};
+
+static void mempool_one(struct rte_mempool *mp, void *arg)
+{
+	struct mempools_walk *w = arg;
+	if (w->n >= w->cap)
+		return;
+	struct mm_agent_mempool *o = &w->out[w->n++];
+	snprintf(o->name, sizeof(o->name), "%s", mp->name);
+	o->size = mp->size;
+	o->available = rte_mempool_avail_count(mp);
+	o->in_use = rte_mempool_in_use_count(mp);
+	o->cache_size = mp->cache_size;
+}
+
+static unsigned mempools_get(struct mm_agent_mempool *out, unsigned cap)
+{
+	struct mempools_walk w = {.out = out, .cap = cap};
+	rte_mempool_walk(mempool_one, &w);
+	return w.n;
+}
+
 static int mkdir_parent(const char *path)
 {
 	char dir[sizeof(((struct mm_config *)0)->agent_socket)];
@@ -462,6 +492,7 @@ int main(int argc, char **argv)
 	agent.tsc_hz = rte_get_tsc_hz();
 	agent.mempool_stats = pool_stats;
 	agent.mempool_arg = pool;
+	agent.mempools = mempools_get;
 	/* mmdp's DTLS certificate: hello announces its fingerprint. */
 	if (mm_agent_dtls_init(&agent, cfg.dtls_cert, cfg.dtls_key, err, sizeof(err)) != 0) {
 		mm_err("dtls_init_failed", "error=%s", mm_q(err));

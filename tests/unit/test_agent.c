@@ -396,3 +396,47 @@ Test(agent, draining_refuses_new_meetings_only)
 	A.draining = false;
 	H_OK(&A, "{\"op\":\"room.put\",\"room\":\"r3\"}");
 }
+
+/* stats.get's "mempools": [] without DPDK; with mmdp's callback, each pool
+ * as it reported it (in_use + available = size), cut at the array's size. */
+static unsigned two_pools(struct mm_agent_mempool *out, unsigned cap)
+{
+	cr_assert_eq(cap, MM_AGENT_MEMPOOLS_MAX);
+	out[0] = (struct mm_agent_mempool){"mmdp_mbufs", 32768, 2048, 30720, 256};
+	out[1] = (struct mm_agent_mempool){"memif_pool", 1024, 0, 1024, 0};
+	return 2;
+}
+
+static unsigned too_many_pools(struct mm_agent_mempool *out, unsigned cap)
+{
+	for (unsigned i = 0; i < cap; i++)
+		out[i] = (struct mm_agent_mempool){"p", 10, 1, 9, 0};
+	return cap + 5; /* a callback that miscounts: still no more than the array */
+}
+
+Test(agent, stats_report_mempools)
+{
+	json_t *r = h_agent(&A, "{\"op\":\"stats.get\"}");
+	json_t *m = json_object_get(r, "mempools");
+	cr_assert(json_is_array(m) && json_array_size(m) == 0, "without DPDK: []");
+	json_decref(r);
+
+	A.mempools = two_pools;
+	r = h_agent(&A, "{\"op\":\"stats.get\"}");
+	m = json_object_get(r, "mempools");
+	cr_assert_eq(json_array_size(m), 2);
+	json_t *p = json_array_get(m, 0);
+	cr_assert_str_eq(json_string_value(json_object_get(p, "name")), "mmdp_mbufs");
+	cr_assert_eq(json_integer_value(json_object_get(p, "size")), 32768);
+	cr_assert_eq(json_integer_value(json_object_get(p, "in_use")), 2048);
+	cr_assert_eq(json_integer_value(json_object_get(p, "available")), 30720);
+	cr_assert_eq(json_integer_value(json_object_get(p, "cache_size")), 256);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(m, 1), "name")), "memif_pool");
+	json_decref(r);
+
+	A.mempools = too_many_pools;
+	r = h_agent(&A, "{\"op\":\"stats.get\"}");
+	cr_assert_eq(json_array_size(json_object_get(r, "mempools")), MM_AGENT_MEMPOOLS_MAX);
+	json_decref(r);
+	A.mempools = NULL;
+}
