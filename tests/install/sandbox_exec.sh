@@ -13,6 +13,7 @@
 #   PrivateTmp=yes          empty tmpfs on /tmp and /var/tmp
 #   PrivateDevices=yes      a /dev of null, zero, full, random, urandom, tty
 #   ProtectKernelTunables=  /proc/sys and /sys read-only
+#   ProtectProc=invisible, ProcSubset=pid   a proc mount with those options
 #   CapabilityBoundingSet=  setpriv --bounding-set (and no inheritable caps)
 #   NoNewPrivileges=yes     setpriv --no-new-privs
 # SANDBOX_BPFFS=1 mounts a fresh bpffs on /sys/fs/bpf (the XDP guard's pins
@@ -39,17 +40,22 @@ done
 [[ ${1:-} == -- ]] || { echo "sandbox_exec: no -- before the command" >&2; exit 2; }
 shift
 
-# The last value of a key in the [Service] section (systemd: the last wins;
-# an empty assignment resets).
+# The last value of a key in the unit (systemd: the last wins), all read
+# now: the unit file may be under /tmp, which PrivateTmp= hides below.
 unit_value() { sed -n -E "s/^$1=(.*)/\\1/p" "$unit" | tail -n 1; }
-yes() { [[ $(unit_value "$1") =~ ^(yes|true|1|on|strict)$ ]]; }
+declare -A opt
+for k in ProtectSystem ProtectHome PrivateTmp PrivateDevices ProtectKernelTunables ProtectProc ProcSubset \
+	CapabilityBoundingSet NoNewPrivileges; do
+	opt[$k]=$(unit_value "$k")
+done
+yes() { [[ ${opt[$1]} =~ ^(yes|true|1|on|strict)$ ]]; }
 
 mount --make-rprivate / 2>/dev/null || mount --make-rprivate /sys
 # A command line's directories and the binary may be on / only: make "/" a
 # mount point where it is none (a chroot).
 mountpoint -q / || mount --bind / /
 
-if [[ $(unit_value ProtectSystem) == strict ]]; then
+if [[ ${opt[ProtectSystem]} == strict ]]; then
 	# Deepest last does not matter for remounts: each is a mount of its own.
 	while read -r target fstype; do
 		case $target in /dev | /dev/* | /proc | /proc/* | /sys | /sys/*) continue ;; esac
@@ -78,8 +84,17 @@ if yes PrivateTmp; then
 	mount -t tmpfs -o mode=1777 tmpfs /tmp
 	[[ -d /var/tmp ]] && mount -t tmpfs -o mode=1777 tmpfs /var/tmp
 fi
-if yes ProtectKernelTunables; then
+# ProtectProc=invisible, ProcSubset=pid: a proc of the unit's own with
+# hidepid=invisible (other users' processes are not there) and subset=pid
+# (no /proc/meminfo, /proc/sys, ...).
+procopts=
+[[ ${opt[ProtectProc]} == invisible ]] && procopts+=,hidepid=invisible
+[[ ${opt[ProcSubset]} == pid ]] && procopts+=,subset=pid
+[[ -n $procopts ]] && mount -t proc -o "nosuid,nodev,noexec$procopts" proc /proc
+if yes ProtectKernelTunables && [[ ${opt[ProcSubset]} != pid ]]; then
 	mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys
+fi
+if yes ProtectKernelTunables; then
 	mount -o remount,bind,ro /sys 2>/dev/null || { mount --bind /sys /sys && mount -o remount,bind,ro /sys; }
 fi
 if [[ ${SANDBOX_BPFFS:-0} == 1 ]]; then
@@ -93,7 +108,7 @@ done
 
 # CapabilityBoundingSet=CAP_A CAP_B -> setpriv's -all,+a,+b ("" -> -all).
 caps=-all
-for c in $(unit_value CapabilityBoundingSet); do
+for c in ${opt[CapabilityBoundingSet]}; do
 	c=${c#CAP_}
 	caps+=",+${c,,}"
 done

@@ -64,8 +64,8 @@ MMCTLD_PID=
 cleanup() {
 	local st=$?
 	trap - EXIT INT TERM
-	[[ -n $MMCTLD_PID ]] && stop_pid "$MMCTLD_PID" 150
-	[[ -n $MMDP_PID ]] && stop_pid "$MMDP_PID" 150
+	[[ -n $MMCTLD_PID ]] && stop_traced "$MMCTLD_PID" "$(traced_pid "$MMCTLD_PID")"
+	[[ -n $MMDP_PID ]] && stop_traced "$MMDP_PID" "$(traced_pid "$MMDP_PID")"
 	rm -rf "$DPDKDIR"
 	rm -f /dev/hugepages/"$FILE_PREFIX"map_* 2>/dev/null || true
 	work_done "$st" "$WORK" "$WORK/mmdp.log"
@@ -85,7 +85,7 @@ expand_syscalls() {
 		if [[ $x == @* ]]; then
 			# shellcheck disable=SC2046 # names are words
 			expand_syscalls $(systemd-analyze syscall-filter "$x" |
-				sed -n -E 's/^    ([@a-z0-9_]+)$/\1/p')
+				sed -n -E 's/^    ([@a-z0-9_-]+)$/\1/p')
 		else
 			echo "$x"
 		fi
@@ -117,8 +117,32 @@ check_families() {
 	done
 	((n > 0)) || bad "no socket() of $name was traced"
 }
-# The process strace started: its only child.
-traced_pid() { pgrep -P "$1" | head -n 1; }
+# The process strace started: its only child (waited for a little: strace
+# forks it when it starts).
+traced_pid() {
+	local i p
+	for ((i = 0; i < 50; i++)); do
+		p=$(pgrep -P "$1" | head -n 1) && [[ -n $p ]] && { echo "$p"; return; }
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+}
+# Stop a daemon running under strace: SIGTERM to the daemon (strace does
+# not pass its own on), then strace ends with it.
+stop_traced() {
+	local strace_pid=$1 pid=${2:-} i
+	if [[ -n $pid ]]; then
+		kill -TERM "$pid" 2>/dev/null
+		for ((i = 0; i < 150; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -0 "$pid" 2>/dev/null &&
+			{ echo "$TEST_NAME: pid $pid did not stop on SIGTERM, killing it" >&2; kill -KILL "$pid"; }
+	fi
+	stop_pid "$strace_pid" 50
+	return 0
+}
 
 # ---- 1. mmdp ----------------------------------------------------------------------
 dp() { nsenter --net="/run/netns/$MMSITE_DP_NS" -- "$@"; }
@@ -134,7 +158,10 @@ cat >"$WORK/mmdp.json" <<EOF
 EOF
 chmod 0644 "$WORK/mmdp.json"
 say "1. mmdp under mmdp.service's restrictions (capabilities: $(unit_value "$MMDP_UNIT" CapabilityBoundingSet))"
-SANDBOX_BPFFS=1 dp "$HERE/sandbox_exec.sh" "$MMDP_UNIT" "$RUNDIR:$DPDKDIR" \
+# Not through a shell function: $! must be the process that becomes strace
+# (nsenter, unshare and setpriv each exec the next).
+SANDBOX_BPFFS=1 nsenter --net="/run/netns/$MMSITE_DP_NS" -- \
+	"$HERE/sandbox_exec.sh" "$MMDP_UNIT" "$RUNDIR:$DPDKDIR" \
 	--regid "$NOBODY" --clear-groups -- \
 	strace -f -qq --seccomp-bpf -e trace=socket -o "$RUNDIR/mmdp.trace" -- \
 	"$WORK/bin/mmdp" -l 0,1 --file-prefix="$FILE_PREFIX" --no-pci \
@@ -148,8 +175,7 @@ for ((i = 0; i < 300; i++)); do
 done
 [[ -S $SOCK ]] || die "mmdp's agent socket did not appear within 30 s"
 ok "mmdp started and opened its agent socket"
-strace_pid=$(pgrep -f -n "strace .*$RUNDIR/mmdp.trace")
-mmdp_pid=$(traced_pid "$strace_pid")
+mmdp_pid=$(traced_pid "$MMDP_PID")
 [[ -n $mmdp_pid ]] || die "cannot find mmdp's process"
 want_caps=$(unit_value "$MMDP_UNIT" CapabilityBoundingSet)
 bnd=$(awk '/^CapBnd/ { print $2 }' "/proc/$mmdp_pid/status")
@@ -197,7 +223,9 @@ as_mmctld() {
 TOKEN=$(as_mmctld "$WORK/bin/mmctld" --config "$WORK/mmctld.json" --create-operator-token) ||
 	die "mmctld --create-operator-token failed in the sandbox"
 ok "operator token made in the sandbox"
-as_mmctld strace -f -qq -o "$STATE/mmctld.trace" -- \
+"$HERE/sandbox_exec.sh" "$MMCTLD_UNIT" "$STATE" \
+	--reuid "$NOBODY" --regid "$NOBODY" --clear-groups -- \
+	strace -f -qq -o "$STATE/mmctld.trace" -- \
 	"$WORK/bin/mmctld" --config "$WORK/mmctld.json" >"$WORK/mmctld.log" 2>&1 &
 MMCTLD_PID=$!
 URL=http://127.0.0.1:$API_PORT
@@ -208,8 +236,7 @@ for ((i = 0; i < 100; i++)); do
 done
 curl -sf -H "Authorization: Bearer $TOKEN" "$URL/v1/rooms" >/dev/null || die "mmctld does not answer"
 ok "mmctld answers its API"
-strace_pid=$(pgrep -f -n "strace .*$STATE/mmctld.trace")
-ctld_pid=$(traced_pid "$strace_pid")
+ctld_pid=$(traced_pid "$MMCTLD_PID")
 [[ -n $ctld_pid ]] || die "cannot find mmctld's process"
 grep -q "^Uid:[[:space:]]*$NOBODY" "/proc/$ctld_pid/status" && ok "mmctld runs as uid $NOBODY" ||
 	bad "mmctld does not run as $NOBODY"
@@ -228,9 +255,9 @@ check_load "$WORK/rest.json"
 check "$WORK/rest.json" "set up through mmctld, a mute and an unmute acknowledged" \
 	'.control == "mmctld" and (.mute.events | length) == 2 and all(.mute.events[]; .ok)'
 
-stop_pid "$MMCTLD_PID" 150
+stop_traced "$MMCTLD_PID" "$ctld_pid"
 MMCTLD_PID=
-stop_pid "$MMDP_PID" 150
+stop_traced "$MMDP_PID" "$mmdp_pid"
 MMDP_PID=
 
 # ---- 4. what the daemons asked of the kernel ------------------------------------------
