@@ -16,6 +16,8 @@
 #   ProtectProc=invisible, ProcSubset=pid   a proc mount with those options
 #   CapabilityBoundingSet=  setpriv --bounding-set (and no inheritable caps)
 #   NoNewPrivileges=yes     setpriv --no-new-privs
+#   LimitMEMLOCK=           prlimit --memlock (before the capabilities go;
+#                           where root may not raise it, the lower limit)
 # SANDBOX_BPFFS=1 mounts a fresh bpffs on /sys/fs/bpf (the XDP guard's pins
 # stay out of the machine's). Not applied here (checked otherwise by
 # test_sandbox.sh, or not at all): SystemCallFilter= (the syscalls the
@@ -45,7 +47,7 @@ shift
 unit_value() { sed -n -E "s/^$1=(.*)/\\1/p" "$unit" | tail -n 1; }
 declare -A opt
 for k in ProtectSystem ProtectHome PrivateTmp PrivateDevices ProtectKernelTunables ProtectProc ProcSubset \
-	CapabilityBoundingSet NoNewPrivileges; do
+	CapabilityBoundingSet NoNewPrivileges LimitMEMLOCK; do
 	opt[$k]=$(unit_value "$k")
 done
 yes() { [[ ${opt[$1]} =~ ^(yes|true|1|on|strict)$ ]]; }
@@ -114,4 +116,18 @@ for c in ${opt[CapabilityBoundingSet]}; do
 done
 nnp=()
 yes NoNewPrivileges && nnp=(--no-new-privs)
-exec setpriv "${setpriv_opts[@]}" --bounding-set "$caps" --inh-caps -all "${nnp[@]}" -- "$@"
+limits=()
+if [[ -n ${opt[LimitMEMLOCK]} ]]; then
+	m=${opt[LimitMEMLOCK]}
+	[[ $m == infinity ]] && m=unlimited
+	limits=(prlimit "--memlock=$m:$m")
+	# Raising the hard limit needs CAP_SYS_RESOURCE, which some test
+	# machines do not give even to root: then the command runs with the
+	# limit it has (stricter than the unit's), and says so.
+	if ! "${limits[@]}" true 2>/dev/null; then
+		echo "sandbox_exec: LimitMEMLOCK=${opt[LimitMEMLOCK]} not applied (cannot raise" \
+			"the limit here: no CAP_SYS_RESOURCE); running with $(ulimit -l) KiB" >&2
+		limits=()
+	fi
+fi
+exec "${limits[@]}" setpriv "${setpriv_opts[@]}" --bounding-set "$caps" --inh-caps -all "${nnp[@]}" -- "$@"
