@@ -5,7 +5,8 @@
 #     (in the doc directory and, on a first install, in /etc/mobifone-meeting),
 #     the manual pages, the meeting page, the XDP guard and the Grafana
 #     dashboard when this build and tree have them;
-#  2. the units' ExecStart/ExecStartPre programs are the installed ones, and
+#  2. systemd-sysusers makes the users and group from the installed file;
+#     the units' ExecStart/ExecStartPre programs are the installed ones, and
 #     "systemd-analyze verify" passes on them inside the installed root;
 #     "systemd-analyze security --offline" rates mmctld's sandbox at most
 #     2.0 (1.5 now) and mmdp's at most 5.0 (4.6 now: mmdp needs root with
@@ -109,12 +110,20 @@ grep -q '^Wants=mmdp.service' "$D$UNITDIR/mmctld.service" ||
 grep -q '^Requires=mmdp' "$D$UNITDIR/mmctld.service" &&
 	bad "mmctld.service requires mmdp (it must run without it)"
 # verify needs the units' users, group and programs inside the root: the
-# sysusers file's users are made in a copy of this machine's passwd.
+# installed sysusers file makes them (systemd-sysusers --root) in a copy of
+# this machine's user database.
 mkdir -p "$D/etc"
-for f in passwd group; do cp "/etc/$f" "$D/etc/$f"; done
-grep -q '^mmctld:' "$D/etc/passwd" || echo "mmctld:x:999:999::/var/lib/mmctld:/usr/sbin/nologin" >>"$D/etc/passwd"
-grep -q '^mmctld:' "$D/etc/group" || echo "mmctld:x:999:" >>"$D/etc/group"
-grep -q '^mmdp:' "$D/etc/group" || echo "mmdp:x:998:mmctld" >>"$D/etc/group"
+for f in passwd group shadow gshadow; do [[ -f /etc/$f ]] && cp "/etc/$f" "$D/etc/$f"; done
+if systemd-sysusers --root="$D" "$D$PREFIX/lib/sysusers.d/mobifone-meeting.conf" \
+	>"$WORK/sysusers.log" 2>&1; then
+	ok "systemd-sysusers reads mobifone-meeting.conf"
+else
+	bad "systemd-sysusers: $(cat "$WORK/sysusers.log")"
+fi
+grep -q '^mmctld:[^:]*:[0-9]*:[0-9]*:[^:]*:/var/lib/mmctld:' "$D/etc/passwd" &&
+	ok "user mmctld, home /var/lib/mmctld" || bad "no user mmctld"
+grep -q '^mmdp:[^:]*:[0-9]*:\(.*,\)\?mmctld\(,.*\)\?$' "$D/etc/group" &&
+	ok "group mmdp with mmctld in it (the agent socket)" || bad "no group mmdp holding mmctld"
 # /bin/kill (ExecReload) from the machine, as on any Debian root, and
 # systemd's own units (sysinit.target, dev-hugepages.mount, ...).
 mkdir -p "$D/bin" "$D/usr/lib/systemd" && cp /bin/kill "$D/bin/kill"
