@@ -24,6 +24,7 @@
 set -euo pipefail
 BUILD=$1
 SRC=$2
+# shellcheck disable=SC2034 # used by lib.sh (say, die)
 TEST_NAME=install
 # shellcheck source=../integration/lib.sh
 source "$SRC/tests/integration/lib.sh"
