@@ -218,8 +218,13 @@ int ctl_sync_ensure(struct ctl *c)
 	 * mmdp's state with it, at a generation mmdp accepts. Without this
 	 * every state.sync was refused (stale_generation) until mmdp
 	 * restarted, and every change got 503 (found by the chaos test). */
-	if (!rc)
-		rc = ctl_store_generation_raise(c->store, mmdp_gen);
+	/* Best effort: ctl_sync_full and every push already number above
+	 * mmdp's generation (c->mmdp_generation, from this hello), so a store
+	 * that cannot be written (a full disk) must not stop the resync that
+	 * puts mmdp back in step with it. */
+	if (!rc && ctl_store_generation_raise(c->store, mmdp_gen))
+		mm_warn("generation_not_raised", "mmdp_generation=%llu",
+			(unsigned long long)mmdp_gen);
 	if (!rc)
 		rc = ctl_sync_full(c);
 	if (rc) {

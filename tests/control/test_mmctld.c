@@ -213,9 +213,10 @@ Test(control, auth_401_and_tenant_scope_403)
 	json_decref(r);
 	cr_assert_eq(h_http(&H, "GET", "/v1/rooms", "mmt_bogus", NULL, 0, NULL), 401);
 
-	char *expiring = issue_token("tenant:acme", 1);
+	/* Two seconds: with one, an issue at x.99 s is expired at x+1.0 s. */
+	char *expiring = issue_token("tenant:acme", 2);
 	cr_assert_eq(h_http(&H, "GET", "/v1/rooms", expiring, NULL, 0, NULL), 200);
-	sleep(2);
+	sleep(3);
 	cr_assert_eq(h_http(&H, "GET", "/v1/rooms", expiring, NULL, 0, NULL), 401, "expired");
 
 	json_t *tr;
