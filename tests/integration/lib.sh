@@ -77,3 +77,23 @@ timeline_fault() {
 		printf "%d %s %d %d\n", before, whole, lost, expect
 	}' "$1"
 }
+
+# Stop a daemon now (SIGINT: SIGTERM would drain, README "Drain and
+# reload") and set STOP_STATUS to its exit status, or to "timeout" when it
+# was still running 10 s later (it is then killed).
+stop_now() {
+	local pid=$1 i
+	STOP_STATUS=0
+	kill -INT "$pid" 2>/dev/null || true
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		STOP_STATUS=timeout
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		return 0
+	fi
+	wait "$pid" || STOP_STATUS=$?
+}

@@ -224,19 +224,13 @@ for i in 2 3; do
 done
 for p in "${RECV_PIDS[@]}"; do stop_pid "$p" 20; done
 RECV_PIDS=()
-st=0
-kill -INT "$MMDP_PID"   # stop now (SIGTERM drains: README "Drain and reload")
-for ((i = 0; i < 100; i++)); do
-	kill -0 "$MMDP_PID" 2>/dev/null || break
-	sleep 0.1
-done
-if kill -0 "$MMDP_PID" 2>/dev/null; then
-	fail "mmdp did not stop within 10 s of SIGINT"
-	kill -KILL "$MMDP_PID"
-fi
-wait "$MMDP_PID" || st=$?
+stop_now "$MMDP_PID"
 MMDP_PID=
-if [[ $st == 0 ]]; then ok "mmdp stopped cleanly"; else fail "mmdp exited $st on SIGINT"; fi
+case $STOP_STATUS in
+0) ok "mmdp stopped cleanly" ;;
+timeout) fail "mmdp did not stop within 10 s of SIGINT" ;;
+*) fail "mmdp exited $STOP_STATUS on SIGINT" ;;
+esac
 
 if ((FAILS)); then
 	die "$FAILS check(s) failed"

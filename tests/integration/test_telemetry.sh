@@ -250,19 +250,13 @@ jcheck "/mmdp/stats,x: takes no parameter" \
 	'.[2]["/mmdp/stats"].error == "/mmdp/stats takes no parameter"' "$WORK/bad.json"
 agent '{"op":"hello"}' >/dev/null || fail "the agent does not answer after the telemetry requests"
 
-st=0
-kill -INT "$MMDP_PID"   # stop now (SIGTERM drains: README "Drain and reload")
-for ((i = 0; i < 100; i++)); do
-	kill -0 "$MMDP_PID" 2>/dev/null || break
-	sleep 0.1
-done
-if kill -0 "$MMDP_PID" 2>/dev/null; then
-	fail "mmdp did not stop within 10 s of SIGINT"
-	kill -KILL "$MMDP_PID"
-fi
-wait "$MMDP_PID" || st=$?
+stop_now "$MMDP_PID"
 MMDP_PID=
-if [[ $st == 0 ]]; then echo "   ok: mmdp stopped cleanly"; else fail "mmdp exited $st on SIGINT"; fi
+case $STOP_STATUS in
+0) echo "   ok: mmdp stopped cleanly" ;;
+timeout) fail "mmdp did not stop within 10 s of SIGINT" ;;
+*) fail "mmdp exited $STOP_STATUS on SIGINT" ;;
+esac
 
 if ((FAILS)); then
 	die "$FAILS check(s) failed"
