@@ -285,6 +285,21 @@ void ctl_metrics_agent(const char *op, double seconds, int outcome)
 
 /* ---------------------------------------------------- mmdp's snapshot --- */
 
+/* mmdp's packet pool among stats.get's "mempools" (every DPDK pool of the
+ * process; "mmdp_mbufs" is the one its ports take mbufs from); NULL where
+ * there is none (no reply, or an agent without DPDK). */
+static json_t *mmdp_pool(json_t *reply)
+{
+	size_t i;
+	json_t *p;
+	json_array_foreach(reply ? json_object_get(reply, "mempools") : NULL, i, p) {
+		const char *name = json_string_value(json_object_get(p, "name"));
+		if (name && strcmp(name, "mmdp_mbufs") == 0)
+			return p;
+	}
+	return NULL;
+}
+
 static json_int_t jint(json_t *o, const char *k)
 {
 	return json_integer_value(json_object_get(o, k));
@@ -566,7 +581,7 @@ void ctl_metrics_sample(struct ctl *c, json_t *reply)
 	if (reply)
 		render_drops(&b, "mm_dataplane_drops_total", json_object_get(reply, "drops"));
 	render_workers(&b, reply);
-	json_t *mp = reply ? json_object_get(reply, "mempool") : NULL;
+	json_t *mp = mmdp_pool(reply);
 	mb_family(&b, "mm_mempool_mbufs_in_use", "gauge", "Mbufs of mmdp's packet pool in use.");
 	if (json_is_object(mp))
 		mb_printf(&b, "mm_mempool_mbufs_in_use %" JSON_INTEGER_FORMAT "\n", jint(mp, "in_use"));

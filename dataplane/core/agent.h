@@ -29,10 +29,6 @@ struct mm_agent {
 	struct mm_tables *t;
 	uint32_t worker_lcore[MM_WORKERS_MAX]; /* for stats: lcore of each worker */
 	uint64_t tsc_hz; /* for stats: the TSC's frequency (the workers' cycles); 0: unknown */
-	/* For stats: the mbuf pool's size and how many of its mbufs are in use
-	 * (mmdp's main.c reads DPDK's counts); NULL: no pool (tests). */
-	void (*mempool_stats)(void *arg, uint64_t *size, uint64_t *in_use);
-	void *mempool_arg;
 	/* For stats: fill out with up to cap mempools, return how many; NULL:
 	 * none (the agent has no DPDK; mmdp's main.c sets it). A leak of mbufs
 	 * shows here as in_use growing under a steady load (tools/soak). */

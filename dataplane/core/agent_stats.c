@@ -230,12 +230,6 @@ json_t *mm_agent_stats(struct mm_agent *a, json_t *req, struct aerr *e)
 		mm_agent_fail(e, "internal", "", "out of memory");
 		return NULL;
 	}
-	json_t *mempool = json_null();
-	if (a->mempool_stats) {
-		uint64_t size = 0, in_use = 0;
-		a->mempool_stats(a->mempool_arg, &size, &in_use);
-		mempool = json_pack("{sIsI}", "size", (json_int_t)size, "in_use", (json_int_t)in_use);
-	}
 	const struct mm_agent_op_counts *oc = &a->ops;
 	json_t *agent = json_pack(
 		"{sIsIsIsIsIsIsIsIsIsI}", "requests", (json_int_t)oc->requests, "syncs",
@@ -245,11 +239,11 @@ json_t *mm_agent_stats(struct mm_agent *a, json_t *req, struct aerr *e)
 		(json_int_t)oc->endpoint_updated, "endpoint_recreated",
 		(json_int_t)oc->endpoint_recreated, "endpoint_deleted",
 		(json_int_t)oc->endpoint_deleted, "route_put", (json_int_t)oc->route_put);
-	json_t *reply = json_pack("{sbsIsIsosososososososo}", "ok", 1, "generation",
+	json_t *reply = json_pack("{sbsIsIsososososososo}", "ok", 1, "generation",
 				  (json_int_t)t->generation, "tsc_hz", (json_int_t)a->tsc_hz, "drops",
 				  drops_json(total), "workers", workers, "rooms", rooms, "blocks",
-				  blocks, "bans", bans, "guard", mm_agent_guard_stats(a), "mempool",
-				  mempool, "agent", agent);
+				  blocks, "bans", bans, "guard", mm_agent_guard_stats(a), "agent",
+				  agent);
 	if (reply)
 		json_object_set_new(reply, "mempools", mempools_json(a));
 	return reply;

@@ -239,15 +239,6 @@ static void usage(FILE *f)
 		   "  /mmdp/stats, /mmdp/workers, /mmdp/rooms, /mmdp/room,<id>, /mmdp/mempool.\n");
 }
 
-/* stats.get's "mempool": DPDK's count walks the per-lcore caches, so it
- * is a snapshot that may be off by what a worker takes meanwhile. */
-static void pool_stats(void *arg, uint64_t *size, uint64_t *in_use)
-{
-	struct rte_mempool *mp = arg;
-	*size = mp->size;
-	*in_use = rte_mempool_in_use_count(mp);
-}
-
 static int port_setup(uint16_t port, uint16_t n_queues, const struct mm_config *cfg,
 		      struct rte_mempool *pool, struct mm_port_conf *pc)
 {
@@ -490,8 +481,6 @@ int main(int argc, char **argv)
 	static struct mm_agent agent;
 	agent.t = &tables;
 	agent.tsc_hz = rte_get_tsc_hz();
-	agent.mempool_stats = pool_stats;
-	agent.mempool_arg = pool;
 	agent.mempools = mempools_get;
 	/* mmdp's DTLS certificate: hello announces its fingerprint. */
 	if (mm_agent_dtls_init(&agent, cfg.dtls_cert, cfg.dtls_key, err, sizeof(err)) != 0) {

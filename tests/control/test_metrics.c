@@ -225,7 +225,9 @@ static void script(long long e1_rx, long long e1_lost, long long e1_jitter, long
 		"\"tx_bytes\":%lld,\"streams\":[{\"ssrc\":1,\"kind\":\"audio\",\"packets\":%lld,"
 		"\"bytes\":1,\"lost\":%lld,\"jitter\":%lld,\"ext_max_seq\":1}]}%s]}],"
 		"\"blocks\":[],\"bans\":[],"
-		"\"mempool\":{\"size\":8191,\"in_use\":1200},"
+		"\"mempools\":[{\"name\":\"memif_pool\",\"size\":1024,\"in_use\":7,"
+		"\"available\":1017,\"cache_size\":0},{\"name\":\"mmdp_mbufs\",\"size\":8191,"
+		"\"in_use\":1200,\"available\":6991,\"cache_size\":256}],"
 		"\"guard\":{\"verdicts\":{\"pass\":{\"packets\":5,\"bytes\":300},"
 		"\"drop\":{\"packets\":9,\"bytes\":900}},\"drops\":{\"blocked\":4,\"malformed\":5},"
 		"\"sync\":{\"in_sync\":true,\"updates\":1,\"errors\":0,\"resyncs\":1}}}",

@@ -37,6 +37,14 @@ bad() {
 for t in strace setpriv unshare findmnt jq curl systemd-analyze; do
 	command -v "$t" >/dev/null || { echo "SKIP: $t is not installed"; exit 77; }
 done
+# In a chroot (fresh-debian-run) "/" is a directory of another mount: a
+# mount namespace can neither make it private nor remount it read-only, so
+# ProtectSystem=strict cannot be applied there. A machine (or container)
+# whose "/" is a mount point can.
+if ! mountpoint -q /; then
+	echo "SKIP: / is not a mount point (a chroot): ProtectSystem=strict's read-only / cannot be applied"
+	exit 77
+fi
 : "${MMSITE_DP_NS:?run under tools/mmsite run}"
 for v in MMDP_BIN MMCTLD_BIN MMLOAD_BIN GUARD_OBJ MMDP_UNIT MMCTLD_UNIT WWW_DIR; do
 	[[ -e ${!v:-} ]] || die "$v is not set or does not exist"
@@ -168,12 +176,7 @@ SANDBOX_BPFFS=1 nsenter --net="/run/netns/$MMSITE_DP_NS" -- \
 	--vdev "net_af_xdp0,iface=$MMSITE_DP_IF,start_queue=0,queue_count=1,xdp_prog=$WORK/bin/guard.bpf.o" \
 	-- --config "$WORK/mmdp.json" >"$WORK/mmdp.log" 2>&1 &
 MMDP_PID=$!
-for ((i = 0; i < 300; i++)); do
-	[[ -S $SOCK ]] && break
-	kill -0 "$MMDP_PID" 2>/dev/null || die "mmdp exited before opening its agent socket"
-	sleep 0.1
-done
-[[ -S $SOCK ]] || die "mmdp's agent socket did not appear within 30 s"
+wait_mmdp
 ok "mmdp started and opened its agent socket"
 mmdp_pid=$(traced_pid "$MMDP_PID")
 [[ -n $mmdp_pid ]] || die "cannot find mmdp's process"

@@ -97,3 +97,28 @@ stop_now() {
 	fi
 	wait "$pid" || STOP_STATUS=$?
 }
+
+# After starting mmdp in the background (MMDP_PID=$!): wait up to 30 s for
+# its agent socket $SOCK; die when mmdp exits first or it never appears.
+wait_mmdp() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		[[ -S $SOCK ]] && return 0
+		kill -0 "$MMDP_PID" 2>/dev/null || die "mmdp exited before opening its agent socket"
+		sleep 0.1
+	done
+	die "mmdp's agent socket did not appear within 30 s"
+}
+
+# After starting mmctld in the background (MMCTLD_PID=$!): wait up to 10 s
+# for GET $URL/v1/rooms to answer 2xx with the operator token $TOKEN; die
+# when mmctld exits first or it never does.
+wait_mmctld() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		curl -sf -H "Authorization: Bearer $TOKEN" "$URL/v1/rooms" >/dev/null 2>&1 && return 0
+		kill -0 "$MMCTLD_PID" 2>/dev/null || die "mmctld exited before answering at $URL"
+		sleep 0.1
+	done
+	die "mmctld does not answer at $URL"
+}

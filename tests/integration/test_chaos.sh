@@ -135,12 +135,7 @@ say "starting mmdp with the XDP guard in $MMSITE_DP_NS"
 nsenter --net="/run/netns/$MMSITE_DP_NS" -- "$MMDP_BIN" -l 0,1 --in-memory --no-pci --vdev "$VDEV" \
 	-- --config "$WORK/mmdp.json" >"$WORK/mmdp.log" 2>&1 &
 MMDP_PID=$!
-for ((i = 0; i < 300; i++)); do
-	[[ -S $SOCK ]] && break
-	kill -0 "$MMDP_PID" 2>/dev/null || die "mmdp exited before opening its agent socket"
-	sleep 0.1
-done
-[[ -S $SOCK ]] || die "mmdp's agent socket did not appear within 30 s"
+wait_mmdp
 [[ $(agent '{"op":"hello"}' | jq -r .guard) == true ]] || die "mmdp runs without the guard"
 
 API_PORT=$((20000 + RANDOM % 20000))
@@ -153,10 +148,7 @@ TOKEN=$("$MMCTLD_BIN" --config "$WORK/mmctld.json" --create-operator-token)
 taskset -c 0 "$MMCTLD_BIN" --config "$WORK/mmctld.json" >"$WORK/mmctld.log" 2>&1 &
 MMCTLD_PID=$!
 URL=http://127.0.0.1:$API_PORT
-for ((i = 0; i < 100; i++)); do
-	curl -sf -H "Authorization: Bearer $TOKEN" "$URL/v1/rooms" >/dev/null 2>&1 && break
-	sleep 0.1
-done
+wait_mmctld
 api GET /v1/rooms >/dev/null
 [[ $(status) == 200 ]] || die "mmctld does not answer (status $(status))"
 

@@ -113,12 +113,7 @@ mmdp_start() {   # LOG
 	nsenter --net="/run/netns/$MMSITE_DP_NS" -- "$MMDP_BIN" $MMDP_EAL -- \
 		--config "$WORK/mmdp.json" >"$1" 2>&1 &
 	MMDP_PID=$!
-	for ((i = 0; i < 300; i++)); do
-		[[ -S $SOCK ]] && break
-		kill -0 "$MMDP_PID" 2>/dev/null || die "mmdp exited before opening its agent socket"
-		sleep 0.1
-	done
-	[[ -S $SOCK ]] || die "mmdp's agent socket did not appear within 30 s"
+	wait_mmdp
 }
 
 API_PORT=$((20000 + RANDOM % 20000))
@@ -173,11 +168,7 @@ ctl_config info 5000
 TOKEN=$("$MMCTLD_BIN" --config "$WORK/mmctld.json" --create-operator-token 2>/dev/null)
 "$MMCTLD_BIN" --config "$WORK/mmctld.json" >"$WORK/mmctld.log" 2>&1 &
 MMCTLD_PID=$!
-for ((i = 0; i < 100; i++)); do
-	api /v1/rooms >/dev/null 2>&1 && break
-	sleep 0.1
-done
-api /v1/rooms >/dev/null || die "mmctld does not answer at $URL"
+wait_mmctld
 
 # ---- 1 ----------------------------------------------------------------------
 say "1. SIGHUP to mmdp and mmctld during load (2 meetings of 3, audio + video, SRTP)"

@@ -86,12 +86,7 @@ say "starting mmdp in $MMSITE_DP_NS: $MMDP_BIN $EAL -- --capture"
 nsenter --net="/run/netns/$MMSITE_DP_NS" -- "$MMDP_BIN" $EAL -- --config "$WORK/mmdp.json" \
 	--capture >"$WORK/mmdp.log" 2>&1 &
 MMDP_PID=$!
-for ((i = 0; i < 300; i++)); do
-	[[ -S $SOCK ]] && break
-	kill -0 "$MMDP_PID" 2>/dev/null || die "mmdp exited before opening its agent socket"
-	sleep 0.1
-done
-[[ -S $SOCK ]] || die "mmdp's agent socket did not appear within 30 s"
+wait_mmdp
 grep -q "event=capture_enabled" "$WORK/mmdp.log" || fail "mmdp did not say capture is enabled"
 
 # A room of three: h1 sends, h2 and h3 receive. Plain RTP, so that the

@@ -93,12 +93,7 @@ say "starting mmdp in $MMSITE_DP_NS: $MMDP_BIN $MMDP_EAL"
 nsenter --net="/run/netns/$MMSITE_DP_NS" -- "$MMDP_BIN" $MMDP_EAL -- --config "$WORK/mmdp.json" \
 	>"$WORK/mmdp.log" 2>&1 &
 MMDP_PID=$!
-for ((i = 0; i < 300; i++)); do
-	[[ -S $SOCK ]] && break
-	kill -0 "$MMDP_PID" 2>/dev/null || die "mmdp exited before opening its agent socket"
-	sleep 0.1
-done
-[[ -S $SOCK ]] || die "mmdp's agent socket did not appear within 30 s"
+wait_mmdp
 
 # ---- 1: audio + video, SRTP, 4 rooms x 4 ----------------------------------------
 say "1. 4 rooms x 4 participants, audio + video, AEAD_AES_128_GCM, 10 s"
@@ -151,10 +146,7 @@ EOF
 	"$MMCTLD_BIN" --config "$WORK/mmctld.json" >"$WORK/mmctld.log" 2>&1 &
 	MMCTLD_PID=$!
 	URL=http://127.0.0.1:$API_PORT
-	for ((i = 0; i < 100; i++)); do
-		curl -sf -H "Authorization: Bearer $TOKEN" "$URL/v1/rooms" >/dev/null 2>&1 && break
-		sleep 0.1
-	done
+	wait_mmctld
 	R=$WORK/rest.json
 	st=0
 	"$MMLOAD_BIN" --mmctld "$URL" --token "$TOKEN" --socket "$SOCK" --rooms 2 --participants 3 \

@@ -66,12 +66,7 @@ start_mmdp() {
 		--vdev "net_memif0,role=server,id=0,socket=$MEMIF,socket-abstract=no,mac=02:6d:6d:00:00:01" \
 		-- --config "$WORK/mmdp.json" >>"$WORK/mmdp.log" 2>&1 &
 	MMDP_PID=$!
-	for ((i = 0; i < 300; i++)); do
-		[[ -S $SOCK ]] && return 0
-		kill -0 "$MMDP_PID" 2>/dev/null || die "mmdp exited before opening its agent socket"
-		sleep 0.1
-	done
-	die "mmdp's agent socket did not appear within 30 s"
+	wait_mmdp
 }
 
 agent() { "$MMAGENT_BIN" --socket "$SOCK" "$@"; }

@@ -17,8 +17,9 @@
 #   tools/mmsite run --prefix mmk- --hosts 1 -- env MMDP_BIN=... MMLOAD_BIN=... MMAGENT_BIN=... $0
 set -euo pipefail
 
-say() { echo "memif-disconnect: $*"; }
-die() { echo "memif-disconnect: $*" >&2; exit 1; }
+TEST_NAME=memif-disconnect
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [[ -n ${MMDP_BIN:-} && -x $MMDP_BIN ]] || die "MMDP_BIN (the mmdp binary) is not set or not executable"
 [[ -n ${MMLOAD_BIN:-} && -x $MMLOAD_BIN ]] || die "MMLOAD_BIN (the mmload binary) is not set or not executable"
@@ -61,12 +62,7 @@ EOF2
 	--vdev "net_memif0,role=server,id=0,socket=$MEMIF,socket-abstract=no,mac=02:6d:6d:00:00:01" \
 	-- --config "$WORK/mmdp.json" >"$WORK/mmdp.log" 2>&1 &
 MMDP_PID=$!
-for ((i = 0; i < 300; i++)); do
-	[[ -S $SOCK ]] && break
-	kill -0 "$MMDP_PID" 2>/dev/null || die "mmdp exited before opening its agent socket"
-	sleep 0.1
-done
-[[ -S $SOCK ]] || die "mmdp's agent socket did not appear within 30 s"
+wait_mmdp
 
 rx() { "$MMAGENT_BIN" --socket "$SOCK" '{"op":"stats.get"}' | jq '[.workers[].rx_packets] | add'; }
 

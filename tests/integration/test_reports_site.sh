@@ -64,12 +64,7 @@ say "starting mmdp in $MMSITE_DP_NS: $MMDP_BIN $MMDP_EAL"
 nsenter --net="/run/netns/$MMSITE_DP_NS" -- "$MMDP_BIN" $MMDP_EAL -- --config "$WORK/mmdp.json" \
 	>"$WORK/mmdp.log" 2>&1 &
 MMDP_PID=$!
-for ((i = 0; i < 300; i++)); do
-	[[ -S $SOCK ]] && break
-	kill -0 "$MMDP_PID" 2>/dev/null || die "mmdp exited before opening its agent socket"
-	sleep 0.1
-done
-[[ -S $SOCK ]] || die "mmdp's agent socket did not appear within 30 s"
+wait_mmdp
 
 API_PORT=$((20000 + RANDOM % 20000))
 cat >"$WORK/mmctld.json" <<EOF
@@ -82,11 +77,7 @@ TOKEN=$("$MMCTLD_BIN" --config "$WORK/mmctld.json" --create-operator-token)
 MMCTLD_PID=$!
 URL=http://127.0.0.1:$API_PORT
 api() { curl -sf -H "Authorization: Bearer $TOKEN" "$URL$1"; }
-for ((i = 0; i < 100; i++)); do
-	api /v1/rooms >/dev/null 2>&1 && break
-	sleep 0.1
-done
-api /v1/rooms >/dev/null || die "mmctld does not answer at $URL"
+wait_mmctld
 
 say "one meeting of 3 (audio + video, SRTP) through mmctld's API, 10 s"
 R=$WORK/mmload.json

@@ -139,12 +139,7 @@ say "starting mmdp in $MMSITE_DP_NS: $MMDP_BIN $MMDP_EAL"
 # shellcheck disable=SC2086 # EAL arguments are words
 nsenter --net="/run/netns/$MMSITE_DP_NS" -- "$MMDP_BIN" $MMDP_EAL -- --config "$WORK/mmdp.json" >"$LOG" 2>&1 &
 MMDP_PID=$!
-for ((i = 0; i < 300; i++)); do
-	[[ -S $SOCK ]] && break
-	kill -0 "$MMDP_PID" 2>/dev/null || die "mmdp exited before opening its agent socket"
-	sleep 0.1
-done
-[[ -S $SOCK ]] || die "mmdp's agent socket did not appear within 30 s"
+wait_mmdp
 agent '{"op":"hello"}' >/dev/null
 
 snapshot() { agent '{"op":"stats.get"}' >"$1"; }

@@ -120,12 +120,7 @@ say "starting mmdp in $MMSITE_DP_NS: $MMDP_BIN $EAL"
 nsenter --net="/run/netns/$MMSITE_DP_NS" -- "$MMDP_BIN" $EAL -- --config "$WORK/mmdp.json" \
 	>"$WORK/mmdp.log" 2>&1 &
 MMDP_PID=$!
-for ((i = 0; i < 300; i++)); do
-	[[ -S $SOCK ]] && break
-	kill -0 "$MMDP_PID" 2>/dev/null || die "mmdp exited before opening its agent socket"
-	sleep 0.1
-done
-[[ -S $SOCK ]] || die "mmdp's agent socket did not appear within 30 s"
+wait_mmdp
 
 # ---- 1: the commands are there ----------------------------------------------------
 say "1. dpdk-telemetry.py -f $FP lists mmdp's commands, with help"
