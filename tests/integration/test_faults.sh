@@ -21,9 +21,13 @@
 #    like a pulled cable: dp0 loses its carrier) and up again: mmdp
 #    survives, forwarding is whole again within 2 s of the link coming up,
 #    and loss is confined to the outage.
+# 4. The same with mmdp's own interface, dp0, set down and up under its
+#    AF_XDP socket (an operator's mistake, or a driver reset): the socket
+#    and its XDP program stay, sends fail while it is down, and forwarding
+#    must come back the same way.
 # Each prints one line of what it measured on stderr.
 #
-# FAULTS (default "mmctld mmdp link") picks the faults; FAULT_CYCLES=N
+# FAULTS (default "mmctld mmdp link dp0") picks the faults; FAULT_CYCLES=N
 # (default 1) repeats the kill -9 faults (1 and 2) N times, each against
 # the daemons the previous cycle restarted. --repeat (the on-demand
 # "faults-repeat", suite stress) is FAULTS="mmctld mmdp" and
@@ -38,7 +42,7 @@ set -euo pipefail
 
 EAL_DEFAULT="-l 0,1 --in-memory --no-pci --vdev net_af_xdp0,iface=dp0,start_queue=0,queue_count=1"
 MMDP_EAL=${MMDP_EAL:-$EAL_DEFAULT}
-FAULTS=${FAULTS:-mmctld mmdp link}
+FAULTS=${FAULTS:-mmctld mmdp link dp0}
 FAULT_CYCLES=${FAULT_CYCLES:-1}
 if [[ ${1:-} == --repeat ]]; then
 	FAULTS="mmctld mmdp"
@@ -67,14 +71,15 @@ SOCK=$WORK/agent.sock
 MMDP_PID=
 MMCTLD_PID=
 LOAD_PID=
-LINK_DOWN=0
+LINK_DOWN= # "NS DEV" of a link this test set down, until it is up again
 FAILS=0
 
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	local st=$?
 	trap - EXIT INT TERM
-	if ((LINK_DOWN)); then nsenter --net="/run/netns/$MMSITE_SW_NS" -- ip link set swdp up || true; fi
+	# shellcheck disable=SC2086 # "NS DEV"
+	[[ -n $LINK_DOWN ]] && { link_set $LINK_DOWN up || true; }
 	[[ -n $LOAD_PID ]] && stop_pid "$LOAD_PID"
 	[[ -n $MMCTLD_PID ]] && stop_pid "$MMCTLD_PID"
 	[[ -n $MMDP_PID ]] && stop_pid "$MMDP_PID"
@@ -376,22 +381,24 @@ fault_mmdp() {
 		"lost $lost of $expected copies, all between the kill and then" >&2
 }
 
-# ---- 3: the media link down and up ----------------------------------------------
-fault_link() {
-	local name=link r
-	say "3. the media link (swdp, dp0's peer) down for 1 s under load"
+# ---- 3, 4: a side of the media link down and up --------------------------------
+link_set() { nsenter --net="/run/netns/$1" -- ip link set "$2" "$3"; } # NS DEV up|down
+
+fault_link() { # NAME NS DEV WHAT
+	local name=$1 ns=$2 dev=$3 r
+	say "$4 down for 1 s under load"
 	start_load "$name" --socket "$SOCK" --duration 7 --max-loss 100
 	wait_load_running 2 || return 0
 	local t_down t_up
 	t_down=$(wall_now)
-	LINK_DOWN=1
-	nsenter --net="/run/netns/$MMSITE_SW_NS" -- ip link set swdp down
+	LINK_DOWN="$ns $dev"
+	link_set "$ns" "$dev" down
 	sleep 1
 	# From the moment the command is given: what it takes the link to
 	# come up counts in the recovery.
 	t_up=$(wall_now)
-	nsenter --net="/run/netns/$MMSITE_SW_NS" -- ip link set swdp up
-	LINK_DOWN=0
+	link_set "$ns" "$dev" up
+	LINK_DOWN=
 	wait_load
 	r=$WORK/$name.json
 	expect "mmdp survived the link going down and up" kill -0 "$MMDP_PID"
@@ -407,7 +414,7 @@ fault_link() {
 		expect "forwarding whole again within ${RESUME_LIMIT_S} s of the link coming up" \
 			le "$whole" "$(awk -v a="$t_up" -v l=$RESUME_LIMIT_S 'BEGIN { printf "%.3f", a + l }')"
 	fi
-	echo "faults: media link down $(ms "$t_down" "$t_up") ms: forwarding whole" \
+	echo "faults: $dev down $(ms "$t_down" "$t_up") ms: forwarding whole" \
 		"$( [[ $whole == never ]] && echo never || echo "$(ms "$t_up" "$whole") ms after it came up")," \
 		"lost $lost of $expected copies, all in the outage" >&2
 }
@@ -416,7 +423,10 @@ for ((cycle = 1; cycle <= FAULT_CYCLES; cycle++)); do
 	[[ " $FAULTS " == *" mmctld "* ]] && fault_mmctld "$cycle"
 	[[ " $FAULTS " == *" mmdp "* ]] && fault_mmdp "$cycle"
 done
-[[ " $FAULTS " == *" link "* ]] && fault_link
+[[ " $FAULTS " == *" link "* ]] &&
+	fault_link link "$MMSITE_SW_NS" swdp "3. the media link (swdp, dp0's peer)"
+[[ " $FAULTS " == *" dp0 "* ]] &&
+	fault_link dp0 "$MMSITE_DP_NS" dp0 "4. mmdp's own interface (dp0, under its AF_XDP socket)"
 
 if ((FAILS)); then
 	die "$FAILS check(s) failed"

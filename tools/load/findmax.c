@@ -206,9 +206,20 @@ int ld_find_max(struct ld_run *R)
 		 * only when every attempt fails, so that one stall of a shared
 		 * machine (a vCPU descheduled for some ms overruns a ring)
 		 * does not end the search below what the forwarder carries;
-		 * real overload fails every time. */
-		if (!pass && !P.ramp && attempt <= o->retries) {
-			json_t *aj = step_json(fwd, P.s.steps + 1, v, parts, rep, false, &P.s);
+		 * real overload fails every time. A ramp takes what each load
+		 * gives, failures past the knee too, but not a trial the
+		 * generator itself failed (behind its schedule, or not reading
+		 * its ring): that measured mmload, not the forwarder. */
+		json_t *aj = NULL;
+		if (!pass && attempt <= o->retries) {
+			aj = step_json(fwd, P.s.steps + 1, v, parts, rep, false, &P.s);
+			const char *lim = json_string_value(json_object_get(aj, "limit"));
+			if (P.ramp && !(lim && strncmp(lim, "generator:", 10) == 0)) {
+				json_decref(aj);
+				aj = NULL;
+			}
+		}
+		if (aj) {
 			json_object_set_new(aj, "attempt", json_integer(attempt));
 			json_object_set_new(aj, "retried", json_true());
 			fprintf(stderr, "mmload: %s: %d rooms failed (%s), attempt %d of %d: again\n",
