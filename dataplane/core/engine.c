@@ -586,6 +586,10 @@ static __attribute__((noinline)) int rx_rtp_bind(struct mm_worker_ctx *w, struct
 	}
 	struct mm_stream_state *ss = &ep->streams[sc->state_idx];
 	bool rebind = ss->uid == sc->uid && ss->bound;
+	/* The SSRC it leaves has a libsrtp2 stream that nothing will use:
+	 * without this, each new SSRC under the RID would add one for good. */
+	if (rebind && c->keys && ss->bound_ssrc != rtp_get_ssrc(pl))
+		mm_srtp_forget(c->keys->in, ss->bound_ssrc);
 	uint32_t pause_gen = ss->pause_gen;
 	memset(ss, 0, sizeof(*ss));
 	ss->uid = sc->uid;
@@ -679,14 +683,46 @@ static int rx_rtp_stream(struct mm_worker_ctx *w, struct mm_endpoint *ep, const 
 	return MM_ENGINE_DONE;
 }
 
+/* May SRTCP from sender SSRC ssrc reach libsrtp2? Its streams' SSRCs (RTX
+ * too) and the RTCP-only SSRCs let in so far: yes (1); a new one while
+ * fewer than MM_RTCP_SSRCS_MAX were: yes, to remember once it authenticates
+ * (2); else no (0). libsrtp2 keeps a stream for every SSRC that
+ * authenticates, so without this an authenticated participant could make
+ * mmdp's session grow, and each lookup in it slower, without end (the
+ * engine fuzz target found it). */
+static int rtcp_ssrc_admit(const struct mm_endpoint *ep, const struct mm_ep_conf *c, uint32_t ssrc)
+{
+	if (mm_stream_of(ep, c, ssrc))
+		return 1;
+	for (uint32_t i = 0; i < c->n_streams; i++)
+		if (c->streams[i].has_rtx && c->streams[i].rtx_ssrc == ssrc)
+			return 1;
+	for (uint32_t i = 0; i < ep->n_rtcp_ssrcs; i++)
+		if (ep->rtcp_ssrcs[i] == ssrc)
+			return 1;
+	return ep->n_rtcp_ssrcs < MM_RTCP_SSRCS_MAX ? 2 : 0;
+}
+
 static int rx_rtcp(struct mm_worker_ctx *w, struct mm_endpoint *ep, const struct mm_route *rt,
 		   uint8_t *pl, size_t plen, uint64_t now_ns)
 {
 	const struct mm_ep_conf *c = rcu_dereference(ep->conf);
 	if (c->keys) {
+		if (unlikely(plen < 8))
+			return drop(w, MM_DROP_RTCP_MALFORMED);
+		/* bytes 4-7: the first packet's sender SSRC, in clear in SRTCP */
+		uint32_t ssrc = (uint32_t)pl[4] << 24 | (uint32_t)pl[5] << 16 | (uint32_t)pl[6] << 8 | pl[7];
+		int admit = rtcp_ssrc_admit(ep, c, ssrc);
+		if (unlikely(!admit))
+			return drop(w, MM_DROP_UNKNOWN_SSRC);
 		int r = unprotect(ep, c, pl, &plen, true);
 		if (unlikely(r))
 			return drop(w, (enum mm_drop_reason)r);
+		if (unlikely(admit == 2)) {
+			/* the agent reads the count for endpoint.get's memory */
+			ep->rtcp_ssrcs[ep->n_rtcp_ssrcs] = ssrc;
+			__atomic_store_n(&ep->n_rtcp_ssrcs, ep->n_rtcp_ssrcs + 1, __ATOMIC_RELAXED);
+		}
 	}
 	return mm_eng_rx_rtcp(w, ep, rt, pl, plen, now_ns);
 }

@@ -512,6 +512,11 @@ int mm_srtp_unprotect_recover(struct mm_srtp *s, uint8_t *pkt, size_t *len, uint
 	return rc;
 }
 
+void mm_srtp_forget(struct mm_srtp *s, uint32_t ssrc)
+{
+	(void)srtp_remove_stream(s->ctx, htonl(ssrc));
+}
+
 int mm_srtp_protect_continue(struct mm_srtp *s, uint8_t *pkt, size_t *len, size_t cap, uint32_t roc,
 			     bool *continued)
 {

@@ -167,6 +167,11 @@ int mm_srtp_unprotect_recover(struct mm_srtp *s, uint8_t *pkt, size_t *len, uint
  * (nothing protected / authenticated yet). Walks the session's streams. */
 int mm_srtp_stream_roc(struct mm_srtp *s, uint32_t ssrc, uint32_t *roc);
 
+/* Drop session s's stream for ssrc, if it has one (its replay window and
+ * ROC go; a later packet of ssrc starts a new stream from the template):
+ * for an SSRC the sender no longer uses. */
+void mm_srtp_forget(struct mm_srtp *s, uint32_t ssrc);
+
 /* Outbound: protect pkt as mm_srtp_protect does, but when session s has
  * not yet protected RTP of the packet's SSRC past ROC 0 (no stream yet, or
  * only SRTCP, or RTP at ROC 0) and roc > 0, with packet index roc * 65536

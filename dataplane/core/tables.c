@@ -588,8 +588,9 @@ size_t mm_endpoint_memory(const struct mm_endpoint *ep)
 {
 	const struct mm_ep_conf *c = ep->conf;
 	/* Streams libsrtp2 holds: inbound, one per SSRC the endpoint sent
-	 * (at most its declared streams); outbound, one per source stream
-	 * forwarded to it (rewrite slots in use). */
+	 * (at most its declared streams and the RTCP-only SSRCs let in);
+	 * outbound, one per source stream forwarded to it (rewrite slots in
+	 * use). */
 	size_t out_streams = 0;
 	for (size_t i = 0; i < (size_t)MM_ROOM_CAPACITY_MAX * MM_STREAMS_MAX; i++)
 		out_streams += MM_CNT_GET(ep->rw[i].src_uid) != 0;
@@ -598,8 +599,9 @@ size_t mm_endpoint_memory(const struct mm_endpoint *ep)
 	for (uint32_t i = 0; i < c->n_streams; i++)
 		if (c->streams[i].cache)
 			n += mm_rtx_cache_memory(c->streams[i].cache);
-	n += keyset_memory(c->keys, c->n_streams, out_streams);
-	n += keyset_memory(c->prev_keys, c->n_streams, out_streams);
+	size_t in_streams = c->n_streams + MM_CNT_GET(ep->n_rtcp_ssrcs);
+	n += keyset_memory(c->keys, in_streams, out_streams);
+	n += keyset_memory(c->prev_keys, in_streams, out_streams);
 	return n;
 }
 

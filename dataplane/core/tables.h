@@ -33,6 +33,10 @@
 #define MM_RID_MAX 16 /* RFC 8852 RtpStreamId: our limit on its length */
 #define MM_ROOM_CAPACITY_MAX 100
 #define MM_STREAMS_MAX 8
+/* SRTCP sender SSRCs an endpoint may use besides its streams' (a receiver's
+ * own RTCP SSRCs, one per transceiver): libsrtp2 keeps a stream for every
+ * SSRC that authenticates, so the rest are dropped before unprotect. */
+#define MM_RTCP_SSRCS_MAX 16
 #define MM_WORKERS_MAX 32
 #define MM_PORTS_MAX 8
 #define MM_PORT_ADDRS_MAX 8
@@ -280,6 +284,10 @@ struct mm_endpoint {
 	/* Key generation that authenticated a packet since the last rekey:
 	 * from then on the previous generation is not tried (RTP, RTCP). */
 	uint64_t rtp_keys_ok, rtcp_keys_ok;
+	/* SRTCP sender SSRCs that are none of its streams' and authenticated
+	 * (engine.c, rx_rtcp): each holds a libsrtp2 stream. */
+	uint32_t rtcp_ssrcs[MM_RTCP_SSRCS_MAX];
+	uint32_t n_rtcp_ssrcs;
 	/* ROC recovery (engine.c): inbound streams whose ROC was recovered,
 	 * recovery sweeps that found none, and outbound streams to this
 	 * endpoint that continued a recovered source's ROC. */

@@ -583,6 +583,51 @@ Test(engine_srtp, srtcp_is_decrypted_and_reencrypted, .init = setup_srtp, .fini 
 	mm_srtp_destroy(b_rx);
 }
 
+static json_int_t ep_memory(const char *ep)
+{
+	json_t *r = h_agent(&A, "{\"op\":\"endpoint.get\",\"endpoint\":\"%s\"}", ep);
+	json_int_t m = json_integer_value(json_object_get(r, "memory_bytes"));
+	json_decref(r);
+	return m;
+}
+
+/* libsrtp2 keeps a stream for every SSRC that authenticates: an endpoint's
+ * SRTCP from SSRCs none of its streams use is let in for at most
+ * MM_RTCP_SSRCS_MAX of them; the rest are dropped before unprotect, so an
+ * authenticated participant cannot grow mmdp's session without end. Its
+ * own stream's SSRC stays in. */
+Test(engine_srtp, srtcp_from_new_ssrcs_is_bounded, .init = setup_srtp, .fini = teardown)
+{
+	struct mm_srtp *a_tx = peer_session('a', 'i', 0, GCM, false);
+	uint8_t rtcp[256], pkt[300], frame[400];
+	json_int_t before = ep_memory("a");
+	const uint32_t n_new = MM_RTCP_SSRCS_MAX + 24;
+	for (uint32_t i = 0; i < n_new + 2; i++) {
+		/* the last two: an SSRC let in before, and a's own stream's */
+		uint32_t ssrc = i < n_new ? 0x50000000u + i : i == n_new ? 0x50000000u : 1001;
+		size_t n = sender_report(rtcp, sizeof(rtcp), ssrc);
+		memcpy(pkt, rtcp, n);
+		cr_assert_eq(mm_srtcp_protect(a_tx, pkt, &n, sizeof(pkt)), 0);
+		size_t fl = h_frame(frame, "198.18.1.1", 5001, "198.18.0.1", 40001, MAC1, pkt, n);
+		mm_engine_rx(&W, frame, fl, 0, 0);
+	}
+	cr_assert_eq(drops(MM_DROP_UNKNOWN_SSRC), n_new - MM_RTCP_SSRCS_MAX,
+		     "every new SSRC past the bound is dropped");
+	cr_assert_eq(drops(MM_DROP_SRTP_AUTH), 0, "none reached libsrtp2 and failed");
+	cr_assert_eq(ep_memory("a") - before,
+		     (json_int_t)(MM_RTCP_SSRCS_MAX * mm_srtp_stream_bytes(GCM, true)),
+		     "a's inbound session holds one stream per SSRC let in, no more");
+	/* a's stream and an SSRC let in still authenticate and go on */
+	CAP->n = 0;
+	size_t n = sender_report(rtcp, sizeof(rtcp), 1001);
+	memcpy(pkt, rtcp, n);
+	cr_assert_eq(mm_srtcp_protect(a_tx, pkt, &n, sizeof(pkt)), 0);
+	size_t fl = h_frame(frame, "198.18.1.1", 5001, "198.18.0.1", 40001, MAC1, pkt, n);
+	mm_engine_rx(&W, frame, fl, 0, 0);
+	cr_assert_eq(CAP->n, 2, "a's sender report still reaches b and c");
+	mm_srtp_destroy(a_tx);
+}
+
 Test(engine_srtp, missing_keys_are_dropped_as_no_key, .init = setup_srtp, .fini = teardown)
 {
 	/* b has a profile but no keys yet (as while DTLS runs) */
