@@ -325,11 +325,39 @@ static json_t *handle_read(struct mm_agent *a, json_t *req, const char *op, stru
 	return NULL;
 }
 
+/* Bytes >= 0x80 of s as '?': ASCII, which jansson always takes. */
+static void ascii_only(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			*s = '?';
+}
+
 static char *error_line(json_t *id, const struct aerr *e)
 {
 	json_t *err = json_pack("{ssss}", "code", e->code, "message", e->message);
-	if (e->field[0])
-		json_object_set_new(err, "field", json_string(e->field));
+	struct aerr a;
+	if (!err) {
+		/* The message quotes the request (jansson's parse error shows the
+		 * bytes where it stopped, "%.64s" may cut a character in half)
+		 * and was not UTF-8, which jansson refuses: say the same in
+		 * ASCII rather than send no reply at all (found by
+		 * tests/fuzz/fuzz_agent.c). */
+		a = *e;
+		ascii_only(a.message);
+		e = &a;
+		err = json_pack("{ssss}", "code", e->code, "message", e->message);
+	}
+	if (e->field[0]) {
+		json_t *f = json_string(e->field);
+		if (!f) {
+			char fb[sizeof(e->field)];
+			snprintf(fb, sizeof(fb), "%s", e->field);
+			ascii_only(fb);
+			f = json_string(fb);
+		}
+		json_object_set_new(err, "field", f);
+	}
 	if (e->index >= 0)
 		json_object_set_new(err, "index", json_integer(e->index));
 	json_t *r = json_pack("{sbso}", "ok", 0, "error", err);

@@ -121,6 +121,39 @@ Test(agent, malformed_requests_get_stable_codes_and_change_nothing)
 	free(after);
 }
 
+/* A reply quotes the request (jansson's parse error shows the bytes where
+ * it stopped; an unknown op is echoed, cut at 64 bytes): with bytes that
+ * are not UTF-8 the reply must still come, in ASCII (found by
+ * tests/fuzz/fuzz_agent.c: no reply at all). */
+static void expect_error_reply(const char *line, size_t len, const char *code)
+{
+	char *out = mm_agent_handle(&A, line, len);
+	cr_assert_not_null(out, "a reply to a request that is not UTF-8");
+	json_t *r = json_loads(out, 0, NULL);
+	cr_assert_not_null(r, "the reply is JSON: %s", out);
+	cr_assert(json_is_false(json_object_get(r, "ok")));
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "error"), "code")), code);
+	json_decref(r);
+	free(out);
+}
+
+Test(agent, requests_that_are_not_utf8_get_a_reply)
+{
+	populate();
+	char *before = state_dump();
+	static const char bad_escape[] = "{\"endpoint\":\"e-\\\xcd\xb1\xfe~H\0\0-------5\",\"op\":\"endpoint.put\"}";
+	expect_error_reply(bad_escape, sizeof(bad_escape) - 1, "parse_error");
+	/* an op of 63 ASCII bytes then a 2-byte character: "%.64s" cuts it */
+	char op[160];
+	snprintf(op, sizeof(op), "{\"op\":\"%s\xc3\xa9\"}",
+		 "room.explodexxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+	expect_error_reply(op, strlen(op), "unknown_op");
+	char *after = state_dump();
+	cr_assert_str_eq(after, before, "nothing changed");
+	free(before);
+	free(after);
+}
+
 Test(agent, error_names_the_field)
 {
 	json_t *r = h_agent(&A, "{\"op\":\"batch\",\"ops\":[{\"op\":\"room.put\",\"room\":\"ok\"},"
