@@ -10,6 +10,7 @@
 #include "control/metrics.h"
 
 #include "control/history.h"
+#include "dataplane/core/agent_proto.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -286,7 +287,7 @@ void ctl_metrics_agent(const char *op, double seconds, int outcome)
 /* ---------------------------------------------------- mmdp's snapshot --- */
 
 /* mmdp's packet pool among stats.get's "mempools" (every DPDK pool of the
- * process; "mmdp_mbufs" is the one its ports take mbufs from); NULL where
+ * process; MM_AGENT_MBUF_POOL is the one its ports take mbufs from); NULL where
  * there is none (no reply, or an agent without DPDK). */
 static json_t *mmdp_pool(json_t *reply)
 {
@@ -294,7 +295,7 @@ static json_t *mmdp_pool(json_t *reply)
 	json_t *p;
 	json_array_foreach(reply ? json_object_get(reply, "mempools") : NULL, i, p) {
 		const char *name = json_string_value(json_object_get(p, "name"));
-		if (name && strcmp(name, "mmdp_mbufs") == 0)
+		if (name && strcmp(name, MM_AGENT_MBUF_POOL) == 0)
 			return p;
 	}
 	return NULL;

@@ -10,9 +10,9 @@
 #include <stdint.h>
 
 #include "dataplane/core/agent_guard.h"
+#include "dataplane/core/agent_proto.h"
 #include "dataplane/core/tables.h"
 
-#define MM_AGENT_PROTOCOL_VERSION 1
 #define MM_AGENT_LINE_MAX (1u << 20)
 #define MM_AGENT_MEMPOOLS_MAX 16
 

@@ -542,9 +542,8 @@ static int rx_rtp(struct mm_worker_ctx *w, struct mm_endpoint *ep, const struct 
 	const struct mm_ep_conf *c = rcu_dereference(ep->conf);
 	const struct mm_stream_conf *sc = mm_stream_of(ep, c, ssrc);
 	if (unlikely(!sc)) {
-		for (uint32_t i = 0; i < c->n_streams; i++)
-			if (c->streams[i].has_rtx && c->streams[i].rtx_ssrc == ssrc)
-				return rx_rtx(w, ep, rt, c, &c->streams[i], pl, plen, now_ns);
+		if ((sc = mm_stream_of_rtx(c, ssrc)))
+			return rx_rtx(w, ep, rt, c, sc, pl, plen, now_ns);
 		if (c->rid_id && (sc = stream_by_rid(c, pl, plen)))
 			return rx_rtp_bind(w, ep, rt, c, sc, pl, plen, now_ns);
 		return drop(w, MM_DROP_UNKNOWN_SSRC);
@@ -692,11 +691,8 @@ static int rx_rtp_stream(struct mm_worker_ctx *w, struct mm_endpoint *ep, const 
  * engine fuzz target found it). */
 static int rtcp_ssrc_admit(const struct mm_endpoint *ep, const struct mm_ep_conf *c, uint32_t ssrc)
 {
-	if (mm_stream_of(ep, c, ssrc))
+	if (mm_stream_of(ep, c, ssrc) || mm_stream_of_rtx(c, ssrc))
 		return 1;
-	for (uint32_t i = 0; i < c->n_streams; i++)
-		if (c->streams[i].has_rtx && c->streams[i].rtx_ssrc == ssrc)
-			return 1;
 	for (uint32_t i = 0; i < ep->n_rtcp_ssrcs; i++)
 		if (ep->rtcp_ssrcs[i] == ssrc)
 			return 1;

@@ -343,6 +343,17 @@ static inline const struct mm_stream_conf *mm_stream_of(const struct mm_endpoint
 	return NULL;
 }
 
+/* Publisher ep's stream whose retransmissions (RFC 4588) come under ssrc,
+ * or NULL. */
+static inline const struct mm_stream_conf *mm_stream_of_rtx(const struct mm_ep_conf *c,
+							    uint32_t ssrc)
+{
+	for (uint32_t i = 0; i < c->n_streams; i++)
+		if (c->streams[i].has_rtx && c->streams[i].rtx_ssrc == ssrc)
+			return &c->streams[i];
+	return NULL;
+}
+
 /* Layers of the simulcast group whose base is base. */
 static inline int mm_group_layers(const struct mm_stream_conf *base)
 {

@@ -27,6 +27,7 @@
 #include <rte_mempool.h>
 
 #include "common/log.h"
+#include "dataplane/core/agent_proto.h"
 #include "dataplane/core/agent_server.h"
 #include "dataplane/core/config.h"
 #include "dataplane/mmdp/telemetry.h"
@@ -301,7 +302,7 @@ static void ports_close(uint16_t n_ports)
 }
 
 /* stats.get's "mempools" (struct mm_agent.mempools): every DPDK mempool of
- * this process, ours ("mmdp_mbufs") and any a driver made. Runs on the
+ * this process, ours (MM_AGENT_MBUF_POOL) and any a driver made. Runs on the
  * agent thread; the counts are a racy snapshot of the lcores' caches,
  * which is what a leak check over minutes needs. */
 struct mempools_walk {
@@ -436,7 +437,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	struct rte_mempool *pool = rte_pktmbuf_pool_create("mmdp_mbufs", cfg.mbufs, 256, 0,
+	struct rte_mempool *pool = rte_pktmbuf_pool_create(MM_AGENT_MBUF_POOL, cfg.mbufs, 256, 0,
 							   RTE_MBUF_DEFAULT_BUF_SIZE,
 							   (int)rte_socket_id());
 	if (!pool) {

@@ -33,6 +33,13 @@
 # "faults-repeat", suite stress) is FAULTS="mmctld mmdp" and
 # FAULT_CYCLES=$FAULTS_REPEAT (default 10).
 #
+# --guard ("faults-guard", in CI; through guard_site.sh, GUARD_OBJ set) runs
+# mmdp with the XDP guard (xdp_prog= on its af_xdp port, maps pinned in
+# the site's private bpffs) and FAULTS="mmdp" by default: the killed
+# mmdp's guard program stays on dp0 with its pinned maps; the new mmdp
+# must replace it, get every meeting back and forward whole within the
+# same 2 s, through a guard that passes the media (its own counters).
+#
 # Runs inside the test site (see meson.build):
 #   tools/mmsite run --prefix mma- -- env MMDP_BIN=build/dataplane/mmdp/mmdp \
 #       MMLOAD_BIN=build/tools/mmload MMCTLD_BIN=build/control/mmctld \
@@ -44,9 +51,15 @@ EAL_DEFAULT="-l 0,1 --in-memory --no-pci --vdev net_af_xdp0,iface=dp0,start_queu
 MMDP_EAL=${MMDP_EAL:-$EAL_DEFAULT}
 FAULTS=${FAULTS:-mmctld mmdp link dp0}
 FAULT_CYCLES=${FAULT_CYCLES:-1}
+GUARD=0
 if [[ ${1:-} == --repeat ]]; then
 	FAULTS="mmctld mmdp"
 	FAULT_CYCLES=${FAULTS_REPEAT:-10}
+elif [[ ${1:-} == --guard ]]; then
+	GUARD=1
+	[[ -n ${GUARD_OBJ:-} && -r $GUARD_OBJ ]] || { echo "faults: GUARD_OBJ (guard.bpf.o) is not set or not readable" >&2; exit 1; }
+	MMDP_EAL="$MMDP_EAL,xdp_prog=$GUARD_OBJ"
+	FAULTS=${FAULTS_GUARD:-mmdp}
 fi
 ROOMS=3
 PARTS=4
@@ -240,12 +253,19 @@ ctl_state() {
 }
 
 # ---- the site's daemons ---------------------------------------------------------
+# With --guard: the guard's media ports are mmctld's port_range below.
+GUARD_CONF=
+((GUARD)) && GUARD_CONF=',
+ "guard":{"pin_dir":"/sys/fs/bpf","port_range":[30000,30999]}'
 cat >"$WORK/mmdp.json" <<EOF
 {"agent_socket":"$SOCK",
- "ports":[{"addresses":["$MMSITE_DP_IP4","$MMSITE_DP_IP6"],"gateway_mac":"$MMSITE_GW_MAC"}]}
+ "ports":[{"addresses":["$MMSITE_DP_IP4","$MMSITE_DP_IP6"],"gateway_mac":"$MMSITE_GW_MAC"}]$GUARD_CONF}
 EOF
 say "starting mmdp in $MMSITE_DP_NS: $MMDP_BIN $MMDP_EAL"
 start_mmdp
+if ((GUARD)); then
+	[[ $(agent '{"op":"hello"}' | jq -r .guard) == true ]] || die "mmdp runs without the guard"
+fi
 API_PORT=$((20000 + RANDOM % 20000))
 cat >"$WORK/mmctld.json" <<EOF
 {"listen":"127.0.0.1:$API_PORT","db":"$WORK/mmctld.db","mmdp_socket":"$SOCK",
@@ -357,6 +377,18 @@ fault_mmdp() {
 	dp_state >"$WORK/$name-dp-after.txt" || true
 	expect "... and as mmctld has them" test "$(cat "$WORK/$name-ctl-after.txt")" == "$before"
 	expect "... still at the end of the run" test "$(cat "$WORK/$name-dp-after.txt")" == "$before"
+	if ((GUARD)); then
+		# The guard that carried the media after the restart is the new
+		# mmdp's, in step with its tables (docs/agent-protocol.md).
+		local g
+		g=$(agent '{"op":"stats.get","rooms":false}' | jq -c .guard)
+		echo "$g" >"$WORK/$name-guard.json"
+		expect "the new mmdp's guard is in sync with its tables" \
+			test "$(jq '.sync.in_sync and .sync.errors == 0' <<<"$g")" == true
+		expect "the new mmdp's guard redirected the media to it ($(jq '.verdicts.redirect.packets' <<<"$g") packets)" \
+			test "$(jq '.verdicts.redirect.packets > 0' <<<"$g")" == true
+		echo "   guard drops since the restart: $(jq -c '.drops | with_entries(select(.value > 0))' <<<"$g")" >&2
+	fi
 	delete_rooms
 	r=$WORK/$name.json
 	load_status "$r"

@@ -218,6 +218,18 @@ int ld_io_start(struct ld_run *R)
 				fprintf(stderr, "mmload: --cpu %d: %s\n", R->o.cpus[i % R->o.n_cpus],
 					strerror(rc));
 		}
+		if (R->o.rt_priority) {
+			/* Asked for and not had, the run would measure what it
+			 * was meant not to: fail instead of going on without. */
+			struct sched_param sp = {.sched_priority = R->o.rt_priority};
+			rc = pthread_setschedparam(R->th[i].th, SCHED_FIFO, &sp);
+			if (rc) {
+				fprintf(stderr, "mmload: --rt-priority %d: %s\n", R->o.rt_priority,
+					strerror(rc));
+				__atomic_store_n(&R->stop, 1, __ATOMIC_RELAXED);
+				return -rc;
+			}
+		}
 	}
 	return 0;
 }

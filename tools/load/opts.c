@@ -87,6 +87,13 @@ void ld_usage(FILE *f)
 "  --threads N            I/O threads, 1 or 2 (1)\n"
 "  --cpu N[,M]            pin the I/O threads to these CPUs (e.g. the one mmdp's\n"
 "                         worker does not spin on)\n"
+"  --rt-priority P        run the I/O threads SCHED_FIFO at priority P (1-99; needs\n"
+"                         root): the generator then waits for no ordinary process\n"
+"                         on its CPU, as if it ran on a machine of its own, and\n"
+"                         sleeps whenever it has nothing to do (memif: up to 20 us\n"
+"                         at a time), so those processes still run. Without it, on\n"
+"                         a shared CPU a stall of the generator overruns mmdp's\n"
+"                         ring towards it, and the loss is the generator's\n"
 "  --mute-one             mute the first participant's audio a third into the\n"
 "                         measured window and unmute it at two thirds, through the\n"
 "                         setup path; what it sends while muted must reach nobody\n"
@@ -179,7 +186,7 @@ enum {
 	O_DURATION, O_WARMUP, O_THREADS, O_MUTE_ONE, O_MAX_LOSS, O_REPORT, O_JSON,
 	O_PER_STREAM, O_QUIET, O_HELP, O_CPU, O_IO, O_MEMIF, O_EAL, O_MAC, O_DP_MAC, O_DP_IP4,
 	O_DP_IP6, O_FIND_MAX, O_TRIAL, O_MAX_ROOMS, O_PRECISION, O_STEPS_FILE,
-	O_RAMP, O_RAMP_STEPS, O_PLOT, O_TIMELINE,
+	O_RAMP, O_RAMP_STEPS, O_PLOT, O_TIMELINE, O_RT_PRIO,
 	O_RTPENGINE = 512, O_FWD_PID, O_RTPE_SAME,
 	O_REFLECT = 600, O_RETRIES,
 	O_LAST_N = 700, O_VIDEO_LAST_N, O_MAX_LAYER, O_PREF_CHANGE, O_SETTLE, O_NACK, O_RTX_PT,
@@ -208,7 +215,7 @@ static const struct option longopts[] = {
 	{"dp-ip6", 1, NULL, O_DP_IP6}, {"find-max", 0, NULL, O_FIND_MAX},
 	{"trial", 1, NULL, O_TRIAL}, {"max-rooms", 1, NULL, O_MAX_ROOMS},
 	{"precision", 1, NULL, O_PRECISION}, {"steps-file", 1, NULL, O_STEPS_FILE},
-	{"timeline", 1, NULL, O_TIMELINE},
+	{"timeline", 1, NULL, O_TIMELINE}, {"rt-priority", 1, NULL, O_RT_PRIO},
 	{"ramp", 0, NULL, O_RAMP}, {"ramp-steps", 1, NULL, O_RAMP_STEPS}, {"plot", 1, NULL, O_PLOT},
 	{"rtpengine", 1, NULL, O_RTPENGINE}, {"forwarder-pid", 1, NULL, O_FWD_PID},
 	{"rtpengine-same-suite", 0, NULL, O_RTPE_SAME},
@@ -342,6 +349,7 @@ static int take(struct ld_opts *o, int c, const char *a)
 	case O_DURATION: o->duration = (int)v; return v >= 1 && v <= 86400 ? 0 : -EINVAL;
 	case O_WARMUP: o->warmup = (int)v; return v <= 3600 ? 0 : -EINVAL;
 	case O_THREADS: o->threads = (int)v; return v >= 1 && v <= 2 ? 0 : -EINVAL;
+	case O_RT_PRIO: o->rt_priority = (int)v; return v >= 1 && v <= 99 ? 0 : -EINVAL;
 	case O_TRIAL: o->trial = (int)v; return v >= 1 && v <= 3600 ? 0 : -EINVAL;
 	case O_MAX_ROOMS: o->max_rooms = (int)v; return v >= 1 && v <= 10000 ? 0 : -EINVAL;
 	case O_RETRIES: o->retries = (int)v; return v <= 5 ? 0 : -EINVAL;

@@ -173,6 +173,7 @@ json_t *ld_report(struct ld_run *R, bool *pass)
 	set(j, "warmup_s", json_integer(R->o.warmup));
 	set(j, "measured_s", json_real(dur));
 	set(j, "threads", json_integer(R->n_threads));
+	set(j, "rt_priority", json_integer(R->o.rt_priority)); /* 0: ordinary scheduling */
 	json_t *off = json_object();
 	set(off, "packets", jint(t.sent_pkts));
 	set(off, "bytes", jint(t.sent_bytes));

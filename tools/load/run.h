@@ -52,6 +52,7 @@ struct ld_opts {
 	const char *report;    /* JSON report file */
 	const char *prefix;    /* room and endpoint names */
 	int cpus[2], n_cpus;   /* --cpu: I/O thread i runs on cpus[i % n_cpus] */
+	int rt_priority;       /* --rt-priority: SCHED_FIFO priority of the I/O threads, 0 none */
 	enum mm_srtp_profile srtp;
 	bool srtp_set;         /* --srtp given */
 	int family;            /* 4, 6, or 0 for mixed */
