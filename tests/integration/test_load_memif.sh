@@ -14,11 +14,14 @@
 #    adds up with mmdp's counters.
 # 2. The same mmdp, a client that dies: an mmload killed with SIGKILL while
 #    its frames flow through mmdp. mmdp stays up and answers.
-# 3. The same mmdp again: another mmload passes (no loss, no misdelivery).
+# 3. The same mmdp again: another mmload passes (no loss, no misdelivery)
+#    with its I/O thread SCHED_FIFO (--rt-priority 5, in its report); one
+#    without CAP_SYS_NICE is refused that priority and stops with exit 2
+#    saying why, leaving no room in mmdp.
 # 4. The same mmdp: --find-max (rooms of 4, audio, SRTP, 2 s trials, at most
 #    16 rooms): it ends with a maximum > 0 and every step lies strictly
 #    inside the bracket left by the steps before it, which only shrinks.
-# 5. mmdp, after five memif clients came and went, stops cleanly (exit 0),
+# 5. mmdp, after six memif clients came and went, stops cleanly (exit 0),
 #    and its interrupt thread's unmaps of the departed clients' regions
 #    waited for the workers (dataplane/mmdp/unmap_guard.c: DPDK 22.11's
 #    net_memif unmaps them while the workers may be inside a burst).
@@ -166,15 +169,40 @@ sleep 1
 mmdp_alive "after a killed mmload"
 
 # ---- 3 --------------------------------------------------------------------------
-say "3. memif, the same mmdp: another mmload, 2 rooms x 4, audio, SRTP, 3 s"
+say "3. memif, the same mmdp: another mmload, 2 rooms x 4, audio, SRTP, 3 s, its I/O thread SCHED_FIFO"
 R=$WORK/again.json
 st=0
 "${MMLOAD[@]}" --rooms 2 --participants 4 --srtp AEAD_AES_128_GCM --duration 3 --warmup 1 \
-	--quiet --report "$R" || st=$?
+	--rt-priority 5 --quiet --report "$R" || st=$?
 [[ $st == 0 ]] || { echo "   FAILED: mmload exited $st" >&2; FAILS=$((FAILS + 1)); }
 [[ -s $R ]] || die "no report"
 check "$R" "it passed: no loss, no misdelivery, copies > 0" \
 	'.pass and .loss.packets == 0 and .misdelivered.total == 0 and .received.packets == .expected.copies and .expected.copies > 0'
+check "$R" "its I/O thread ran SCHED_FIFO at priority 5 (--rt-priority)" '.rt_priority == 5'
+# Without CAP_SYS_NICE the priority cannot be had: mmload must say so and
+# stop (a run that silently went on without would measure what it was
+# asked not to), and take down the rooms it had set up.
+if command -v setpriv >/dev/null; then
+	# (the mmload killed in 2 left its rooms: count the new ones)
+	n0=$(agent '{"op":"hello"}' | jq .rooms)
+	st=0
+	setpriv --bounding-set=-sys_nice --inh-caps=-sys_nice -- "${MMLOAD[@]}" --rooms 1 \
+		--participants 2 --duration 2 --warmup 1 --rt-priority 5 --quiet \
+		>"$WORK/nonice.out" 2>&1 || st=$?
+	if [[ $st == 2 ]] && grep -q -- "--rt-priority 5: Operation not permitted" "$WORK/nonice.out"; then
+		echo "   ok: without CAP_SYS_NICE, --rt-priority fails (exit 2) and says why"
+	else
+		echo "   FAILED: without CAP_SYS_NICE mmload --rt-priority exited $st: $(cat "$WORK/nonice.out")" >&2
+		FAILS=$((FAILS + 1))
+	fi
+	n=$(agent '{"op":"hello"}' | jq .rooms)
+	if [[ $n == "$n0" ]]; then
+		echo "   ok: ... and left no room in mmdp ($n0 before, $n after)"
+	else
+		echo "   FAILED: mmdp has $n rooms after the refused run, $n0 before it" >&2
+		FAILS=$((FAILS + 1))
+	fi
+fi
 check "$R" "mmdp received exactly what mmload put on the link, and sent what it took off" \
 	'.mmdp.rx_packets == .memif.opackets and .mmdp.tx_packets == .memif.ipackets'
 mmdp_alive "after the third mmload left"
@@ -247,7 +275,7 @@ fi
 mmdp_alive "after --ramp"
 
 # ---- 5 --------------------------------------------------------------------------
-say "5. mmdp stops cleanly after five memif clients came and went"
+say "5. mmdp stops cleanly after six memif clients came and went"
 kill -INT "$MMDP_PID"
 st=0
 wait "$MMDP_PID" || st=$?
